@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerDataCommands } from './data.js';
+
+/** Builds the `collab` command tree (exported for tests). */
+export function buildProgram(): Command {
+  const program = new Command('collab')
+    .description('Collaborative filtering for Node.js: train embedding models on MovieLens-style ratings and recommend movies.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error:/, 'collab: usage error:')) });
+  program.addHelpText(
+    'after',
+    '\nExamples:\n  $ collab data info ml-latest-small\n  $ collab train --data ml-latest-small --out model.json\n' +
+      '\nDatasets are read from $COLLAB_DATA_DIR (or --data-dir) first, then from the cache that `collab data fetch` fills.',
+  );
+  registerDataCommands(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit 0; every other parse problem is bad usage.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    throw err;
+  }
+}
+
+await main();

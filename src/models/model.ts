@@ -1,0 +1,84 @@
+import type { Ratings } from '../data/ratings.js';
+
+/** The models collab can train. */
+export type ModelKind = 'dot' | 'dotbias' | 'nn' | 'mf';
+
+/**
+ * Gradient buffer of one parameter table plus the list of rows a batch touched, so an optimizer can
+ * update only those rows of a big embedding table (dense tables are updated whole).
+ */
+export class Grad {
+  /** d(loss)/d(value), same layout as the parameter. */
+  readonly data: Float32Array;
+  /** Rows touched since the last reset, in first-touch order; only `count` entries are valid. */
+  readonly touched: Int32Array;
+  /** Number of valid entries in `touched`. */
+  count = 0;
+  private readonly stamp: Int32Array;
+  private epoch = 1;
+
+  constructor(
+    readonly rows: number,
+    readonly cols: number,
+  ) {
+    this.data = new Float32Array(rows * cols);
+    this.touched = new Int32Array(rows);
+    this.stamp = new Int32Array(rows);
+  }
+
+  /** Records that `row` has a gradient in this batch. */
+  touch(row: number): void {
+    if (this.stamp[row] !== this.epoch) {
+      this.stamp[row] = this.epoch;
+      this.touched[this.count++] = row;
+    }
+  }
+
+  /** Zeroes the touched rows (or everything, for a dense table) ready for the next batch. */
+  reset(dense: boolean): void {
+    if (dense) this.data.fill(0);
+    else {
+      const k = this.cols;
+      for (let t = 0; t < this.count; t++) {
+        const off = this.touched[t]! * k;
+        this.data.fill(0, off, off + k);
+      }
+    }
+    this.count = 0;
+    this.epoch++;
+  }
+}
+
+/** One learnable table: a row-major rows × cols Float32Array. */
+export interface Param {
+  /** Stable name, used in model files ("userFactors", "itemBias", "layer0.weight", ...). */
+  readonly name: string;
+  readonly rows: number;
+  readonly cols: number;
+  readonly value: Float32Array;
+  readonly grad: Grad;
+  /** An embedding table whose batches touch few rows: optimizers update touched rows only. */
+  readonly sparse: boolean;
+  /** Whether weight decay applies (fastai applies it to every parameter; batch-norm tables may opt out). */
+  readonly decay: boolean;
+}
+
+/** A rating model over dense user and item indices. Nothing here knows about files or the terminal. */
+export interface RatingModel {
+  readonly kind: ModelKind;
+  readonly nUsers: number;
+  readonly nItems: number;
+  /** Every learnable table, in a fixed order (the order of the weights file). */
+  readonly params: readonly Param[];
+  /** Hyperparameters needed to rebuild the same architecture (saved in the manifest). */
+  config(): Record<string, unknown>;
+  /**
+   * Forward and backward over the training rows `order[start..end)` of `data`: adds the gradient of the
+   * batch's mean squared error to each param's grad and returns the batch's sum of squared errors.
+   */
+  trainBatch(data: Ratings, order: Int32Array, start: number, end: number): number;
+  /** Predicted rating of dense (user, item), in evaluation mode (no dropout, running batch-norm stats). */
+  predict(user: number, item: number): number;
+  /** Predictions for many pairs into `out` (evaluation mode). */
+  predictMany(users: Int32Array, items: Int32Array, out: Float32Array): void;
+}
