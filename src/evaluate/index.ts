@@ -1,0 +1,37 @@
+/** Evaluation: rating and ranking metrics, the top-N protocol, baselines and PCA. */
+export { mse, rmse, mae, ratingReport, type RatingReport } from './rating-metrics.js';
+export {
+  precisionAtK,
+  recallAtK,
+  ndcgAtK,
+  averagePrecisionAtK,
+  hitRateAtK,
+  reciprocalRankAtK,
+  catalogueCoverage,
+  rankingReport,
+  type RankingReport,
+  type RelevantSet,
+} from './ranking-metrics.js';
+export {
+  PROTOCOL_DESCRIPTION,
+  userItemsCsr,
+  itemsOfUser,
+  candidateItems,
+  relevantByUser,
+  rankingProtocol,
+  type RatingColumns,
+  type UserItemsCsr,
+  type ProtocolOptions,
+  type RankingProtocol,
+} from './protocol.js';
+export {
+  globalMean,
+  fitBiasBaseline,
+  predictBaseline,
+  predictGlobalMean,
+  popularityScores,
+  popularityRanking,
+  type BaselineOptions,
+  type BiasBaseline,
+} from './baselines.js';
+export { pca, type PcaOptions, type PcaResult } from './pca.js';

@@ -1,0 +1,326 @@
+import { CollabError, requireInt, requireNumber } from '../core/errors.js';
+
+/**
+ * Fold-in: fit one new user's parameters from a handful of (item index, rating) pairs, with every item
+ * parameter fixed, so a user can be served without retraining (or updated after new ratings).
+ *
+ * Linear models (dot, dotbias without a y range, mf): with x = [p; b_u] and z_i = [q_i; 1],
+ *   minimise  L(x) = Σ_i (r_i - (p·q_i + b_u + b_i + mu))² + λ |x|²
+ *   solution  (Σ z_i z_iᵀ + λ I) x = Σ z_i (r_i - b_i - mu)      — a (k+1)×(k+1) Cholesky solve
+ * (without a user bias, z_i = q_i and the system is k×k).
+ *
+ * Sigmoid-range models (fastai's dotbias with y_range = [lo, hi]):
+ *   pred_i = lo + (hi - lo) σ(s_i),  s_i = p·q_i + b_u + b_i + mu
+ * start from the linear solution on the logit scale, t_i = logit(clamp((r_i - lo)/(hi - lo), ε, 1-ε))
+ * with ε = 0.01, then take damped Gauss-Newton steps on the real-scale loss L(x) = Σ (r_i - pred_i)² + λ|x|²:
+ *   J_i = (hi - lo) σ_i (1 - σ_i) z_i,   (Σ J_i J_iᵀ + λ I) δ = Σ J_i e_i - λ x,   e_i = r_i - pred_i
+ * halving δ until L decreases.
+ *
+ * Any other model (nn): Adam on the user vector with a caller-supplied prediction and gradient,
+ * learning rate decayed linearly to 0 so the last steps settle.
+ */
+
+/** Options shared by the fold-in solvers. */
+export interface FoldInOptions {
+  /** Item biases b_i, one per item row. Default: none (0). */
+  itemBias?: Float32Array;
+  /** Constant mu added to every score (the global mean of a model that has one). Default 0. */
+  offset?: number;
+  /** Ridge weight λ on |p|² + b_u². Default 1. */
+  lambda?: number;
+  /** Fit a user bias b_u (false for models without biases, like dot). Default true. */
+  fitBias?: boolean;
+}
+
+/** Options of `foldInSigmoid`. */
+export interface SigmoidFoldInOptions extends FoldInOptions {
+  /** The model's [lo, hi]; every rating must lie inside. Required. */
+  yRange: readonly [number, number];
+  /** Gauss-Newton steps at most. Default 20. */
+  steps?: number;
+}
+
+/** A folded-in user. */
+export interface FoldInResult {
+  /** p, nFactors values. */
+  userVector: Float32Array;
+  /** b_u (0 when not fitted). */
+  userBias: number;
+  /** Final objective L (squared errors plus the ridge term). */
+  loss: number;
+  /** Iterative steps taken (0 for the closed form). */
+  steps: number;
+}
+
+/** What the gradient fold-in needs from a model: a prediction for (user vector, item) and its gradient. */
+export interface UserVectorModel {
+  /** Length of the user vector being fitted (embedding plus whatever else the model keeps per user). */
+  readonly userSize: number;
+  /** Predicted rating of `item` for a user with parameters `userVec`; writes d pred / d userVec into `grad`. */
+  predictWithUser(userVec: Float32Array, item: number, grad: Float32Array): number;
+}
+
+/** Options of `foldInGradient`. */
+export interface GradientFoldInOptions {
+  /** Ridge weight λ on |userVec|². Default 1. */
+  lambda?: number;
+  /** Adam steps. Default 300. */
+  steps?: number;
+  /** Initial learning rate, decayed linearly to 0. Default 0.05. */
+  lr?: number;
+  /** Starting user vector. Default zeros. */
+  init?: Float32Array;
+}
+
+interface Checked {
+  n: number;
+  nItems: number;
+  lambda: number;
+  offset: number;
+  fitBias: boolean;
+  itemBias: Float32Array | undefined;
+}
+
+function checkInputs(itemFactors: Float32Array, nFactors: number, items: Int32Array, ratings: Float32Array, options: FoldInOptions): Checked {
+  requireInt('nFactors', nFactors, 1);
+  if (itemFactors.length % nFactors !== 0) {
+    throw new CollabError('INVALID_OPTION', `item factor table of length ${itemFactors.length} is not a multiple of nFactors ${nFactors}`, { field: 'nFactors' });
+  }
+  const nItems = itemFactors.length / nFactors;
+  const lambda = requireNumber('lambda', options.lambda ?? 1, 0);
+  const offset = requireNumber('offset', options.offset ?? 0);
+  const itemBias = options.itemBias;
+  if (itemBias !== undefined && itemBias.length !== nItems) {
+    throw new CollabError('INVALID_OPTION', `itemBias has ${itemBias.length} entries for ${nItems} items`, { field: 'itemBias' });
+  }
+  checkPairs(items, ratings, nItems);
+  return { n: items.length, nItems, lambda, offset, fitBias: options.fitBias ?? true, itemBias };
+}
+
+function checkPairs(items: Int32Array, ratings: Float32Array, nItems: number): void {
+  if (items.length === 0) {
+    throw new CollabError('INVALID_OPTION', 'fold-in needs at least one (item, rating) pair, got none; give a few ratings such as "1:5,260:4.5"', { field: 'ratings' });
+  }
+  if (items.length !== ratings.length) {
+    throw new CollabError('INVALID_OPTION', `items and ratings differ in length (${items.length} and ${ratings.length})`, { field: 'ratings' });
+  }
+  for (let t = 0; t < items.length; t++) {
+    const i = items[t]!;
+    if (!Number.isInteger(i) || i < 0 || i >= nItems) {
+      throw new CollabError('INVALID_OPTION', `item index ${i} is outside 0..${nItems - 1}; map raw ids with the model's item IdMap first`, { field: 'items' });
+    }
+    if (!Number.isFinite(ratings[t]!)) {
+      throw new CollabError('INVALID_OPTION', `rating ${t} is ${ratings[t]}, not a finite number`, { field: 'ratings' });
+    }
+  }
+}
+
+/**
+ * Solves A x = b in place for a symmetric positive definite d×d A (row-major float64) by Cholesky
+ * A = L Lᵀ; A is overwritten with L and b with x. Throws when A is not positive definite.
+ */
+export function choleskySolve(A: Float64Array, b: Float64Array, d: number): void {
+  for (let j = 0; j < d; j++) {
+    let s = A[j * d + j]!;
+    for (let m = 0; m < j; m++) s -= A[j * d + m]! * A[j * d + m]!;
+    if (!(s > 0)) {
+      throw new CollabError('INVALID_OPTION', 'the fold-in system is singular (too few ratings for the number of factors); use lambda > 0', { field: 'lambda' });
+    }
+    const ljj = Math.sqrt(s);
+    A[j * d + j] = ljj;
+    for (let row = j + 1; row < d; row++) {
+      let t = A[row * d + j]!;
+      for (let m = 0; m < j; m++) t -= A[row * d + m]! * A[j * d + m]!;
+      A[row * d + j] = t / ljj;
+    }
+  }
+  // L y = b, then Lᵀ x = y
+  for (let row = 0; row < d; row++) {
+    let t = b[row]!;
+    for (let m = 0; m < row; m++) t -= A[row * d + m]! * b[m]!;
+    b[row] = t / A[row * d + row]!;
+  }
+  for (let row = d - 1; row >= 0; row--) {
+    let t = b[row]!;
+    for (let m = row + 1; m < d; m++) t -= A[m * d + row]! * b[m]!;
+    b[row] = t / A[row * d + row]!;
+  }
+}
+
+/**
+ * Ridge fit of x = [p; b_u] to targets y_t ≈ x·z_t + c_t (z_t = [q_i; 1], c_t = b_i + mu), weight λ:
+ * (Σ z zᵀ + λ I) x = Σ z (y - c). Returns x (length d = k or k + 1).
+ */
+function ridge(itemFactors: Float32Array, k: number, items: Int32Array, targets: Float64Array, c: Checked): Float64Array {
+  const d = c.fitBias ? k + 1 : k;
+  const A = new Float64Array(d * d);
+  const x = new Float64Array(d);
+  for (let t = 0; t < c.n; t++) {
+    const i = items[t]!;
+    const iRow = i * k;
+    const y = targets[t]! - (c.itemBias === undefined ? 0 : c.itemBias[i]!) - c.offset;
+    // A += z zᵀ (lower triangle suffices for Cholesky), x += z y
+    for (let a = 0; a < d; a++) {
+      const za = a < k ? itemFactors[iRow + a]! : 1;
+      x[a]! += za * y;
+      for (let b = 0; b <= a; b++) A[a * d + b]! += za * (b < k ? itemFactors[iRow + b]! : 1);
+    }
+  }
+  for (let a = 0; a < d; a++) A[a * d + a]! += c.lambda;
+  choleskySolve(A, x, d);
+  return x;
+}
+
+function result(x: Float64Array, k: number, fitBias: boolean, loss: number, steps: number): FoldInResult {
+  return { userVector: Float32Array.from(x.subarray(0, k)), userBias: fitBias ? x[k]! : 0, loss, steps };
+}
+
+/** Linear-model fold-in: the closed-form ridge solution for p (and b_u), see the file comment. */
+export function foldInLinear(itemFactors: Float32Array, nFactors: number, items: Int32Array, ratings: Float32Array, options: FoldInOptions = {}): FoldInResult {
+  const c = checkInputs(itemFactors, nFactors, items, ratings, options);
+  const targets = Float64Array.from(ratings);
+  const x = ridge(itemFactors, nFactors, items, targets, c);
+  // L = Σ (r - pred)² + λ|x|²
+  let loss = 0;
+  for (let t = 0; t < c.n; t++) {
+    const i = items[t]!;
+    const iRow = i * nFactors;
+    let pred = c.offset + (c.itemBias === undefined ? 0 : c.itemBias[i]!) + (c.fitBias ? x[nFactors]! : 0);
+    for (let f = 0; f < nFactors; f++) pred += x[f]! * itemFactors[iRow + f]!;
+    loss += (ratings[t]! - pred) ** 2;
+  }
+  for (let a = 0; a < x.length; a++) loss += c.lambda * x[a]! * x[a]!;
+  return result(x, nFactors, c.fitBias, loss, 0);
+}
+
+/** L(x) = Σ (r - lo - (hi - lo) σ(s))² + λ|x|² for the sigmoid-range model. */
+function sigmoidLoss(itemFactors: Float32Array, k: number, items: Int32Array, ratings: Float32Array, x: Float64Array, c: Checked, lo: number, hi: number): number {
+  let loss = 0;
+  for (let t = 0; t < c.n; t++) {
+    const i = items[t]!;
+    const iRow = i * k;
+    let s = c.offset + (c.itemBias === undefined ? 0 : c.itemBias[i]!) + (c.fitBias ? x[k]! : 0);
+    for (let f = 0; f < k; f++) s += x[f]! * itemFactors[iRow + f]!;
+    const err = ratings[t]! - (lo + (hi - lo) / (1 + Math.exp(-s)));
+    loss += err * err;
+  }
+  for (let a = 0; a < x.length; a++) loss += c.lambda * x[a]! * x[a]!;
+  return loss;
+}
+
+/** Sigmoid-range fold-in: logit-scale ridge start, then damped Gauss-Newton on the real scale. */
+export function foldInSigmoid(itemFactors: Float32Array, nFactors: number, items: Int32Array, ratings: Float32Array, options: SigmoidFoldInOptions): FoldInResult {
+  const c = checkInputs(itemFactors, nFactors, items, ratings, options);
+  const [lo, hi] = options.yRange ?? [NaN, NaN];
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) {
+    throw new CollabError('INVALID_OPTION', `yRange must be two finite numbers lo < hi, got [${options.yRange}]`, { field: 'yRange' });
+  }
+  const maxSteps = requireInt('steps', options.steps ?? 20, 0);
+  const k = nFactors;
+  const eps = 0.01;
+  const logits = new Float64Array(c.n);
+  for (let t = 0; t < c.n; t++) {
+    const r = ratings[t]!;
+    if (r < lo || r > hi) {
+      throw new CollabError('INVALID_OPTION', `rating ${r} is outside the model's scale [${lo}, ${hi}]; give ratings on the scale the model was trained on`, { field: 'ratings' });
+    }
+    const y = Math.min(Math.max((r - lo) / (hi - lo), eps), 1 - eps);
+    logits[t] = Math.log(y / (1 - y));
+  }
+  const x = ridge(itemFactors, k, items, logits, c);
+  const d = x.length;
+  const A = new Float64Array(d * d);
+  const g = new Float64Array(d);
+  const trial = new Float64Array(d);
+  let loss = sigmoidLoss(itemFactors, k, items, ratings, x, c, lo, hi);
+  let steps = 0;
+  for (; steps < maxSteps; steps++) {
+    // A = Σ J Jᵀ + λ I, g = Σ J e - λ x, with J = (hi - lo) σ(1 - σ) z
+    A.fill(0);
+    for (let a = 0; a < d; a++) g[a] = -c.lambda * x[a]!;
+    for (let t = 0; t < c.n; t++) {
+      const i = items[t]!;
+      const iRow = i * k;
+      let s = c.offset + (c.itemBias === undefined ? 0 : c.itemBias[i]!) + (c.fitBias ? x[k]! : 0);
+      for (let f = 0; f < k; f++) s += x[f]! * itemFactors[iRow + f]!;
+      const sig = 1 / (1 + Math.exp(-s));
+      const err = ratings[t]! - (lo + (hi - lo) * sig);
+      const scale = (hi - lo) * sig * (1 - sig);
+      for (let a = 0; a < d; a++) {
+        const ja = scale * (a < k ? itemFactors[iRow + a]! : 1);
+        g[a]! += ja * err;
+        for (let b = 0; b <= a; b++) A[a * d + b]! += ja * scale * (b < k ? itemFactors[iRow + b]! : 1);
+      }
+    }
+    for (let a = 0; a < d; a++) A[a * d + a]! += c.lambda;
+    choleskySolve(A, g, d);
+    // halve δ = g until the loss goes down; stop once a step gains (almost) nothing
+    let gain = -1;
+    let stepLen = 1;
+    for (let half = 0; half < 20; half++, stepLen /= 2) {
+      for (let a = 0; a < d; a++) trial[a] = x[a]! + stepLen * g[a]!;
+      const trialLoss = sigmoidLoss(itemFactors, k, items, ratings, trial, c, lo, hi);
+      if (trialLoss <= loss) {
+        gain = loss - trialLoss;
+        x.set(trial);
+        loss = trialLoss;
+        break;
+      }
+    }
+    if (gain <= 1e-12 * (1 + loss)) {
+      steps++;
+      break;
+    }
+  }
+  return result(x, k, c.fitBias, loss, steps);
+}
+
+/**
+ * Generic fold-in for models with no closed form (nn): Adam on
+ *   L(u) = Σ_t (r_t - pred(u, i_t))² + λ |u|²,   ∇L = -2 Σ_t e_t ∇pred + 2 λ u
+ * for `steps` full-batch steps, learning rate decayed linearly from lr to 0.
+ */
+export function foldInGradient(model: UserVectorModel, nItems: number, items: Int32Array, ratings: Float32Array, options: GradientFoldInOptions = {}): { userVector: Float32Array; loss: number; steps: number } {
+  const d = requireInt('userSize', model.userSize, 1);
+  requireInt('nItems', nItems, 1);
+  checkPairs(items, ratings, nItems);
+  const lambda = requireNumber('lambda', options.lambda ?? 1, 0);
+  const steps = requireInt('steps', options.steps ?? 300, 1);
+  const lr = requireNumber('lr', options.lr ?? 0.05, 0);
+  const u = new Float32Array(d);
+  if (options.init !== undefined) {
+    if (options.init.length !== d) {
+      throw new CollabError('INVALID_OPTION', `init has ${options.init.length} values, the model's user vector has ${d}`, { field: 'init' });
+    }
+    u.set(options.init);
+  }
+  const grad = new Float32Array(d);
+  const total = new Float64Array(d);
+  const m = new Float64Array(d);
+  const v = new Float64Array(d);
+  const beta1 = 0.9;
+  const beta2 = 0.999;
+  const epsAdam = 1e-8;
+  for (let step = 1; step <= steps; step++) {
+    for (let a = 0; a < d; a++) total[a] = 2 * lambda * u[a]!;
+    for (let t = 0; t < items.length; t++) {
+      const pred = model.predictWithUser(u, items[t]!, grad);
+      const err = ratings[t]! - pred;
+      for (let a = 0; a < d; a++) total[a]! -= 2 * err * grad[a]!;
+    }
+    // Adam with bias correction; lr_t = lr (1 - (step - 1) / steps)
+    const lrT = lr * (1 - (step - 1) / steps);
+    const c1 = 1 - beta1 ** step;
+    const c2 = 1 - beta2 ** step;
+    for (let a = 0; a < d; a++) {
+      m[a] = beta1 * m[a]! + (1 - beta1) * total[a]!;
+      v[a] = beta2 * v[a]! + (1 - beta2) * total[a]! * total[a]!;
+      u[a] = u[a]! - (lrT * (m[a]! / c1)) / (Math.sqrt(v[a]! / c2) + epsAdam);
+    }
+  }
+  // final objective at the returned vector
+  let loss = 0;
+  for (let a = 0; a < d; a++) loss += lambda * u[a]! * u[a]!;
+  for (let t = 0; t < items.length; t++) loss += (ratings[t]! - model.predictWithUser(u, items[t]!, grad)) ** 2;
+  return { userVector: u, loss, steps };
+}

@@ -1,0 +1,15 @@
+/** Recommending from trained factors: top-k, similar rows, fold-in of new users, explanations. */
+export { TopKHeap, topKForUser, topKAllUsers, topKRows, type TopKResult, type TopKMatrix, type TopKAllOptions } from './top-k.js';
+export { rowNorms, cachedRowNorms, forgetRowNorms, cosineToAll, similarItems, similarUsers } from './similar.js';
+export {
+  foldInLinear,
+  foldInSigmoid,
+  foldInGradient,
+  choleskySolve,
+  type FoldInOptions,
+  type SigmoidFoldInOptions,
+  type GradientFoldInOptions,
+  type FoldInResult,
+  type UserVectorModel,
+} from './fold-in.js';
+export { becauseYouLiked, type BecauseYouLikedOptions, type Reason } from './explain.js';
