@@ -1,5 +1,15 @@
 /** Recommending from trained factors: top-k, similar rows, fold-in of new users, explanations. */
-export { TopKHeap, topKForUser, topKAllUsers, topKRows, type TopKResult, type TopKMatrix, type TopKAllOptions } from './top-k.js';
+export {
+  TopKHeap,
+  topKForUser,
+  topKAllUsers,
+  topKRows,
+  topKForVector,
+  type TopKResult,
+  type TopKMatrix,
+  type TopKAllOptions,
+  type TopKForVectorOptions,
+} from './top-k.js';
 export { rowNorms, cachedRowNorms, forgetRowNorms, cosineToAll, similarItems, similarUsers } from './similar.js';
 export {
   foldInLinear,

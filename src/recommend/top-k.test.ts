@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RandomState } from '../core/random.js';
 import { userItemsCsr, itemsOfUser } from '../evaluate/protocol.js';
-import { TopKHeap, topKForUser, topKAllUsers, topKRows } from './top-k.js';
+import { TopKHeap, topKForUser, topKAllUsers, topKRows, topKForVector } from './top-k.js';
 
 /** Reference: full sort by score descending, ties by LOWER item index first, excluded and NaN dropped. */
 function fullSort(scores: ArrayLike<number>, k: number, exclude: ArrayLike<number> = []): number[] {
@@ -120,5 +120,23 @@ test('topKAllUsers refuses mismatched shapes', () => {
   });
   assert.throws(() => topKAllUsers(new Float32Array(6), new Float32Array(8), 2, undefined, new Float32Array(3), undefined, { nFactors: 2 }), {
     message: 'itemBias has 3 entries for 4 items',
+  });
+});
+
+test('topKForVector ranks a free-standing user vector like topKAllUsers ranks a table row', () => {
+  const rng = new RandomState(21);
+  const nf = 3;
+  const nItems = 41;
+  const P = Float32Array.from({ length: 2 * nf }, () => rng.normal());
+  const Q = Float32Array.from({ length: nItems * nf }, () => rng.normal());
+  const bi = Float32Array.from({ length: nItems }, () => rng.normal());
+  const bu = Float32Array.of(0.5, -0.25);
+  const ex = userItemsCsr(Int32Array.of(1, 1, 1), Int32Array.of(2, 9, 30), 2);
+  const m = topKAllUsers(P, Q, 5, bu, bi, ex, { nFactors: nf, offset: 1, yRange: [1, 5] });
+  const v = topKForVector(P.subarray(nf, 2 * nf), Q, 5, { userBias: -0.25, itemBias: bi, offset: 1, yRange: [1, 5], exclude: itemsOfUser(ex, 1) });
+  assert.deepEqual(Array.from(v.items), Array.from(m.items.subarray(5, 10)));
+  for (let t = 0; t < 5; t++) assert.ok(Math.abs(v.scores[t]! - m.scores[5 + t]!) < 1e-5);
+  assert.throws(() => topKForVector(new Float32Array(2), Q, 5), {
+    message: 'an item table of length 123 does not fit a user vector of 2 factors',
   });
 });

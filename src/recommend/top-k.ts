@@ -223,7 +223,7 @@ function scanRow(
 /**
  * Top k for many users of a factor model: score(u, i) = p_u · q_i + b_u + b_i (+ offset), items each
  * user rated in `excludeCsr` left out. Users are taken `blockSize` at a time; the block's scores against
- * every item are one small matmul into a reused buffer (four users share each load of q_i), then each
+ * every item are one small matmul into a reused buffer (4 users × 2 items per register block), then each
  * user's row is scanned into its own k-heap. No per-user allocation, no full sort.
  */
 export function topKAllUsers(
@@ -404,4 +404,49 @@ export function topKRows(m: TopKMatrix, nUsers: number): (Int32Array | undefined
     rows[m.users[t]!] = m.items.subarray(t * m.k, t * m.k + len);
   }
   return rows;
+}
+
+/** Options of `topKForVector`. */
+export interface TopKForVectorOptions {
+  /** The user's bias b_u, added to the reported scores. Default 0. */
+  userBias?: number;
+  /** Item biases b_i, one per item row. Default: none. */
+  itemBias?: Float32Array;
+  /** Added to every reported score (global mean). Default 0. */
+  offset?: number;
+  /** Map reported scores through lo + (hi - lo)·sigmoid(s). Default: none. */
+  yRange?: readonly [number, number];
+  /** Ascending item indices to leave out (the user's rated items). Default: none. */
+  exclude?: Int32Array;
+}
+
+/**
+ * Top k items for one user vector that is not a row of the model (a folded-in user):
+ * score(i) = p · q_i + b_i, ranked with ties by lower index; reported scores add b_u + offset (and yRange).
+ */
+export function topKForVector(userVector: Float32Array, itemFactors: Float32Array, k: number, options: TopKForVectorOptions = {}): TopKResult {
+  const nf = userVector.length;
+  if (nf === 0 || itemFactors.length % nf !== 0) {
+    throw new CollabError('INVALID_OPTION', `an item table of length ${itemFactors.length} does not fit a user vector of ${nf} factors`, { field: 'userVector' });
+  }
+  const nItems = itemFactors.length / nf;
+  const bi = options.itemBias;
+  if (bi !== undefined && bi.length !== nItems) {
+    throw new CollabError('INVALID_OPTION', `itemBias has ${bi.length} entries for ${nItems} items`, { field: 'itemBias' });
+  }
+  const scores = new Float32Array(nItems);
+  // s_i = Σ_f p_f q_i,f + b_i
+  for (let i = 0; i < nItems; i++) {
+    const iRow = i * nf;
+    let s = 0;
+    for (let f = 0; f < nf; f++) s += userVector[f]! * itemFactors[iRow + f]!;
+    scores[i] = s + (bi === undefined ? 0 : bi[i]!);
+  }
+  const top = topKForUser(scores, k, options.exclude);
+  const add = requireNumber('offset', options.offset ?? 0) + requireNumber('userBias', options.userBias ?? 0);
+  for (let t = 0; t < top.scores.length; t++) {
+    const s = top.scores[t]! + add;
+    top.scores[t] = options.yRange === undefined ? s : options.yRange[0] + (options.yRange[1] - options.yRange[0]) / (1 + Math.exp(-s));
+  }
+  return top;
 }
