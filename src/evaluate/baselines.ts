@@ -74,6 +74,7 @@ export function fitBiasBaseline(data: RatingColumns, nUsers: number, nItems: num
     cntU[users[r]!]!++;
     cntI[items[r]!]!++;
   }
+  // `|| 0`: with zero shrinkage, an item or user without ratings would get 0/0; its bias is 0
   for (let epoch = 0; epoch < epochs; epoch++) {
     // b_i = Σ (r - mu - b_u) / (regItem + |R(i)|)
     devI.fill(0);
