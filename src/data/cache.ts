@@ -27,11 +27,11 @@ export interface FetchOptions {
   force?: boolean;
   /** Download from this URL instead of GroupLens (mirrors, tests); default the dataset's own URL. */
   url?: string;
-  /** Check the download's sha256; default true. false (--no-verify) unpacks an unchecked zip. */
+  /** Check the download's sha256 and size; default true. false (--no-verify) unpacks an unchecked zip. */
   verify?: boolean;
   /** sha256 (hex) to check instead of the pinned one (a mirror's re-packed zip, tests); default the pinned value. */
   expectedSha256?: string;
-  /** Zip size to check instead of the pinned one, 0 for "unknown"; default the pinned size. */
+  /** Zip size to check instead of the pinned one, 0 for "unknown"; default the pinned size (0 when expectedSha256 is given). */
   expectedBytes?: number;
   /** Folder to unpack into; default `datasetCacheDir()` ($COLLAB_HOME/datasets or the platform cache). */
   cacheDir?: string;
@@ -106,7 +106,8 @@ export async function fetchDataset(name: string, options: FetchOptions = {}): Pr
   }
   const verify = options.verify !== false;
   const expectedSha = (options.expectedSha256 ?? known.sha256).toLowerCase();
-  const expectedBytes = options.expectedBytes ?? known.bytes;
+  // An overriding sha256 names a different zip, so the pinned size no longer applies to it.
+  const expectedBytes = options.expectedBytes ?? (options.expectedSha256 ? 0 : known.bytes);
   const url = options.url ?? known.url;
   if (verify && !expectedSha) {
     throw new CollabError(
@@ -121,7 +122,7 @@ export async function fetchDataset(name: string, options: FetchOptions = {}): Pr
   let unpackDir: string | undefined;
   try {
     const got = await download(url, zipPath, known, cacheDir, options.onProgress);
-    if (expectedBytes > 0 && got.bytes !== expectedBytes) {
+    if (verify && expectedBytes > 0 && got.bytes !== expectedBytes) {
       throw new CollabError(
         'CHECKSUM_MISMATCH',
         `the download of ${name} from ${url} has ${got.bytes} bytes but the release has ${expectedBytes}: it is incomplete or a different file; run the command again, or ${manualHint(known, cacheDir)}`,
