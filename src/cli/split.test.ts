@@ -19,9 +19,12 @@ try { await program.parseAsync(process.argv.slice(1), { from: 'user' }); }
 catch (err) { if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : 2; else throw err; }
 `;
 
+// The package root (dist/cli/../..), so the runner resolves commander from node_modules wherever the tests start.
+const ROOT = new URL('../..', import.meta.url);
+
 function collab(...args: string[]): { status: number | null; stdout: string; stderr: string; json: Record<string, unknown> | undefined } {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', RUNNER, 'split', ...args], { encoding: 'utf8', env });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', RUNNER, 'split', ...args], { encoding: 'utf8', env, cwd: ROOT });
   const last = r.stdout.trim().split('\n').at(-1);
   let json: Record<string, unknown> | undefined;
   try {
