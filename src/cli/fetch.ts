@@ -31,7 +31,7 @@ export function registerFetchCommand(data: Command): void {
     withCommonFlags(cmd),
     'collab data fetch ml-latest-small',
     'collab data fetch ml-100k --json',
-    'COLLAB_HOME=/tmp/collab collab data fetch ml-1m --force',
+    'COLLAB_HOME=$HOME/collab-cache collab data fetch ml-1m --force',
   );
   cmd.action(async (name: string, flags: FetchFlags) => {
     await runCommand(flags, (out) => fetchCommand(name, flags, out));
@@ -50,7 +50,7 @@ async function fetchCommand(name: string, flags: FetchFlags, out: Reporter) {
     verify: flags.verify !== false,
     ...(flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {}),
     ...(flags.url !== undefined ? { url: flags.url } : {}),
-    ...(flags.sha256 !== undefined ? { expectedSha256: flags.sha256, expectedBytes: 0 } : {}),
+    ...(flags.sha256 !== undefined ? { expectedSha256: flags.sha256 } : {}),
     onProgress: (received, total) => {
       if (!bar || total === undefined) return;
       if (!started) {

@@ -304,12 +304,12 @@ function applyCold(
     return { method, train, valid, coldUsers, coldItems, cold, dropped: 0 };
   }
   const nv = valid.ratings.length;
-  const keep: number[] = [];
-  for (let k = 0; k < nv; k++) {
-    if (userInTrain[valid.users[k]!] && itemInTrain[valid.items[k]!]) keep.push(k);
-  }
-  const kept = selectRows(valid, Int32Array.from(keep));
-  return { method, train, valid: kept, coldUsers, coldItems, cold, dropped: nv - keep.length };
+  const warm = (k: number): boolean => userInTrain[valid.users[k]!] === 1 && itemInTrain[valid.items[k]!] === 1;
+  let nKeep = 0;
+  for (let k = 0; k < nv; k++) if (warm(k)) nKeep++;
+  const keep = new Int32Array(nKeep);
+  for (let k = 0, j = 0; k < nv; k++) if (warm(k)) keep[j++] = k;
+  return { method, train, valid: selectRows(valid, keep), coldUsers, coldItems, cold, dropped: nv - nKeep };
 }
 
 /** 1 for every dense index that occurs in `idx` (indices may be < size). */
