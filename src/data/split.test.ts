@@ -103,6 +103,22 @@ test('temporalSplit: the latest 20% globally; equal timestamps count the later r
   assert.deepEqual(raw(s3.valid), rowsOf([2, 4, 8]));
 });
 
+test('temporalSplit matches a plain sort by (timestamp, row) on data full of ties', () => {
+  const rows: Row[] = [];
+  for (let k = 0; k < 500; k++) rows.push([k % 17, k % 23, 3, (k * 7919) % 13]);
+  for (const validPct of [0.01, 0.1, 0.33, 0.5, 0.9]) {
+    const cut = Math.floor(rows.length * validPct);
+    const order = rows.map((_, k) => k).sort((a, b) => rows[a]![3] - rows[b]![3] || a - b);
+    const expected = order.slice(rows.length - cut).sort((a, b) => a - b);
+    assert.deepEqual(raw(temporalSplit(build(rows), { validPct }).valid), expected.map((k) => rows[k]!), `validPct ${validPct}`);
+  }
+  const bad = build(TEN);
+  bad.timestamps![3] = NaN;
+  assert.throws(() => temporalSplit(bad), {
+    message: 'a temporal split needs a timestamp on every rating, but rating 4 has NaN: fix the file or use a random split',
+  });
+});
+
 test("temporalSplit perUser: each user's latest floor(n_u * validPct); a user with one rating stays in train", () => {
   const s = temporalSplit(build(TEN), { validPct: 0.5, perUser: true });
   assert.equal(s.method, 'user-time');

@@ -157,11 +157,15 @@ export function temporalSplit(r: Ratings, options: TemporalSplitOptions = {}): S
       { field: 'timestamps' },
     );
   }
+  for (let k = 0; k < n; k++) {
+    if (!Number.isFinite(ts[k]!)) {
+      throw new CollabError('INVALID_OPTION', `a temporal split needs a timestamp on every rating, but rating ${k + 1} has ${ts[k]}: fix the file or use a random split`, {
+        field: 'timestamps',
+      });
+    }
+  }
   if (!options.perUser) {
-    const order = timeOrder(ts, identityRows(n));
-    const isValid = new Uint8Array(n);
-    for (let k = n - Math.floor(n * validPct); k < n; k++) isValid[order[k]!] = 1;
-    return finish('time', r, isValid, cold);
+    return finish('time', r, latestRows(ts, Math.floor(n * validPct)), cold);
   }
   const { start, rows } = groupByUser(r);
   const isValid = new Uint8Array(n);
@@ -351,10 +355,27 @@ function withoutTimestamps(r: Ratings): Ratings {
   return rest;
 }
 
-function identityRows(n: number): Int32Array {
-  const rows = new Int32Array(n);
-  for (let k = 0; k < n; k++) rows[k] = k;
-  return rows;
+/**
+ * Marks the `cut` latest rows by (timestamp, row). A native sort of a copy of the timestamps finds the
+ * cut-off time T; every row after T is in, and of the rows at exactly T the last ones in row order.
+ */
+function latestRows(ts: Float64Array, cut: number): Uint8Array {
+  const n = ts.length;
+  const isValid = new Uint8Array(n);
+  if (cut === 0) return isValid;
+  const T = Float64Array.from(ts).sort()[n - cut]!;
+  let after = 0;
+  for (let k = 0; k < n; k++) if (ts[k]! > T) after++;
+  let ties = cut - after;
+  for (let k = n - 1; k >= 0; k--) {
+    const t = ts[k]!;
+    if (t > T) isValid[k] = 1;
+    else if (t === T && ties > 0) {
+      isValid[k] = 1;
+      ties--;
+    }
+  }
+  return isValid;
 }
 
 /** `rows` sorted by (timestamp, row), oldest first (a copy). */
