@@ -188,9 +188,9 @@ export function temporalSplit(r: Ratings, options: TemporalSplitOptions = {}): S
 
 /**
  * Per-user holdout for ranking evaluation: each user gives k (or floor(n_u * validPct)) of their
- * ratings to valid, chosen at random. Users are visited in dense-index order (first appearance);
- * for a user with n_u ratings (in source order), the rows at the first h positions of
- * `RandomState(seed).permutation(n_u)` are held out, one shared RandomState for all users.
+ * ratings to valid, chosen at random. One RandomState(seed) serves all users: visiting users in
+ * dense-index order (first appearance), each eligible user with n_u ratings (in source order) draws
+ * `permutation(n_u)` and holds out the rows at its first h positions; ineligible users draw nothing.
  * Users who would keep fewer than `minTrain` train ratings (or would give none) stay wholly in train.
  */
 export function userHoldoutSplit(r: Ratings, options: UserHoldoutOptions = {}): UserSplitResult {
