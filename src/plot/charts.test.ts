@@ -130,7 +130,9 @@ describe('scatterChart', () => {
     const points = [0, 1, 2, 3].map((k) => ({ x: k * 10, y: k * 10, label: `m${k}` }));
     const spec = scatterChart({ points, title: 't', xTitle: 'x', yTitle: 'y', maxLabels: 2 });
     assert.deepEqual(
-      rowsOf(spec, 1).map((r) => r.text),
+      rowsOf(spec, 1)
+        .map((r) => r.text)
+        .sort(),
       ['m0', 'm1'],
     );
     assert.equal(rowsOf(spec, 0).length, 4);
@@ -152,14 +154,16 @@ describe('placeLabels', () => {
     const [l] = placeLabels([{ x: 50, y: 50 }], ['abc'], xDomain, yDomain, 600, 300);
     // Point at (300, 150) px; the box starts r + 2 = 5.5 px to the right: x = 305.5 / 6.
     assert.equal(l!.point, 0);
+    assert.equal(l!.align, 'left');
     assert.ok(Math.abs(l!.x - 305.5 / 6) < 1e-9);
     assert.ok(Math.abs(l!.y - 50) < 1e-9);
   });
 
   it('moves a label left when the right side would leave the plot', () => {
     const [l] = placeLabels([{ x: 99, y: 50 }], ['abcdef'], xDomain, yDomain, 600, 300);
-    // 6 chars · 6 px = 36 px wide, ending 5.5 px left of the point at 594 px.
-    assert.ok(Math.abs(l!.x - (594 - 5.5 - 36) / 6) < 1e-9);
+    // Right-aligned, its right edge 5.5 px left of the point at 594 px.
+    assert.equal(l!.align, 'right');
+    assert.ok(Math.abs(l!.x - (594 - 5.5) / 6) < 1e-9);
   });
 
   it('drops a label that fits nowhere and keeps the one placed first', () => {

@@ -291,7 +291,7 @@ export function scatterChart(input: ScatterChartInput): PlotSpec {
   const placed = placeLabels(points, texts, xDomain, yDomain, width, height);
   const grouped = points.some((p) => p.group !== undefined);
   const pointRows = points.map((p) => ({ x: p.x, y: p.y, label: p.label, group: p.group ?? '' }));
-  const labelRows = placed.map((l) => ({ x: l.x, y: l.y, text: l.text }));
+  const labelRows = placed.map((l) => ({ x: l.x, y: l.y, text: l.text, align: l.align }));
   const scaleX = { domain: xDomain, nice: false, zero: false };
   const scaleY = { domain: yDomain, nice: false, zero: false };
   const color = grouped ? { color: { field: 'group', type: 'nominal', title: null, legend: { orient: 'right' } } } : {};
@@ -311,25 +311,29 @@ export function scatterChart(input: ScatterChartInput): PlotSpec {
           ...color,
         },
       },
-      {
+      // One text layer per alignment: the text edge nearest its point sits at (x, y) whatever the font.
+      ...(['left', 'right', 'center'] as const).map((align) => ({
         data: { values: labelRows },
-        mark: { type: 'text', align: 'left', baseline: 'middle', fontSize: LABEL_FONT, color: '#303030' },
+        transform: [{ filter: `datum.align === '${align}'` }],
+        mark: { type: 'text', align, baseline: 'middle', fontSize: LABEL_FONT, color: '#303030' },
         encoding: {
           x: { field: 'x', type: 'quantitative', scale: scaleX },
           y: { field: 'y', type: 'quantitative', scale: scaleY },
           text: { field: 'text' },
         },
-      },
+      })),
     ],
   } as PlotSpec;
 }
 
-/** A label kept by `placeLabels`: the data coordinates of its left edge, vertical middle. */
+/** A label kept by `placeLabels`, anchored in data coordinates at its vertical middle. */
 export interface PlacedLabel {
   /** Index of the point it belongs to. */
   point: number;
+  /** x of the anchor: the left edge ('left'), right edge ('right') or centre ('center') of the text. */
   x: number;
   y: number;
+  align: 'left' | 'right' | 'center';
   text: string;
 }
 
@@ -361,12 +365,13 @@ export function placeLabels(
     const h = LABEL_HEIGHT;
     const cx = px[k]!;
     const cy = py[k]!;
-    // Candidate boxes as [left, top, right, bottom] in pixels.
-    const candidates: [number, number, number, number][] = [
-      [cx + r + 2, cy - h / 2, cx + r + 2 + w, cy + h / 2],
-      [cx - r - 2 - w, cy - h / 2, cx - r - 2, cy + h / 2],
-      [cx - w / 2, cy - r - 1 - h, cx + w / 2, cy - r - 1],
-      [cx - w / 2, cy + r + 1, cx + w / 2, cy + r + 1 + h],
+    // Candidate boxes as [left, top, right, bottom] in pixels, with the text alignment that keeps
+    // the edge next to the point fixed whatever the real glyph widths.
+    const candidates: [number, number, number, number, PlacedLabel['align']][] = [
+      [cx + r + 2, cy - h / 2, cx + r + 2 + w, cy + h / 2, 'left'],
+      [cx - r - 2 - w, cy - h / 2, cx - r - 2, cy + h / 2, 'right'],
+      [cx - w / 2, cy - r - 1 - h, cx + w / 2, cy - r - 1, 'center'],
+      [cx - w / 2, cy + r + 1, cx + w / 2, cy + r + 1 + h, 'center'],
     ];
     for (const box of candidates) {
       if (box[0] < 0 || box[1] < 0 || box[2] > width || box[3] > height) continue;
@@ -376,8 +381,10 @@ export function placeLabels(
         hitsPoint = px[p]! + r > box[0] && px[p]! - r < box[2] && py[p]! + r > box[1] && py[p]! - r < box[3];
       }
       if (hitsPoint) continue;
-      boxes.push(box);
-      kept.push({ point: k, x: xDomain[0] + box[0] / sx, y: yDomain[1] - (box[1] + box[3]) / 2 / sy, text });
+      boxes.push([box[0], box[1], box[2], box[3]]);
+      const align = box[4];
+      const anchor = align === 'left' ? box[0] : align === 'right' ? box[2] : (box[0] + box[2]) / 2;
+      kept.push({ point: k, x: xDomain[0] + anchor / sx, y: yDomain[1] - (box[1] + box[3]) / 2 / sy, align, text });
       break;
     }
   }
