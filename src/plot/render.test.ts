@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Resvg } from '@resvg/resvg-js';
 import { histogramChart } from './charts.js';
-import { plotFormatOf, pngFontOptions, renderPng, writePlot } from './render.js';
+import { findFonts, plotFormatOf, pngFontOptions, renderPng, writePlot } from './render.js';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -45,6 +45,27 @@ describe('renderPng', () => {
     let dark = 0;
     for (let p = 0; p < pixels.length; p += 4) if (pixels[p]! < 128) dark++;
     assert.ok(dark > 100, `only ${dark} dark pixels: text did not render`);
+  });
+});
+
+describe('findFonts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-fonts-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prefers a known DejaVu file, falls back to any font under the font folders, else finds none', () => {
+    const deep = join(dir, 'fonts', 'truetype', 'x');
+    mkdirSync(deep, { recursive: true });
+    assert.equal(findFonts([], [join(dir, 'fonts')]), undefined, 'no font file anywhere');
+    writeFileSync(join(deep, 'Some.otf'), '');
+    assert.deepEqual(findFonts([], [join(dir, 'fonts')]), { loadSystemFonts: true });
+    const dejavu = join(dir, 'DejaVuSans.ttf');
+    writeFileSync(dejavu, '');
+    assert.deepEqual(findFonts([join(dir, 'missing.ttf'), dejavu], []), {
+      loadSystemFonts: true,
+      fontFiles: [dejavu],
+      defaultFontFamily: 'DejaVu Sans',
+      sansSerifFamily: 'DejaVu Sans',
+    });
   });
 });
 

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { extname } from 'node:path';
+import { type Dirent, existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { extname, join } from 'node:path';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -39,16 +40,57 @@ const FONT_CANDIDATES = [
   'C:\\Windows\\Fonts\\arial.ttf',
 ];
 
-let fontOptions: ResvgRenderOptions['font'] | undefined;
+/** Folders resvg scans for system fonts; looked into so that a machine without any fails clearly. */
+const FONT_DIRS = [
+  '/usr/share/fonts',
+  '/usr/local/share/fonts',
+  join(homedir(), '.fonts'),
+  join(homedir(), '.local', 'share', 'fonts'),
+  '/Library/Fonts',
+  '/System/Library/Fonts',
+  'C:\\Windows\\Fonts',
+];
 
-/** resvg's font setup: the system fonts, DejaVu Sans (or Arial) standing in for the generic 'sans-serif'. */
-export function pngFontOptions(): NonNullable<ResvgRenderOptions['font']> {
+/** resvg's font settings. */
+export type PngFontOptions = NonNullable<ResvgRenderOptions['font']>;
+
+/**
+ * Font settings for resvg: the system fonts, with DejaVu Sans (or Arial) standing in for the generic
+ * 'sans-serif' when one of `candidates` exists; undefined when neither a candidate nor any font file
+ * under `dirs` exists, since resvg would then silently draw charts without text.
+ */
+export function findFonts(candidates: readonly string[] = FONT_CANDIDATES, dirs: readonly string[] = FONT_DIRS): PngFontOptions | undefined {
+  const fontFiles = candidates.filter((f) => existsSync(f));
+  if (fontFiles.length > 0) {
+    const family = fontFiles.some((f) => /dejavu/i.test(f)) ? 'DejaVu Sans' : 'Arial';
+    return { loadSystemFonts: true, fontFiles, defaultFontFamily: family, sansSerifFamily: family };
+  }
+  return dirs.some((d) => hasFontFile(d, 4)) ? { loadSystemFonts: true } : undefined;
+}
+
+/** True when `dir` or a folder below it (up to `depth` levels) holds a TrueType/OpenType file. */
+function hasFontFile(dir: string, depth: number): boolean {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  for (const e of entries) if (e.isFile() && /\.(ttf|otf|ttc)$/i.test(e.name)) return true;
+  if (depth === 0) return false;
+  return entries.some((e) => e.isDirectory() && hasFontFile(join(dir, e.name), depth - 1));
+}
+
+let fontOptions: PngFontOptions | undefined;
+
+/** The machine's font settings for PNG text (see `findFonts`); NOT_FOUND when it has no font at all. */
+export function pngFontOptions(): PngFontOptions {
+  fontOptions ??= findFonts();
   if (fontOptions === undefined) {
-    const fontFiles = FONT_CANDIDATES.filter((f) => existsSync(f));
-    const family = fontFiles.some((f) => /dejavu/i.test(f)) ? 'DejaVu Sans' : fontFiles.length > 0 ? 'Arial' : undefined;
-    fontOptions = family
-      ? { loadSystemFonts: true, fontFiles, defaultFontFamily: family, sansSerifFamily: family }
-      : { loadSystemFonts: true };
+    throw new CollabError(
+      'NOT_FOUND',
+      'no font found to draw the text of PNG charts; install one (Debian/Ubuntu: apt-get install fonts-dejavu-core) or write the chart as .svg',
+    );
   }
   return fontOptions;
 }
