@@ -131,7 +131,7 @@ export function lrFinderChart(input: LrFinderChartInput): PlotSpec {
   const yDomain = [bottom - 0.05 * span, top + 0.1 * span];
   const seriesDomain = input.rawLosses ? ['raw loss', smoothName] : [smoothName];
   const seriesRange = input.rawLosses ? ['#c6c6c6', BLUE] : [BLUE];
-  const x = { field: 'lr', type: 'quantitative', scale: { type: 'log' }, title: 'learning rate (log scale)', axis: { format: '.0e', grid: true } } as const;
+  const x = { field: 'lr', type: 'quantitative', scale: { type: 'log', nice: false }, title: 'learning rate (log scale)', axis: { format: '~e', grid: true } } as const;
   const y = { field: 'loss', type: 'quantitative', scale: { domain: yDomain, zero: false, nice: false }, title: 'training loss' } as const;
   const layers: object[] = [
     {
@@ -152,13 +152,22 @@ export function lrFinderChart(input: LrFinderChartInput): PlotSpec {
     }
     const at = lossAt(rows, suggestion, smoothName);
     const label = `${input.suggestionName ?? 'suggested'} lr = ${formatLr(suggestion)}`;
+    // The curve falls to the right at a good suggestion, so the free space is above-right of the
+    // point, or below-left when the rule is in the right third of the (log) axis.
+    let lrMin = Infinity;
+    let lrMax = -Infinity;
+    for (const r of rows) {
+      lrMin = Math.min(lrMin, r.lr);
+      lrMax = Math.max(lrMax, r.lr);
+    }
+    const onRight = lrMax <= lrMin || Math.log(suggestion / lrMin) / Math.log(lrMax / lrMin) < 2 / 3;
     const mark = [{ lr: suggestion, loss: Math.min(Math.max(at, yDomain[0]!), yDomain[1]!), label }];
     layers.push(
       { data: { values: mark }, mark: { type: 'rule', color: RED, strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { x } },
       { data: { values: mark }, mark: { type: 'point', filled: true, size: 110, color: RED, clip: true }, encoding: { x, y } },
       {
         data: { values: mark },
-        mark: { type: 'text', align: 'left', dx: 8, dy: -12, fontSize: 13, fontWeight: 'bold', color: RED },
+        mark: { type: 'text', align: onRight ? 'left' : 'right', dx: onRight ? 8 : -8, dy: onRight ? -12 : 14, fontSize: 13, fontWeight: 'bold', color: RED },
         encoding: { x, y, text: { field: 'label' } },
       },
     );
