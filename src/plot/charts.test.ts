@@ -47,6 +47,17 @@ describe('lrFinderChart', () => {
     assert.ok(Math.abs(hi - 2.092) < 1e-9, `high end ${hi}`);
   });
 
+  it('puts the suggestion label right of the rule, or left of it in the right third of the axis', () => {
+    const lrs = [1e-6, 1e-4, 1e-2];
+    const losses = [2, 1, 3];
+    const alignOf = (suggestion: number): unknown => {
+      const spec = lrFinderChart({ lrs, losses, suggestion }) as unknown as { layer: { mark: { type: string; align?: string } }[] };
+      return spec.layer.find((l) => l.mark.type === 'text')!.mark.align;
+    };
+    assert.equal(alignOf(1e-4), 'left');
+    assert.equal(alignOf(3e-3), 'right');
+  });
+
   it('drops non-finite losses and refuses mismatched lengths or an empty curve', () => {
     const spec = lrFinderChart({ lrs: [1e-5, 1e-4, 1e-3], losses: [1, 0.5, Number.NaN] });
     assert.equal(rowsOf(spec, 0).length, 2);
