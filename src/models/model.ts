@@ -34,6 +34,12 @@ export class Grad {
     }
   }
 
+  /** Forgets the touched rows when the caller has already zeroed them (an optimizer zeroes each gradient as it reads it). */
+  clearTouched(): void {
+    this.count = 0;
+    this.epoch++;
+  }
+
   /** Zeroes the touched rows (or everything, for a dense table) ready for the next batch. */
   reset(dense: boolean): void {
     if (dense) this.data.fill(0);

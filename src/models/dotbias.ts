@@ -1,0 +1,131 @@
+import { RandomState } from '../core/random.js';
+import { requireInt, requireNumber, CollabError } from '../core/errors.js';
+import type { Ratings } from '../data/ratings.js';
+import type { Param, RatingModel } from './model.js';
+import { makeParam, truncNormal } from './init.js';
+
+/** Options of {@link EmbeddingDotBias}. */
+export interface DotBiasOptions {
+  /** Embedding width k. Default 50. */
+  nFactors?: number;
+  /** Output range [lo, hi] of the scaled sigmoid. Default [0, 5.5] (callers pass the data's range). */
+  yRange?: [number, number];
+  /** Init std of the trunc-normal embeddings and biases. Default 0.01 (fastai). */
+  initStd?: number;
+}
+
+/**
+ * fastai's EmbeddingDotBias:
+ *   pred(u, i) = sigmoid(P[u]·Q[i] + bu[u] + bi[i]) * (hi - lo) + lo.
+ * With x the sigmoid's argument and s = sigmoid(x), the batch loss L = mean (pred - y)^2 has
+ *   dL/dx = 2 (pred - y) / B * (hi - lo) * s (1 - s),
+ *   dL/dP[u] = dL/dx * Q[i],  dL/dQ[i] = dL/dx * P[u],  dL/dbu[u] = dL/dbi[i] = dL/dx.
+ */
+export class EmbeddingDotBias implements RatingModel {
+  readonly kind = 'dotbias' as const;
+  readonly nFactors: number;
+  readonly yRange: [number, number];
+  readonly initStd: number;
+  readonly userFactors: Param;
+  readonly itemFactors: Param;
+  readonly userBias: Param;
+  readonly itemBias: Param;
+  readonly params: readonly Param[];
+
+  constructor(
+    readonly nUsers: number,
+    readonly nItems: number,
+    options: DotBiasOptions = {},
+    seed = 42,
+  ) {
+    requireInt('nUsers', nUsers, 1);
+    requireInt('nItems', nItems, 1);
+    this.nFactors = requireInt('nFactors', options.nFactors ?? 50, 1, 4096);
+    this.initStd = requireNumber('initStd', options.initStd ?? 0.01, 0);
+    const yRange = options.yRange ?? [0, 5.5];
+    if (!(yRange[1] > yRange[0])) {
+      throw new CollabError('INVALID_OPTION', `yRange must be [lo, hi] with hi > lo, got [${yRange.join(', ')}]`, { field: 'yRange' });
+    }
+    this.yRange = [yRange[0], yRange[1]];
+    const k = this.nFactors;
+    this.userFactors = makeParam('userFactors', nUsers, k, true);
+    this.itemFactors = makeParam('itemFactors', nItems, k, true);
+    this.userBias = makeParam('userBias', nUsers, 1, true);
+    this.itemBias = makeParam('itemBias', nItems, 1, true);
+    this.params = [this.userFactors, this.itemFactors, this.userBias, this.itemBias];
+    // The init order follows torch_collab.py: user weights, item weights, user bias, item bias.
+    const rng = new RandomState(seed);
+    for (const p of this.params) truncNormal(p.value, rng, this.initStd);
+  }
+
+  /** Architecture hyperparameters, enough to rebuild the model with {@link createModel}. */
+  config(): Record<string, unknown> {
+    return { nFactors: this.nFactors, yRange: [...this.yRange], initStd: this.initStd };
+  }
+
+  /** Forward + backward of one minibatch (see the class doc for the gradient). */
+  trainBatch(data: Ratings, order: Int32Array, start: number, end: number): number {
+    const { users, items, ratings } = data;
+    const k = this.nFactors;
+    const P = this.userFactors.value;
+    const Q = this.itemFactors.value;
+    const bu = this.userBias.value;
+    const bi = this.itemBias.value;
+    const gP = this.userFactors.grad;
+    const gQ = this.itemFactors.grad;
+    const gbu = this.userBias.grad;
+    const gbi = this.itemBias.grad;
+    const gPd = gP.data;
+    const gQd = gQ.data;
+    const gbud = gbu.data;
+    const gbid = gbi.data;
+    const [lo, hi] = this.yRange;
+    const span = hi - lo;
+    const scale = (2 * span) / (end - start);
+    let sse = 0;
+    for (let r = start; r < end; r++) {
+      const row = order[r]!;
+      const u = users[row]!;
+      const i = items[row]!;
+      const uRow = u * k;
+      const iRow = i * k;
+      // x = P[u]·Q[i] + bu[u] + bi[i]
+      let x = bu[u]! + bi[i]!;
+      for (let f = 0; f < k; f++) x += P[uRow + f]! * Q[iRow + f]!;
+      const s = 1 / (1 + Math.exp(-x));
+      const pred = s * span + lo;
+      const err = pred - ratings[row]!;
+      sse += err * err;
+      // dL/dx = 2 err / B * (hi - lo) * s (1 - s)
+      const g = scale * err * s * (1 - s);
+      for (let f = 0; f < k; f++) {
+        gPd[uRow + f] += g * Q[iRow + f]!;
+        gQd[iRow + f] += g * P[uRow + f]!;
+      }
+      gbud[u] += g;
+      gbid[i] += g;
+      gP.touch(u);
+      gQ.touch(i);
+      gbu.touch(u);
+      gbi.touch(i);
+    }
+    return sse;
+  }
+
+  /** Predicted rating of dense (user, item). */
+  predict(user: number, item: number): number {
+    const k = this.nFactors;
+    const P = this.userFactors.value;
+    const Q = this.itemFactors.value;
+    const uRow = user * k;
+    const iRow = item * k;
+    let x = this.userBias.value[user]! + this.itemBias.value[item]!;
+    for (let f = 0; f < k; f++) x += P[uRow + f]! * Q[iRow + f]!;
+    return (1 / (1 + Math.exp(-x))) * (this.yRange[1] - this.yRange[0]) + this.yRange[0];
+  }
+
+  /** Predictions for many dense pairs into `out`. */
+  predictMany(users: Int32Array, items: Int32Array, out: Float32Array): void {
+    for (let r = 0; r < users.length; r++) out[r] = this.predict(users[r]!, items[r]!);
+  }
+}

@@ -1,0 +1,181 @@
+import { RandomState } from '../core/random.js';
+import { requireInt, requireNumber } from '../core/errors.js';
+import type { Ratings } from '../data/ratings.js';
+import type { Param, RatingModel } from './model.js';
+import { makeParam, normal } from './init.js';
+
+/** Options of {@link BiasedMF}. */
+export interface MFOptions {
+  /** Embedding width k. Default 50. */
+  nFactors?: number;
+  /** Global mean rating mu added to every prediction. Default 0 (the learner passes the training mean). */
+  globalMean?: number;
+  /** Predictions are clipped to [lo, hi]. Default [-Infinity, Infinity] (the learner passes the rating range). */
+  clip?: [number, number];
+  /** Std of the normal(0, initStd) factor init; biases start at 0. Default 0.1 (Surprise's SVD). */
+  initStd?: number;
+  /** Allocate tables on SharedArrayBuffer so worker threads can train them Hogwild-style. Default false. */
+  shared?: boolean;
+}
+
+/**
+ * Per-rating SGD over `order[start..end)` (Funk / Surprise SVD), updating the tables in place:
+ *   err = y - (mu + bu[u] + bi[i] + P[u]·Q[i])
+ *   bu[u] += lr (err - reg bu[u]);  bi[i] += lr (err - reg bi[i])
+ *   P[u] += lr (err Q[i] - reg P[u]);  Q[i] += lr (err P[u] - reg Q[i])   (both from the old values)
+ * Returns the sum of squared errors seen before each update. A free function so worker threads can run it
+ * on shared tables without the class.
+ */
+export function funkSgd(
+  P: Float32Array, Q: Float32Array, bu: Float32Array, bi: Float32Array, k: number, mu: number,
+  users: Int32Array, items: Int32Array, ratings: Float32Array, order: Int32Array, start: number, end: number,
+  lr: number, reg: number,
+): number {
+  let sse = 0;
+  const keep = 1 - lr * reg;
+  for (let r = start; r < end; r++) {
+    const row = order[r]!;
+    const u = users[row]!;
+    const i = items[row]!;
+    const uRow = u * k;
+    const iRow = i * k;
+    let pred = mu + bu[u]! + bi[i]!;
+    for (let f = 0; f < k; f++) pred += P[uRow + f]! * Q[iRow + f]!;
+    const err = ratings[row]! - pred;
+    sse += err * err;
+    const step = lr * err;
+    bu[u] = keep * bu[u]! + step;
+    bi[i] = keep * bi[i]! + step;
+    for (let f = 0; f < k; f++) {
+      const pf = P[uRow + f]!;
+      const qf = Q[iRow + f]!;
+      P[uRow + f] = keep * pf + step * qf;
+      Q[iRow + f] = keep * qf + step * pf;
+    }
+  }
+  return sse;
+}
+
+/**
+ * Plain biased matrix factorization, pred(u, i) = mu + bu[u] + bi[i] + P[u]·Q[i] (clipped to the rating range),
+ * the classic Funk-SVD model. The learner trains it by per-rating SGD ({@link funkSgd}); `trainBatch` also gives
+ * the minibatch gradient of mean (pred - y)^2 so any optimizer can drive it:
+ *   dL/dP[u] = 2 (pred - y) / B * Q[i], dL/dQ[i] = 2 (pred - y) / B * P[u], dL/dbu[u] = dL/dbi[i] = 2 (pred - y) / B.
+ */
+export class BiasedMF implements RatingModel {
+  readonly kind = 'mf' as const;
+  readonly nFactors: number;
+  readonly globalMean: number;
+  readonly clip: [number, number];
+  readonly initStd: number;
+  readonly shared: boolean;
+  readonly userFactors: Param;
+  readonly itemFactors: Param;
+  readonly userBias: Param;
+  readonly itemBias: Param;
+  readonly params: readonly Param[];
+
+  constructor(
+    readonly nUsers: number,
+    readonly nItems: number,
+    options: MFOptions = {},
+    seed = 42,
+  ) {
+    requireInt('nUsers', nUsers, 1);
+    requireInt('nItems', nItems, 1);
+    this.nFactors = requireInt('nFactors', options.nFactors ?? 50, 1, 4096);
+    this.globalMean = requireNumber('globalMean', options.globalMean ?? 0);
+    this.initStd = requireNumber('initStd', options.initStd ?? 0.1, 0);
+    const clip = options.clip ?? [-Infinity, Infinity];
+    this.clip = [clip[0] ?? -Infinity, clip[1] ?? Infinity];
+    this.shared = options.shared === true;
+    const k = this.nFactors;
+    this.userFactors = makeParam('userFactors', nUsers, k, true, true, this.shared);
+    this.itemFactors = makeParam('itemFactors', nItems, k, true, true, this.shared);
+    this.userBias = makeParam('userBias', nUsers, 1, true, true, this.shared);
+    this.itemBias = makeParam('itemBias', nItems, 1, true, true, this.shared);
+    this.params = [this.userFactors, this.itemFactors, this.userBias, this.itemBias];
+    const rng = new RandomState(seed);
+    normal(this.userFactors.value, rng, this.initStd);
+    normal(this.itemFactors.value, rng, this.initStd);
+  }
+
+  /** Architecture hyperparameters, enough to rebuild the model with {@link createModel}. */
+  config(): Record<string, unknown> {
+    return {
+      nFactors: this.nFactors,
+      globalMean: this.globalMean,
+      clip: this.clip.map((c) => (Number.isFinite(c) ? c : null)),
+      initStd: this.initStd,
+    };
+  }
+
+  /** Per-rating SGD over `order[start..end)`; returns the sum of squared errors before each update. */
+  sgd(data: Ratings, order: Int32Array, start: number, end: number, lr: number, reg: number): number {
+    return funkSgd(
+      this.userFactors.value, this.itemFactors.value, this.userBias.value, this.itemBias.value, this.nFactors,
+      this.globalMean, data.users, data.items, data.ratings, order, start, end, lr, reg,
+    );
+  }
+
+  /** Forward + backward of one minibatch (see the class doc for the gradient). */
+  trainBatch(data: Ratings, order: Int32Array, start: number, end: number): number {
+    const { users, items, ratings } = data;
+    const k = this.nFactors;
+    const mu = this.globalMean;
+    const P = this.userFactors.value;
+    const Q = this.itemFactors.value;
+    const bu = this.userBias.value;
+    const bi = this.itemBias.value;
+    const gP = this.userFactors.grad;
+    const gQ = this.itemFactors.grad;
+    const gbu = this.userBias.grad;
+    const gbi = this.itemBias.grad;
+    const gPd = gP.data;
+    const gQd = gQ.data;
+    const gbud = gbu.data;
+    const gbid = gbi.data;
+    const scale = 2 / (end - start);
+    let sse = 0;
+    for (let r = start; r < end; r++) {
+      const row = order[r]!;
+      const u = users[row]!;
+      const i = items[row]!;
+      const uRow = u * k;
+      const iRow = i * k;
+      let pred = mu + bu[u]! + bi[i]!;
+      for (let f = 0; f < k; f++) pred += P[uRow + f]! * Q[iRow + f]!;
+      const err = pred - ratings[row]!;
+      sse += err * err;
+      const g = scale * err;
+      for (let f = 0; f < k; f++) {
+        gPd[uRow + f] += g * Q[iRow + f]!;
+        gQd[iRow + f] += g * P[uRow + f]!;
+      }
+      gbud[u] += g;
+      gbid[i] += g;
+      gP.touch(u);
+      gQ.touch(i);
+      gbu.touch(u);
+      gbi.touch(i);
+    }
+    return sse;
+  }
+
+  /** Predicted rating of dense (user, item), clipped to the rating range. */
+  predict(user: number, item: number): number {
+    const k = this.nFactors;
+    const P = this.userFactors.value;
+    const Q = this.itemFactors.value;
+    const uRow = user * k;
+    const iRow = item * k;
+    let pred = this.globalMean + this.userBias.value[user]! + this.itemBias.value[item]!;
+    for (let f = 0; f < k; f++) pred += P[uRow + f]! * Q[iRow + f]!;
+    return pred < this.clip[0] ? this.clip[0] : pred > this.clip[1] ? this.clip[1] : pred;
+  }
+
+  /** Predictions for many dense pairs into `out`. */
+  predictMany(users: Int32Array, items: Int32Array, out: Float32Array): void {
+    for (let r = 0; r < users.length; r++) out[r] = this.predict(users[r]!, items[r]!);
+  }
+}

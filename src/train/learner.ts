@@ -1,0 +1,298 @@
+import { performance } from 'node:perf_hooks';
+import { CollabError, requireInt, requireNumber } from '../core/errors.js';
+import { RandomState } from '../core/random.js';
+import type { RawId } from '../data/id-map.js';
+import type { Ratings } from '../data/ratings.js';
+import { createModel, paramTables, type ParamTable } from '../models/factory.js';
+import { BiasedMF } from '../models/mf.js';
+import type { ModelKind, RatingModel } from '../models/model.js';
+import { runLrFind, type LrFindOptions, type LrFindResult } from './lr-find.js';
+import { makeOptimizer, type Optimizer, type OptimizerKind } from './optimizers.js';
+import { constant, oneCycle, type OneCycleOptions, type Schedule } from './schedules.js';
+import { HogwildPool } from './hogwild.js';
+
+/** One row of the training history (the fastai-like epoch table). */
+export interface EpochStats {
+  /** 0-based epoch number, counted across fit calls. */
+  epoch: number;
+  /** Mean squared error over the epoch's training batches (as they were trained). */
+  trainLoss: number;
+  /** MSE on the validation ratings after the epoch (NaN without validation data). */
+  validMse: number;
+  validRmse: number;
+  /** Training seconds so far (batches, optimizer and flushes; validation excluded). */
+  elapsed: number;
+}
+
+/** Options of {@link collabLearner}; defaults are those of {@link LEARNER_DEFAULTS}. */
+export interface CollabLearnerOptions {
+  /** Model kind. Default 'dotbias'. */
+  model?: ModelKind;
+  /** Embedding width. Default 50. */
+  nFactors?: number;
+  /** Output range of dotbias/nn. Default [0, max rating + 0.5] (fastai's collab_learner, torch_collab.py). */
+  yRange?: [number, number];
+  /** Ratings per minibatch (per lr-schedule chunk for mf). Default 64. */
+  batchSize?: number;
+  /** 'adam' (AdamW) or 'sgd'; for mf, 'sgd' is per-rating Funk SGD. Default 'adam' ('sgd' for mf). */
+  optimizer?: OptimizerKind;
+  /** Weight decay (AdamW decoupled, SGD coupled L2, mf per-rating L2 reg). Default 0.1 (0.05 for mf). */
+  wd?: number;
+  /** Momentum (SGD) or beta1 (Adam) used by `fit`; fitOneCycle cycles 0.95-0.85-0.95. Default 0.9. */
+  momentum?: number;
+  /** Seed for init and shuffling. Default 42. */
+  seed?: number;
+  /** Threads for mf's Hogwild per-rating SGD (other models train on one thread). Default 1. */
+  threads?: number;
+  /** Extra architecture settings passed to the model (e.g. nn's embSizes, layers, dropout). Default {}. */
+  modelConfig?: Record<string, unknown>;
+  /** Called after each epoch with its row of the history. Default none. */
+  onEpoch?: (stats: EpochStats) => void;
+  /** Called after each batch with (batches done, batches in this fit). Default none. */
+  onBatch?: (done: number, total: number) => void;
+}
+
+/** Defaults of {@link CollabLearnerOptions} per model kind. */
+export const LEARNER_DEFAULTS = {
+  model: 'dotbias' as ModelKind,
+  nFactors: 50,
+  batchSize: 64,
+  wd: 0.1,
+  mfWd: 0.05,
+  momentum: 0.9,
+  seed: 42,
+  threads: 1,
+};
+
+/** Min, max and mean of a rating column. */
+export function ratingStats(r: Ratings): { min: number; max: number; mean: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  const y = r.ratings;
+  for (let j = 0; j < y.length; j++) {
+    const v = y[j]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  return { min, max, mean: sum / y.length };
+}
+
+/** A model, its optimizer and its data: fastai's Learner for collaborative filtering. */
+export class CollabLearner {
+  readonly model: RatingModel;
+  readonly optimizer: Optimizer;
+  /** One row per epoch trained, across fit calls. */
+  readonly history: EpochStats[] = [];
+  /** Mean squared error of every training batch, in order. */
+  readonly batchLosses: number[] = [];
+  /** Seconds spent training so far (excluding validation). */
+  trainSeconds = 0;
+  readonly batchSize: number;
+  readonly wd: number;
+  readonly momentum: number;
+  readonly threads: number;
+  readonly seed: number;
+  private readonly rng: RandomState;
+  private readonly order: Int32Array;
+  private readonly perRating: boolean;
+  private readonly onEpoch: ((stats: EpochStats) => void) | undefined;
+  private readonly onBatch: ((done: number, total: number) => void) | undefined;
+  private pool: HogwildPool | undefined;
+
+  constructor(
+    readonly train: Ratings,
+    readonly valid: Ratings | undefined,
+    options: CollabLearnerOptions = {},
+  ) {
+    const n = train.ratings.length;
+    if (n === 0) throw new CollabError('INVALID_OPTION', 'the training data has no ratings; check the data file', { field: 'data' });
+    if (valid && (valid.userIds !== train.userIds || valid.itemIds !== train.itemIds)) {
+      throw new CollabError(
+        'INVALID_OPTION',
+        'the validation ratings must share the training ratings\' id maps; load both with the same IdMaps (or split one table)',
+        { field: 'valid' },
+      );
+    }
+    const kind = options.model ?? LEARNER_DEFAULTS.model;
+    this.batchSize = requireInt('batchSize', options.batchSize ?? LEARNER_DEFAULTS.batchSize, 1);
+    this.wd = requireNumber('wd', options.wd ?? (kind === 'mf' ? LEARNER_DEFAULTS.mfWd : LEARNER_DEFAULTS.wd), 0);
+    this.momentum = requireNumber('momentum', options.momentum ?? LEARNER_DEFAULTS.momentum, 0, 1);
+    this.seed = requireInt('seed', options.seed ?? LEARNER_DEFAULTS.seed, 0, 0xffffffff);
+    this.threads = requireInt('threads', options.threads ?? LEARNER_DEFAULTS.threads, 1, 64);
+    const optimizer = options.optimizer ?? (kind === 'mf' ? 'sgd' : 'adam');
+    const stats = ratingStats(train);
+    const yRange = options.yRange ?? [0, stats.max + 0.5];
+    const config: Record<string, unknown> = { nFactors: options.nFactors ?? LEARNER_DEFAULTS.nFactors };
+    if (kind === 'dotbias' || kind === 'nn') config.yRange = yRange;
+    if (kind === 'mf') {
+      config.globalMean = stats.mean;
+      config.clip = [stats.min, stats.max];
+      config.shared = this.threads > 1;
+    }
+    Object.assign(config, options.modelConfig ?? {});
+    this.model = createModel(kind, train.userIds.size, train.itemIds.size, config, this.seed);
+    this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
+    this.optimizer = makeOptimizer(optimizer, this.model.params, { wd: this.wd });
+    this.rng = new RandomState(this.seed);
+    this.order = new Int32Array(n);
+    this.onEpoch = options.onEpoch;
+    this.onBatch = options.onBatch;
+  }
+
+  /** Trains `epochs` epochs at a constant lr and momentum (fastai's `fit`). */
+  async fit(epochs: number, lr: number): Promise<EpochStats[]> {
+    return this.fitSchedule(epochs, constant(requireNumber('lr', lr, 0)), constant(this.momentum));
+  }
+
+  /** Trains `epochs` epochs with fastai's one-cycle lr and momentum schedules peaking at `lrMax`. */
+  async fitOneCycle(epochs: number, lrMax: number, options: OneCycleOptions = {}): Promise<EpochStats[]> {
+    const s = oneCycle(requireNumber('lrMax', lrMax, 0), options);
+    return this.fitSchedule(epochs, s.lr, s.mom);
+  }
+
+  /** Trains `epochs` epochs with lr and momentum given as pure functions of progress pos ∈ [0, 1]. */
+  async fitSchedule(epochs: number, lr: Schedule, mom: Schedule): Promise<EpochStats[]> {
+    requireInt('epochs', epochs, 1);
+    const n = this.train.ratings.length;
+    const bs = this.batchSize;
+    const nb = Math.ceil(n / bs);
+    const total = nb * epochs;
+    const rows: EpochStats[] = [];
+    if (this.perRating && this.threads > 1 && !this.pool) {
+      this.pool = new HogwildPool(this.model as BiasedMF, this.train, this.order, this.threads);
+      await this.pool.ready();
+    }
+    try {
+      for (let e = 0; e < epochs; e++) {
+        const t0 = performance.now();
+        this.shuffle();
+        let sse = 0;
+        if (this.pool) {
+          sse = this.pool.epoch(lr, e / epochs, (e + 1) / epochs, this.wd);
+          if (this.onBatch) this.onBatch((e + 1) * nb, total);
+        } else {
+          for (let b = 0; b < nb; b++) {
+            const step = e * nb + b;
+            const pos = step / total;
+            const start = b * bs;
+            const end = Math.min(n, start + bs);
+            const batchSse = this.trainBatch(start, end, lr(pos), mom(pos));
+            sse += batchSse;
+            this.batchLosses.push(batchSse / (end - start));
+            if (this.onBatch) this.onBatch(step + 1, total);
+          }
+        }
+        this.optimizer.flush();
+        this.trainSeconds += (performance.now() - t0) / 1000;
+        const validMse = this.validMse();
+        const row: EpochStats = {
+          epoch: this.history.length,
+          trainLoss: sse / n,
+          validMse,
+          validRmse: Math.sqrt(validMse),
+          elapsed: this.trainSeconds,
+        };
+        this.history.push(row);
+        rows.push(row);
+        if (this.onEpoch) this.onEpoch(row);
+      }
+    } finally {
+      if (this.pool) {
+        await this.pool.close();
+        this.pool = undefined;
+      }
+    }
+    return rows;
+  }
+
+  /** A fresh numpy-style permutation of the training rows for this epoch. */
+  private shuffle(): void {
+    const order = this.order;
+    for (let j = 0; j < order.length; j++) order[j] = j;
+    this.rng.shuffle(order);
+  }
+
+  /** One optimization step on `order[start..end)`; returns the batch's sum of squared errors. */
+  private trainBatch(start: number, end: number, lr: number, mom: number): number {
+    if (this.perRating) return (this.model as BiasedMF).sgd(this.train, this.order, start, end, lr, this.wd);
+    const sse = this.model.trainBatch(this.train, this.order, start, end);
+    this.optimizer.step(lr, mom);
+    return sse;
+  }
+
+  /** MSE of the current model on the validation ratings (NaN without validation data). */
+  validMse(): number {
+    const v = this.valid;
+    if (!v || v.ratings.length === 0) return NaN;
+    this.optimizer.flush();
+    let se = 0;
+    const { users, items, ratings } = v;
+    for (let r = 0; r < ratings.length; r++) {
+      const err = this.model.predict(users[r]!, items[r]!) - ratings[r]!;
+      se += err * err;
+    }
+    return se / ratings.length;
+  }
+
+  /**
+   * fastai's lr finder: trains on an exponential lr ramp from a copy of the current weights, records the
+   * smoothed loss, stops on divergence, then restores the weights. The suggestion is fastai's "valley".
+   */
+  lrFind(options: LrFindOptions = {}): LrFindResult {
+    this.optimizer.flush();
+    const saved = this.model.params.map((p) => p.value.slice());
+    const kind = this.optimizer.kind;
+    const opt = makeOptimizer(kind, this.model.params, { wd: this.wd });
+    const rng = new RandomState(this.seed + 1);
+    const n = this.train.ratings.length;
+    const bs = this.batchSize;
+    const order = new Int32Array(n);
+    let cursor = n;
+    const mf = this.perRating ? (this.model as BiasedMF) : undefined;
+    try {
+      return runLrFind((lr) => {
+        if (cursor + bs > n) {
+          for (let j = 0; j < n; j++) order[j] = j;
+          rng.shuffle(order);
+          cursor = 0;
+        }
+        const start = cursor;
+        const end = Math.min(n, start + bs);
+        cursor = end;
+        let sse: number;
+        if (mf) sse = mf.sgd(this.train, order, start, end, lr, this.wd);
+        else {
+          sse = this.model.trainBatch(this.train, order, start, end);
+          opt.step(lr, this.momentum);
+        }
+        return sse / (end - start);
+      }, options);
+    } finally {
+      this.model.params.forEach((p, j) => {
+        p.value.set(saved[j]!);
+        p.grad.reset(true);
+      });
+    }
+  }
+
+  /** Predicted rating of a raw (userId, itemId); throws UNKNOWN_USER / UNKNOWN_ITEM for ids never seen. */
+  predict(userId: RawId, itemId: RawId): number {
+    this.optimizer.flush();
+    const u = this.train.userIds.lookup(userId, 'error', 'user');
+    const i = this.train.itemIds.lookup(itemId, 'error', 'item');
+    return this.model.predict(u, i);
+  }
+
+  /** Everything a model file needs: kind, architecture config, training history and the weight tables. */
+  exportState(): { kind: ModelKind; config: Record<string, unknown>; history: EpochStats[]; tables: ParamTable[] } {
+    this.optimizer.flush();
+    return { kind: this.model.kind, config: this.model.config(), history: this.history.slice(), tables: paramTables(this.model) };
+  }
+}
+
+/** Builds a learner over training (and optional validation) ratings that share their id maps. */
+export function collabLearner(train: Ratings, valid?: Ratings, options: CollabLearnerOptions = {}): CollabLearner {
+  return new CollabLearner(train, valid, options);
+}
