@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerDataCommands } from './data.js';
+import { registerFetchCommand } from './fetch.js';
+import { registerRecommendCommand, registerSimilarCommand } from './recommend.js';
+import { registerSplitCommand } from './split.js';
 
 /** Builds the `collab` command tree (exported for tests). */
 export function buildProgram(): Command {
@@ -16,6 +19,10 @@ export function buildProgram(): Command {
       '\nDatasets are read from $COLLAB_DATA_DIR (or --data-dir) first, then from the cache that `collab data fetch` fills.',
   );
   registerDataCommands(program);
+  registerFetchCommand(program.commands.find((c) => c.name() === 'data')!);
+  registerSplitCommand(program);
+  registerRecommendCommand(program);
+  registerSimilarCommand(program);
   return program;
 }
 

@@ -1,0 +1,115 @@
+import type { Command } from 'commander';
+import { CollabError } from '../core/errors.js';
+import { parseRawId } from '../data/id-map.js';
+import { loadRecommender } from '../recommend/load.js';
+import type { GivenRating, RecommendOptions, ScoredItem } from '../recommend/types.js';
+import { intFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
+import { withCommonFlags, withExamples } from './program.js';
+
+interface RecommendFlags extends GlobalFlags {
+  model: string;
+  user?: string;
+  ratings?: string;
+  n: string;
+  genre?: string;
+  yearFrom?: string;
+  yearTo?: string;
+  minRatings?: string;
+  includeRated?: boolean;
+  explain?: boolean;
+}
+
+/** Parses "1:5,260:4.5" into (movie, rating) pairs, naming the bad pair. */
+export function parseRatingsFlag(text: string): GivenRating[] {
+  const pairs = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (pairs.length === 0) throw new CollabError('USAGE', '--ratings is empty; give pairs like "1:5,260:4.5"', { field: 'ratings' });
+  return pairs.map((pair) => {
+    const m = /^([^:]+):([^:]+)$/.exec(pair);
+    const rating = m ? Number(m[2]) : NaN;
+    if (!m || !Number.isFinite(rating)) {
+      throw new CollabError('USAGE', `--ratings: "${pair}" is not movieId:rating (example "1:5,260:4.5")`, { field: 'ratings' });
+    }
+    return { itemId: parseRawId(m[1]!.trim()), rating };
+  });
+}
+
+/** Writes a ranked list of movies as a small table. */
+export function printItems(out: Reporter, items: ScoredItem[], scoreLabel: string): void {
+  out.info(`${'#'.padStart(3)}  ${'movie'.padStart(7)}  ${scoreLabel.padStart(6)}  title`);
+  items.forEach((it, t) => {
+    out.info(`${String(t + 1).padStart(3)}  ${String(it.itemId).padStart(7)}  ${it.score.toFixed(3).padStart(6)}  ${it.title}${it.genres.length ? `  [${it.genres.join('|')}]` : ''}`);
+    if (it.because?.length) out.info(`${' '.repeat(23)}because you liked: ${it.because.map((b) => `${b.title} (${b.rating})`).join('; ')}`);
+  });
+}
+
+/** Registers `collab recommend`. */
+export function registerRecommendCommand(program: Command): void {
+  const cmd = program
+    .command('recommend')
+    .description('top-N movies for a known user (--user) or for a new one described by a few ratings (--ratings, fold-in, no retraining)')
+    .requiredOption('--model <file>', 'model file written by `collab train --out`')
+    .option('--user <id>', 'a user id from the training data')
+    .option('--ratings <pairs>', 'a new user\'s ratings as movieId:rating pairs, e.g. "1:5,260:4.5,1196:5"')
+    .option('-n, --n <count>', 'number of movies', '10')
+    .option('--genre <name>', 'only movies of this genre (e.g. Comedy)')
+    .option('--year-from <year>', 'only movies released in or after this year')
+    .option('--year-to <year>', 'only movies released in or before this year')
+    .option('--min-ratings <count>', 'only movies with at least this many training ratings (default 5)')
+    .option('--include-rated', 'include movies the user already rated')
+    .option('--explain', 'add "because you liked ..." reasons');
+  withExamples(withCommonFlags(cmd), 'collab recommend --model model.json --user 1', 'collab recommend --model model.json --ratings "1:5,260:4.5,1196:5" --genre Comedy --json');
+  cmd.action((flags: RecommendFlags) =>
+    runCommand(flags, async (out) => {
+      if ((flags.user === undefined) === (flags.ratings === undefined)) {
+        throw new CollabError('USAGE', 'give exactly one of --user ID or --ratings "movieId:rating,..."', { field: 'user' });
+      }
+      const n = intFlag('n', flags.n)!;
+      if (n < 1) throw new CollabError('USAGE', `-n must be a positive integer, got ${n}`, { field: 'n' });
+      const options: RecommendOptions = { n, explain: flags.explain === true, includeRated: flags.includeRated === true };
+      if (flags.genre) options.genre = flags.genre;
+      const yearFrom = intFlag('year-from', flags.yearFrom);
+      const yearTo = intFlag('year-to', flags.yearTo);
+      const minRatings = intFlag('min-ratings', flags.minRatings);
+      if (yearFrom !== undefined) options.yearFrom = yearFrom;
+      if (yearTo !== undefined) options.yearTo = yearTo;
+      if (minRatings !== undefined) options.minRatings = minRatings;
+      const rec = await loadRecommender(flags.model);
+      const started = performance.now();
+      const items =
+        flags.user !== undefined
+          ? rec.recommendForUser(parseRawId(flags.user), options)
+          : rec.recommendForRatings(parseRatingsFlag(flags.ratings!), options);
+      const ms = performance.now() - started;
+      out.info(flags.user !== undefined ? `Top ${items.length} for user ${flags.user}:` : `Top ${items.length} for the given ratings (fold-in):`);
+      printItems(out, items, 'score');
+      return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : { foldIn: true }), items, milliseconds: ms };
+    }),
+  );
+}
+
+/** Registers `collab similar`. */
+export function registerSimilarCommand(program: Command): void {
+  const cmd = program
+    .command('similar')
+    .description('movies most similar to a movie by cosine similarity of their learned embeddings')
+    .requiredOption('--model <file>', 'model file written by `collab train --out`')
+    .requiredOption('--item <id>', 'a movie id')
+    .option('-n, --n <count>', 'number of movies', '10')
+    .option('--min-ratings <count>', 'leave out movies with fewer training ratings (rare movies have noisy embeddings; default 20)');
+  withExamples(withCommonFlags(cmd), 'collab similar --model model.json --item 1', 'collab similar --model model.json --item 260 -n 5 --json');
+  cmd.action((flags: GlobalFlags & { model: string; item: string; n: string; minRatings?: string }) =>
+    runCommand(flags, async (out) => {
+      const n = intFlag('n', flags.n)!;
+      if (n < 1) throw new CollabError('USAGE', `-n must be a positive integer, got ${n}`, { field: 'n' });
+      const minRatings = intFlag('min-ratings', flags.minRatings);
+      if (minRatings !== undefined && minRatings < 0) throw new CollabError('USAGE', `--min-ratings must be 0 or more, got ${minRatings}`, { field: 'min-ratings' });
+      const rec = await loadRecommender(flags.model);
+      const itemId = parseRawId(flags.item);
+      const items = rec.similarItems(itemId, n, minRatings);
+      out.info(`Most similar to ${rec.movie(itemId)?.title ?? itemId}:`);
+      printItems(out, items, 'cosine');
+      return { itemId, items };
+    }),
+  );
+}
+

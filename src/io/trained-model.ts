@@ -1,0 +1,122 @@
+import { CollabError } from '../core/errors.js';
+import { IdMap, type RawId } from '../data/id-map.js';
+import type { ItemMeta, Ratings } from '../data/ratings.js';
+import { createModel, loadParams, paramTables, type ParamTable } from '../models/factory.js';
+import type { ModelKind, RatingModel } from '../models/model.js';
+import {
+  fingerprintRatings,
+  readModelFile,
+  writeModelFile,
+  type JsonValue,
+  type ModelItemInfo,
+  type ModelManifest,
+  type TrainingHistory,
+} from './model-file.js';
+
+/**
+ * A trained model with everything needed to use it later: the id maps, the movies' titles and genres,
+ * and the training ratings (so recommendations can leave out what a user already rated and explain
+ * themselves with the user's liked movies).
+ */
+export interface TrainedModel {
+  model: RatingModel;
+  /** Training ratings (dense indices on `userIds` / `itemIds`). */
+  train: Ratings;
+  /** Item metadata by raw item id (may be empty). */
+  items: Map<RawId, ItemMeta>;
+  history: TrainingHistory;
+  /** The manifest it was loaded from (absent before the first save). */
+  manifest?: ModelManifest;
+}
+
+/** Options of {@link saveTrainedModel}. */
+export interface SaveModelOptions {
+  /** Keep the training ratings in the weights file (needed to exclude rated movies). Default true. */
+  includeRatings?: boolean;
+}
+
+// Training ratings are kept as three Float32 tables; dense indices below 2^24 are exact in Float32.
+const DATA_TABLES = ['data.users', 'data.items', 'data.ratings'] as const;
+const FLOAT32_EXACT_INT = 1 << 24;
+
+/** Saves a trained model as a JSON manifest plus a Float32 weights file, both written atomically. */
+export function saveTrainedModel(path: string, trained: TrainedModel, options: SaveModelOptions = {}): ModelManifest {
+  const { model, train } = trained;
+  const tables: ParamTable[] = paramTables(model);
+  const includeRatings = options.includeRatings ?? true;
+  if (includeRatings) {
+    if (train.userIds.size >= FLOAT32_EXACT_INT || train.itemIds.size >= FLOAT32_EXACT_INT) {
+      throw new CollabError('INVALID_OPTION', 'too many users or items to keep the training ratings in the model file; save without them', { field: 'includeRatings' });
+    }
+    const n = train.ratings.length;
+    tables.push({ name: DATA_TABLES[0], rows: n, cols: 1, data: Float32Array.from(train.users) });
+    tables.push({ name: DATA_TABLES[1], rows: n, cols: 1, data: Float32Array.from(train.items) });
+    tables.push({ name: DATA_TABLES[2], rows: n, cols: 1, data: train.ratings });
+  }
+  const items: { [itemId: string]: ModelItemInfo } = {};
+  for (const id of train.itemIds.ids()) {
+    const meta = trained.items.get(id);
+    if (!meta) continue;
+    const info: ModelItemInfo = { title: meta.title, genres: meta.genres };
+    if (meta.year !== undefined) info.year = meta.year;
+    items[String(id)] = info;
+  }
+  const config = model.config() as { [key: string]: JsonValue };
+  const yRange = (model.config().yRange as [number, number] | undefined) ?? undefined;
+  const manifest = writeModelFile(
+    path,
+    {
+      kind: model.kind,
+      config,
+      ...(yRange ? { yRange } : {}),
+      userIds: train.userIds.ids(),
+      itemIds: train.itemIds.ids(),
+      items,
+      history: trained.history,
+      dataFingerprint: fingerprintRatings(train.users, train.items, train.ratings),
+    },
+    tables,
+  );
+  trained.manifest = manifest;
+  return manifest;
+}
+
+/** Loads a model saved by {@link saveTrainedModel}, checking version, shapes and checksum. */
+export function loadTrainedModel(path: string): TrainedModel {
+  const { manifest, tables } = readModelFile(path);
+  const userIds = IdMap.fromIds(manifest.userIds);
+  const itemIds = IdMap.fromIds(manifest.itemIds);
+  const model = createModel(manifest.kind as ModelKind, userIds.size, itemIds.size, manifest.config as Record<string, unknown>);
+  const paramList: ParamTable[] = model.params.map((p) => {
+    const data = tables.get(p.name);
+    if (!data) throw new CollabError('BAD_MODEL', `${path}: the weights have no table "${p.name}" that a ${model.kind} model needs; retrain`);
+    return { name: p.name, rows: p.rows, cols: p.cols, data };
+  });
+  loadParams(model, paramList);
+  const du = tables.get(DATA_TABLES[0]);
+  const di = tables.get(DATA_TABLES[1]);
+  const dr = tables.get(DATA_TABLES[2]);
+  const n = dr?.length ?? 0;
+  const users = new Int32Array(n);
+  const itemsCol = new Int32Array(n);
+  if (du && di && dr) {
+    for (let r = 0; r < n; r++) {
+      users[r] = du[r]!;
+      itemsCol[r] = di[r]!;
+    }
+  }
+  const items = new Map<RawId, ItemMeta>();
+  for (const [key, info] of Object.entries(manifest.items ?? {})) {
+    const id = itemIds.has(key) ? key : Number(key);
+    const meta: ItemMeta = { title: info.title, genres: info.genres };
+    if (info.year !== undefined) meta.year = info.year;
+    items.set(id, meta);
+  }
+  return {
+    model,
+    train: { users, items: itemsCol, ratings: dr ? Float32Array.from(dr) : new Float32Array(0), userIds, itemIds },
+    items,
+    history: manifest.history,
+    manifest,
+  };
+}

@@ -1,0 +1,365 @@
+import { CollabError, requireInt, requireNumber } from '../core/errors.js';
+import type { RawId } from '../data/id-map.js';
+import type { ItemMeta } from '../data/ratings.js';
+import { pca } from '../evaluate/pca.js';
+import type { TrainedModel } from '../io/trained-model.js';
+import type { RatingModel } from '../models/model.js';
+import { becauseYouLiked } from './explain.js';
+import { foldInLinear, foldInSigmoid } from './fold-in.js';
+import { similarItems as similarRows } from './similar.js';
+import { topKForUser } from './top-k.js';
+import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
+
+/**
+ * The score of a factor model for a user vector p with bias b:
+ *   s_i = offset + b + bi[i] + p·Q[i], then lo + (hi - lo)·sigmoid(s_i) under a y-range, else clipped.
+ * dot has no biases or offset; dotbias a y-range; mf the global mean as offset and a clip range.
+ */
+interface FactorView {
+  k: number;
+  P: Float32Array;
+  Q: Float32Array;
+  bu: Float32Array | undefined;
+  bi: Float32Array | undefined;
+  offset: number;
+  yRange: [number, number] | undefined;
+  clip: [number, number];
+}
+
+function tableOf(model: RatingModel, name: string): Float32Array | undefined {
+  return model.params.find((p) => p.name === name)?.value;
+}
+
+function factorView(model: RatingModel): FactorView | undefined {
+  const P = tableOf(model, 'userFactors');
+  const Q = tableOf(model, 'itemFactors');
+  if (!P || !Q) return undefined;
+  const config = model.config();
+  const clip = (config.clip as (number | null)[] | undefined) ?? [];
+  return {
+    k: Q.length / model.nItems,
+    P,
+    Q,
+    bu: tableOf(model, 'userBias'),
+    bi: tableOf(model, 'itemBias'),
+    offset: typeof config.globalMean === 'number' ? config.globalMean : 0,
+    yRange: model.kind === 'dotbias' ? (config.yRange as [number, number]) : undefined,
+    clip: [clip[0] ?? -Infinity, clip[1] ?? Infinity],
+  };
+}
+
+/** Options of {@link ModelRecommender}. */
+export interface ModelRecommenderOptions {
+  /** Default `minRatings` for recommendations, so one lucky 5-star rating does not top the list. Default 5. */
+  minRatings?: number;
+  /** Default `minRatings` for similar movies (rare movies have noisy embeddings). Default 20. */
+  similarMinRatings?: number;
+  /** Ridge weight of fold-in. Default 1. */
+  foldInLambda?: number;
+}
+
+/** Recommendations, similar movies and fold-in over a trained model (any kind with factor tables). */
+export class ModelRecommender implements Recommender {
+  readonly info: Recommender['info'];
+  private readonly view: FactorView | undefined;
+  private readonly itemCounts: Int32Array;
+  private readonly itemMeans: Float32Array;
+  private readonly offsets: Int32Array;
+  private readonly ratedItems: Int32Array;
+  private readonly ratedValues: Float32Array;
+  private readonly scores: Float32Array;
+  private readonly minRatings: number;
+  private readonly similarMinRatings: number;
+  private readonly foldInLambda: number;
+  private genreIndex: Map<string, Uint8Array> | undefined;
+  private catalogue: MovieInfo[] | undefined;
+
+  constructor(
+    private readonly trained: TrainedModel,
+    options: ModelRecommenderOptions = {},
+  ) {
+    const { model, train } = trained;
+    this.view = factorView(model);
+    this.minRatings = requireInt('minRatings', options.minRatings ?? 5, 0);
+    this.similarMinRatings = requireInt('similarMinRatings', options.similarMinRatings ?? 20, 0);
+    this.foldInLambda = requireNumber('foldInLambda', options.foldInLambda ?? 1, 0);
+    const config = model.config();
+    this.info = {
+      kind: model.kind,
+      config,
+      history: trained.history,
+      nUsers: model.nUsers,
+      nItems: model.nItems,
+      ...(Array.isArray(config.yRange) ? { yRange: config.yRange as [number, number] } : {}),
+    };
+    const nU = model.nUsers;
+    const nI = model.nItems;
+    // Per-user CSR of the training ratings with items ascending: a counting sort by item, then a
+    // stable counting sort of that order by user (two radix passes, no comparison sort).
+    const n = train.ratings.length;
+    const itemCounts = new Int32Array(nI);
+    const sums = new Float64Array(nI);
+    for (let r = 0; r < n; r++) {
+      itemCounts[train.items[r]!]!++;
+      sums[train.items[r]!]! += train.ratings[r]!;
+    }
+    const itemStart = new Int32Array(nI + 1);
+    for (let i = 0; i < nI; i++) itemStart[i + 1] = itemStart[i]! + itemCounts[i]!;
+    const byItem = new Int32Array(n);
+    for (let r = 0; r < n; r++) byItem[itemStart[train.items[r]!]!++] = r;
+    const offsets = new Int32Array(nU + 1);
+    for (let r = 0; r < n; r++) offsets[train.users[r]! + 1]!++;
+    for (let u = 0; u < nU; u++) offsets[u + 1]! += offsets[u]!;
+    const fill = offsets.slice(0, nU);
+    const ratedItems = new Int32Array(n);
+    const ratedValues = new Float32Array(n);
+    for (let t = 0; t < n; t++) {
+      const r = byItem[t]!;
+      const pos = fill[train.users[r]!]!++;
+      ratedItems[pos] = train.items[r]!;
+      ratedValues[pos] = train.ratings[r]!;
+    }
+    const itemMeans = new Float32Array(nI);
+    for (let i = 0; i < nI; i++) itemMeans[i] = itemCounts[i]! > 0 ? sums[i]! / itemCounts[i]! : 0;
+    this.offsets = offsets;
+    this.ratedItems = ratedItems;
+    this.ratedValues = ratedValues;
+    this.itemCounts = itemCounts;
+    this.itemMeans = itemMeans;
+    this.scores = new Float32Array(nI);
+  }
+
+  /** The catalogue: every movie the model knows, in dense order. */
+  movies(): MovieInfo[] {
+    if (!this.catalogue) {
+      const ids = this.trained.train.itemIds.ids();
+      this.catalogue = ids.map((id, i) => this.movieAt(i, id));
+    }
+    return this.catalogue;
+  }
+
+  /** One movie by raw id, or undefined. */
+  movie(itemId: RawId): MovieInfo | undefined {
+    const i = this.trained.train.itemIds.indexOf(itemId);
+    return i < 0 ? undefined : this.movies()[i];
+  }
+
+  /** Whether the model was trained with this user. */
+  hasUser(userId: RawId): boolean {
+    return this.trained.train.userIds.has(userId);
+  }
+
+  /** Raw ids and ratings of a known user's training ratings. */
+  userRatings(userId: RawId): GivenRating[] {
+    const u = this.trained.train.userIds.lookup(userId, 'error', 'user');
+    const out: GivenRating[] = [];
+    for (let t = this.offsets[u]!; t < this.offsets[u + 1]!; t++) {
+      out.push({ itemId: this.trained.train.itemIds.idOf(this.ratedItems[t]!), rating: this.ratedValues[t]! });
+    }
+    return out;
+  }
+
+  /** Top-N for a known user, leaving out what they rated in training. */
+  recommendForUser(userId: RawId, options: RecommendOptions = {}): ScoredItem[] {
+    const u = this.trained.train.userIds.lookup(userId, 'error', 'user');
+    const model = this.trained.model;
+    const view = this.view;
+    if (view) {
+      const p = view.P.subarray(u * view.k, (u + 1) * view.k);
+      this.scoreVector(view, p, view.bu ? view.bu[u]! : 0, this.scores);
+    } else {
+      const users = new Int32Array(model.nItems).fill(u);
+      const items = new Int32Array(model.nItems);
+      for (let i = 0; i < items.length; i++) items[i] = i;
+      model.predictMany(users, items, this.scores);
+    }
+    const rated = this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!);
+    const values = this.ratedValues.subarray(this.offsets[u]!, this.offsets[u + 1]!);
+    return this.pick(rated, values, options);
+  }
+
+  /** Top-N for a visitor described by ratings: their user vector is fitted with the movies fixed (fold-in). */
+  recommendForRatings(ratings: GivenRating[], options: RecommendOptions = {}): ScoredItem[] {
+    const view = this.requireView('fold-in');
+    const { items, values } = this.denseRatings(ratings);
+    const yRange = view.yRange;
+    const fitted = yRange
+      ? foldInSigmoid(view.Q, view.k, items, values, { yRange, lambda: this.foldInLambda, ...(view.bi ? { itemBias: view.bi } : {}) })
+      : foldInLinear(view.Q, view.k, items, values, {
+          lambda: this.foldInLambda,
+          offset: view.offset,
+          fitBias: view.bu !== undefined,
+          ...(view.bi ? { itemBias: view.bi } : {}),
+        });
+    this.scoreVector(view, fitted.userVector, fitted.userBias, this.scores);
+    const order = sortedOrder(items);
+    return this.pick(
+      Int32Array.from(order, (t) => items[t]!),
+      Float32Array.from(order, (t) => values[t]!),
+      options,
+    );
+  }
+
+  /** Movies closest to one movie by cosine of their embeddings, leaving out rarely rated ones. */
+  similarItems(itemId: RawId, n = 10, minRatings = this.similarMinRatings): ScoredItem[] {
+    requireInt('n', n, 1);
+    const view = this.requireView('similar movies');
+    const i = this.trained.train.itemIds.lookup(itemId, 'error', 'item');
+    const rare: number[] = [];
+    for (let j = 0; j < this.itemCounts.length; j++) if (this.itemCounts[j]! < minRatings) rare.push(j);
+    const top = similarRows(view.Q, view.k, i, n, Int32Array.from(rare));
+    return Array.from(top.items, (j, t) => this.scored(j, top.scores[t]!));
+  }
+
+  /** PCA of the movie embeddings: the `limit` most-rated movies on the first two components. */
+  movieMap(limit = 300): MapPoint[] {
+    const view = this.requireView('the movie map');
+    const order = Array.from(this.itemCounts.keys()).sort((a, b) => this.itemCounts[b]! - this.itemCounts[a]! || a - b);
+    const rows = Int32Array.from(order.slice(0, Math.min(limit, order.length)));
+    const result = pca(view.Q, this.trained.model.nItems, view.k, 2, { rows });
+    const ids = this.trained.train.itemIds;
+    return Array.from(rows, (i, t) => ({
+      itemId: ids.idOf(i),
+      title: this.titleOf(i),
+      x: result.coordinates[t * 2]!,
+      y: result.coordinates[t * 2 + 1]!,
+      ratingCount: this.itemCounts[i]!,
+    }));
+  }
+
+  private requireView(what: string): FactorView {
+    if (!this.view) {
+      throw new CollabError('INVALID_OPTION', `${what} needs a model with item factors; this ${this.trained.model.kind} model has none`, { field: 'model' });
+    }
+    return this.view;
+  }
+
+  private scoreVector(view: FactorView, p: Float32Array, b: number, out: Float32Array): void {
+    const { k, Q, bi, offset, yRange, clip } = view;
+    const nI = out.length;
+    const lo = yRange ? yRange[0] : 0;
+    const span = yRange ? yRange[1] - yRange[0] : 0;
+    for (let i = 0; i < nI; i++) {
+      const iRow = i * k;
+      let s = offset + b + (bi ? bi[i]! : 0);
+      for (let f = 0; f < k; f++) s += p[f]! * Q[iRow + f]!;
+      out[i] = yRange ? lo + span / (1 + Math.exp(-s)) : s < clip[0] ? clip[0] : s > clip[1] ? clip[1] : s;
+    }
+  }
+
+  private denseRatings(ratings: GivenRating[]): { items: Int32Array; values: Float32Array } {
+    if (ratings.length === 0) {
+      throw new CollabError('INVALID_OPTION', 'fold-in needs at least one (movie, rating) pair; give a few ratings', { field: 'ratings' });
+    }
+    const ids = this.trained.train.itemIds;
+    const [lo, hi] = this.ratingScale();
+    const seen = new Map<number, number>();
+    for (const { itemId, rating } of ratings) {
+      const i = ids.lookup(itemId, 'error', 'item');
+      if (!Number.isFinite(rating) || rating < lo || rating > hi) {
+        throw new CollabError('INVALID_OPTION', `rating ${rating} for movie ${itemId} is outside the model's scale ${lo}..${hi}`, { field: 'rating' });
+      }
+      seen.set(i, rating); // a movie rated twice keeps its last rating
+    }
+    return { items: Int32Array.from(seen.keys()), values: Float32Array.from(seen.values()) };
+  }
+
+  /** The rating scale of the training data. */
+  ratingScale(): [number, number] {
+    const r = this.trained.train.ratings;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let t = 0; t < r.length; t++) {
+      if (r[t]! < lo) lo = r[t]!;
+      if (r[t]! > hi) hi = r[t]!;
+    }
+    return r.length ? [lo, hi] : [0.5, 5];
+  }
+
+  // Masks the scores (NaN = never picked) by rated items and filters, then takes the top n.
+  private pick(rated: Int32Array, values: Float32Array, options: RecommendOptions): ScoredItem[] {
+    const n = requireInt('n', options.n ?? 10, 1, 10000);
+    const scores = this.scores;
+    const minRatings = requireInt('minRatings', options.minRatings ?? this.minRatings, 0);
+    const genreMask = options.genre ? this.genreMask(options.genre) : undefined;
+    for (let i = 0; i < scores.length; i++) {
+      if (this.itemCounts[i]! < minRatings || (genreMask && !genreMask[i])) scores[i] = NaN;
+    }
+    if (options.yearFrom !== undefined || options.yearTo !== undefined) {
+      const from = options.yearFrom ?? -Infinity;
+      const to = options.yearTo ?? Infinity;
+      const cat = this.movies();
+      for (let i = 0; i < scores.length; i++) {
+        const y = cat[i]!.year;
+        if (y === undefined || y < from || y > to) scores[i] = NaN;
+      }
+    }
+    if (!options.includeRated) for (let t = 0; t < rated.length; t++) scores[rated[t]!] = NaN;
+    const top = topKForUser(scores, n);
+    const view = this.view;
+    return Array.from(top.items, (i, t) => {
+      const item = this.scored(i, top.scores[t]!);
+      if (options.explain && view) {
+        item.because = becauseYouLiked(view.Q, view.k, i, rated, values, { n: 3 }).map((r) => ({
+          itemId: this.trained.train.itemIds.idOf(r.item),
+          title: this.titleOf(r.item),
+          similarity: r.similarity,
+          rating: r.rating,
+        }));
+      }
+      return item;
+    });
+  }
+
+  private genreMask(genre: string): Uint8Array {
+    if (!this.genreIndex) {
+      this.genreIndex = new Map();
+      this.movies().forEach((m, i) => {
+        for (const g of m.genres) {
+          const key = g.toLowerCase();
+          let mask = this.genreIndex!.get(key);
+          if (!mask) this.genreIndex!.set(key, (mask = new Uint8Array(this.itemCounts.length)));
+          mask[i] = 1;
+        }
+      });
+    }
+    const mask = this.genreIndex.get(genre.toLowerCase());
+    if (!mask) {
+      const known = [...this.genreIndex.keys()].sort().join(', ');
+      throw new CollabError('INVALID_OPTION', `unknown genre "${genre}"; known genres: ${known || 'none (the model has no genre data)'}`, { field: 'genre' });
+    }
+    return mask;
+  }
+
+  private metaOf(i: number): ItemMeta | undefined {
+    return this.trained.items.get(this.trained.train.itemIds.idOf(i));
+  }
+
+  private titleOf(i: number): string {
+    return this.metaOf(i)?.title ?? `movie ${this.trained.train.itemIds.idOf(i)}`;
+  }
+
+  private movieAt(i: number, id: RawId): MovieInfo {
+    const meta = this.metaOf(i);
+    const info: MovieInfo = {
+      itemId: id,
+      title: meta?.title ?? `movie ${id}`,
+      genres: meta?.genres ?? [],
+      ratingCount: this.itemCounts[i]!,
+      meanRating: this.itemMeans[i]!,
+    };
+    if (meta?.year !== undefined) info.year = meta.year;
+    return info;
+  }
+
+  private scored(i: number, score: number): ScoredItem {
+    const m = this.movies()[i]!;
+    const item: ScoredItem = { itemId: m.itemId, title: m.title, genres: m.genres, score };
+    if (m.year !== undefined) item.year = m.year;
+    return item;
+  }
+}
+
+function sortedOrder(items: Int32Array): number[] {
+  return Array.from(items.keys()).sort((a, b) => items[a]! - items[b]!);
+}
