@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerDataCommands } from './data.js';
+import { registerExplainCommand } from './explain.js';
 import { registerFetchCommand } from './fetch.js';
 import { registerRecommendCommand, registerSimilarCommand } from './recommend.js';
 import { registerSplitCommand } from './split.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerSplitCommand(program);
   registerRecommendCommand(program);
   registerSimilarCommand(program);
+  registerExplainCommand(program);
   return program;
 }
 
