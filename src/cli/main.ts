@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerDataCommands } from './data.js';
+import { registerEvaluateCommand } from './evaluate.js';
 import { registerExplainCommand } from './explain.js';
 import { registerFetchCommand } from './fetch.js';
 import { registerRecommendCommand, registerSimilarCommand } from './recommend.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerRecommendCommand(program);
   registerSimilarCommand(program);
   registerExplainCommand(program);
+  registerEvaluateCommand(program);
   return program;
 }
 

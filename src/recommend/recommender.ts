@@ -162,6 +162,23 @@ export class ModelRecommender implements Recommender {
   /** Top-N for a known user, leaving out what they rated in training. */
   recommendForUser(userId: RawId, options: RecommendOptions = {}): ScoredItem[] {
     const u = this.trained.train.userIds.lookup(userId, 'error', 'user');
+    this.scoreUser(u);
+    const rated = this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!);
+    const values = this.ratedValues.subarray(this.offsets[u]!, this.offsets[u + 1]!);
+    return this.pick(rated, values, options);
+  }
+
+  /**
+   * Dense indices of the k best movies for dense user u among those u did not rate in training, with no
+   * other filter: the candidate set of the evaluation protocol.
+   */
+  topUnratedForUser(u: number, k: number): Int32Array {
+    this.scoreUser(u);
+    return topKForUser(this.scores, k, this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!)).items;
+  }
+
+  // Fills this.scores with the predicted rating of every movie for dense user u.
+  private scoreUser(u: number): void {
     const model = this.trained.model;
     const view = this.view;
     if (view) {
@@ -173,9 +190,6 @@ export class ModelRecommender implements Recommender {
       for (let i = 0; i < items.length; i++) items[i] = i;
       model.predictMany(users, items, this.scores);
     }
-    const rated = this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!);
-    const values = this.ratedValues.subarray(this.offsets[u]!, this.offsets[u + 1]!);
-    return this.pick(rated, values, options);
   }
 
   /** Top-N for a visitor described by ratings: their user vector is fitted with the movies fixed (fold-in). */

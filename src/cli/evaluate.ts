@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { loadDataset } from '../data/load.js';
+import { evaluateModel } from '../evaluate/evaluate-model.js';
+import { PROTOCOL_DESCRIPTION } from '../evaluate/protocol.js';
+import { loadTrainedModel } from '../io/trained-model.js';
+import { intFlag, numberFlag, runCommand, type GlobalFlags } from './command.js';
+import { withCommonFlags, withExamples } from './program.js';
+
+interface EvaluateFlags extends GlobalFlags {
+  model: string;
+  data: string;
+  k: string;
+  threshold: string;
+  dataDir?: string;
+  ratingOnly?: boolean;
+}
+
+/** Registers `collab evaluate`. */
+export function registerEvaluateCommand(program: Command): void {
+  const cmd = program
+    .command('evaluate')
+    .description('rating error (MSE, RMSE, MAE) and ranking quality (precision, recall, nDCG, MAP, hit rate, MRR, coverage @k) of a model on test ratings')
+    .requiredOption('--model <file>', 'model file written by `collab train --out`')
+    .requiredOption('--data <file>', 'test ratings: a file, a dataset folder or a dataset name')
+    .option('--k <count>', 'length of the ranked lists', '10')
+    .option('--threshold <rating>', 'a test rating at or above this makes the movie relevant', '4')
+    .option('--rating-only', 'skip the ranking metrics')
+    .option('--data-dir <dir>', 'folder holding datasets by name');
+  cmd.addHelpText('after', `\n${PROTOCOL_DESCRIPTION} Test ratings whose user or movie the model never saw are predicted as the training mean and counted.`);
+  withExamples(withCommonFlags(cmd), 'collab evaluate --model model.json --data valid.csv', 'collab evaluate --model model.json --data u1.test --k 10 --json');
+  cmd.action((flags: EvaluateFlags) =>
+    runCommand(flags, async (out) => {
+      const k = intFlag('k', flags.k)!;
+      const threshold = numberFlag('threshold', flags.threshold)!;
+      const trained = loadTrainedModel(flags.model);
+      const test = loadDataset(flags.data, flags.dataDir ? { dataDir: flags.dataDir } : {});
+      const result = evaluateModel(trained, test.ratings, { k, threshold, ratingOnly: flags.ratingOnly === true });
+      out.info(`test ratings ${result.n} (unknown user or movie: ${result.unknown.ratings}, predicted as the training mean ${result.unknown.fallbackValue.toFixed(3)})`);
+      out.info(`MSE ${result.mse.toFixed(4)}  RMSE ${result.rmse.toFixed(4)}  MAE ${result.mae.toFixed(4)}`);
+      const rk = result.ranking;
+      if (rk) {
+        out.info(`ranking @${rk.k} over ${rk.users} users (relevant: rating >= ${rk.threshold}; ${rk.skippedUsers} users without relevant items skipped):`);
+        out.info(`  precision ${rk.precision.toFixed(4)}  recall ${rk.recall.toFixed(4)}  nDCG ${rk.ndcg.toFixed(4)}  MAP ${rk.map.toFixed(4)}  hit rate ${rk.hitRate.toFixed(4)}  MRR ${rk.mrr.toFixed(4)}  coverage ${rk.coverage.toFixed(4)}`);
+      }
+      return result;
+    }),
+  );
+}
