@@ -5,15 +5,16 @@ import { CollabError, requireInt, requireNumber } from '../core/errors.js';
  * parameter fixed, so a user can be served without retraining (or updated after new ratings).
  *
  * Linear models (dot, dotbias without a y range, mf): with x = [p; b_u] and z_i = [q_i; 1],
- *   minimise  L(x) = Σ_i (r_i - (p·q_i + b_u + b_i + mu))² + λ |x|²
- *   solution  (Σ z_i z_iᵀ + λ I) x = Σ z_i (r_i - b_i - mu)      — a (k+1)×(k+1) Cholesky solve
+ *   minimise  L(x) = Σ_i (r_i - (p·q_i + b_u + b_i + mu))² + Σ_a Λ_a (x_a - x0_a)²
+ *   solution  (Σ z_i z_iᵀ + Λ) x = Σ z_i (r_i - b_i - mu) + Λ x0      — a (k+1)×(k+1) Cholesky solve
+ * with Λ = diag(λ, ..., λ, λ_b) and a prior x0 (default 0; the mean trained user works better)
  * (without a user bias, z_i = q_i and the system is k×k).
  *
  * Sigmoid-range models (fastai's dotbias with y_range = [lo, hi]):
  *   pred_i = lo + (hi - lo) σ(s_i),  s_i = p·q_i + b_u + b_i + mu
  * start from the linear solution on the logit scale, t_i = logit(clamp((r_i - lo)/(hi - lo), ε, 1-ε))
- * with ε = 0.01, then take damped Gauss-Newton steps on the real-scale loss L(x) = Σ (r_i - pred_i)² + λ|x|²:
- *   J_i = (hi - lo) σ_i (1 - σ_i) z_i,   (Σ J_i J_iᵀ + λ I) δ = Σ J_i e_i - λ x,   e_i = r_i - pred_i
+ * with ε = 0.01, then take damped Gauss-Newton steps on the real-scale loss L(x) = Σ (r_i - pred_i)² + Σ Λ_a (x_a - x0_a)²:
+ *   J_i = (hi - lo) σ_i (1 - σ_i) z_i,   (Σ J_i J_iᵀ + Λ) δ = Σ J_i e_i - Λ (x - x0),   e_i = r_i - pred_i
  * halving δ until L decreases.
  *
  * Any other model (nn): Adam on the user vector with a caller-supplied prediction and gradient,
@@ -30,6 +31,14 @@ export interface FoldInOptions {
   lambda?: number;
   /** Fit a user bias b_u (false for models without biases, like dot). Default true. */
   fitBias?: boolean;
+  /** Ridge weight on b_u alone (a bias needs less shrinking than a k-vector). Default: lambda. */
+  biasLambda?: number;
+  /**
+   * Prior mean x0 = [p0; b0] the ridge pulls towards instead of 0, e.g. the mean trained user: with
+   * few ratings a new user then looks like an average user, not like nobody. Default zeros.
+   */
+  priorVector?: Float32Array;
+  priorBias?: number;
 }
 
 /** Options of `foldInSigmoid`. */
@@ -76,6 +85,9 @@ interface Checked {
   n: number;
   nItems: number;
   lambda: number;
+  /** Per-coordinate ridge weights Λ (length d) and prior x0. */
+  weights: Float64Array;
+  prior: Float64Array;
   offset: number;
   fitBias: boolean;
   itemBias: Float32Array | undefined;
@@ -94,7 +106,20 @@ function checkInputs(itemFactors: Float32Array, nFactors: number, items: Int32Ar
     throw new CollabError('INVALID_OPTION', `itemBias has ${itemBias.length} entries for ${nItems} items`, { field: 'itemBias' });
   }
   checkPairs(items, ratings, nItems);
-  return { n: items.length, nItems, lambda, offset, fitBias: options.fitBias ?? true, itemBias };
+  const fitBias = options.fitBias ?? true;
+  const d = fitBias ? nFactors + 1 : nFactors;
+  const biasLambda = requireNumber('biasLambda', options.biasLambda ?? lambda, 0);
+  const weights = new Float64Array(d).fill(lambda);
+  if (fitBias) weights[nFactors] = biasLambda;
+  const prior = new Float64Array(d);
+  if (options.priorVector) {
+    if (options.priorVector.length !== nFactors) {
+      throw new CollabError('INVALID_OPTION', `priorVector has ${options.priorVector.length} entries for ${nFactors} factors`, { field: 'priorVector' });
+    }
+    prior.set(options.priorVector);
+  }
+  if (fitBias) prior[nFactors] = requireNumber('priorBias', options.priorBias ?? 0);
+  return { n: items.length, nItems, lambda, weights, prior, offset, fitBias, itemBias };
 }
 
 function checkPairs(items: Int32Array, ratings: Float32Array, nItems: number): void {
@@ -166,7 +191,10 @@ function ridge(itemFactors: Float32Array, k: number, items: Int32Array, targets:
       for (let b = 0; b <= a; b++) A[a * d + b]! += za * (b < k ? itemFactors[iRow + b]! : 1);
     }
   }
-  for (let a = 0; a < d; a++) A[a * d + a]! += c.lambda;
+  for (let a = 0; a < d; a++) {
+    A[a * d + a]! += c.weights[a]!;
+    x[a]! += c.weights[a]! * c.prior[a]!;
+  }
   choleskySolve(A, x, d);
   return x;
 }
@@ -189,7 +217,7 @@ export function foldInLinear(itemFactors: Float32Array, nFactors: number, items:
     for (let f = 0; f < nFactors; f++) pred += x[f]! * itemFactors[iRow + f]!;
     loss += (ratings[t]! - pred) ** 2;
   }
-  for (let a = 0; a < x.length; a++) loss += c.lambda * x[a]! * x[a]!;
+  loss += penalty(x, c);
   return result(x, nFactors, c.fitBias, loss, 0);
 }
 
@@ -204,8 +232,14 @@ function sigmoidLoss(itemFactors: Float32Array, k: number, items: Int32Array, ra
     const err = ratings[t]! - (lo + (hi - lo) / (1 + Math.exp(-s)));
     loss += err * err;
   }
-  for (let a = 0; a < x.length; a++) loss += c.lambda * x[a]! * x[a]!;
-  return loss;
+  return loss + penalty(x, c);
+}
+
+/** Σ_a Λ_a (x_a - x0_a)². */
+function penalty(x: Float64Array, c: Checked): number {
+  let p = 0;
+  for (let a = 0; a < x.length; a++) p += c.weights[a]! * (x[a]! - c.prior[a]!) ** 2;
+  return p;
 }
 
 /** Sigmoid-range fold-in: logit-scale ridge start, then damped Gauss-Newton on the real scale. */
@@ -237,7 +271,7 @@ export function foldInSigmoid(itemFactors: Float32Array, nFactors: number, items
   for (; steps < maxSteps; steps++) {
     // A = Σ J Jᵀ + λ I, g = Σ J e - λ x, with J = (hi - lo) σ(1 - σ) z
     A.fill(0);
-    for (let a = 0; a < d; a++) g[a] = -c.lambda * x[a]!;
+    for (let a = 0; a < d; a++) g[a] = -c.weights[a]! * (x[a]! - c.prior[a]!);
     for (let t = 0; t < c.n; t++) {
       const i = items[t]!;
       const iRow = i * k;
@@ -252,7 +286,7 @@ export function foldInSigmoid(itemFactors: Float32Array, nFactors: number, items
         for (let b = 0; b <= a; b++) A[a * d + b]! += ja * scale * (b < k ? itemFactors[iRow + b]! : 1);
       }
     }
-    for (let a = 0; a < d; a++) A[a * d + a]! += c.lambda;
+    for (let a = 0; a < d; a++) A[a * d + a]! += c.weights[a]!;
     choleskySolve(A, g, d);
     // halve δ = g until the loss goes down; stop once a step gains (almost) nothing
     let gain = -1;

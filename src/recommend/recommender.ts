@@ -54,8 +54,12 @@ export interface ModelRecommenderOptions {
   minRatings?: number;
   /** Default `minRatings` for similar movies (rare movies have noisy embeddings). Default 20. */
   similarMinRatings?: number;
-  /** Ridge weight of fold-in. Default 1. */
+  /** Fold-in ridge weight on the user vector, pulling it towards the mean trained user. Default 10. */
   foldInLambda?: number;
+  /** Fold-in ridge weight on the user bias. Default 1. */
+  foldInBiasLambda?: number;
+  /** Default `popularityWeight` of recommendations (see RecommendOptions). Default 0.5. */
+  popularityWeight?: number;
 }
 
 /** Recommendations, similar movies and fold-in over a trained model (any kind with factor tables). */
@@ -68,9 +72,13 @@ export class ModelRecommender implements Recommender {
   private readonly ratedItems: Int32Array;
   private readonly ratedValues: Float32Array;
   private readonly scores: Float32Array;
+  private readonly rawScores: Float32Array;
   private readonly minRatings: number;
   private readonly similarMinRatings: number;
   private readonly foldInLambda: number;
+  private readonly foldInBiasLambda: number;
+  private readonly popularityWeight: number;
+  private readonly meanUser: { vector: Float32Array; bias: number } | undefined;
   private genreIndex: Map<string, Uint8Array> | undefined;
   private catalogue: MovieInfo[] | undefined;
 
@@ -82,7 +90,10 @@ export class ModelRecommender implements Recommender {
     this.view = factorView(model);
     this.minRatings = requireInt('minRatings', options.minRatings ?? 5, 0);
     this.similarMinRatings = requireInt('similarMinRatings', options.similarMinRatings ?? 20, 0);
-    this.foldInLambda = requireNumber('foldInLambda', options.foldInLambda ?? 1, 0);
+    this.foldInLambda = requireNumber('foldInLambda', options.foldInLambda ?? 10, 0);
+    this.foldInBiasLambda = requireNumber('foldInBiasLambda', options.foldInBiasLambda ?? 1, 0);
+    this.popularityWeight = requireNumber('popularityWeight', options.popularityWeight ?? 0.5, 0);
+    this.meanUser = this.view ? meanUserOf(this.view, model.nUsers) : undefined;
     const config = model.config();
     this.info = {
       kind: model.kind,
@@ -127,6 +138,7 @@ export class ModelRecommender implements Recommender {
     this.itemCounts = itemCounts;
     this.itemMeans = itemMeans;
     this.scores = new Float32Array(nI);
+    this.rawScores = new Float32Array(nI);
   }
 
   /** The catalogue: every movie the model knows, in dense order. */
@@ -196,15 +208,18 @@ export class ModelRecommender implements Recommender {
   recommendForRatings(ratings: GivenRating[], options: RecommendOptions = {}): ScoredItem[] {
     const view = this.requireView('fold-in');
     const { items, values } = this.denseRatings(ratings);
-    const yRange = view.yRange;
-    const fitted = yRange
-      ? foldInSigmoid(view.Q, view.k, items, values, { yRange, lambda: this.foldInLambda, ...(view.bi ? { itemBias: view.bi } : {}) })
-      : foldInLinear(view.Q, view.k, items, values, {
-          lambda: this.foldInLambda,
-          offset: view.offset,
-          fitBias: view.bu !== undefined,
-          ...(view.bi ? { itemBias: view.bi } : {}),
-        });
+    const prior = this.meanUser!;
+    const common = {
+      lambda: this.foldInLambda,
+      biasLambda: this.foldInBiasLambda,
+      priorVector: prior.vector,
+      priorBias: prior.bias,
+      fitBias: view.bu !== undefined,
+      ...(view.bi ? { itemBias: view.bi } : {}),
+    };
+    const fitted = view.yRange
+      ? foldInSigmoid(view.Q, view.k, items, values, { ...common, yRange: view.yRange })
+      : foldInLinear(view.Q, view.k, items, values, { ...common, offset: view.offset });
     this.scoreVector(view, fitted.userVector, fitted.userBias, this.scores);
     const order = sortedOrder(items);
     return this.pick(
@@ -212,6 +227,11 @@ export class ModelRecommender implements Recommender {
       Float32Array.from(order, (t) => values[t]!),
       options,
     );
+  }
+
+  /** The predicted rating of every movie (dense order) from the last recommendation call, before filtering. */
+  lastScores(): Float32Array {
+    return this.rawScores;
   }
 
   /** Movies closest to one movie by cosine of their embeddings, leaving out rarely rated ones. */
@@ -294,6 +314,7 @@ export class ModelRecommender implements Recommender {
   private pick(rated: Int32Array, values: Float32Array, options: RecommendOptions): ScoredItem[] {
     const n = requireInt('n', options.n ?? 10, 1, 10000);
     const scores = this.scores;
+    this.rawScores.set(scores);
     const minRatings = requireInt('minRatings', options.minRatings ?? this.minRatings, 0);
     const genreMask = options.genre ? this.genreMask(options.genre) : undefined;
     for (let i = 0; i < scores.length; i++) {
@@ -309,7 +330,10 @@ export class ModelRecommender implements Recommender {
       }
     }
     if (!options.includeRated) for (let t = 0; t < rated.length; t++) scores[rated[t]!] = NaN;
+    const w = requireNumber('popularityWeight', options.popularityWeight ?? this.popularityWeight, 0);
+    if (w > 0) for (let i = 0; i < scores.length; i++) scores[i]! += w * Math.log1p(this.itemCounts[i]!);
     const top = topKForUser(scores, n);
+    if (w > 0) for (let t = 0; t < top.items.length; t++) top.scores[t] = this.rawScores[top.items[t]!]!;
     const view = this.view;
     return Array.from(top.items, (i, t) => {
       const item = this.scored(i, top.scores[t]!);
@@ -372,6 +396,19 @@ export class ModelRecommender implements Recommender {
     if (m.year !== undefined) item.year = m.year;
     return item;
   }
+}
+
+// The average trained user (factors and bias): fold-in's prior, so a user with few ratings starts there.
+function meanUserOf(view: FactorView, nUsers: number): { vector: Float32Array; bias: number } {
+  const { k, P, bu } = view;
+  const sum = new Float64Array(k);
+  let bias = 0;
+  for (let u = 0; u < nUsers; u++) {
+    const uRow = u * k;
+    for (let f = 0; f < k; f++) sum[f]! += P[uRow + f]!;
+    if (bu) bias += bu[u]!;
+  }
+  return { vector: Float32Array.from(sum, (x) => x / nUsers), bias: bias / nUsers };
 }
 
 function sortedOrder(items: Int32Array): number[] {
