@@ -168,12 +168,15 @@ test('finite differences match the analytic gradient of every table (no dropout)
   }
 });
 
-test('finite differences match with dropout on embeddings and hidden layers, and without yRange', (t) => {
+test('finite differences match with dropout on embeddings and hidden layers, without yRange, without hidden layers', (t) => {
   const worst = gradientCheck({ ...SMALL, embDrop: 0.3, ps: [0.2, 0.4] }, 3);
   t.diagnostic(`dropout: ${[...worst].map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
   for (const [name, rel] of worst) assert.ok(rel < 1e-4, `${name}: relative error ${rel}`);
   const linear = gradientCheck({ ...SMALL, yRange: null, layers: [5] }, 4);
   for (const [name, rel] of linear) assert.ok(rel < 1e-4, `yRange null, ${name}: relative error ${rel}`);
+  const noHidden = gradientCheck({ embSizes: [3, 4], layers: [] }, 6);
+  assert.deepEqual([...noHidden.keys()], ['userFactors', 'itemFactors', 'out.weight', 'out.bias']);
+  for (const [name, rel] of noHidden) assert.ok(rel < 1e-4, `no hidden layer, ${name}: relative error ${rel}`);
 });
 
 test('training loss and predictions equal a plain re-implementation (batch stats in training, running stats after)', () => {
