@@ -19,10 +19,15 @@ export interface EmbeddingNNOptions {
 
 /** The resolved options, as `config()` returns them and the constructor accepts them back. */
 export interface EmbeddingNNConfig {
+  /** [user, item] embedding widths. */
   embSizes: [number, number];
+  /** Hidden layer widths. */
   layers: number[];
+  /** Dropout probability after each hidden layer, one per layer. */
   ps: number[];
+  /** Dropout probability on the concatenated embeddings. */
   embDrop: number;
+  /** Output range [lo, hi], or null for a linear output. */
   yRange: [number, number] | null;
 }
 
@@ -73,6 +78,10 @@ interface Hidden {
  *   x0 = drop(concat(U[u], I[i]))
  *   z = W x + b,  a = relu(z),  xhat = (a - mean_B(a)) / sqrt(var_B(a) + eps),  y = drop(gamma xhat + beta)
  *   pred = lo + (hi - lo) * sigmoid(w_out · y_L + b_out)
+ *
+ * Params, in file order: userFactors, itemFactors (sparse), then per hidden block l: layer{l}.weight
+ * (nOut × nIn, PyTorch's layout), layer{l}.bias, bn{l}.weight, bn{l}.bias; then out.weight, out.bias.
+ * Buffers: bn{l}.runningMean, bn{l}.runningVar. `seed` fixes the init and the sequence of dropout masks.
  */
 export class EmbeddingNN implements RatingModel {
   readonly kind = 'nn' as const;
@@ -437,8 +446,9 @@ export class EmbeddingNN implements RatingModel {
 
   /**
    * Linear backward with W (nOut × nIn): db_j = Σ_b dz_bj,  dW_jk = Σ_b dz_bj x_bk,  dx_bk = Σ_j dz_bj W_jk.
-   * Zeros of dz (ReLU off, about half) are skipped; the rest go four at a time so each pass over a row of
-   * length nIn does four multiply-adds per load/store of the accumulator row.
+   * Zeros of dz (ReLU off: half at init, about two thirds once trained) are skipped; the rest go eight at
+   * a time (then four, then one), so each pass over a row of length nIn does eight multiply-adds, summed
+   * in float64, per load/store of the accumulator row (the float32 grad gets one rounding per group).
    */
   private linearBackward(h: Hidden, n: number, x: Float64Array, dx: Float64Array): void {
     const { nIn: d, nOut: c, dz } = h;
@@ -538,7 +548,7 @@ function batchNormEval(h: Hidden, n: number): void {
   const beta = h.bnBias.value;
   const rm = h.runningMean.value;
   const rv = h.runningVar.value;
-  const inv = h.invStd;
+  const inv = h.invStd; // scratch here: gamma / sqrt(runningVar + eps), no backward follows evaluation
   for (let j = 0; j < c; j++) inv[j] = gamma[j]! / Math.sqrt(rv[j]! + BN_EPS);
   for (let b = 0; b < n; b++) {
     const o = b * c;
