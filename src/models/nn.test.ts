@@ -334,7 +334,7 @@ test('bad options and inputs are refused with messages that say what to do', () 
     message: 'ps needs one dropout probability per hidden layer (2), got 1; pass a single number to use it for every layer',
   });
   assert.throws(() => new EmbeddingNN(10, 10, { embDrop: 1 }), { message: 'embDrop must be a dropout probability in [0, 1), got 1' });
-  assert.throws(() => new EmbeddingNN(10, 10, { yRange: [5, 1] }), { message: 'yRange must be [lo, hi] with lo < hi, got [5, 1]' });
+  assert.throws(() => new EmbeddingNN(10, 10, { yRange: [5, 1] }), { message: 'yRange must be [lo, hi] with hi > lo, got [5, 1]' });
   assert.throws(() => new EmbeddingNN(10, 10, { layers: [0] }), { message: 'layers[0] must be an integer >= 1, got 0' });
   assert.throws(() => new EmbeddingNN(10, 10, { embSizes: [3] as unknown as [number, number] }), {
     message: 'embSizes must be [userSize, itemSize], got 1 numbers',

@@ -693,7 +693,7 @@ function resolveOptions(nUsers: number, nItems: number, o: EmbeddingNNOptions): 
     requireNumber('yRange[0]', lo);
     requireNumber('yRange[1]', hi);
     if (!(hi > lo)) {
-      throw new CollabError('INVALID_OPTION', `yRange must be [lo, hi] with lo < hi, got [${lo}, ${hi}]`, { field: 'yRange' });
+      throw new CollabError('INVALID_OPTION', `yRange must be [lo, hi] with hi > lo, got [${lo}, ${hi}]`, { field: 'yRange' });
     }
     yRange = [lo, hi];
   }
