@@ -424,3 +424,22 @@ test('learns a synthetic low-rank rating matrix: train and held-out MSE fall wel
   assert.ok(after.train < 0.25 * before.train, `train ${before.train} -> ${after.train}`);
   assert.ok(after.valid < 0.3 * meanMse, `valid ${after.valid} vs mean-only ${meanMse}`);
 });
+
+test('trainBatch adds to the gradients (two calls without reset give twice one call); evaluation leaves state alone', () => {
+  const m = spicyModel(SMALL, 12);
+  const data = randomBatch(7, 9, 10, 12);
+  resetGrads(m);
+  m.trainBatch(data, iota(10), 0, 10);
+  const once = m.params.map((p) => Float64Array.from(p.grad.data));
+  const stats = (m.buffers ?? []).map((b) => Float32Array.from(b.value));
+  m.predictMany(data.users, data.items, new Float32Array(10));
+  m.predict(1, 2);
+  assert.deepEqual((m.buffers ?? []).map((b) => Float32Array.from(b.value)), stats);
+  m.trainBatch(data, iota(10), 0, 10);
+  m.params.forEach((p, pi) => {
+    for (let t = 0; t < p.grad.data.length; t++) {
+      const want = 2 * once[pi]![t]!;
+      assert.ok(Math.abs(p.grad.data[t]! - want) <= 1e-6 * Math.max(1, Math.abs(want)), `${p.name}[${t}]`);
+    }
+  });
+});
