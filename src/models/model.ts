@@ -69,6 +69,18 @@ export interface Param {
   readonly decay: boolean;
 }
 
+/**
+ * Non-learnable state a model file must save beside the params (batch-norm running mean and variance):
+ * updated by `trainBatch`, read by `predict`, never touched by an optimizer.
+ */
+export interface ModelBuffer {
+  /** Stable name in model files ("bn0.runningMean", ...). */
+  readonly name: string;
+  readonly rows: number;
+  readonly cols: number;
+  readonly value: Float32Array;
+}
+
 /** A rating model over dense user and item indices. Nothing here knows about files or the terminal. */
 export interface RatingModel {
   readonly kind: ModelKind;
@@ -76,6 +88,8 @@ export interface RatingModel {
   readonly nItems: number;
   /** Every learnable table, in a fixed order (the order of the weights file). */
   readonly params: readonly Param[];
+  /** Non-learnable state saved with the params, in a fixed order; absent when the model has none. */
+  readonly buffers?: readonly ModelBuffer[];
   /** Hyperparameters needed to rebuild the same architecture (saved in the manifest). */
   config(): Record<string, unknown>;
   /**
