@@ -43,6 +43,8 @@ const FLOAT32_EXACT_INT = 1 << 24;
 export function saveTrainedModel(path: string, trained: TrainedModel, options: SaveModelOptions = {}): ModelManifest {
   const { model, train } = trained;
   const tables: ParamTable[] = paramTables(model);
+  // Non-learned state (nn's batch-norm running statistics) is saved beside the params.
+  for (const b of model.buffers ?? []) tables.push({ name: b.name, rows: b.rows, cols: b.cols, data: b.value });
   const includeRatings = options.includeRatings ?? true;
   if (includeRatings) {
     if (train.userIds.size >= FLOAT32_EXACT_INT || train.itemIds.size >= FLOAT32_EXACT_INT) {
@@ -93,6 +95,13 @@ export function loadTrainedModel(path: string): TrainedModel {
     return { name: p.name, rows: p.rows, cols: p.cols, data };
   });
   loadParams(model, paramList);
+  for (const b of model.buffers ?? []) {
+    const data = tables.get(b.name);
+    if (!data || data.length !== b.value.length) {
+      throw new CollabError('BAD_MODEL', `${path}: the weights have no ${b.rows}x${b.cols} table "${b.name}" that a ${model.kind} model needs; retrain`);
+    }
+    b.value.set(data);
+  }
   const du = tables.get(DATA_TABLES[0]);
   const di = tables.get(DATA_TABLES[1]);
   const dr = tables.get(DATA_TABLES[2]);

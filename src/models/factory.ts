@@ -3,9 +3,10 @@ import type { ModelKind, RatingModel } from './model.js';
 import { EmbeddingDot, type DotOptions } from './dot.js';
 import { EmbeddingDotBias, type DotBiasOptions } from './dotbias.js';
 import { BiasedMF, type MFOptions } from './mf.js';
+import { EmbeddingNN, type EmbeddingNNOptions } from './nn.js';
 
 /** The model kinds {@link createModel} can build in this build. */
-export const MODEL_KINDS: readonly ModelKind[] = ['dot', 'dotbias', 'mf'];
+export const MODEL_KINDS: readonly ModelKind[] = ['dot', 'dotbias', 'nn', 'mf'];
 
 /**
  * Builds a fresh model of `kind` for nUsers × nItems with its architecture `config` (the object a
@@ -24,6 +25,8 @@ export function createModel(
       return new EmbeddingDot(nUsers, nItems, config as DotOptions, seed);
     case 'dotbias':
       return new EmbeddingDotBias(nUsers, nItems, config as DotBiasOptions, seed);
+    case 'nn':
+      return new EmbeddingNN(nUsers, nItems, config as EmbeddingNNOptions, seed);
     case 'mf': {
       const clip = config.clip as (number | null)[] | undefined;
       const options = { ...(config as MFOptions) };

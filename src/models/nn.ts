@@ -1,7 +1,8 @@
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
 import type { Ratings } from '../data/ratings.js';
-import { Grad, type ModelBuffer, type Param, type RatingModel } from './model.js';
+import { makeParam, truncNormal } from './init.js';
+import type { ModelBuffer, Param, RatingModel } from './model.js';
 
 /** Options of {@link EmbeddingNN} (fastai's `EmbeddingNN` / `collab_learner(use_nn=True)`). */
 export interface EmbeddingNNOptions {
@@ -640,20 +641,11 @@ function dropout(v: Float64Array, mask: Float64Array, m: number, p: number, rng:
   }
 }
 
-/** torch `normal_().fmod_(2).mul_(std)`: a normal draw folded into (-2, 2), scaled. */
-function truncNormal(v: Float32Array, rng: RandomState, std: number): void {
-  for (let t = 0; t < v.length; t++) v[t] = (rng.normal() % 2) * std;
-}
-
 /** PyTorch's Linear default (kaiming_uniform, a = sqrt(5)): weight and bias ~ U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
 function linearInit(weight: Float32Array, bias: Float32Array, fanIn: number, rng: RandomState): void {
   const bound = 1 / Math.sqrt(fanIn);
   for (let t = 0; t < weight.length; t++) weight[t] = rng.uniform(-bound, bound);
   for (let t = 0; t < bias.length; t++) bias[t] = rng.uniform(-bound, bound);
-}
-
-function makeParam(name: string, rows: number, cols: number, sparse: boolean, decay: boolean): Param {
-  return { name, rows, cols, value: new Float32Array(rows * cols), grad: new Grad(rows, cols), sparse, decay };
 }
 
 function checkProbability(name: string, p: number): number {

@@ -31,6 +31,8 @@ function tableOf(model: RatingModel, name: string): Float32Array | undefined {
 }
 
 function factorView(model: RatingModel): FactorView | undefined {
+  // nn also has embedding tables, but its score is an MLP, not a dot product.
+  if (model.kind === 'nn') return undefined;
   const P = tableOf(model, 'userFactors');
   const Q = tableOf(model, 'itemFactors');
   if (!P || !Q) return undefined;
@@ -66,6 +68,8 @@ export interface ModelRecommenderOptions {
 export class ModelRecommender implements Recommender {
   readonly info: Recommender['info'];
   private readonly view: FactorView | undefined;
+  /** Item embeddings of any kind of model (similarity, map, explanations). */
+  private readonly embedding: { Q: Float32Array; k: number } | undefined;
   private readonly itemCounts: Int32Array;
   private readonly itemMeans: Float32Array;
   private readonly offsets: Int32Array;
@@ -88,6 +92,8 @@ export class ModelRecommender implements Recommender {
   ) {
     const { model, train } = trained;
     this.view = factorView(model);
+    const itemFactors = model.params.find((p) => p.name === 'itemFactors');
+    this.embedding = itemFactors ? { Q: itemFactors.value, k: itemFactors.cols } : undefined;
     this.minRatings = requireInt('minRatings', options.minRatings ?? 5, 0);
     this.similarMinRatings = requireInt('similarMinRatings', options.similarMinRatings ?? 20, 0);
     this.foldInLambda = requireNumber('foldInLambda', options.foldInLambda ?? 10, 0);
@@ -237,7 +243,7 @@ export class ModelRecommender implements Recommender {
   /** Movies closest to one movie by cosine of their embeddings, leaving out rarely rated ones. */
   similarItems(itemId: RawId, n = 10, minRatings = this.similarMinRatings): ScoredItem[] {
     requireInt('n', n, 1);
-    const view = this.requireView('similar movies');
+    const view = this.requireEmbedding('similar movies');
     const i = this.trained.train.itemIds.lookup(itemId, 'error', 'item');
     const rare: number[] = [];
     for (let j = 0; j < this.itemCounts.length; j++) if (this.itemCounts[j]! < minRatings) rare.push(j);
@@ -247,7 +253,7 @@ export class ModelRecommender implements Recommender {
 
   /** PCA of the movie embeddings: the `limit` most-rated movies on the first two components. */
   movieMap(limit = 300): MapPoint[] {
-    const view = this.requireView('the movie map');
+    const view = this.requireEmbedding('the movie map');
     const order = Array.from(this.itemCounts.keys()).sort((a, b) => this.itemCounts[b]! - this.itemCounts[a]! || a - b);
     const rows = Int32Array.from(order.slice(0, Math.min(limit, order.length)));
     const result = pca(view.Q, this.trained.model.nItems, view.k, 2, { rows });
@@ -261,9 +267,16 @@ export class ModelRecommender implements Recommender {
     }));
   }
 
+  private requireEmbedding(what: string): { Q: Float32Array; k: number } {
+    if (!this.embedding) {
+      throw new CollabError('INVALID_OPTION', `${what} needs a model with movie embeddings; this ${this.trained.model.kind} model has none`, { field: 'model' });
+    }
+    return this.embedding;
+  }
+
   private requireView(what: string): FactorView {
     if (!this.view) {
-      throw new CollabError('INVALID_OPTION', `${what} needs a model with item factors; this ${this.trained.model.kind} model has none`, { field: 'model' });
+      throw new CollabError('INVALID_OPTION', `${what} needs a dot-product model (dot, dotbias, mf); this is a ${this.trained.model.kind} model — train one of those for ${what}`, { field: 'model' });
     }
     return this.view;
   }
@@ -334,7 +347,7 @@ export class ModelRecommender implements Recommender {
     if (w > 0) for (let i = 0; i < scores.length; i++) scores[i]! += w * Math.log1p(this.itemCounts[i]!);
     const top = topKForUser(scores, n);
     if (w > 0) for (let t = 0; t < top.items.length; t++) top.scores[t] = this.rawScores[top.items[t]!]!;
-    const view = this.view;
+    const view = this.embedding;
     return Array.from(top.items, (i, t) => {
       const item = this.scored(i, top.scores[t]!);
       if (options.explain && view) {
