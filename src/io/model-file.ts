@@ -27,7 +27,7 @@ export interface ModelItemInfo {
   year?: number;
 }
 
-/** One epoch of training, as the learner records it; extra numeric metrics may ride along. */
+/** One epoch of training, as the learner records it. */
 export interface EpochRecord {
   /** Epoch number as the learner counts it. */
   epoch: number;
@@ -37,7 +37,6 @@ export interface EpochRecord {
   validRmse?: number;
   /** Training seconds so far. */
   elapsed?: number;
-  [metric: string]: number | undefined;
 }
 
 /** The training curves saved with a model, so they can be drawn later. */

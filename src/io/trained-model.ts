@@ -74,7 +74,7 @@ export function saveTrainedModel(path: string, trained: TrainedModel, options: S
       userIds: train.userIds.ids(),
       itemIds: train.itemIds.ids(),
       items,
-      history: trained.history,
+      history: jsonSafeHistory(trained.history),
       dataFingerprint: fingerprintRatings(train.users, train.items, train.ratings),
     },
     tables,
@@ -128,4 +128,14 @@ export function loadTrainedModel(path: string): TrainedModel {
     history: manifest.history,
     manifest,
   };
+}
+
+// Epochs trained without validation carry NaN metrics; JSON has no NaN, so those fields are left out.
+function jsonSafeHistory(history: TrainingHistory): TrainingHistory {
+  const epochs = history.epochs.map((e) => {
+    const out: Record<string, number> = {};
+    for (const [key, value] of Object.entries(e)) if (typeof value === 'number' && Number.isFinite(value)) out[key] = value;
+    return out as unknown as TrainingHistory['epochs'][number];
+  });
+  return history.batchLosses ? { epochs, batchLosses: history.batchLosses.filter(Number.isFinite) } : { epochs };
 }

@@ -1,0 +1,132 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, truncateSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkerboard, runCli } from '../testing/fixtures.js';
+import { collabLearner } from '../train/learner.js';
+import { loadTrainedModel, saveTrainedModel, type TrainedModel } from '../io/trained-model.js';
+import { ModelRecommender } from './recommender.js';
+import { evaluateModel } from '../evaluate/evaluate-model.js';
+import { interpretModel } from './interpret.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'collab-rec-'));
+const modelPath = join(tmp, 'model.json');
+let trained: TrainedModel;
+let rec: ModelRecommender;
+
+before(async () => {
+  const { ratings, items } = checkerboard();
+  const learner = collabLearner(ratings, undefined, { nFactors: 4, batchSize: 32, wd: 0.01, seed: 3 });
+  await learner.fitOneCycle(40, 0.05);
+  trained = { model: learner.model, train: ratings, items, history: { epochs: learner.history } };
+  saveTrainedModel(modelPath, trained);
+  rec = new ModelRecommender(loadTrainedModel(modelPath), { minRatings: 0, similarMinRatings: 0 });
+});
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const comedy = (id: unknown) => typeof id === 'number' && id >= 101 && id <= 115;
+
+test('save then load gives the same predictions bit for bit', () => {
+  const loaded = loadTrainedModel(modelPath);
+  for (let u = 0; u < trained.model.nUsers; u += 7) {
+    for (let i = 0; i < trained.model.nItems; i += 5) assert.equal(loaded.model.predict(u, i), trained.model.predict(u, i));
+  }
+  assert.equal(loaded.items.get(101)?.title, 'Movie 101 (1990)');
+});
+
+test('a truncated weights file is refused with a clear error', () => {
+  const copy = join(tmp, 'cut.json');
+  saveTrainedModel(copy, trained);
+  const weights = join(tmp, 'cut.weights.bin');
+  truncateSync(weights, statSync(weights).size - 8);
+  assert.throws(() => loadTrainedModel(copy), /weights file is truncated/);
+});
+
+test('a known user gets unrated movies of the half they like, best first', () => {
+  // user 1 left exactly three comedies unrated (seeded fixture)
+  const items = rec.recommendForUser(1, { n: 3 });
+  assert.equal(items.length, 3);
+  const rated = new Set(rec.userRatings(1).map((r) => r.itemId));
+  for (const it of items) {
+    assert.ok(!rated.has(it.itemId), `movie ${it.itemId} was rated by user 1`);
+    assert.ok(comedy(it.itemId), `movie ${it.itemId} is not one user 1 likes`);
+  }
+  const byRating = rec.recommendForUser(1, { n: 8, popularityWeight: 0 });
+  for (let t = 1; t < byRating.length; t++) assert.ok(byRating[t - 1]!.score >= byRating[t]!.score);
+  assert.ok(byRating[2]!.score > 4.5 && byRating[3]!.score < 1.5);
+});
+
+test('filters: genre, years, include rated, and because-you-liked reasons', () => {
+  const drama = rec.recommendForUser(1, { n: 3, genre: 'drama' });
+  assert.ok(drama.every((m) => m.genres.includes('Drama')));
+  const years = rec.recommendForUser(1, { n: 30, yearFrom: 1992, yearTo: 1995, includeRated: true });
+  assert.deepEqual(years.map((m) => m.year).sort(), [1992, 1993, 1994, 1995]);
+  const explained = rec.recommendForUser(1, { n: 2, explain: true });
+  assert.ok(explained[0]!.because!.length > 0);
+  assert.ok(explained[0]!.because!.every((b) => b.rating >= 4 && comedy(b.itemId)));
+  assert.throws(() => rec.recommendForUser(1, { genre: 'Western' }), /unknown genre "Western"; known genres: comedy, drama/);
+});
+
+test('fold-in: a visitor who loves two comedies gets comedies', () => {
+  const items = rec.recommendForRatings([{ itemId: 101, rating: 5 }, { itemId: 102, rating: 5 }, { itemId: 120, rating: 1 }], { n: 5 });
+  assert.ok(items.every((m) => comedy(m.itemId) && m.itemId !== 101 && m.itemId !== 102));
+  const dramaFan = rec.recommendForRatings([{ itemId: 101, rating: 1 }, { itemId: 125, rating: 5 }], { n: 5 });
+  assert.ok(dramaFan.every((m) => !comedy(m.itemId)));
+});
+
+test('fold-in errors name the value', () => {
+  assert.throws(() => rec.recommendForRatings([]), /at least one \(movie, rating\) pair/);
+  assert.throws(() => rec.recommendForRatings([{ itemId: 101, rating: 7 }]), /rating 7 for movie 101 is outside the model's scale 1\.\.5/);
+  assert.throws(() => rec.recommendForRatings([{ itemId: 999, rating: 4 }]), /unknown item id 999/);
+  assert.throws(() => rec.recommendForUser(12345), /unknown user id 12345/);
+  assert.throws(() => rec.recommendForUser(1, { n: 0 }), /n must be an integer from 1 to 10000, got 0/);
+});
+
+test('similar movies come from the same half', () => {
+  const items = rec.similarItems(101, 5);
+  assert.equal(items.length, 5);
+  assert.ok(items.every((m) => comedy(m.itemId) && m.itemId !== 101));
+  assert.ok(items[0]!.score <= 1 && items[0]!.score > 0.5);
+});
+
+test('movie map and interpretation cover the most-rated movies', () => {
+  const map = rec.movieMap(10);
+  assert.equal(map.length, 10);
+  assert.ok(map.every((p) => Number.isFinite(p.x) && Number.isFinite(p.y)));
+  const info = interpretModel(trained, { n: 3, topMovies: 30, components: 2 });
+  assert.equal(info.components.length, 2);
+  assert.equal(info.biases!.lowest.length, 3);
+  // the first component separates the two halves: its ends hold one half each
+  const c = info.components[0]!;
+  assert.notEqual(comedy(c.lowest[0]!.itemId), comedy(c.highest[0]!.itemId));
+});
+
+test('evaluate: rating error on the training data is small and ranking finds the liked half', () => {
+  const result = evaluateModel(trained, trained.train, { k: 5, threshold: 4 });
+  assert.ok(result.rmse < 0.5, `rmse ${result.rmse}`);
+  assert.equal(result.unknown.ratings, 0);
+  assert.ok(result.ranking!.users > 0);
+});
+
+test('CLI: recommend --json ends with one JSON object; bad flags exit 2; unknown user exits 1', () => {
+  const ok = runCli(['recommend', '--model', modelPath, '--user', '1', '-n', '3', '--min-ratings', '0', '--json']);
+  assert.equal(ok.status, 0, ok.stderr);
+  const items = ok.json!.items as { itemId: number; title: string; score: number }[];
+  assert.equal(items.length, 3);
+  assert.ok(items.every((m) => typeof m.title === 'string' && typeof m.score === 'number'));
+  const fold = runCli(['recommend', '--model', modelPath, '--ratings', '101:5,102:5', '--min-ratings', '0', '--json']);
+  assert.equal(fold.status, 0, fold.stderr);
+  const bad = runCli(['recommend', '--model', modelPath, '--user', '1', '-n', '0']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /-n must be a positive integer, got 0/);
+  const unknown = runCli(['recommend', '--model', modelPath, '--user', '777']);
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /^collab: error: unknown user id 777/m);
+  const pairs = runCli(['recommend', '--model', modelPath, '--ratings', '101-5']);
+  assert.equal(pairs.status, 2);
+  assert.match(pairs.stderr, /"101-5" is not movieId:rating/);
+  const sim = runCli(['similar', '--model', modelPath, '--item', '101', '--min-ratings', '0', '--json']);
+  assert.equal(sim.status, 0, sim.stderr);
+  assert.equal((sim.json!.items as unknown[]).length, 10);
+});

@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import { RandomState } from '../core/random.js';
+import { IdMap } from '../data/id-map.js';
+import type { ItemMeta, Ratings } from '../data/ratings.js';
+
+/**
+ * A known-structure set (implicit's "checkerboard"): users 1..nUsers in two halves; the first half rates
+ * movies 101..(100+nItems/2) 5 stars and the rest 1 star, the second half the opposite. Each user rates
+ * a seeded `density` share of the movies. Movies of the first half are "Comedy", the rest "Drama".
+ */
+export function checkerboard(nUsers = 40, nItems = 30, density = 0.6, seed = 1): { ratings: Ratings; items: Map<number, ItemMeta> } {
+  const rng = new RandomState(seed);
+  const userIds = new IdMap();
+  const itemIds = new IdMap();
+  const users: number[] = [];
+  const itemsCol: number[] = [];
+  const values: number[] = [];
+  for (let u = 0; u < nUsers; u++) {
+    for (let i = 0; i < nItems; i++) {
+      if (rng.random() >= density) continue;
+      const likes = u < nUsers / 2 === i < nItems / 2;
+      users.push(userIds.addInt(u + 1));
+      itemsCol.push(itemIds.addInt(101 + i));
+      values.push(likes ? 5 : 1);
+    }
+  }
+  const items = new Map<number, ItemMeta>();
+  for (let i = 0; i < nItems; i++) {
+    items.set(101 + i, { title: `Movie ${101 + i} (${1990 + i})`, genres: [i < nItems / 2 ? 'Comedy' : 'Drama'], year: 1990 + i });
+  }
+  return {
+    ratings: { users: Int32Array.from(users), items: Int32Array.from(itemsCol), ratings: Float32Array.from(values), userIds, itemIds },
+    items,
+  };
+}
+
+/** Result of running the built CLI. */
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** The last stdout line parsed as JSON, when it is JSON. */
+  json: Record<string, unknown> | undefined;
+}
+
+/** Runs the built `collab` CLI (dist/cli/main.js) with arguments and extra environment. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+  const main = new URL('../cli/main.js', import.meta.url);
+  const r = spawnSync(process.execPath, [main.pathname, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const last = r.stdout.trim().split('\n').at(-1);
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = last ? (JSON.parse(last) as Record<string, unknown>) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+/** The shared MovieLens folder from $COLLAB_DATA_DIR, or undefined (tests that need it skip). */
+export function sharedDataDir(): string | undefined {
+  return process.env.COLLAB_DATA_DIR || undefined;
+}
