@@ -256,69 +256,36 @@ export function readTextFile(path: string, encoding: TextEncoding | 'auto' = 'au
 
 /**
  * Parses a small delimited text into rows (RFC 4180 quotes, including quoted newlines, for `,` `;`
- * and tab; plain splitting for `|` and `::`, whose MovieLens files never quote). Blank lines are skipped.
+ * and tab; plain splitting for `|` and `::`, whose MovieLens files never quote). Blank lines are
+ * skipped; lines without a quote take a plain split (most of movies.csv and tags.csv).
  */
 export function parseDelimitedText(text: string, delimiter: Delimiter): TextRow[] {
   const rows: TextRow[] = [];
   const quoted = delimiter === ',' || delimiter === ';' || delimiter === '\t';
-  if (!quoted) {
-    const lines = text.split('\n');
-    for (let k = 0; k < lines.length; k++) {
-      let line = lines[k]!;
-      if (line.endsWith('\r')) line = line.slice(0, -1);
-      if (line.trim() === '') continue;
-      rows.push({ line: k + 1, fields: splitLine(line, delimiter) });
-    }
-    return rows;
-  }
-  let fields: string[] = [];
-  let field = '';
-  let inQuotes = false;
-  let atFieldStart = true;
-  let line = 1;
-  let rowLine = 1;
-  const endRow = (): void => {
-    fields.push(field);
-    if (!(fields.length === 1 && fields[0]!.trim() === '')) rows.push({ line: rowLine, fields });
-    fields = [];
-    field = '';
-    atFieldStart = true;
-  };
-  for (let k = 0; k < text.length; k++) {
-    const ch = text[k]!;
-    if (inQuotes) {
-      if (ch === '"') {
-        if (text[k + 1] === '"') {
-          field += '"';
-          k++;
-        } else inQuotes = false;
-      } else {
-        if (ch === '\n') line++;
-        field += ch;
-      }
+  const lines = text.split('\n');
+  for (let k = 0; k < lines.length; k++) {
+    const first = k + 1;
+    let line = stripCR(lines[k]!);
+    if (line.trim() === '') continue;
+    if (!quoted || !line.includes('"')) {
+      rows.push({ line: first, fields: delimiter === 'whitespace' || delimiter === '::' ? splitLine(line, delimiter) : line.split(delimiter) });
       continue;
     }
-    if (ch === '"' && atFieldStart) {
-      inQuotes = true;
-      atFieldStart = false;
-    } else if (ch === delimiter) {
-      fields.push(field);
-      field = '';
-      atFieldStart = true;
-    } else if (ch === '\n') {
-      if (field.endsWith('\r')) field = field.slice(0, -1);
-      endRow();
-      line++;
-      rowLine = line;
-    } else if (ch === '\r' && text[k + 1] === '\n') {
-      // dropped at the newline
-    } else {
-      field += ch;
-      atFieldStart = false;
-    }
+    // An odd number of quotes means a quoted field runs on into the next line.
+    while (countQuotes(line) % 2 === 1 && k + 1 < lines.length) line += '\n' + stripCR(lines[++k]!);
+    rows.push({ line: first, fields: splitLine(line, delimiter) });
   }
-  if (field !== '' || fields.length > 0) endRow();
   return rows;
+}
+
+function stripCR(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+function countQuotes(text: string): number {
+  let n = 0;
+  for (let k = text.indexOf('"'); k >= 0; k = text.indexOf('"', k + 1)) n++;
+  return n;
 }
 
 /** Reads a whole (small) file, turning a missing path into a NOT_FOUND that says what to check. */
