@@ -85,6 +85,7 @@ const QUOTE_C = 3;
 const NUL = 4;
 const HIGH = 5;
 const COLON_C = 6;
+const CR_C = 7;
 
 const F_QUOTE = 1;
 const F_NUL = 2;
@@ -108,6 +109,7 @@ function classTable(delimiter: Delimiter): Uint8Array {
   for (let b = 0x80; b < 256; b++) t[b] = HIGH;
   t[0] = NUL;
   t[LF] = NEWLINE;
+  t[CR] = CR_C;
   t[QUOTE] = QUOTE_C;
   if (delimiter === 'whitespace') {
     t[SPACE] = DELIM;
@@ -118,61 +120,6 @@ function classTable(delimiter: Delimiter): Uint8Array {
     t[delimiter.charCodeAt(0)] = DELIM;
   }
   return t;
-}
-
-/**
- * Non-negative integer of at most 9 digits in buf[s, e), or -1 (empty, sign, other bytes, too long),
- * which sends the caller to the slow path.
- */
-function parseSmallUInt(buf: Uint8Array, s: number, e: number): number {
-  if (e <= s || e - s > 9) return -1;
-  let v = 0;
-  for (let p = s; p < e; p++) {
-    const d = buf[p]! - 48;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v;
-}
-
-/**
- * Plain decimal `[+-]digits[.digits]` in buf[s, e), or NaN for anything else (exponents, spaces,
- * words), which the slow path then explains. mant / 10^scale is one correctly rounded division.
- */
-function parseDecimal(buf: Uint8Array, s: number, e: number): number {
-  let p = s;
-  let neg = false;
-  if (p < e) {
-    const b = buf[p]!;
-    if (b === MINUS) {
-      neg = true;
-      p++;
-    } else if (b === PLUS) p++;
-  }
-  let mant = 0;
-  let digits = 0;
-  let scale = 0;
-  while (p < e) {
-    const d = buf[p]! - 48;
-    if (d < 0 || d > 9) break;
-    mant = mant * 10 + d;
-    digits++;
-    p++;
-  }
-  if (p < e && buf[p] === DOT) {
-    p++;
-    while (p < e) {
-      const d = buf[p]! - 48;
-      if (d < 0 || d > 9) break;
-      mant = mant * 10 + d;
-      digits++;
-      scale++;
-      p++;
-    }
-  }
-  if (p !== e || digits === 0 || digits > 15) return NaN;
-  const v = scale === 0 ? mant : mant / POW10[scale]!;
-  return neg ? -v : v;
 }
 
 /** Removes one pair of surrounding double quotes and un-doubles inner ones (RFC 4180). */
@@ -382,6 +329,10 @@ class RatingsReader {
   private tc = -1;
   private readonly fs = new Int32Array(MAX_FIELDS);
   private readonly fe = new Int32Array(MAX_FIELDS);
+  /** Value of each field when it is a plain decimal (≤ 15 digits), else NaN. */
+  private readonly fVal = new Float64Array(MAX_FIELDS);
+  /** Value of each field when it is ≤ 9 plain digits (an id on the fast path), else -1. */
+  private readonly fInt = new Int32Array(MAX_FIELDS);
 
   /** Lines read so far (the 1-based number of the line being parsed, once counted). */
   line = 0;
@@ -537,18 +488,24 @@ class RatingsReader {
     this.noteSkippedLine();
   }
 
-  private text(buf: Buffer, s: number, e: number): string {
-    return buf.toString(this.latin1 ? 'latin1' : 'utf8', s, e);
+  /** Text of field k of the current line, trimmed and unquoted (the slow path). */
+  private fieldText(buf: Buffer, k: number): string {
+    return unquote(buf.toString(this.latin1 ? 'latin1' : 'utf8', this.fs[k]!, this.fe[k]!));
   }
 
   /**
    * Parses lines in buf[p, end) and returns where the first unparsed line starts: an incomplete
-   * last line waits for more bytes unless `eof`.
+   * last line waits for more bytes unless `eof`. One pass: each field's digits are folded into
+   * mant = mant·10 + d as they go by (dotAt = digits before the '.'), so a plain number is
+   * mant / 10^(nd − dotAt) and the bytes are never read twice; anything else (signs, quotes,
+   * exponents, words) leaves the field to the slow path in row().
    */
   parseChunk(buf: Buffer, p: number, end: number, eof: boolean): number {
     const cls = this.cls;
     const fs = this.fs;
     const fe = this.fe;
+    const fVal = this.fVal;
+    const fInt = this.fInt;
     const ws = this.whitespace;
     while (p < end) {
       const lineStart = p;
@@ -556,43 +513,89 @@ class RatingsReader {
       let flags = 0;
       let complete = false;
       let wait = false;
+      let lineEnd = end;
       if (ws) while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
       let f0 = p;
-      // Pass 1: field boundaries of one line; one class lookup per ordinary byte.
+      let mant = 0;
+      let nd = 0;
+      let dotAt = -1;
+      let plain = true;
       while (p < end) {
-        const c = cls[buf[p]!]!;
-        if (c === PLAIN) {
+        const b = buf[p]!;
+        const d = b - 48;
+        if (d >= 0 && d <= 9) {
+          mant = mant * 10 + d;
+          nd++;
           p++;
-        } else if (c === DELIM) {
+          continue;
+        }
+        if (b === DOT && dotAt < 0) {
+          dotAt = nd;
+          p++;
+          continue;
+        }
+        const c = cls[b]!;
+        if (c === DELIM || c === COLON_C) {
+          if (c === COLON_C) {
+            if (p + 1 >= end) {
+              if (!eof) {
+                wait = true;
+                break;
+              }
+              plain = false;
+              p++;
+              continue;
+            }
+            if (buf[p + 1] !== COLON) {
+              plain = false;
+              p++;
+              continue;
+            }
+          }
           if (nf < MAX_FIELDS) {
             fs[nf] = f0;
             fe[nf] = p;
+            if (plain && nd > 0 && nd <= 15) {
+              fVal[nf] = dotAt < 0 ? mant : mant / POW10[nd - dotAt]!;
+              fInt[nf] = dotAt < 0 && nd <= 9 ? mant : -1;
+            } else {
+              fVal[nf] = NaN;
+              fInt[nf] = -1;
+            }
           }
           nf++;
-          p++;
+          p += c === COLON_C ? 2 : 1;
           if (ws) while (p < end && cls[buf[p]!] === DELIM) p++;
           f0 = p;
+          mant = 0;
+          nd = 0;
+          dotAt = -1;
+          plain = true;
         } else if (c === NEWLINE) {
+          lineEnd = p;
           complete = true;
           break;
-        } else if (c === COLON_C) {
+        } else if (c === CR_C) {
           if (p + 1 < end) {
-            if (buf[p + 1] === COLON) {
-              if (nf < MAX_FIELDS) {
-                fs[nf] = f0;
-                fe[nf] = p;
-              }
-              nf++;
-              p += 2;
-              f0 = p;
-            } else p++;
-          } else if (eof) p++;
-          else {
+            if (buf[p + 1] === LF) {
+              lineEnd = p;
+              p++;
+              complete = true;
+              break;
+            }
+            plain = false;
+            p++;
+          } else if (eof) {
+            lineEnd = p;
+            p++;
+            break;
+          } else {
             wait = true;
             break;
           }
         } else if (c === QUOTE_C) {
           flags |= F_QUOTE;
+          plain = false;
           if (p !== f0) {
             p++;
             continue;
@@ -601,8 +604,8 @@ class RatingsReader {
           let q = p + 1;
           let closed = false;
           while (q < end) {
-            const b = buf[q]!;
-            if (b === QUOTE) {
+            const bq = buf[q]!;
+            if (bq === QUOTE) {
               if (q + 1 < end && buf[q + 1] === QUOTE) {
                 q += 2;
                 continue;
@@ -612,9 +615,9 @@ class RatingsReader {
               q++;
               break;
             }
-            if (b === LF) break; // unterminated: the line ends anyway and the field is reported bad
-            if (b === 0) flags |= F_NUL;
-            else if (b >= 0x80) flags |= F_HIGH;
+            if (bq === LF) break; // unterminated: the line ends anyway and the field is reported bad
+            if (bq === 0) flags |= F_NUL;
+            else if (bq >= 0x80) flags |= F_HIGH;
             q++;
           }
           if (!closed && q >= end - 1 && !eof && (q >= end || buf[q] === QUOTE)) {
@@ -622,21 +625,26 @@ class RatingsReader {
             break;
           }
           p = q;
-        } else if (c === NUL) {
-          flags |= F_NUL;
-          p++;
         } else {
-          flags |= F_HIGH;
+          if (c === NUL) flags |= F_NUL;
+          else if (c === HIGH) flags |= F_HIGH;
+          plain = false;
           p++;
         }
       }
       if (wait || (!complete && !eof)) return lineStart;
-      let lineEnd = p;
-      if (lineEnd > lineStart && buf[lineEnd - 1] === CR) lineEnd--;
+      if (!complete && p < lineEnd) lineEnd = p;
       if (f0 > lineEnd) f0 = lineEnd;
       if (nf < MAX_FIELDS) {
         fs[nf] = f0;
         fe[nf] = lineEnd;
+        if (plain && nd > 0 && nd <= 15) {
+          fVal[nf] = dotAt < 0 ? mant : mant / POW10[nd - dotAt]!;
+          fInt[nf] = dotAt < 0 && nd <= 9 ? mant : -1;
+        } else {
+          fVal[nf] = NaN;
+          fInt[nf] = -1;
+        }
       }
       nf++;
       if (complete) p++;
@@ -651,7 +659,7 @@ class RatingsReader {
     return p;
   }
 
-  /** Pass 2: parses the fields of one line and appends the row (or reports it as bad). */
+  /** Appends the row of one scanned line, explaining any field the fast path could not take (or reporting the row as bad). */
   private row(buf: Buffer, nf: number, flags: number, lineStart: number, lineEnd: number): void {
     if (flags !== 0) {
       if (flags & F_NUL) {
@@ -673,13 +681,9 @@ class RatingsReader {
       this.bad(`expected ${this.nFields} fields separated by ${JSON.stringify(this.layout.delimiter)}, found ${nf}`);
       return;
     }
-    const fs = this.fs;
-    const fe = this.fe;
-    const rs = fs[this.rc]!;
-    const re = fe[this.rc]!;
-    let rating = parseDecimal(buf, rs, re);
+    let rating = this.fVal[this.rc]!;
     if (rating !== rating) {
-      const t = unquote(this.text(buf, rs, re));
+      const t = this.fieldText(buf, this.rc);
       rating = t === '' ? NaN : Number(t);
       if (!Number.isFinite(rating)) {
         this.bad(t === '' ? 'empty rating' : `rating ${JSON.stringify(t)} is not a finite number`);
@@ -692,11 +696,9 @@ class RatingsReader {
     }
     let time = 0;
     if (this.tc >= 0) {
-      const ts = fs[this.tc]!;
-      const te = fe[this.tc]!;
-      time = parseDecimal(buf, ts, te);
+      time = this.fVal[this.tc]!;
       if (time !== time) {
-        const t = unquote(this.text(buf, ts, te));
+        const t = this.fieldText(buf, this.tc);
         time = t === '' ? NaN : Number(t);
         if (!Number.isFinite(time) && /^\d{4}-\d\d-\d\d/.test(t)) time = Date.parse(t) / 1000;
         if (!Number.isFinite(time)) {
@@ -705,23 +707,19 @@ class RatingsReader {
         }
       }
     }
-    const us = fs[this.uc]!;
-    const ue = fe[this.uc]!;
-    const userFast = parseSmallUInt(buf, us, ue);
+    const userFast = this.fInt[this.uc]!;
     let userText = '';
     if (userFast < 0) {
-      userText = unquote(this.text(buf, us, ue));
+      userText = this.fieldText(buf, this.uc);
       if (userText === '') {
         this.bad('empty user id');
         return;
       }
     }
-    const is = fs[this.ic]!;
-    const ie = fe[this.ic]!;
-    const itemFast = parseSmallUInt(buf, is, ie);
+    const itemFast = this.fInt[this.ic]!;
     let itemText = '';
     if (itemFast < 0) {
-      itemText = unquote(this.text(buf, is, ie));
+      itemText = this.fieldText(buf, this.ic);
       if (itemText === '') {
         this.bad('empty item id');
         return;
@@ -817,10 +815,14 @@ class RatingsReader {
     }
   }
 
-  /** The final columns, cut to n rows: a view when little is wasted, else a compact copy. */
+  /**
+   * The final columns, cut to n rows. Pages past row n were never written, so they are not resident
+   * (zero pages are mapped lazily): a view costs no memory, while a copy would double the columns at
+   * the peak. Only a far-off estimate (over a quarter unused) is compacted by copying.
+   */
   columns(): Ratings {
     const n = this.n;
-    const view = this.cap - n <= this.cap / 16;
+    const view = this.cap - n <= this.cap / 4;
     const cut = <T extends Int32Array | Float32Array | Float64Array>(a: T): T => (view ? a.subarray(0, n) : a.slice(0, n)) as T;
     const out: Ratings = {
       users: cut(this.users),
