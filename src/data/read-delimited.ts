@@ -131,13 +131,15 @@ function unquote(text: string): string {
   return t;
 }
 
-/** Guesses the separator from one line: `::`, then tab, `,`, `;`, `|`, then runs of whitespace. */
+/**
+ * Guesses the separator from one line: `::`, then tab, `,`, `;`, `|`, then runs of whitespace, taking
+ * the first that splits the line into at least three fields (user, item, rating).
+ */
 export function detectDelimiter(line: string): Delimiter | undefined {
-  if (line.includes('::')) return '::';
-  if (line.includes('\t')) return '\t';
-  for (const d of [',', ';', '|'] as const) if (line.includes(d)) return d;
-  if (/\S\s+\S/.test(line)) return 'whitespace';
-  return undefined;
+  const candidates = (['::', '\t', ',', ';', '|'] as const).filter((d) => line.includes(d));
+  for (const d of candidates) if (splitLine(line, d).length >= 3) return d;
+  if (splitLine(line, 'whitespace').length >= 3) return 'whitespace';
+  return candidates[0] ?? (/\S\s+\S/.test(line) ? 'whitespace' : undefined);
 }
 
 /** Splits one line (no newline) into fields, honouring double quotes for single-character delimiters. */
