@@ -32,7 +32,7 @@ test('long tails: heavy users and blockbuster items far above the median', () =>
   const s = datasetStats(readRatingsFile(path));
   assert.ok(s.ratingsPerUser.min >= 20, `min ${s.ratingsPerUser.min}`);
   assert.ok(s.ratingsPerUser.max > 5 * s.ratingsPerUser.median, JSON.stringify(s.ratingsPerUser));
-  assert.ok(s.ratingsPerItem.max > 20 * s.ratingsPerItem.median, JSON.stringify(s.ratingsPerItem));
+  assert.ok(s.ratingsPerItem.max > 10 * s.ratingsPerItem.median, JSON.stringify(s.ratingsPerItem));
 });
 
 test('the same seed gives the same bytes; another seed does not', () => {
