@@ -189,7 +189,7 @@ describe('bad input', () => {
     ['an empty item id', '3, ,4,100', 'empty item id'],
     ['a missing field', '3,2,4', 'expected 4 fields separated by ",", found 3'],
     ['an extra field', '3,2,4,100,9', 'expected 4 fields separated by ",", found 5'],
-    ['a bad timestamp', '3,2,4,yesterday', 'timestamp "yesterday" is not a number of seconds or an ISO date'],
+    ['a bad timestamp', '3,2,4,yesterday', 'timestamp "yesterday" is not a number of seconds or an ISO date (pass --time-col none if column 3 is not a time)'],
   ];
   for (const [what, line, problem] of cases) {
     test(`${what} on line 7 is a BAD_ROW naming line 7`, () => {
@@ -197,6 +197,13 @@ describe('bad input', () => {
       throwsExactly(() => readRatingsFile(path), 'BAD_ROW', `${path}:7: ${problem}; ${hint}`);
     });
   }
+
+  test('a bad first row is reported as bad, not taken for a header', () => {
+    const nan = fixture('1,2,NaN,100\n1,3,4,100\n');
+    throwsExactly(() => readRatingsFile(nan), 'BAD_ROW', `${nan}:1: rating "NaN" is not a finite number; ${hint}`);
+    const empty = fixture('1,2,,100\n1,3,4,100\n');
+    throwsExactly(() => readRatingsFile(empty), 'BAD_ROW', `${empty}:1: empty rating; ${hint}`);
+  });
 
   test('a rating outside the declared scale is a bad row; inside it is fine', () => {
     const path = fixture(header + good + '3,2,6,100\n');

@@ -53,7 +53,7 @@ export interface ReadOptions {
 export interface FileLayout {
   delimiter: Delimiter;
   header: boolean;
-  /** Header names, or `column1`... when there is no header. */
+  /** Header names, or `column0`, `column1`, ... when there is no header. */
   columns: string[];
   userColumn: number;
   itemColumn: number;
@@ -74,8 +74,6 @@ const TAB = 9;
 const QUOTE = 34;
 const COLON = 58;
 const DOT = 46;
-const MINUS = 45;
-const PLUS = 43;
 
 // Byte classes of the line scanner: anything PLAIN is skipped with one table lookup.
 const PLAIN = 0;
@@ -397,8 +395,9 @@ class RatingsReader {
       if (namedColumn) header = true;
       else {
         const rk = typeof options.ratingColumn === 'number' ? options.ratingColumn : 2;
+        // A header names its rating column; a bad first row (empty, NaN) is data, reported as bad.
         const ratingText = unquote(fields[rk] ?? '');
-        header = ratingText === '' || !Number.isFinite(Number(ratingText));
+        header = ratingText !== '' && !Number.isFinite(Number(ratingText)) && !/^[+-]?(nan|inf|infinity)$/i.test(ratingText);
       }
     }
     const columns = header ? fields.map(unquote) : fields.map((_, k) => `column${k}`);
@@ -704,7 +703,7 @@ class RatingsReader {
         time = t === '' ? NaN : Number(t);
         if (!Number.isFinite(time) && /^\d{4}-\d\d-\d\d/.test(t)) time = Date.parse(t) / 1000;
         if (!Number.isFinite(time)) {
-          this.bad(t === '' ? 'empty timestamp' : `timestamp ${JSON.stringify(t)} is not a number of seconds or an ISO date`);
+          this.bad(t === '' ? 'empty timestamp' : `timestamp ${JSON.stringify(t)} is not a number of seconds or an ISO date (pass --time-col none if column ${this.tc} is not a time)`);
           return;
         }
       }
