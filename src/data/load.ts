@@ -3,8 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { CollabError } from '../core/errors.js';
 import { KNOWN_DATASETS, datasetSearchDirs, locateDataset } from './locate.js';
 import { detectMovieLensFormat, MOVIELENS_LAYOUTS, readMovieLensFolder, readMovieLensMetadata, type MovieLensOptions } from './movielens.js';
-import { readRatingsFile } from './read-delimited.js';
-import type { Dataset } from './ratings.js';
+import { readRatingsFile, type ReadResult } from './read-delimited.js';
 
 /** How to load a dataset by name or path. */
 export interface LoadOptions extends MovieLensOptions {
@@ -31,9 +30,10 @@ export function findDatasetFolder(name: string, dataDir?: string): string | unde
 /**
  * Loads ratings (and the metadata beside them) from a known dataset name (ml-latest-small, ml-100k,
  * ...), a dataset folder, or a ratings file. A file inside a MovieLens folder (u1.base, a split of
- * ratings.csv) also gets that folder's titles, genres and demographics.
+ * ratings.csv) also gets that folder's titles, genres and demographics. The result also tells the
+ * layout the ratings file was read with.
  */
-export function loadDataset(nameOrPath: string, options: LoadOptions = {}): Dataset {
+export function loadDataset(nameOrPath: string, options: LoadOptions = {}): ReadResult {
   const { dataDir, ...rest } = options;
   const known = KNOWN_DATASETS[nameOrPath];
   if (known) {
@@ -72,8 +72,8 @@ export function loadDataset(nameOrPath: string, options: LoadOptions = {}): Data
 }
 
 /** One ratings file, plus its folder's MovieLens metadata when it sits in a MovieLens folder. */
-function fileDataset(path: string, options: MovieLensOptions): Dataset {
-  const { layout: _layout, ...dataset } = readRatingsFile(path, options);
+function fileDataset(path: string, options: MovieLensOptions): ReadResult {
+  const dataset = readRatingsFile(path, options);
   const format = options.metadata === false ? undefined : detectMovieLensFormat(dirname(path));
   if (format) {
     const meta = readMovieLensMetadata(dirname(path), format, dataset.report, options.skipBadRows === true);

@@ -3,8 +3,8 @@ import { basename, join } from 'node:path';
 import { CollabError } from '../core/errors.js';
 import { parseRawId, type RawId } from './id-map.js';
 import { KNOWN_DATASETS, type MovieLensFormat } from './locate.js';
-import { parseDelimitedText, readRatingsFile, readTextFile, type Delimiter, type ReadOptions, type TextRow } from './read-delimited.js';
-import type { Dataset, ItemMeta, LoadReport, UserMeta } from './ratings.js';
+import { parseDelimitedText, readRatingsFile, readTextFile, type Delimiter, type ReadOptions, type ReadResult, type TextRow } from './read-delimited.js';
+import type { ItemMeta, LoadReport, UserMeta } from './ratings.js';
 
 /** Which files make up each MovieLens layout. */
 export interface MovieLensLayout {
@@ -81,7 +81,7 @@ function datasetName(dir: string): string {
 }
 
 /** Reads ratings and metadata of an unpacked MovieLens folder (layout detected from its files). */
-export function readMovieLensFolder(dir: string, options: MovieLensOptions = {}): Dataset {
+export function readMovieLensFolder(dir: string, options: MovieLensOptions = {}): ReadResult {
   const format = detectMovieLensFormat(dir);
   if (!format) {
     throw new CollabError(
@@ -102,8 +102,7 @@ export function readMovieLensFolder(dir: string, options: MovieLensOptions = {})
       { file: ratingsPath },
     );
   }
-  const read = readRatingsFile(ratingsPath, { ...layout.read, ...definedOnly(options), name });
-  const { layout: _layout, ...dataset } = read;
+  const dataset = readRatingsFile(ratingsPath, { ...layout.read, ...definedOnly(options), name });
   if (options.metadata !== false) {
     const meta = readMovieLensMetadata(dir, format, dataset.report, options.skipBadRows === true);
     dataset.items = meta.items;

@@ -1,3 +1,4 @@
+import type { FileLayout } from './read-delimited.js';
 import type { Dataset } from './ratings.js';
 
 /** Min / median / max (and mean) of a count per user or per item. */
@@ -55,6 +56,8 @@ export interface DatasetStats {
   badRows: number;
   badRowExamples: string[];
   duplicates: number;
+  /** How the ratings file was read (delimiter, header, columns), when the dataset came from a file. */
+  layout?: FileLayout;
 }
 
 /** Summary of counts (zero counts left out, as those ids have no ratings). */
@@ -75,7 +78,7 @@ function isoDate(seconds: number): string {
 }
 
 /** Counts, scale, histogram, time range, activity and metadata coverage of a dataset, in O(n). */
-export function datasetStats(ds: Dataset): DatasetStats {
+export function datasetStats(ds: Dataset & { layout?: FileLayout }): DatasetStats {
   const { users, items, ratings, timestamps, userIds, itemIds } = ds.ratings;
   const n = ratings.length;
   const perUser = new Int32Array(userIds.size);
@@ -148,7 +151,7 @@ export function datasetStats(ds: Dataset): DatasetStats {
       if (meta && (meta.age !== undefined || meta.gender || meta.occupation || meta.zip)) metadata.demographics++;
     }
   }
-  return {
+  const stats: DatasetStats = {
     name: ds.name,
     source: ds.source,
     ratings: n,
@@ -167,6 +170,17 @@ export function datasetStats(ds: Dataset): DatasetStats {
     badRowExamples: ds.report.badRowExamples,
     duplicates: ds.report.duplicates,
   };
+  if (ds.layout) stats.layout = ds.layout;
+  return stats;
+}
+
+/** One line on how a file was read: `"," with header (userId, movieId, rating, timestamp)`. */
+function describeLayout(l: FileLayout): string {
+  const sep = l.delimiter === '\t' ? 'tab' : l.delimiter === 'whitespace' ? 'spaces' : `"${l.delimiter}"`;
+  const name = (k: number): string => (l.header ? l.columns[k]! : `column ${k}`);
+  const cols = [`user ${name(l.userColumn)}`, `item ${name(l.itemColumn)}`, `rating ${name(l.ratingColumn)}`];
+  if (l.timestampColumn >= 0) cols.push(`time ${name(l.timestampColumn)}`);
+  return `${sep}-separated, ${l.header ? 'header' : 'no header'}; ${cols.join(', ')}`;
 }
 
 const fmt = (x: number): string => x.toLocaleString('en-US');
@@ -176,6 +190,7 @@ const num = (x: number, digits = 3): string => String(Number(x.toFixed(digits)))
 export function formatStats(s: DatasetStats): string[] {
   const rows: [string, string][] = [
     ['dataset', `${s.name}  (${s.source})`],
+    ...(s.layout ? [['format', describeLayout(s.layout)] as [string, string]] : []),
     ['ratings', fmt(s.ratings)],
     ['users', fmt(s.users)],
     ['items', fmt(s.items)],
