@@ -39,7 +39,9 @@ describe('collab data info', () => {
     assert.equal(s.users, 3);
     assert.equal(s.items, 3);
     assert.deepEqual(s.scale, { min: 1, max: 5 });
+    assert.deepEqual(s.layout, { delimiter: ',', header: true, columns: ['userId', 'movieId', 'rating', 'timestamp'], userColumn: 0, itemColumn: 1, ratingColumn: 2, timestampColumn: 3 });
     assert.match(r.stderr, /^ratings +5$/m);
+    assert.match(r.stderr, /^format +","-separated, header; user userId, item movieId, rating rating, time timestamp$/m);
   });
 
   test('without --json the table goes to stdout', () => {
