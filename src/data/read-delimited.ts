@@ -508,6 +508,15 @@ class RatingsReader {
     const fVal = this.fVal;
     const fInt = this.fInt;
     const ws = this.whitespace;
+    const nFields = this.nFields;
+    const uc = this.uc;
+    const ic = this.ic;
+    const rc = this.rc;
+    const tc = this.tc;
+    const lo = this.scaleLo;
+    const hi = this.scaleHi;
+    const userIds = this.userIds;
+    const itemIds = this.itemIds;
     while (p < end) {
       const lineStart = p;
       let nf = 0;
@@ -655,7 +664,26 @@ class RatingsReader {
         this.noteSkippedLine();
         continue;
       }
-      this.row(buf, nf, flags, lineStart, lineEnd);
+      // The common row (plain ids and numbers, in scale, room left) is appended right here; any
+      // other goes to row(), which explains the problem or takes the slow path.
+      const rating = fVal[rc]!;
+      const user = fInt[uc]!;
+      const item = fInt[ic]!;
+      const n = this.n;
+      if (flags === 0 && nf === nFields && user >= 0 && item >= 0 && rating >= lo && rating <= hi && n < this.cap) {
+        if (tc >= 0) {
+          const time = fVal[tc]!;
+          if (time !== time) {
+            this.row(buf, nf, flags, lineStart, lineEnd);
+            continue;
+          }
+          this.timestamps![n] = time;
+        }
+        this.users[n] = userIds.addInt(user);
+        this.items[n] = itemIds.addInt(item);
+        this.ratings[n] = rating;
+        this.n = n + 1;
+      } else this.row(buf, nf, flags, lineStart, lineEnd);
     }
     return p;
   }
