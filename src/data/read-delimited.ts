@@ -389,6 +389,9 @@ class RatingsReader {
         { file: path, line: this.line },
       );
     }
+    if (fields.length > MAX_FIELDS) {
+      throw new CollabError('BAD_FILE', `has ${fields.length} columns; collab reads ratings files of up to ${MAX_FIELDS} columns: cut the others first`, { file: path, line: this.line });
+    }
     let header = options.header;
     const namedColumn = [options.userColumn, options.itemColumn, options.ratingColumn, options.timestampColumn].some((c) => typeof c === 'string');
     if (header === undefined) {
