@@ -147,6 +147,17 @@ describe('ml-1m / ml-10m layout (::)', () => {
   });
 });
 
+test('an unknown folder with only movies.csv asks for its ratings.csv', () => {
+  const dir = folder('mine', { 'movies.csv': 'movieId,title,genres\n1,A (1999),Drama\n' });
+  assert.throws(
+    () => readMovieLensFolder(dir),
+    (err: unknown) =>
+      err instanceof CollabError &&
+      err.message ===
+        `${join(dir, 'ratings.csv')}: mine is incomplete: ratings.csv is missing (the folder holds only movies.csv), so there are no ratings to load; add ratings.csv to the folder, or give the path of a ratings file instead`,
+  );
+});
+
 test('a folder with no MovieLens files is refused', () => {
   const dir = folder('empty', { 'notes.txt': 'x' });
   assert.equal(detectMovieLensFormat(dir), undefined);

@@ -95,10 +95,12 @@ export function readMovieLensFolder(dir: string, options: MovieLensOptions = {})
   const ratingsPath = join(dir, layout.ratings);
   if (!existsSync(ratingsPath)) {
     const present = readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile());
+    const fix = KNOWN_DATASETS[name]
+      ? `copy ${layout.ratings} from the ${name} release into it, or run \`collab data fetch ${name}\` and use that copy (--data-dir / COLLAB_DATA_DIR)`
+      : `add ${layout.ratings} to the folder, or give the path of a ratings file instead`;
     throw new CollabError(
       'NOT_FOUND',
-      `${name} is incomplete: ${layout.ratings} is missing (the folder holds only ${present.join(', ') || 'nothing'}), so there are no ratings to load; ` +
-        `copy ${layout.ratings} from the ${name} release into it, or run \`collab data fetch ${name}\` and use that copy (--data-dir / COLLAB_DATA_DIR)`,
+      `${name} is incomplete: ${layout.ratings} is missing (the folder holds only ${present.join(', ') || 'nothing'}), so there are no ratings to load; ${fix}`,
       { file: ratingsPath },
     );
   }
