@@ -320,3 +320,36 @@ describe('parseDelimitedText', () => {
     assert.deepEqual(parseDelimitedText('1::A: B (1990)::Drama\n', '::'), [{ line: 1, fields: ['1', 'A: B (1990)', 'Drama'] }]);
   });
 });
+
+describe('randomized layouts against the rows that were written', () => {
+  const delims = [',', '\t', '::', ';', '|', ' '] as const;
+  for (let seed = 1; seed <= 12; seed++) {
+    test(`seed ${seed}: random delimiter, quoting, CRLF, blank lines and buffer size`, async () => {
+      const { RandomState } = await import('../core/random.js');
+      const rng = new RandomState(seed);
+      const d = delims[seed % delims.length]!;
+      const quoting = d !== '::' && d !== ' ';
+      const expected: number[][] = [];
+      let text = rng.random() < 0.5 ? ['userId', 'movieId', 'rating', 'timestamp'].join(d === ' ' ? '  ' : d) + '\n' : '';
+      const seen = new Set<string>();
+      for (let k = 0; k < 300; k++) {
+        const u = rng.interval(40);
+        const i = rng.interval(500) + 1;
+        if (seen.has(`${u},${i}`)) continue;
+        seen.add(`${u},${i}`);
+        const r = (rng.interval(9) + 1) / 2;
+        const t = 800000000 + rng.interval(100000000);
+        const field = (v: number, text = String(v)): string => (quoting && rng.random() < 0.2 ? `"${text}"` : text);
+        const sep = d === ' ' ? ' '.repeat(1 + rng.interval(2)) : d;
+        text += [field(u), field(i), field(r, rng.random() < 0.5 ? r.toFixed(1) : String(r)), field(t)].join(sep);
+        text += rng.random() < 0.3 ? '\r\n' : '\n';
+        if (rng.random() < 0.05) text += '\n';
+        expected.push([u, i, r, t]);
+      }
+      const path = fixture(text);
+      const bufferBytes = 64 + rng.interval(200);
+      const got = rows(readRatingsFile(path, { bufferBytes }));
+      assert.deepEqual(got, expected);
+    });
+  }
+});
