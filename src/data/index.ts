@@ -28,5 +28,5 @@ export {
   type MovieLensUserMeta,
 } from './movielens.js';
 export { loadDataset, findDatasetFolder, type LoadOptions } from './load.js';
-export { writeSyntheticRatings, type SyntheticOptions, type SyntheticSummary } from './synthetic.js';
+export { writeSyntheticRatings, syntheticRatings, type SyntheticOptions, type SyntheticSummary, type SyntheticTruth } from './synthetic.js';
 export { datasetStats, formatStats, type DatasetStats, type CountSummary, type HistogramBin, type MetadataCoverage } from './stats.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRatingsFile } from './read-delimited.js';
 import { datasetStats } from './stats.js';
-import { writeSyntheticRatings } from './synthetic.js';
+import { syntheticRatings, writeSyntheticRatings } from './synthetic.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'collab-synth-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -93,4 +93,27 @@ test('options are checked with messages that name them', () => {
   });
   assert.throws(() => writeSyntheticRatings(join(dir, 'x.csv'), { rows: 0 }), { message: 'rows must be an integer >= 1, got 0' });
   assert.throws(() => writeSyntheticRatings(join(dir, 'x.csv'), { rows: 10, noise: -1 }), { message: 'noise must be a number from 0 to 10, got -1' });
+});
+
+test('syntheticRatings gives the file\'s rows in memory, with the true model behind them', () => {
+  const options = { rows: 4000, users: 40, items: 300, factors: 3, noise: 0, seed: 9 };
+  const file = readRatingsFile(writeSyntheticRatings(join(dir, 'mem.csv'), options).path);
+  const { ratings, truth } = syntheticRatings(options);
+  assert.equal(ratings.ratings.length, 4000);
+  for (let r = 0; r < 4000; r++) {
+    assert.equal(ratings.userIds.idOf(ratings.users[r]!), file.ratings.userIds.idOf(file.ratings.users[r]!));
+    assert.equal(ratings.itemIds.idOf(ratings.items[r]!), file.ratings.itemIds.idOf(file.ratings.items[r]!));
+    assert.equal(ratings.ratings[r], file.ratings.ratings[r]);
+    assert.equal(ratings.timestamps![r], file.ratings.timestamps![r]);
+  }
+  // With noise 0 every rating is the model's prediction rounded to a half star and clipped.
+  const k = truth.factors;
+  for (let r = 0; r < 4000; r++) {
+    const u = ratings.users[r]!;
+    const i = ratings.items[r]!;
+    let dot = 0;
+    for (let f = 0; f < k; f++) dot += truth.userFactors[u * k + f]! * truth.itemFactors[i * k + f]!;
+    const pred = truth.mu + truth.userBias[u]! + truth.itemBias[i]! + dot;
+    assert.equal(ratings.ratings[r], Math.min(5, Math.max(0.5, Math.round(pred * 2) / 2)));
+  }
 });

@@ -2,6 +2,8 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { basename, dirname, join } from 'node:path';
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
+import { IdMap } from './id-map.js';
+import type { Ratings } from './ratings.js';
 
 /** Shape of a synthetic MovieLens-like ratings file. */
 export interface SyntheticOptions {
@@ -150,45 +152,141 @@ function putUInt(buf: Buffer, pos: number, v: number): number {
   return pos + len;
 }
 
+/** The true model behind a synthetic dataset, indexed by user = userId − 1 and item = movieId − 1. */
+export interface SyntheticTruth {
+  /** Global mean μ. */
+  mu: number;
+  /** b_u per user. */
+  userBias: Float32Array;
+  /** b_i per item. */
+  itemBias: Float32Array;
+  /** p_u, row-major nUsers × factors. */
+  userFactors: Float32Array;
+  /** q_i, row-major nItems × factors. */
+  itemFactors: Float32Array;
+  factors: number;
+  noise: number;
+}
+
+/**
+ * The generator: long-tail user counts, Zipf-like item popularity and the latent model, drawn once
+ * from the seed; `drawUser(u)` then makes one user's rows. Each rating is
+ *   r = clip(round(μ + b_u + b_i + p_u·q_i + noise·ε)),  ε ~ N(0, 1),
+ * with p_u, q_i ~ N(0, s²) in `factors` dimensions (s⁴ = 0.5 / factors, so Var(p_u·q_i) = 0.5).
+ */
+class SyntheticModel {
+  readonly o: Required<SyntheticOptions>;
+  readonly truth: SyntheticTruth;
+  private readonly rng: RandomState;
+  private readonly counts: Int32Array;
+  private readonly prob: Float64Array;
+  private readonly alias: Int32Array;
+  private readonly itemOfRank: Int32Array;
+  private readonly stamp: Int32Array;
+  /** The current user's items (ascending), ratings in tenths of a star, and times. */
+  readonly items: Int32Array;
+  readonly tenths: Int32Array;
+  readonly times: Float64Array;
+
+  constructor(options: SyntheticOptions) {
+    const o = resolveOptions(options);
+    this.o = o;
+    const { rows, users: nUsers, items: nItems, factors: k } = o;
+    const rng = new RandomState(o.seed);
+    this.rng = rng;
+    this.counts = userActivity(rng, rows, nUsers, nItems);
+    const { prob, alias } = zipfAlias(nItems);
+    this.prob = prob;
+    this.alias = alias;
+    // Popularity rank → item: a permutation, so popular movies are not simply the low ids.
+    this.itemOfRank = rng.permutation(nItems);
+    const rankOfItem = new Int32Array(nItems);
+    for (let rank = 0; rank < nItems; rank++) rankOfItem[this.itemOfRank[rank]!] = rank;
+    const s = Math.pow(0.5 / k, 0.25);
+    const P = new Float32Array(nUsers * k);
+    const Q = new Float32Array(nItems * k);
+    for (let j = 0; j < P.length; j++) P[j] = s * rng.normal();
+    for (let j = 0; j < Q.length; j++) Q[j] = s * rng.normal();
+    const bu = new Float32Array(nUsers);
+    const bi = new Float32Array(nItems);
+    for (let u = 0; u < nUsers; u++) bu[u] = 0.35 * rng.normal();
+    // Popular movies are rated a little higher, as in MovieLens.
+    for (let i = 0; i < nItems; i++) bi[i] = 0.45 * rng.normal() + 0.3 * (0.5 - rankOfItem[i]! / nItems);
+    const mu = o.scale === 'half' ? 3.5 : 3.55;
+    this.truth = { mu, userBias: bu, itemBias: bi, userFactors: P, itemFactors: Q, factors: k, noise: o.noise };
+    let maxCount = 0;
+    for (let u = 0; u < nUsers; u++) maxCount = Math.max(maxCount, this.counts[u]!);
+    this.items = new Int32Array(maxCount);
+    this.tenths = new Int32Array(maxCount);
+    this.times = new Float64Array(maxCount);
+    this.stamp = new Int32Array(nItems).fill(-1);
+  }
+
+  /** Draws user u's rows into items / tenths / times and returns how many there are. */
+  drawUser(u: number): number {
+    const rng = this.rng;
+    const { items: nItems, factors: k, noise } = this.o;
+    const { prob, alias, itemOfRank, stamp } = this;
+    const c = this.counts[u]!;
+    const chosen = this.items;
+    // c distinct items by popularity (alias draws, repeats rejected by a per-user stamp); a user
+    // who has rated nearly everything popular gets the rest by a scan from a random start.
+    let got = 0;
+    for (let tries = 8 * c + 64; got < c && tries > 0; tries--) {
+      const x = rng.random() * nItems;
+      const slot = x | 0;
+      const rank = x - slot < prob[slot]! ? slot : alias[slot]!;
+      const i = itemOfRank[rank]!;
+      if (stamp[i] === u) continue;
+      stamp[i] = u;
+      chosen[got++] = i;
+    }
+    if (got < c) {
+      const start = rng.interval(nItems - 1);
+      for (let j = 0; j < nItems && got < c; j++) {
+        const i = (start + j) % nItems;
+        if (stamp[i] === u) continue;
+        stamp[i] = u;
+        chosen[got++] = i;
+      }
+    }
+    chosen.subarray(0, c).sort();
+    // A user rates during one stretch of time (mean half a year) somewhere in MovieLens' span.
+    const t0 = T_FIRST + Math.floor(rng.random() * (T_LAST - T_FIRST - DAY));
+    const span = Math.min(T_LAST - t0, DAY + Math.floor(-Math.log(1 - rng.random()) * 182 * DAY));
+    const { mu, userBias: bu, itemBias: bi, userFactors: P, itemFactors: Q } = this.truth;
+    const half = this.o.scale === 'half';
+    const lo10 = half ? 5 : 10;
+    const uRow = u * k;
+    const uBias = mu + bu[u]!;
+    for (let j = 0; j < c; j++) {
+      const i = chosen[j]!;
+      const iRow = i * k;
+      // pred = μ + b_u + b_i + Σ_f P[u,f]·Q[i,f] + noise·ε, then rounded to the scale and clipped.
+      let dot = 0;
+      for (let f = 0; f < k; f++) dot += P[uRow + f]! * Q[iRow + f]!;
+      const pred = uBias + bi[i]! + dot + noise * rng.normal();
+      let tenths = half ? Math.round(pred * 2) * 5 : Math.round(pred) * 10;
+      if (tenths < lo10) tenths = lo10;
+      else if (tenths > 50) tenths = 50;
+      this.tenths[j] = tenths;
+      this.times[j] = t0 + Math.floor(rng.random() * span);
+    }
+    return c;
+  }
+}
+
 /**
  * Writes a MovieLens-shaped ratings.csv (`userId,movieId,rating,timestamp`, rows grouped by user,
  * movies ascending) of any size, streaming through a 1 MiB buffer into a temp file that is renamed
- * over `path` at the end. Each rating is
- *   r = clip(round(μ + b_u + b_i + p_u·q_i + noise·ε)),  ε ~ N(0, 1),
- * with p_u, q_i ~ N(0, s²) in `factors` dimensions (s⁴ = 0.5 / factors, so Var(p_u·q_i) = 0.5),
- * items drawn by Zipf-like popularity and users' counts from a log-normal long tail.
+ * over `path` at the end. Items follow Zipf-like popularity, users' counts a log-normal long tail,
+ * and ratings a low-rank model plus noise (see SyntheticModel).
  */
 export function writeSyntheticRatings(path: string, options: SyntheticOptions): SyntheticSummary {
   const started = process.hrtime.bigint();
-  const o = resolveOptions(options);
-  const { rows, users: nUsers, items: nItems, factors: k, noise } = o;
-  const half = o.scale === 'half';
-  const rng = new RandomState(o.seed);
-
-  const counts = userActivity(rng, rows, nUsers, nItems);
-  const { prob, alias } = zipfAlias(nItems);
-  // Popularity rank → item: a permutation, so popular movies are not simply the low ids.
-  const itemOfRank = rng.permutation(nItems);
-  const rankOfItem = new Int32Array(nItems);
-  for (let rank = 0; rank < nItems; rank++) rankOfItem[itemOfRank[rank]!] = rank;
-
-  const s = Math.pow(0.5 / k, 0.25);
-  const P = new Float32Array(nUsers * k);
-  const Q = new Float32Array(nItems * k);
-  for (let j = 0; j < P.length; j++) P[j] = s * rng.normal();
-  for (let j = 0; j < Q.length; j++) Q[j] = s * rng.normal();
-  const bu = new Float32Array(nUsers);
-  const bi = new Float32Array(nItems);
-  for (let u = 0; u < nUsers; u++) bu[u] = 0.35 * rng.normal();
-  // Popular movies are rated a little higher, as in MovieLens.
-  for (let i = 0; i < nItems; i++) bi[i] = 0.45 * rng.normal() + 0.3 * (0.5 - rankOfItem[i]! / nItems);
-  const mu = half ? 3.5 : 3.55;
-  const lo = half ? 0.5 : 1;
-
-  let maxCount = 0;
-  for (let u = 0; u < nUsers; u++) maxCount = Math.max(maxCount, counts[u]!);
-  const chosen = new Int32Array(maxCount);
-  const stamp = new Int32Array(nItems).fill(-1);
+  const model = new SyntheticModel(options);
+  const { rows, users: nUsers, items: nItems } = model.o;
+  const { items, tenths, times } = model;
 
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
@@ -200,56 +298,19 @@ export function writeSyntheticRatings(path: string, options: SyntheticOptions): 
   let bytes = 0;
   try {
     for (let u = 0; u < nUsers; u++) {
-      const c = counts[u]!;
-      // c distinct items by popularity (alias draws, repeats rejected by a per-user stamp); a user
-      // who has rated nearly everything popular gets the rest by a scan from a random start.
-      let got = 0;
-      for (let tries = 8 * c + 64; got < c && tries > 0; tries--) {
-        const x = rng.random() * nItems;
-        const slot = x | 0;
-        const rank = x - slot < prob[slot]! ? slot : alias[slot]!;
-        const i = itemOfRank[rank]!;
-        if (stamp[i] === u) continue;
-        stamp[i] = u;
-        chosen[got++] = i;
-      }
-      if (got < c) {
-        const start = rng.interval(nItems - 1);
-        for (let j = 0; j < nItems && got < c; j++) {
-          const i = (start + j) % nItems;
-          if (stamp[i] === u) continue;
-          stamp[i] = u;
-          chosen[got++] = i;
-        }
-      }
-      const mine = chosen.subarray(0, c);
-      mine.sort();
-      // A user rates during one stretch of time (mean half a year) somewhere in MovieLens' span.
-      const t0 = T_FIRST + Math.floor(rng.random() * (T_LAST - T_FIRST - DAY));
-      const span = Math.min(T_LAST - t0, DAY + Math.floor(-Math.log(1 - rng.random()) * 182 * DAY));
-      const uRow = u * k;
-      const uBias = mu + bu[u]!;
+      const c = model.drawUser(u);
       for (let j = 0; j < c; j++) {
-        const i = mine[j]!;
-        const iRow = i * k;
-        // pred = μ + b_u + b_i + Σ_f P[u,f]·Q[i,f] + noise·ε, then rounded to the scale and clipped.
-        let dot = 0;
-        for (let f = 0; f < k; f++) dot += P[uRow + f]! * Q[iRow + f]!;
-        const pred = uBias + bi[i]! + dot + noise * rng.normal();
-        let tenths = half ? Math.round(pred * 2) * 5 : Math.round(pred) * 10;
-        if (tenths < lo * 10) tenths = lo * 10;
-        else if (tenths > 50) tenths = 50;
-        const time = t0 + Math.floor(rng.random() * span);
         pos = putUInt(buf, pos, u + 1);
         buf[pos++] = 44;
-        pos = putUInt(buf, pos, i + 1);
+        pos = putUInt(buf, pos, items[j]! + 1);
         buf[pos++] = 44;
-        const whole = (tenths / 10) | 0;
+        const t = tenths[j]!;
+        const whole = (t / 10) | 0;
         buf[pos++] = 48 + whole;
         buf[pos++] = 46;
-        buf[pos++] = 48 + tenths - whole * 10;
+        buf[pos++] = 48 + t - whole * 10;
         buf[pos++] = 44;
-        pos = putUInt(buf, pos, time);
+        pos = putUInt(buf, pos, times[j]!);
         buf[pos++] = 10;
         if (pos >= flushAt) {
           bytes += writeAll(fd, buf, pos);
@@ -271,6 +332,38 @@ export function writeSyntheticRatings(path: string, options: SyntheticOptions): 
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { path, rows, users: nUsers, items: nItems, bytes, seconds };
+}
+
+/**
+ * The same ratings as writeSyntheticRatings with the same options, made in memory, plus the true
+ * model behind them: a known structure for testing that a model recovers it. Dense indices equal
+ * the true ones (user = userId − 1, item = movieId − 1); users and items without ratings still
+ * have their id.
+ */
+export function syntheticRatings(options: SyntheticOptions): { ratings: Ratings; truth: SyntheticTruth } {
+  const model = new SyntheticModel(options);
+  const { rows, users: nUsers, items: nItems } = model.o;
+  const users = new Int32Array(rows);
+  const itemCol = new Int32Array(rows);
+  const ratings = new Float32Array(rows);
+  const timestamps = new Float64Array(rows);
+  const { items, tenths, times } = model;
+  let r = 0;
+  for (let u = 0; u < nUsers; u++) {
+    const c = model.drawUser(u);
+    for (let j = 0; j < c; j++) {
+      users[r] = u;
+      itemCol[r] = items[j]!;
+      ratings[r] = tenths[j]! / 10;
+      timestamps[r] = times[j]!;
+      r++;
+    }
+  }
+  const ids = (n: number): number[] => Array.from({ length: n }, (_, k) => k + 1);
+  return {
+    ratings: { users, items: itemCol, ratings, timestamps, userIds: IdMap.fromIds(ids(nUsers)), itemIds: IdMap.fromIds(ids(nItems)) },
+    truth: model.truth,
+  };
 }
 
 /** Writes buf[0, n) fully; returns n. */
