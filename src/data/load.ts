@@ -1,90 +1,84 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { CollabError } from '../core/errors.js';
-import { IdMap, parseRawId } from './id-map.js';
-import { KNOWN_DATASETS, locateDataset } from './locate.js';
-import type { Dataset } from './ratings.js';
+import { KNOWN_DATASETS, datasetSearchDirs, locateDataset } from './locate.js';
+import { detectMovieLensFormat, MOVIELENS_LAYOUTS, readMovieLensFolder, readMovieLensMetadata, type MovieLensOptions } from './movielens.js';
+import { readRatingsFile, type ReadResult } from './read-delimited.js';
 
-/** Options of `loadDataset`. */
-export interface LoadOptions {
-  /** Folder searched first for datasets by name; default none ($COLLAB_DATA_DIR, then the cache). */
+/** How to load a dataset by name or path. */
+export interface LoadOptions extends MovieLensOptions {
+  /** Folder searched first for datasets by name (--data-dir); then $COLLAB_DATA_DIR, then the cache. Default: none. */
   dataDir?: string;
-  /** Count bad rows instead of failing on the first; default false. */
-  skipBadRows?: boolean;
 }
-
-const RATINGS_FILES = ['ratings.csv', 'u.data', 'ratings.dat'];
 
 /**
- * TEMPORARY INTERFACE, replaced by the data helper's streaming reader (read-delimited.ts/load.ts):
- * reads a dataset by name, folder or file as a plain `user,item,rating[,timestamp]` file split on
- * `::`, tab, comma or spaces, header skipped when its first field is not a number. It reads the whole
- * file into memory and reads no metadata; it exists only so `collab split` compiles and is tested.
+ * The folder of a known dataset: the first search folder (--data-dir, $COLLAB_DATA_DIR, cache)
+ * whose copy has the ratings file, else the first copy found at all (so an incomplete copy gets a
+ * precise error), else undefined.
  */
-export function loadDataset(spec: string, options: LoadOptions = {}): Dataset {
-  const file = resolveRatingsFile(spec, options.dataDir);
-  const text = readFileSync(file, 'latin1');
-  const lines = text.split('\n');
-  const first = lines[0]?.replace(/\r$/, '') ?? '';
-  const sep = first.includes('::') ? '::' : first.includes('\t') ? '\t' : first.includes(',') ? ',' : /\s+/;
-  const userIds = new IdMap();
-  const itemIds = new IdMap();
-  const users: number[] = [];
-  const items: number[] = [];
-  const ratings: number[] = [];
-  const times: number[] = [];
-  let hasTime = true;
-  let badRows = 0;
-  const badRowExamples: string[] = [];
-  for (let k = 0; k < lines.length; k++) {
-    const line = lines[k]!.replace(/\r$/, '').trim();
-    if (line === '') continue;
-    const f = line.split(sep);
-    if (k === 0 && !/^-?\d/.test(f[0] ?? '')) continue;
-    const problem =
-      f.length < 3 ? `expected at least 3 fields (user, item, rating), found ${f.length}` :
-      f[0] === '' || f[1] === '' ? 'empty user or item id' :
-      !Number.isFinite(Number(f[2])) || f[2]!.trim() === '' ? `rating "${f[2]}" is not a finite number` : undefined;
-    if (problem) {
-      if (!options.skipBadRows) throw new CollabError('BAD_ROW', `${problem}; fix the row or pass --skip-bad-rows`, { file, line: k + 1 });
-      badRows++;
-      if (badRowExamples.length < 5) badRowExamples.push(`${file}:${k + 1}: ${problem}`);
-      continue;
-    }
-    users.push(userIds.add(parseRawId(f[0]!)));
-    items.push(itemIds.add(parseRawId(f[1]!)));
-    ratings.push(Number(f[2]));
-    const t = f.length > 3 ? Number(f[3]) : NaN;
-    if (!Number.isFinite(t)) hasTime = false;
-    times.push(t);
+export function findDatasetFolder(name: string, dataDir?: string): string | undefined {
+  const known = KNOWN_DATASETS[name];
+  if (!known) return undefined;
+  const ratingsFile = MOVIELENS_LAYOUTS[known.format].ratings;
+  for (const dir of datasetSearchDirs(dataDir)) {
+    const candidate = join(dir, known.folder);
+    if (existsSync(join(candidate, ratingsFile))) return candidate;
   }
-  if (ratings.length === 0) throw new CollabError('BAD_FILE', 'no ratings found: check the file is a ratings file', { file });
-  const r = {
-    users: Int32Array.from(users),
-    items: Int32Array.from(items),
-    ratings: Float32Array.from(ratings),
-    userIds,
-    itemIds,
-  };
-  const known = KNOWN_DATASETS[spec];
-  return {
-    name: known ? known.name : basename(spec),
-    source: file,
-    ratings: hasTime ? { ...r, timestamps: Float64Array.from(times) } : r,
-    items: new Map(),
-    users: new Map(),
-    report: { badRows, badRowExamples, duplicates: 0 },
-  };
+  return locateDataset(name, dataDir);
 }
 
-function resolveRatingsFile(spec: string, dataDir?: string): string {
-  const folder = KNOWN_DATASETS[spec] ? locateDataset(spec, dataDir) : undefined;
-  if (KNOWN_DATASETS[spec] && !folder) {
-    throw new CollabError('NOT_FOUND', `dataset ${spec} is not in --data-dir, $COLLAB_DATA_DIR or the cache: run \`collab data fetch ${spec}\``);
+/**
+ * Loads ratings (and the metadata beside them) from a known dataset name (ml-latest-small, ml-100k,
+ * ...), a dataset folder, or a ratings file. A file inside a MovieLens folder (u1.base, a split of
+ * ratings.csv) also gets that folder's titles, genres and demographics. The result also tells the
+ * layout the ratings file was read with.
+ */
+export function loadDataset(nameOrPath: string, options: LoadOptions = {}): ReadResult {
+  const { dataDir, ...rest } = options;
+  const known = KNOWN_DATASETS[nameOrPath];
+  if (known) {
+    const dir = findDatasetFolder(nameOrPath, dataDir);
+    if (dir) return readMovieLensFolder(dir, { ...rest, name: rest.name ?? known.name });
+    if (!existsSync(nameOrPath)) {
+      throw new CollabError(
+        'NOT_FOUND',
+        `dataset ${known.name} is not in ${datasetSearchDirs(dataDir).join(', ')}; run \`collab data fetch ${known.name}\` to download it, ` +
+          `or set COLLAB_DATA_DIR (or --data-dir) to a folder holding ${known.folder}/`,
+        { field: 'dataset' },
+      );
+    }
   }
-  const path = folder ?? spec;
-  if (!existsSync(path)) throw new CollabError('NOT_FOUND', `no such file or dataset: ${spec} (known names: ${Object.keys(KNOWN_DATASETS).join(', ')})`);
-  if (!statSync(path).isDirectory()) return path;
-  for (const name of RATINGS_FILES) if (existsSync(join(path, name))) return join(path, name);
-  throw new CollabError('NOT_FOUND', `folder ${path} holds no ratings file (${RATINGS_FILES.join(', ')})`);
+  if (!existsSync(nameOrPath)) {
+    throw new CollabError(
+      'NOT_FOUND',
+      `no dataset or file "${nameOrPath}": give a ratings file, a dataset folder, or one of ${Object.keys(KNOWN_DATASETS).join(', ')} ` +
+        '(found in --data-dir, COLLAB_DATA_DIR or the cache that `collab data fetch` fills)',
+      { field: 'dataset' },
+    );
+  }
+  if (statSync(nameOrPath).isDirectory()) {
+    if (detectMovieLensFormat(nameOrPath)) return readMovieLensFolder(nameOrPath, rest);
+    for (const f of ['ratings.csv', 'ratings.dat', 'ratings.txt', 'ratings.tsv']) {
+      const path = join(nameOrPath, f);
+      if (existsSync(path)) return fileDataset(path, { ...rest, name: rest.name ?? basename(nameOrPath) });
+    }
+    throw new CollabError(
+      'BAD_FILE',
+      'holds no ratings file (ratings.csv, u.data, ratings.dat, ratings.txt or ratings.tsv); give the path of the ratings file instead',
+      { file: nameOrPath },
+    );
+  }
+  return fileDataset(nameOrPath, rest);
+}
+
+/** One ratings file, plus its folder's MovieLens metadata when it sits in a MovieLens folder. */
+function fileDataset(path: string, options: MovieLensOptions): ReadResult {
+  const dataset = readRatingsFile(path, options);
+  const format = options.metadata === false ? undefined : detectMovieLensFormat(dirname(path));
+  if (format) {
+    const meta = readMovieLensMetadata(dirname(path), format, dataset.report, options.skipBadRows === true);
+    dataset.items = meta.items;
+    dataset.users = meta.users;
+  }
+  return dataset;
 }
