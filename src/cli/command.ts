@@ -18,6 +18,14 @@ export interface Reporter {
   readonly tty: boolean;
 }
 
+// A reader that goes away (`collab ... | head`) is not an error of ours: stop quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 /** Makes the reporter for one command run. */
 export function makeReporter(flags: GlobalFlags): Reporter {
   const json = flags.json === true;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { registerDataCommands } from './data.js';
+import { dataCommand, registerDataCommands } from './data.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerExplainCommand } from './explain.js';
 import { registerFetchCommand } from './fetch.js';
@@ -21,7 +21,7 @@ export function buildProgram(): Command {
       '\nDatasets are read from $COLLAB_DATA_DIR (or --data-dir) first, then from the cache that `collab data fetch` fills.',
   );
   registerDataCommands(program);
-  registerFetchCommand(program.commands.find((c) => c.name() === 'data')!);
+  registerFetchCommand(dataCommand(program));
   registerSplitCommand(program);
   registerRecommendCommand(program);
   registerSimilarCommand(program);

@@ -148,7 +148,7 @@ test('bad options: one stderr line, exit 2; a missing file: exit 1', () => {
   assert.match(time.stderr, /a temporal split needs timestamps, but these ratings have none/);
   const missing = collab(join(tmp, 'nope.csv'), '--out', join(tmp, 'bad'));
   assert.equal(missing.status, 1);
-  assert.match(missing.stderr, /^collab: error: no such file or dataset: .*nope\.csv/);
+  assert.match(missing.stderr, /^collab: error: no dataset or file ".*nope\.csv": give a ratings file/);
   const by = collab(file, '--out', join(tmp, 'bad'), '--by', 'rows');
   assert.equal(by.status, 2);
   assert.match(by.stderr, /argument 'rows' is invalid. Allowed choices are random, time, user/);
