@@ -7,6 +7,8 @@ import { datasetStats, formatStats } from '../data/stats.js';
 import { writeSyntheticRatings } from '../data/synthetic.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
+import { histogramChart } from '../plot/charts.js';
+import { writePlot } from '../plot/render.js';
 
 /**
  * The `collab data` command: returns the existing one or creates it, so each module that adds a
@@ -109,18 +111,25 @@ function registerInfo(data: Command): void {
     .command('info')
     .description('count ratings, users and items of a dataset and summarize its scale, time range, activity and metadata')
     .argument('<dataset>', 'a dataset name (ml-latest-small, ml-100k, ...), a dataset folder, or a ratings file');
+  cmd.option('--plot <file>', 'draw the rating histogram (.svg or .png)');
   withReadFlags(cmd);
   withCommonFlags(cmd);
   withExamples(
     cmd,
     'collab data info ml-latest-small',
+    'collab data info ml-latest-small --plot ratings.png',
     'collab data info ml-100k --json',
     'collab data info ./ratings.tsv --no-header --skip-bad-rows',
   );
-  cmd.action(async (dataset: string, flags: ReadFlags & GlobalFlags) => {
-    await runCommand(flags, (out) => {
+  cmd.action(async (dataset: string, flags: ReadFlags & GlobalFlags & { plot?: string }) => {
+    await runCommand(flags, async (out) => {
       const stats = datasetStats(loadDataset(dataset, loadOptionsFromFlags(flags)));
       for (const line of formatStats(stats)) out.info(line);
+      if (flags.plot) {
+        const bins = stats.histogram.map((b) => ({ value: b.from === b.to ? b.from : (b.from + b.to) / 2, count: b.count }));
+        await writePlot(flags.plot, histogramChart({ bins, title: `Ratings of ${stats.name ?? dataset}` }));
+        out.info(`plot written to ${flags.plot}`);
+      }
       return stats;
     });
   });
