@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerDataCommands } from './data.js';
+import { registerTrainCommands } from './train.js';
 
 /** Builds the `collab` command tree (exported for tests). */
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
       '\nDatasets are read from $COLLAB_DATA_DIR (or --data-dir) first, then from the cache that `collab data fetch` fills.',
   );
   registerDataCommands(program);
+  registerTrainCommands(program);
   return program;
 }
 
