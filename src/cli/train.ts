@@ -264,8 +264,8 @@ function withTrainingFlags(cmd: Command): Command {
 /** Registers `collab train` and `collab lr-find`. */
 export function registerTrainCommands(program: Command): void {
   const train = withTrainingFlags(program.command('train').description('train a rating model and report its validation error'))
-    .option('--epochs <n>', 'epochs (default dotbias 5, dot 3, mf 8)')
-    .option('--lr <x>', 'learning rate: the one-cycle peak, or the constant lr (default dotbias 5e-3, dot 0.1, mf 0.05)')
+    .option('--epochs <n>', 'epochs (default dotbias 6, dot 3, mf 8)')
+    .option('--lr <x>', 'learning rate: the one-cycle peak, or the constant lr (default dotbias 4e-3, dot 0.1, mf 0.05)')
     .addOption(new Option('--schedule <kind>', 'lr schedule (default one-cycle; constant for dot)').choices(['one-cycle', 'constant']));
   withExamples(
     withCommonFlags(train),
