@@ -6,6 +6,7 @@ import { registerExplainCommand } from './explain.js';
 import { registerFetchCommand } from './fetch.js';
 import { registerRecommendCommand, registerSimilarCommand } from './recommend.js';
 import { registerSplitCommand } from './split.js';
+import { registerTrainCommands } from './train.js';
 
 /** Builds the `collab` command tree (exported for tests). */
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerFetchCommand(dataCommand(program));
   registerSplitCommand(program);
+  registerTrainCommands(program);
   registerRecommendCommand(program);
   registerSimilarCommand(program);
   registerExplainCommand(program);

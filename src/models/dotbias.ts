@@ -12,6 +12,8 @@ export interface DotBiasOptions {
   yRange?: [number, number];
   /** Init std of the trunc-normal embeddings and biases. Default 0.01 (fastai). */
   initStd?: number;
+  /** Whether weight decay applies to the bias tables too (fastai: yes). Default true. */
+  biasDecay?: boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export class EmbeddingDotBias implements RatingModel {
   readonly nFactors: number;
   readonly yRange: [number, number];
   readonly initStd: number;
+  readonly biasDecay: boolean;
   readonly userFactors: Param;
   readonly itemFactors: Param;
   readonly userBias: Param;
@@ -50,8 +53,9 @@ export class EmbeddingDotBias implements RatingModel {
     const k = this.nFactors;
     this.userFactors = makeParam('userFactors', nUsers, k, true);
     this.itemFactors = makeParam('itemFactors', nItems, k, true);
-    this.userBias = makeParam('userBias', nUsers, 1, true);
-    this.itemBias = makeParam('itemBias', nItems, 1, true);
+    this.biasDecay = options.biasDecay ?? true;
+    this.userBias = makeParam('userBias', nUsers, 1, true, this.biasDecay);
+    this.itemBias = makeParam('itemBias', nItems, 1, true, this.biasDecay);
     this.params = [this.userFactors, this.itemFactors, this.userBias, this.itemBias];
     // The init order follows torch_collab.py: user weights, item weights, user bias, item bias.
     const rng = new RandomState(seed);
@@ -60,7 +64,7 @@ export class EmbeddingDotBias implements RatingModel {
 
   /** Architecture hyperparameters, enough to rebuild the model with {@link createModel}. */
   config(): Record<string, unknown> {
-    return { nFactors: this.nFactors, yRange: [...this.yRange], initStd: this.initStd };
+    return { nFactors: this.nFactors, yRange: [...this.yRange], initStd: this.initStd, biasDecay: this.biasDecay };
   }
 
   /** Forward + backward of one minibatch (see the class doc for the gradient). */

@@ -10,6 +10,7 @@ import { runLrFind, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { makeOptimizer, type Optimizer, type OptimizerKind } from './optimizers.js';
 import { constant, oneCycle, type OneCycleOptions, type Schedule } from './schedules.js';
 import { HogwildPool } from './hogwild.js';
+import { TRAIN_DEFAULTS } from './defaults.js';
 
 /** One row of the training history (the fastai-like epoch table). */
 export interface EpochStats {
@@ -24,7 +25,7 @@ export interface EpochStats {
   elapsed: number;
 }
 
-/** Options of {@link collabLearner}; defaults are those of {@link LEARNER_DEFAULTS}. */
+/** Options of {@link collabLearner}; per-kind defaults come from {@link TRAIN_DEFAULTS}. */
 export interface CollabLearnerOptions {
   /** Model kind. Default 'dotbias'. */
   model?: ModelKind;
@@ -34,9 +35,11 @@ export interface CollabLearnerOptions {
   yRange?: [number, number];
   /** Ratings per minibatch (per lr-schedule chunk for mf). Default 64. */
   batchSize?: number;
-  /** 'adam' (AdamW) or 'sgd'; for mf, 'sgd' is per-rating Funk SGD. Default 'adam' ('sgd' for mf). */
+  /** 'adam' (AdamW) or 'sgd'; for mf, 'sgd' is per-rating Funk SGD. Default 'adam' ('sgd' for dot and mf). */
   optimizer?: OptimizerKind;
-  /** Weight decay (AdamW decoupled, SGD coupled L2, mf per-rating L2 reg). Default 0.1 (0.05 for mf). */
+  /** Weight decay (AdamW decoupled, SGD coupled L2, mf per-rating L2 reg). Default 0.2 for dotbias, 1e-5 dot, 0.05 mf, 0.1 nn. */
+  /** Whether weight decay also applies to dotbias's bias tables (fastai: yes). Default false. */
+  biasDecay?: boolean;
   wd?: number;
   /** Momentum (SGD) or beta1 (Adam) used by `fit`; fitOneCycle cycles 0.95-0.85-0.95. Default 0.9. */
   momentum?: number;
@@ -44,6 +47,12 @@ export interface CollabLearnerOptions {
   seed?: number;
   /** Threads for mf's Hogwild per-rating SGD (other models train on one thread). Default 1. */
   threads?: number;
+  /**
+   * Predict a damped mean rating for a (user, item) pair where either side had no training ratings, instead of
+   * the model's own prediction from untrained rows. Default false: on the MovieLens splits the model's
+   * prediction (user bias plus an untrained item) measured slightly better than the damped mean.
+   */
+  unseenFallback?: boolean;
   /** Extra architecture settings passed to the model (e.g. nn's embSizes, layers, dropout). Default {}. */
   modelConfig?: Record<string, unknown>;
   /** Called after each epoch with its row of the history. Default none. */
@@ -52,17 +61,6 @@ export interface CollabLearnerOptions {
   onBatch?: (done: number, total: number) => void;
 }
 
-/** Defaults of {@link CollabLearnerOptions} per model kind. */
-export const LEARNER_DEFAULTS = {
-  model: 'dotbias' as ModelKind,
-  nFactors: 50,
-  batchSize: 64,
-  wd: 0.1,
-  mfWd: 0.05,
-  momentum: 0.9,
-  seed: 42,
-  threads: 1,
-};
 
 /** Min, max and mean of a rating column. */
 export function ratingStats(r: Ratings): { min: number; max: number; mean: number } {
@@ -100,6 +98,13 @@ export class CollabLearner {
   private readonly onEpoch: ((stats: EpochStats) => void) | undefined;
   private readonly onBatch: ((done: number, total: number) => void) | undefined;
   private pool: HogwildPool | undefined;
+  /** Training ratings per user / item, and the damped means used for pairs the model never saw. */
+  private readonly userCount: Int32Array;
+  private readonly itemCount: Int32Array;
+  private readonly userMean: Float32Array;
+  private readonly itemMean: Float32Array;
+  readonly globalMean: number;
+  readonly unseenFallback: boolean;
 
   constructor(
     readonly train: Ratings,
@@ -115,17 +120,22 @@ export class CollabLearner {
         { field: 'valid' },
       );
     }
-    const kind = options.model ?? LEARNER_DEFAULTS.model;
-    this.batchSize = requireInt('batchSize', options.batchSize ?? LEARNER_DEFAULTS.batchSize, 1);
-    this.wd = requireNumber('wd', options.wd ?? (kind === 'mf' ? LEARNER_DEFAULTS.mfWd : LEARNER_DEFAULTS.wd), 0);
-    this.momentum = requireNumber('momentum', options.momentum ?? LEARNER_DEFAULTS.momentum, 0, 1);
-    this.seed = requireInt('seed', options.seed ?? LEARNER_DEFAULTS.seed, 0, 0xffffffff);
-    this.threads = requireInt('threads', options.threads ?? LEARNER_DEFAULTS.threads, 1, 64);
-    const optimizer = options.optimizer ?? (kind === 'mf' ? 'sgd' : 'adam');
+    const kind = options.model ?? 'dotbias';
+    const recipe = TRAIN_DEFAULTS[kind];
+    if (!recipe) {
+      throw new CollabError('INVALID_OPTION', `model must be one of ${Object.keys(TRAIN_DEFAULTS).join(', ')}, got "${String(kind)}"`, { field: 'model' });
+    }
+    this.batchSize = requireInt('batchSize', options.batchSize ?? recipe.batchSize, 1);
+    this.wd = requireNumber('wd', options.wd ?? recipe.wd, 0);
+    this.momentum = requireNumber('momentum', options.momentum ?? recipe.momentum, 0, 1);
+    this.seed = requireInt('seed', options.seed ?? 42, 0, 0xffffffff);
+    this.threads = requireInt('threads', options.threads ?? 1, 1, 64);
+    const optimizer = options.optimizer ?? recipe.optimizer;
     const stats = ratingStats(train);
     const yRange = options.yRange ?? [0, stats.max + 0.5];
-    const config: Record<string, unknown> = { nFactors: options.nFactors ?? LEARNER_DEFAULTS.nFactors };
+    const config: Record<string, unknown> = { nFactors: options.nFactors ?? recipe.nFactors };
     if (kind === 'dotbias' || kind === 'nn') config.yRange = yRange;
+    if (kind === 'dotbias') config.biasDecay = options.biasDecay ?? recipe.biasDecay;
     if (kind === 'mf') {
       config.globalMean = stats.mean;
       config.clip = [stats.min, stats.max];
@@ -137,6 +147,27 @@ export class CollabLearner {
     this.optimizer = makeOptimizer(optimizer, this.model.params, { wd: this.wd });
     this.rng = new RandomState(this.seed);
     this.order = new Int32Array(n);
+    this.unseenFallback = options.unseenFallback ?? false;
+    this.globalMean = stats.mean;
+    const nU = train.userIds.size;
+    const nI = train.itemIds.size;
+    this.userCount = new Int32Array(nU);
+    this.itemCount = new Int32Array(nI);
+    this.userMean = new Float32Array(nU);
+    this.itemMean = new Float32Array(nI);
+    const uSum = new Float64Array(nU);
+    const iSum = new Float64Array(nI);
+    for (let r = 0; r < n; r++) {
+      const u = train.users[r]!;
+      const i = train.items[r]!;
+      this.userCount[u]!++;
+      this.itemCount[i]!++;
+      uSum[u] += train.ratings[r]!;
+      iSum[i] += train.ratings[r]!;
+    }
+    // damped mean (sum + 5 mu) / (n + 5): a user with 2 ratings stays near the global mean
+    for (let u = 0; u < nU; u++) this.userMean[u] = (uSum[u]! + 5 * stats.mean) / (this.userCount[u]! + 5);
+    for (let i = 0; i < nI; i++) this.itemMean[i] = (iSum[i]! + 5 * stats.mean) / (this.itemCount[i]! + 5);
     this.onEpoch = options.onEpoch;
     this.onBatch = options.onBatch;
   }
@@ -230,10 +261,25 @@ export class CollabLearner {
     let se = 0;
     const { users, items, ratings } = v;
     for (let r = 0; r < ratings.length; r++) {
-      const err = this.model.predict(users[r]!, items[r]!) - ratings[r]!;
+      const err = this.predictIndex(users[r]!, items[r]!) - ratings[r]!;
       se += err * err;
     }
     return se / ratings.length;
+  }
+
+  /** Whether both dense indices had training ratings (else the prediction is the fallback mean). */
+  seen(user: number, item: number): boolean {
+    return this.userCount[user]! > 0 && this.itemCount[item]! > 0;
+  }
+
+  /** Prediction for dense (user, item), with the damped-mean fallback for a side that had no training ratings. */
+  predictIndex(user: number, item: number): number {
+    if (this.unseenFallback) {
+      const uSeen = this.userCount[user]! > 0;
+      const iSeen = this.itemCount[item]! > 0;
+      if (!uSeen || !iSeen) return uSeen ? this.userMean[user]! : iSeen ? this.itemMean[item]! : this.globalMean;
+    }
+    return this.model.predict(user, item);
   }
 
   /**
@@ -282,7 +328,7 @@ export class CollabLearner {
     this.optimizer.flush();
     const u = this.train.userIds.lookup(userId, 'error', 'user');
     const i = this.train.itemIds.lookup(itemId, 'error', 'item');
-    return this.model.predict(u, i);
+    return this.predictIndex(u, i);
   }
 
   /** Everything a model file needs: kind, architecture config, training history and the weight tables. */

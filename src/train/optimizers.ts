@@ -67,6 +67,8 @@ class StepLog {
   adamRunDecay = new Float64Array(1024);
   adamRun = new Float64Array(1024);
   adamGain = new Float64Array(1024);
+  /** 1 - lr_t wd. */
+  keep = new Float64Array(1024);
 
   constructor() {
     this.bc1[0] = 1;
@@ -86,6 +88,7 @@ class StepLog {
     this.adamRunDecay[t] = mom / (Math.max(1 - lr * wd, 1e-300) * sqrtB2);
     this.adamRun[t] = mom / sqrtB2;
     this.adamGain[t] = (lr * Math.sqrt(this.bc2[t]!)) / this.bc1[t]!;
+    this.keep[t] = 1 - lr * wd;
     this.runStart[t] = t > 1 && this.lr[t - 1] === lr && this.mom[t - 1] === mom ? this.runStart[t - 1]! : t;
   }
 
@@ -104,6 +107,7 @@ class StepLog {
     this.adamRunDecay = g64(this.adamRunDecay);
     this.adamRun = g64(this.adamRun);
     this.adamGain = g64(this.adamGain);
+    this.keep = g64(this.keep);
     const rs = new Int32Array(n);
     rs.set(this.runStart);
     this.runStart = rs;
@@ -114,6 +118,7 @@ class StepLog {
 export class AdamW implements Optimizer {
   readonly kind = 'adam' as const;
   steps = 0;
+  private flushedAt = 0;
   readonly wd: number;
   readonly beta2: number;
   readonly eps: number;
@@ -125,6 +130,8 @@ export class AdamW implements Optimizer {
   private readonly last: Int32Array[];
   private readonly cacheDecay = { stamp: new Int32Array(CACHE_GAPS).fill(-1), values: new Float64Array(CACHE_GAPS * 4) };
   private readonly cacheNoDecay = { stamp: new Int32Array(CACHE_GAPS).fill(-1), values: new Float64Array(CACHE_GAPS * 4) };
+  /** beta2^s for s < CACHE_GAPS. */
+  private readonly beta2Pow = new Float64Array(CACHE_GAPS);
   /** Catch-up scalars A, C, mScale, vScale of the last `scalars` call (a typed array: no boxed doubles). */
   private readonly sc = new Float64Array(4);
 
@@ -135,6 +142,8 @@ export class AdamW implements Optimizer {
     this.wd = requireNumber('wd', options.wd ?? 0.01, 0);
     this.beta2 = requireNumber('beta2', options.beta2 ?? 0.99, 0, 1);
     this.eps = requireNumber('eps', options.eps ?? 1e-5, 0);
+    this.beta2Pow[0] = 1;
+    for (let s = 1; s < CACHE_GAPS; s++) this.beta2Pow[s] = this.beta2Pow[s - 1]! * this.beta2;
     this.m = params.map((p) => new Float32Array(p.value.length));
     this.v = params.map((p) => new Float32Array(p.value.length));
     this.dir = params.map((p) => new Float32Array(p.value.length));
@@ -228,23 +237,41 @@ export class AdamW implements Optimizer {
       return;
     }
     const L = this.log;
-    const A = decays ? Math.exp(L.logDecay[t1]! - L.logDecay[t0]!) : 1;
+    let A = 1;
     let C = 0;
-    if (t0 > 0) {
-      const n = Math.min(gap, MOMENTUM_WINDOW);
+    let mScale = 1;
+    if (t0 > 0 && gap <= MOMENTUM_WINDOW) {
+      // short gap: A and Π beta1 as running products inside the momentum sum (no exp)
       const h = decays ? L.adamRunDecay : L.adamRun;
       const g = L.adamGain;
+      const keep = L.keep;
+      const mom = L.mom;
       let run = 1;
-      for (let t = t0 + 1; t <= t0 + n; t++) {
+      for (let t = t0 + 1; t <= t1; t++) {
         run *= h[t]!;
         C += g[t]! * run;
+        mScale *= mom[t]!;
+        if (decays) A *= keep[t]!;
       }
       C *= A / Math.sqrt(L.bc2[t0]!);
+    } else {
+      if (decays) A = Math.exp(L.logDecay[t1]! - L.logDecay[t0]!);
+      if (t0 > 0) {
+        const h = decays ? L.adamRunDecay : L.adamRun;
+        const g = L.adamGain;
+        let run = 1;
+        for (let t = t0 + 1; t <= t0 + MOMENTUM_WINDOW; t++) {
+          run *= h[t]!;
+          C += g[t]! * run;
+        }
+        C *= A / Math.sqrt(L.bc2[t0]!);
+        mScale = Math.exp(L.logMom[t1]! - L.logMom[t0]!);
+      }
     }
     this.sc[0] = A;
     this.sc[1] = C;
-    this.sc[2] = Math.exp(L.logMom[t1]! - L.logMom[t0]!);
-    this.sc[3] = Math.pow(this.beta2, gap);
+    this.sc[2] = mScale;
+    this.sc[3] = gap < CACHE_GAPS ? this.beta2Pow[gap]! : Math.pow(this.beta2, gap);
     if (gap < CACHE_GAPS) {
       cache.stamp[gap] = t1;
       const c = gap * 4;
@@ -258,6 +285,8 @@ export class AdamW implements Optimizer {
   /** Brings every sparse row up to the current step, then re-bases its stored direction r on this step. */
   flush(): void {
     const t = this.steps;
+    if (this.flushedAt === t) return;
+    this.flushedAt = t;
     const eps = this.eps;
     const invSqrtBc2 = 1 / Math.sqrt(this.log.bc2[t]!);
     for (let j = 0; j < this.params.length; j++) {
@@ -297,6 +326,7 @@ export class AdamW implements Optimizer {
 export class SGD implements Optimizer {
   readonly kind = 'sgd' as const;
   steps = 0;
+  private flushedAt = 0;
   readonly wd: number;
   private readonly log = new StepLog();
   private readonly buf: Float32Array[];
@@ -414,6 +444,8 @@ export class SGD implements Optimizer {
   /** Brings every sparse row up to the current step. */
   flush(): void {
     const t = this.steps;
+    if (this.flushedAt === t) return;
+    this.flushedAt = t;
     for (let j = 0; j < this.params.length; j++) {
       const p = this.params[j]!;
       if (!p.sparse) continue;

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const main = fileURLToPath(new URL('./main.js', import.meta.url));
+const run = (args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8' });
+
+/** A small ratings file with two tastes (user u likes items of its parity). */
+function writeRatings(dir: string): string {
+  const lines = ['userId,movieId,rating,timestamp'];
+  for (let u = 1; u <= 30; u++) for (let i = 1; i <= 20; i++) if ((u * 7 + i * 3) % 5 !== 0) lines.push(`${u},${i},${u % 2 === i % 2 ? 5 : 1},0`);
+  const path = join(dir, 'ratings.csv');
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+test('collab train --json reports validMse, validRmse, trainSeconds and a per-epoch history', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-train-'));
+  try {
+    const file = writeRatings(dir);
+    const r = run(['train', '--data', file, '--epochs', '3', '--factors', '4', '--bs', '32', '--lr', '0.03', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.equal(out.model, 'dotbias');
+    assert.equal(out.history.length, 3);
+    for (const h of out.history) for (const key of ['epoch', 'trainLoss', 'validMse', 'elapsed']) assert.equal(typeof h[key], 'number');
+    assert.ok(out.validMse > 0 && Math.abs(out.validRmse - Math.sqrt(out.validMse)) < 1e-12);
+    assert.ok(out.trainSeconds > 0);
+    assert.match(r.stderr, /epoch\s+train_loss\s+valid_loss\s+valid_rmse\s+time/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('collab train without --data is a usage error (exit 2) that says what to pass', () => {
+  const r = run(['train']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /collab: error: --data is required: a dataset name \(ml-100k, ml-latest-small, \.\.\.\) or a ratings file/);
+});
+
+test('collab train names a bad file row by file and line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-train-'));
+  try {
+    const path = join(dir, 'bad.csv');
+    writeFileSync(path, 'userId,movieId,rating\n1,2,4\n1,x,3\n');
+    const r = run(['train', '--data', path]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /bad\.csv:3: expected "user,item,rating" with integer ids, got "1,x,3"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('collab lr-find --json suggests an lr', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-train-'));
+  try {
+    const r = run(['lr-find', '--data', writeRatings(dir), '--factors', '4', '--num-it', '50', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.ok(out.valley > 0 && out.lrs.length === out.losses.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,119 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { RandomState } from '../core/random.js';
+import { IdMap } from '../data/id-map.js';
+import { selectRows, type Ratings } from '../data/ratings.js';
+import { readSplit } from '../bench/read-split.js';
+import { collabLearner } from './learner.js';
+import { TRAIN_DEFAULTS } from './defaults.js';
+
+/**
+ * A known-structure set: users and items each belong to one of two tastes; a user rates items of its own taste
+ * 5 and the others 1. Raw ids are 100 + u and 1000 + i.
+ */
+function tasteRatings(nUsers = 40, nItems = 30, perUser = 18, seed = 3): Ratings {
+  const rng = new RandomState(seed);
+  const userIds = new IdMap();
+  const itemIds = new IdMap();
+  const users: number[] = [];
+  const items: number[] = [];
+  const ratings: number[] = [];
+  for (let u = 0; u < nUsers; u++) {
+    const picks = rng.permutation(nItems).subarray(0, perUser);
+    for (const i of picks) {
+      users.push(userIds.addInt(100 + u));
+      items.push(itemIds.addInt(1000 + i));
+      ratings.push(u % 2 === i % 2 ? 5 : 1);
+    }
+  }
+  return { users: Int32Array.from(users), items: Int32Array.from(items), ratings: Float32Array.from(ratings), userIds, itemIds };
+}
+
+function split(r: Ratings, pct = 0.2, seed = 42): { train: Ratings; valid: Ratings } {
+  const perm = new RandomState(seed).permutation(r.ratings.length);
+  const cut = Math.floor(r.ratings.length * pct);
+  return { train: selectRows(r, perm.subarray(cut)), valid: selectRows(r, perm.subarray(0, cut)) };
+}
+
+test('dotbias learns the two-taste structure and predicts by raw ids', async () => {
+  const { train, valid } = split(tasteRatings());
+  const learner = collabLearner(train, valid, { nFactors: 4, batchSize: 16, wd: 0.01 });
+  await learner.fitOneCycle(30, 3e-2);
+  assert.equal(learner.history.length, 30);
+  const last = learner.history[29]!;
+  assert.ok(last.validMse < 0.5, `valid MSE ${last.validMse}`);
+  assert.ok(learner.history[0]!.validMse > last.validMse);
+  assert.ok(learner.predict(100, 1000) > 4 && learner.predict(100, 1001) < 2, 'user 0 likes even items');
+  assert.ok(learner.batchLosses.length === 30 * Math.ceil(train.ratings.length / 16));
+  assert.ok(last.elapsed > 0 && last.elapsed === learner.trainSeconds);
+});
+
+test('same seed gives the same model bit for bit; another seed does not', async () => {
+  const { train, valid } = split(tasteRatings());
+  const run = async (seed: number) => {
+    const l = collabLearner(train, valid, { nFactors: 3, batchSize: 8, seed });
+    await l.fitOneCycle(2, 1e-2);
+    return l.exportState().tables.map((t) => Array.from(t.data));
+  };
+  assert.deepEqual(await run(7), await run(7));
+  assert.notDeepEqual(await run(7), await run(8));
+});
+
+test('every model kind and optimizer trains on the taste set', async () => {
+  const { train, valid } = split(tasteRatings());
+  const cases = [
+    { model: 'dot' as const, optimizer: 'sgd' as const, lr: 0.1, wd: 1e-5 },
+    { model: 'dotbias' as const, optimizer: 'sgd' as const, lr: 0.5, wd: 1e-4 },
+    { model: 'mf' as const, optimizer: 'sgd' as const, lr: 0.05, wd: 0.01 },
+    { model: 'mf' as const, optimizer: 'adam' as const, lr: 0.03, wd: 0.01 },
+  ];
+  for (const c of cases) {
+    const l = collabLearner(train, valid, { model: c.model, optimizer: c.optimizer, wd: c.wd, nFactors: 4, batchSize: 16 });
+    await l.fit(15, c.lr);
+    const mse = l.history[l.history.length - 1]!.validMse;
+    assert.ok(mse < 1.5, `${c.model}/${c.optimizer}: valid MSE ${mse}`);
+  }
+});
+
+test('lrFind restores the weights and suggests an lr inside the ramp', () => {
+  const { train, valid } = split(tasteRatings());
+  const l = collabLearner(train, valid, { nFactors: 4, batchSize: 16 });
+  const before = l.exportState().tables.map((t) => Array.from(t.data));
+  const r = l.lrFind({ numIt: 60 });
+  assert.deepEqual(l.exportState().tables.map((t) => Array.from(t.data)), before);
+  assert.ok(r.valley >= 1e-7 && r.valley <= 10);
+  assert.ok(r.lrs.length > 10);
+});
+
+test('errors say what is wrong and what to do', () => {
+  const { train } = split(tasteRatings());
+  const other = tasteRatings(5, 5, 3);
+  assert.throws(() => collabLearner(train, other), /the validation ratings must share the training ratings' id maps/);
+  assert.throws(() => collabLearner(train, undefined, { batchSize: 0 }), /batchSize must be an integer >= 1, got 0/);
+  assert.throws(() => collabLearner(train, undefined, { model: 'svd' as never }), /model must be one of dotbias, dot, mf, nn, got "svd"/);
+  const l = collabLearner(train, undefined);
+  assert.throws(() => l.predict(99999, 1000), /unknown user id 99999: it is not in the training data/);
+});
+
+test('Hogwild mf with 2 threads trains to the same accuracy class as 1 thread', async () => {
+  const { train, valid } = split(tasteRatings(200, 60, 30));
+  const mse = async (threads: number) => {
+    const l = collabLearner(train, valid, { model: 'mf', threads, nFactors: 4 });
+    await l.fit(10, 0.05);
+    return l.history[9]!.validMse;
+  };
+  const one = await mse(1);
+  const two = await mse(2);
+  assert.ok(two < 1.5 && Math.abs(two - one) < 0.2, `1 thread ${one}, 2 threads ${two}`);
+});
+
+const dataDir = process.env.COLLAB_DATA_DIR;
+test('defaults reach the issue-3 accuracy on the ml-100k 80/20 split', { skip: dataDir ? false : 'COLLAB_DATA_DIR not set' }, async () => {
+  const d = join(dataDir!, 'splits', 'ml-100k-seed42');
+  const { train, valid } = readSplit(join(d, 'train.csv'), join(d, 'valid.csv'));
+  const l = collabLearner(train, valid);
+  await l.fitOneCycle(TRAIN_DEFAULTS.dotbias.epochs, TRAIN_DEFAULTS.dotbias.lr);
+  const mse = l.history[l.history.length - 1]!.validMse;
+  assert.ok(mse <= 0.805, `valid MSE ${mse}`);
+});

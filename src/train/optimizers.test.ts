@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RandomState } from '../core/random.js';
+import { Grad, type Param } from '../models/model.js';
+import { AdamW, SGD, makeOptimizer } from './optimizers.js';
+import { oneCycle } from './schedules.js';
+
+function param(name: string, rows: number, cols: number, sparse: boolean, rng: RandomState): Param {
+  const value = new Float32Array(rows * cols);
+  for (let j = 0; j < value.length; j++) value[j] = rng.normal() * 0.1;
+  return { name, rows, cols, value, grad: new Grad(rows, cols), sparse, decay: true };
+}
+
+/** Which rows a step touches: `always` every step, the rest with probability p, `rare` only at the given steps. */
+interface Plan {
+  steps: number;
+  p: number;
+  always: number[];
+  rare: Map<number, number[]>;
+}
+
+/**
+ * Runs the lazy optimizer and a dense PyTorch-style reference (every row, every step, float64) on the same
+ * random sparse gradients and returns the largest |lazy - dense| over all entries after a flush.
+ */
+function compare(kind: 'adam' | 'sgd', plan: Plan, wd: number, eps: number, schedule: 'one-cycle' | 'constant'): number {
+  const rng = new RandomState(5);
+  const params = [param('emb', 8, 3, true, rng), param('bias', 8, 1, true, rng), param('dense', 2, 2, false, rng)];
+  const ref = params.map((p) => Float64Array.from(p.value));
+  const m1 = params.map((p) => new Float64Array(p.value.length));
+  const m2 = params.map((p) => new Float64Array(p.value.length));
+  const opt = kind === 'adam' ? new AdamW(params, { wd, eps }) : new SGD(params, { wd });
+  const sched = oneCycle(kind === 'adam' ? 0.05 : 0.1);
+  const gradRng = new RandomState(9);
+  for (let t = 1; t <= plan.steps; t++) {
+    const pos = (t - 1) / plan.steps;
+    const lr = schedule === 'one-cycle' ? sched.lr(pos) : 0.05;
+    const mom = schedule === 'one-cycle' ? sched.mom(pos) : 0.9;
+    const grads = params.map((p) => new Float64Array(p.value.length));
+    for (let j = 0; j < params.length; j++) {
+      const p = params[j]!;
+      for (let row = 0; row < p.rows; row++) {
+        const hit = !p.sparse || plan.always.includes(row) || (plan.rare.has(row) ? plan.rare.get(row)!.includes(t) : gradRng.random() < plan.p);
+        if (!hit) continue;
+        p.grad.touch(row);
+        for (let c = 0; c < p.cols; c++) {
+          const g = Math.fround(gradRng.normal() * 0.1);
+          p.grad.data[row * p.cols + c] = g;
+          grads[j]![row * p.cols + c] = g;
+        }
+      }
+    }
+    opt.step(lr, mom);
+    // dense reference: torch.optim.AdamW / torch.optim.SGD semantics on every entry
+    for (let j = 0; j < params.length; j++) {
+      const w = ref[j]!;
+      const g = grads[j]!;
+      for (let e = 0; e < w.length; e++) {
+        if (kind === 'adam') {
+          w[e] = w[e]! * (1 - lr * wd);
+          m1[j]![e] = mom * m1[j]![e]! + (1 - mom) * g[e]!;
+          m2[j]![e] = 0.99 * m2[j]![e]! + 0.01 * g[e]! * g[e]!;
+          const bc1 = 1 - Math.pow(mom, t);
+          const bc2 = 1 - Math.pow(0.99, t);
+          w[e] = w[e]! - (lr / bc1) * m1[j]![e]! / (Math.sqrt(m2[j]![e]!) / Math.sqrt(bc2) + eps);
+        } else {
+          const d = g[e]! + wd * w[e]!;
+          m1[j]![e] = mom * m1[j]![e]! + d;
+          w[e] = w[e]! - lr * m1[j]![e]!;
+        }
+      }
+    }
+  }
+  opt.flush();
+  let worst = 0;
+  params.forEach((p, j) => p.value.forEach((v, e) => (worst = Math.max(worst, Math.abs(v - ref[j]![e]!)))));
+  return worst;
+}
+
+test('lazy AdamW equals dense AdamW exactly (up to float32) when eps = 0 and gaps stay inside the window', () => {
+  const plan: Plan = { steps: 150, p: 0.3, always: [0], rare: new Map([[7, [1, 40, 90, 140]]]) };
+  // every row is touched at step 1 so eps = 0 never divides 0 by 0
+  for (let row = 1; row < 7; row++) plan.rare.set(row, [1, ...Array.from({ length: 149 }, (_, s) => s + 2).filter((t) => (t * (row + 3)) % 11 === 0)]);
+  assert.ok(compare('adam', plan, 0.1, 0, 'one-cycle') < 2e-5);
+});
+
+test('lazy AdamW stays within 1e-3 of dense AdamW with eps 1e-5 and gaps longer than the window', () => {
+  const plan: Plan = { steps: 300, p: 0.2, always: [0], rare: new Map([[6, [3, 200]], [7, []]]) };
+  const worst = compare('adam', plan, 0.1, 1e-5, 'one-cycle');
+  assert.ok(worst < 1e-3, `max difference ${worst}`);
+});
+
+test('lazy SGD with momentum and weight decay equals dense SGD (constant lr and one-cycle)', () => {
+  const plan: Plan = { steps: 200, p: 0.25, always: [0], rare: new Map([[6, [5, 150]], [7, []]]) };
+  assert.ok(compare('sgd', plan, 0.05, 0, 'constant') < 1e-5);
+  assert.ok(compare('sgd', plan, 0.05, 0, 'one-cycle') < 1e-5);
+});
+
+test('untouched rows still decay: a never-touched row shrinks by the product of (1 - lr wd)', () => {
+  const rng = new RandomState(1);
+  const p = param('emb', 2, 1, true, rng);
+  p.value.set([1, 1]);
+  const opt = new AdamW([p], { wd: 0.5 });
+  for (let t = 0; t < 10; t++) {
+    p.grad.touch(0);
+    p.grad.data[0] = 0.1;
+    opt.step(0.1, 0.9);
+  }
+  opt.flush();
+  assert.ok(Math.abs(p.value[1]! - Math.pow(1 - 0.05, 10)) < 1e-6);
+});
+
+test('makeOptimizer rejects an unknown kind with the accepted values', () => {
+  assert.throws(() => makeOptimizer('rmsprop' as never, []), /optimizer must be "sgd" or "adam", got "rmsprop"/);
+});
