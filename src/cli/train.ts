@@ -258,7 +258,7 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--emb-sizes <u,i>', 'nn: user and item embedding widths (default fastai\'s rule)')
     .option('--layers <n,...>', 'nn: hidden layer sizes (default 100)')
     .option('--dropout <p,...>', 'nn: dropout per hidden layer')
-    .option('--threads <n>', 'threads for mf\'s Hogwild SGD; other models train on one thread (default 1)');
+    .option('--threads <n>', 'threads: mf runs Hogwild SGD (not bit-reproducible); dot/dotbias step user and item tables on two threads (same result) (default 1)');
 }
 
 /** Registers `collab train` and `collab lr-find`. */
