@@ -123,7 +123,7 @@ async function fidelity(): Promise<void> {
 }
 
 /** The race recipe: what collab trains to reach LIBMF's accuracy soonest. */
-const RACE: CollabLearnerOptions & { epochs: number; lr: number } = { model: 'dotbias', nFactors: 16, batchSize: 128, wd: 0.1, biasDecay: false, optimizer: 'adam', epochs: 3, lr: 1e-2 };
+const RACE: CollabLearnerOptions & { epochs: number; lr: number } = { model: 'dotbias', nFactors: 16, batchSize: 512, wd: 0.2, biasDecay: false, optimizer: 'adam', epochs: 3, lr: 1.5e-2 };
 
 async function libmf(): Promise<void> {
   if (!libmfDir || !existsSync(join(libmfDir, 'libmf_peer.mjs'))) {
