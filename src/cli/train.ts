@@ -168,7 +168,7 @@ function reporting(out: Reporter): Pick<CollabLearnerOptions, 'onEpoch' | 'onBat
       if (!out.tty) return;
       if (!bar) {
         bar = new cliProgress.SingleBar({ stream: process.stderr, clearOnComplete: true, hideCursor: true, format: ' {bar} {percentage}% | batch {value}/{total} | eta {eta}s' }, cliProgress.Presets.shades_classic);
-        bar.start(total, 0);
+        bar.start(total, done);
       }
       if (done % 64 === 0 || done === total) bar.update(done);
     },
