@@ -66,9 +66,12 @@ export class SideParallelOptimizer implements Optimizer {
       hyper: this.hyper,
     };
     this.worker = new Worker(new URL('./side-parallel-worker.js', import.meta.url), { workerData: data });
-    this.worker.unref();
     this.started = new Promise((resolve, reject) => {
-      this.worker.once('message', () => resolve());
+      this.worker.once('message', () => {
+        // from here the worker waits on shared memory only; it must not keep the process alive
+        this.worker.unref();
+        resolve();
+      });
       this.worker.once('error', reject);
     });
   }
@@ -107,6 +110,7 @@ export class SideParallelOptimizer implements Optimizer {
 
   /** Stops the worker. */
   async close(): Promise<void> {
+    this.worker.ref();
     const exited = new Promise((resolve) => this.worker.once('exit', resolve));
     this.run(3);
     await exited;
