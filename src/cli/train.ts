@@ -168,7 +168,7 @@ function reporting(out: Reporter): Pick<CollabLearnerOptions, 'onEpoch' | 'onBat
       if (!out.tty) return;
       if (!bar) {
         bar = new cliProgress.SingleBar({ stream: process.stderr, clearOnComplete: true, hideCursor: true, format: ' {bar} {percentage}% | batch {value}/{total} | eta {eta}s' }, cliProgress.Presets.shades_classic);
-        bar.start(total, 0);
+        bar.start(total, done);
       }
       if (done % 64 === 0 || done === total) bar.update(done);
     },
@@ -258,7 +258,7 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--emb-sizes <u,i>', 'nn: user and item embedding widths (default fastai\'s rule)')
     .option('--layers <n,...>', 'nn: hidden layer sizes (default 100)')
     .option('--dropout <p,...>', 'nn: dropout per hidden layer')
-    .option('--threads <n>', 'threads for mf\'s Hogwild SGD; other models train on one thread (default 1)');
+    .option('--threads <n>', 'threads: mf runs Hogwild SGD (not bit-reproducible); dot/dotbias step user and item tables on two threads (same result) (default 1)');
 }
 
 /** Registers `collab train` and `collab lr-find`. */

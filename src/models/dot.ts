@@ -10,6 +10,8 @@ export interface DotOptions {
   nFactors?: number;
   /** Upper end of the uniform(0, initMax) init. Default 0.05 (the blog). */
   initMax?: number;
+  /** Allocate tables and gradients on SharedArrayBuffer (for training over two threads). Default false. */
+  shared?: boolean;
 }
 
 /**
@@ -35,8 +37,9 @@ export class EmbeddingDot implements RatingModel {
     this.nFactors = requireInt('nFactors', options.nFactors ?? 50, 1, 4096);
     this.initMax = requireNumber('initMax', options.initMax ?? 0.05, 0);
     const k = this.nFactors;
-    this.userFactors = makeParam('userFactors', nUsers, k, true);
-    this.itemFactors = makeParam('itemFactors', nItems, k, true);
+    const shared = options.shared === true;
+    this.userFactors = makeParam('userFactors', nUsers, k, true, true, shared);
+    this.itemFactors = makeParam('itemFactors', nItems, k, true, true, shared);
     this.params = [this.userFactors, this.itemFactors];
     const rng = new RandomState(seed);
     uniform(this.userFactors.value, rng, 0, this.initMax);

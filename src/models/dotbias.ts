@@ -14,6 +14,8 @@ export interface DotBiasOptions {
   initStd?: number;
   /** Whether weight decay applies to the bias tables too (fastai: yes). Default true. */
   biasDecay?: boolean;
+  /** Allocate tables and gradients on SharedArrayBuffer (for training over two threads). Default false. */
+  shared?: boolean;
 }
 
 /**
@@ -51,11 +53,12 @@ export class EmbeddingDotBias implements RatingModel {
     }
     this.yRange = [yRange[0], yRange[1]];
     const k = this.nFactors;
-    this.userFactors = makeParam('userFactors', nUsers, k, true);
-    this.itemFactors = makeParam('itemFactors', nItems, k, true);
+    const shared = options.shared === true;
+    this.userFactors = makeParam('userFactors', nUsers, k, true, true, shared);
+    this.itemFactors = makeParam('itemFactors', nItems, k, true, true, shared);
     this.biasDecay = options.biasDecay ?? true;
-    this.userBias = makeParam('userBias', nUsers, 1, true, this.biasDecay);
-    this.itemBias = makeParam('itemBias', nItems, 1, true, this.biasDecay);
+    this.userBias = makeParam('userBias', nUsers, 1, true, this.biasDecay, shared);
+    this.itemBias = makeParam('itemBias', nItems, 1, true, this.biasDecay, shared);
     this.params = [this.userFactors, this.itemFactors, this.userBias, this.itemBias];
     // The init order follows torch_collab.py: user weights, item weights, user bias, item bias.
     const rng = new RandomState(seed);

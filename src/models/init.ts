@@ -31,5 +31,5 @@ export function table(n: number, shared = false): Float32Array {
 
 /** A learnable table with a zeroed gradient buffer (values are filled by the model's init). */
 export function makeParam(name: string, rows: number, cols: number, sparse: boolean, decay = true, shared = false): Param {
-  return { name, rows, cols, value: table(rows * cols, shared), grad: new Grad(rows, cols), sparse, decay };
+  return { name, rows, cols, value: table(rows * cols, shared), grad: new Grad(rows, cols, shared), sparse, decay };
 }

@@ -20,9 +20,11 @@ export class Grad {
   constructor(
     readonly rows: number,
     readonly cols: number,
+    /** Allocate `data` and `touched` on a SharedArrayBuffer, so an optimizer in a worker thread can read them. */
+    shared = false,
   ) {
-    this.data = new Float32Array(rows * cols);
-    this.touched = new Int32Array(rows);
+    this.data = shared ? new Float32Array(new SharedArrayBuffer(rows * cols * 4)) : new Float32Array(rows * cols);
+    this.touched = shared ? new Int32Array(new SharedArrayBuffer(rows * 4)) : new Int32Array(rows);
     this.stamp = new Int32Array(rows);
   }
 

@@ -96,6 +96,21 @@ test('errors say what is wrong and what to do', () => {
   assert.throws(() => l.predict(99999, 1000), /unknown user id 99999: it is not in the training data/);
 });
 
+test('dotbias on two threads (user tables here, item tables in a worker) equals one thread bit for bit', async () => {
+  const { train, valid } = split(tasteRatings());
+  const run = async (threads: number) => {
+    const l = collabLearner(train, valid, { nFactors: 3, batchSize: 8, threads, wd: 0.1 });
+    await l.fitOneCycle(2, 1e-2);
+    const tables = l.exportState().tables.map((t) => Array.from(t.data));
+    await l.close();
+    return { tables, mse: l.history[1]!.validMse };
+  };
+  const one = await run(1);
+  const two = await run(2);
+  assert.deepEqual(two.tables, one.tables);
+  assert.equal(two.mse, one.mse);
+});
+
 test('Hogwild mf with 2 threads trains to the same accuracy class as 1 thread', async () => {
   const { train, valid } = split(tasteRatings(200, 60, 30));
   const mse = async (threads: number) => {

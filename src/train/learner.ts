@@ -11,6 +11,7 @@ import { makeOptimizer, type Optimizer, type OptimizerKind } from './optimizers.
 import { constant, oneCycle, type OneCycleOptions, type Schedule } from './schedules.js';
 import { HogwildPool } from './hogwild.js';
 import { TRAIN_DEFAULTS } from './defaults.js';
+import { SideParallelOptimizer, splitsBySide } from './side-parallel.js';
 
 /** One row of the training history (the fastai-like epoch table). */
 export interface EpochStats {
@@ -45,7 +46,10 @@ export interface CollabLearnerOptions {
   momentum?: number;
   /** Seed for init and shuffling. Default 42. */
   seed?: number;
-  /** Threads for mf's Hogwild per-rating SGD (other models train on one thread). Default 1. */
+  /**
+   * Threads. 2+: mf's per-rating SGD runs Hogwild over that many threads (not reproducible bit for bit);
+   * minibatch models step their user tables and item tables on two threads (same result as one thread). Default 1.
+   */
   threads?: number;
   /**
    * Predict a damped mean rating for a (user, item) pair where either side had no training ratings, instead of
@@ -98,6 +102,7 @@ export class CollabLearner {
   private readonly onEpoch: ((stats: EpochStats) => void) | undefined;
   private readonly onBatch: ((done: number, total: number) => void) | undefined;
   private pool: HogwildPool | undefined;
+  private readonly sideReady: Promise<void> | undefined;
   /** Training ratings per user / item, and the damped means used for pairs the model never saw. */
   private readonly userCount: Int32Array;
   private readonly itemCount: Int32Array;
@@ -139,12 +144,18 @@ export class CollabLearner {
     if (kind === 'mf') {
       config.globalMean = stats.mean;
       config.clip = [stats.min, stats.max];
-      config.shared = this.threads > 1;
     }
+    if (this.threads > 1) config.shared = true;
     Object.assign(config, options.modelConfig ?? {});
     this.model = createModel(kind, train.userIds.size, train.itemIds.size, config, this.seed);
     this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
-    this.optimizer = makeOptimizer(optimizer, this.model.params, { wd: this.wd });
+    if (this.threads > 1 && !this.perRating && splitsBySide(this.model.params)) {
+      const side = new SideParallelOptimizer(this.model.params, optimizer, { wd: this.wd });
+      this.optimizer = side;
+      this.sideReady = side.ready();
+    } else {
+      this.optimizer = makeOptimizer(optimizer, this.model.params, { wd: this.wd });
+    }
     this.rng = new RandomState(this.seed);
     this.order = new Int32Array(n);
     this.unseenFallback = options.unseenFallback ?? false;
@@ -191,6 +202,7 @@ export class CollabLearner {
     const nb = Math.ceil(n / bs);
     const total = nb * epochs;
     const rows: EpochStats[] = [];
+    if (this.sideReady) await this.sideReady;
     if (this.perRating && this.threads > 1 && !this.pool) {
       this.pool = new HogwildPool(this.model as BiasedMF, this.train, this.order, this.threads);
       await this.pool.ready();
@@ -329,6 +341,11 @@ export class CollabLearner {
     const u = this.train.userIds.lookup(userId, 'error', 'user');
     const i = this.train.itemIds.lookup(itemId, 'error', 'item');
     return this.predictIndex(u, i);
+  }
+
+  /** Stops the optimizer's worker thread, if any (it does not keep the process alive either way). */
+  async close(): Promise<void> {
+    if (this.optimizer instanceof SideParallelOptimizer) await this.optimizer.close();
   }
 
   /** Everything a model file needs: kind, architecture config, training history and the weight tables. */

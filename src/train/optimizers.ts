@@ -162,6 +162,8 @@ export class AdamW implements Optimizer {
     log.record(t, lr, mom, this.wd, this.beta2);
     const b1 = mom;
     const b2 = this.beta2;
+    const c1 = 1 - b1;
+    const c2 = 1 - b2;
     const eps = this.eps;
     const stepSize = lr / log.bc1[t]!;
     const invSqrtBc2 = 1 / Math.sqrt(log.bc2[t]!);
@@ -203,17 +205,18 @@ export class AdamW implements Optimizer {
           }
         }
         // catch-up p ← A p - C r, then m ← b1 m + (1 - b1) g; v ← b2 v + (1 - b2) g²; r = m / (sqrt(v / bc2) + eps); p ← keep p - lr/bc1 r
+        const keepA = keep * A;
+        const keepC = keep * C;
         for (let e = from; e < to; e++) {
           const grad = gd[e]!;
           gd[e] = 0;
-          const we = A * w[e]! - C * r[e]!;
-          const me = b1m * m[e]! + (1 - b1) * grad;
-          const ve = b2v * v[e]! + (1 - b2) * grad * grad;
+          const me = b1m * m[e]! + c1 * grad;
+          const ve = b2v * v[e]! + c2 * grad * grad;
           const re = me / (Math.sqrt(ve) * invSqrtBc2 + eps);
+          w[e] = keepA * w[e]! - keepC * r[e]! - stepSize * re;
           m[e] = me;
           v[e] = ve;
           r[e] = re;
-          w[e] = keep * we - stepSize * re;
         }
       }
       g.clearTouched();

@@ -1,0 +1,27 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { Grad, type Param } from '../models/model.js';
+import { makeOptimizer } from './optimizers.js';
+import { awaitValue, type SideWorkerData } from './side-parallel.js';
+
+// The item-side half of SideParallelOptimizer: rebuilds Params over the shared buffers and steps them on request.
+const d = workerData as SideWorkerData;
+const params: Param[] = d.params.map((p) => {
+  const grad = new Grad(0, p.cols);
+  // the gradient lives in the main thread's shared buffers
+  Object.assign(grad, { rows: p.rows, data: p.grad, touched: p.touched });
+  return { name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: p.value, grad };
+});
+const opt = makeOptimizer(d.kind, params, d.options);
+const ctl = d.ctl;
+parentPort!.postMessage('ready');
+for (let gen = 1; ; gen++) {
+  awaitValue(ctl, 0, gen);
+  const op = Atomics.load(ctl, 2);
+  if (op === 3) break;
+  if (op === 1) {
+    for (let j = 0; j < params.length; j++) params[j]!.grad.count = ctl[4 + j]!;
+    opt.step(d.hyper[0]!, d.hyper[1]!);
+  } else if (op === 2) opt.flush();
+  Atomics.store(ctl, 1, gen);
+  Atomics.notify(ctl, 1);
+}
