@@ -1,12 +1,15 @@
-import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { CollabError, requireNumber } from '../core/errors.js';
-import { RandomState } from '../core/random.js';
-import { selectRows, type Ratings } from '../data/ratings.js';
-import { KNOWN_DATASETS, locateDataset } from '../data/locate.js';
-import { readRatingsFile } from '../bench/read-split.js';
+import type { RawId } from '../data/id-map.js';
+import { loadDataset } from '../data/load.js';
+import type { ItemMeta, Ratings } from '../data/ratings.js';
+import { readRatingsFile } from '../data/read-delimited.js';
+import { joinSplit, randomSplit, type SplitResult } from '../data/split.js';
+import { saveTrainedModel } from '../io/trained-model.js';
+import { lossChart, lrFinderChart } from '../plot/charts.js';
+import { writePlot } from '../plot/render.js';
+import { loadOptionsFromFlags, withReadFlags, type ReadFlags } from './data.js';
 import type { ModelKind } from '../models/model.js';
 import { MODEL_KINDS } from '../models/factory.js';
 import { collabLearner, type CollabLearner, type CollabLearnerOptions, type EpochStats } from '../train/learner.js';
@@ -16,9 +19,10 @@ import { intFlag, numberFlag, runCommand, type GlobalFlags, type Reporter } from
 import { withCommonFlags, withExamples } from './program.js';
 
 /** Flags of `collab train` and `collab lr-find` as commander hands them over (all text). */
-interface TrainFlags extends GlobalFlags {
+interface TrainFlags extends GlobalFlags, ReadFlags {
   data?: string;
-  dataDir?: string;
+  out?: string;
+  plot?: string;
   valid?: string;
   validPct?: string;
   seed?: string;
@@ -47,42 +51,34 @@ interface LoadedData {
   name: string;
   train: Ratings;
   valid: Ratings | undefined;
+  /** Movie metadata of the dataset (titles, genres, years), saved with the model. */
+  items: Map<RawId, ItemMeta>;
+  /** Validation ratings whose user or movie never occurs in training (the model keeps their init). */
+  cold: { users: number; items: number; ratings: number } | undefined;
 }
 
 /**
- * Reads --data (a file, or a dataset name found in --data-dir / $COLLAB_DATA_DIR) and --valid, or splits off
- * --valid-pct with numpy's RandomState(seed).permutation (valid = the first pct, as make_split.py does).
- * Stand-in for the data layer's `loadDataset`: this is the one function to replace when it lands.
+ * Reads --data (a dataset name, folder or ratings file) and --valid (a file whose ids extend the same id
+ * maps), or splits off --valid-pct with numpy's RandomState(seed).permutation (valid = the first pct, as
+ * make_split.py does, so --valid-pct 0.2 --seed 42 gives exactly the shared 80/20 split files).
  */
 function loadTrainingData(flags: TrainFlags): LoadedData {
-  const data = flags.data;
-  if (!data) throw new CollabError('USAGE', '--data is required: a dataset name (ml-100k, ml-latest-small, ...) or a ratings file', { field: 'data' });
-  let path = data;
-  if (!existsSync(data)) {
-    const known = KNOWN_DATASETS[data];
-    const dir = known ? locateDataset(data, flags.dataDir) : undefined;
-    if (!known || !dir) {
-      throw new CollabError(
-        'NOT_FOUND',
-        known
-          ? `dataset ${data} is not in --data-dir, $COLLAB_DATA_DIR or the cache; run \`collab data fetch ${data}\` or set COLLAB_DATA_DIR`
-          : `--data ${data} is neither a file nor a known dataset (${Object.keys(KNOWN_DATASETS).join(', ')})`,
-        { field: 'data' },
-      );
-    }
-    path = `${dir}/${known.format === 'csv' ? 'ratings.csv' : known.format === 'ml-100k' ? 'u.data' : 'ratings.dat'}`;
-  }
-  const all = readRatingsFile(path);
+  if (!flags.data) throw new CollabError('USAGE', '--data is required: a dataset name (ml-100k, ml-latest-small, ...), a folder or a ratings file', { field: 'data' });
+  const ds = loadDataset(flags.data, loadOptionsFromFlags(flags));
+  const base = { name: ds.name, items: ds.items };
   if (flags.valid !== undefined) {
-    const valid = readRatingsFile(flags.valid, all.userIds, all.itemIds);
-    return { name: basename(data), train: all, valid };
+    const valid = readRatingsFile(flags.valid, { userIds: ds.ratings.userIds, itemIds: ds.ratings.itemIds, skipBadRows: flags.skipBadRows === true });
+    const split = joinSplit(ds.ratings, valid.ratings);
+    return { ...base, train: split.train, valid: split.valid, cold: coldOf(split) };
   }
   const pct = requireNumber('valid-pct', numberFlag('valid-pct', flags.validPct) ?? 0.2, 0, 0.9);
-  if (pct === 0) return { name: basename(data), train: all, valid: undefined };
-  const seed = intFlag('seed', flags.seed) ?? 42;
-  const perm = new RandomState(seed).permutation(all.ratings.length);
-  const cut = Math.floor(all.ratings.length * pct);
-  return { name: basename(data), train: selectRows(all, perm.subarray(cut)), valid: selectRows(all, perm.subarray(0, cut)) };
+  if (pct === 0) return { ...base, train: ds.ratings, valid: undefined, cold: undefined };
+  const split = randomSplit(ds.ratings, { validPct: pct, seed: intFlag('seed', flags.seed) ?? 42 });
+  return { ...base, train: split.train, valid: split.valid, cold: coldOf(split) };
+}
+
+function coldOf(split: SplitResult): LoadedData['cold'] {
+  return { users: split.coldUsers.ids, items: split.coldItems.ids, ratings: Math.max(split.coldUsers.ratings, split.coldItems.ratings) };
 }
 
 function parseList(name: string, text: string | undefined): number[] | undefined {
@@ -123,7 +119,7 @@ function learnerOptions(flags: TrainFlags): { kind: ModelKind; epochs: number; l
   const dropout = parseList('dropout', flags.dropout);
   if (embSizes) modelConfig.embSizes = embSizes;
   if (layers) modelConfig.layers = layers;
-  if (dropout) modelConfig.dropout = dropout;
+  if (dropout) modelConfig.ps = dropout;
   const options: CollabLearnerOptions = {
     model: kind,
     nFactors: intFlag('factors', flags.factors) ?? d.nFactors,
@@ -206,12 +202,22 @@ export interface TrainResult {
   /** In-process training seconds (data loading and validation excluded). */
   trainSeconds: number;
   history: EpochStats[];
+  /** Validation ids never seen in training: counted; the model predicts them from its untrained init. */
+  cold?: { users: number; items: number; ratings: number };
+  /** Where the model was saved (--out). */
+  modelFile?: string;
+  /** Where the loss plot was written (--plot). */
+  plot?: string;
 }
 
 /** Trains per the flags; the learner is returned too so saving (once model files land) is one call on it. */
 export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<{ result: TrainResult; learner: CollabLearner }> {
   const { kind, epochs, lr, schedule, options } = learnerOptions(flags);
   const data = loadTrainingData(flags);
+  out.info(`${data.name}: ${data.train.ratings.length} training ratings, ${data.valid?.ratings.length ?? 0} validation ratings`);
+  if (data.cold && data.cold.ratings > 0) {
+    out.info(`validation has ${data.cold.users} users and ${data.cold.items} movies not in training (${data.cold.ratings} ratings): the model keeps their untrained init for them`);
+  }
   const report = reporting(out);
   const learner = collabLearner(data.train, data.valid, { ...options, onEpoch: report.onEpoch, onBatch: report.onBatch });
   try {
@@ -236,14 +242,30 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     trainSeconds: learner.trainSeconds,
     history: learner.history,
   };
+  if (data.cold) result.cold = data.cold;
   out.info(`valid MSE ${last.validMse.toFixed(4)} (RMSE ${last.validRmse.toFixed(4)}) after ${learner.trainSeconds.toFixed(2)} s of training`);
+  if (flags.out) {
+    saveTrainedModel(flags.out, {
+      model: learner.model,
+      train: data.train,
+      items: data.items,
+      history: { epochs: learner.history, batchLosses: learner.batchLosses },
+    });
+    result.modelFile = flags.out;
+    out.info(`model saved to ${flags.out}`);
+  }
+  if (flags.plot) {
+    await writePlot(flags.plot, lossChart({ batchLosses: learner.batchLosses, epochs: learner.history, title: `${kind} on ${data.name}: training and validation loss` }));
+    result.plot = flags.plot;
+    out.info(`loss plot written to ${flags.plot}`);
+  }
+  await learner.close();
   return { result, learner };
 }
 
 function withTrainingFlags(cmd: Command): Command {
-  return cmd
+  return withReadFlags(cmd)
     .option('--data <name|path>', 'dataset name (ml-100k, ml-latest-small, ...) or ratings file (user,item,rating CSV, u.data TSV, :: .dat)')
-    .option('--data-dir <dir>', 'folder holding unpacked datasets (default $COLLAB_DATA_DIR, then the cache)')
     .option('--valid <file>', 'validation ratings file (ids shared with --data); default: split off --valid-pct')
     .option('--valid-pct <p>', 'fraction held out for validation when --valid is not given (default 0.2)')
     .option('--seed <n>', 'seed for the split, the init and the shuffling (default 42)')
@@ -264,12 +286,14 @@ function withTrainingFlags(cmd: Command): Command {
 /** Registers `collab train` and `collab lr-find`. */
 export function registerTrainCommands(program: Command): void {
   const train = withTrainingFlags(program.command('train').description('train a rating model and report its validation error'))
+    .option('--out <file>', 'save the trained model here (a JSON manifest plus <name>.weights.bin beside it)')
+    .option('--plot <file>', 'draw the training loss per batch and per epoch with the validation loss (.svg or .png)')
     .option('--epochs <n>', 'epochs (default dotbias 6, dot 3, mf 8)')
     .option('--lr <x>', 'learning rate: the one-cycle peak, or the constant lr (default dotbias 4e-3, dot 0.1, mf 0.05)')
     .addOption(new Option('--schedule <kind>', 'lr schedule (default one-cycle; constant for dot)').choices(['one-cycle', 'constant']));
   withExamples(
     withCommonFlags(train),
-    'collab train --data ml-latest-small',
+    'collab train --data ml-latest-small --out model.json --plot losses.png',
     'collab train --data ratings.csv --valid valid.csv --json',
     'collab train --data ml-latest-small --model dot --optimizer sgd --lr 0.1 --momentum 0.9 --wd 1e-5 --epochs 3 --bs 64',
   ).action(async (flags: TrainFlags) => {
@@ -279,8 +303,9 @@ export function registerTrainCommands(program: Command): void {
   const lrFind = withTrainingFlags(program.command('lr-find').description('sweep the learning rate exponentially and suggest one (fastai\'s lr_find "valley")'))
     .option('--start-lr <x>', 'first lr of the ramp (default 1e-7)')
     .option('--end-lr <x>', 'last lr of the ramp (default 10)')
-    .option('--num-it <n>', 'batches to run (default 100)');
-  withExamples(withCommonFlags(lrFind), 'collab lr-find --data ml-100k', 'collab lr-find --data ml-100k --bs 256 --json').action(async (flags: TrainFlags) => {
+    .option('--num-it <n>', 'batches to run (default 100)')
+    .option('--plot <file>', 'draw the loss against the learning rate with the suggestion (.svg or .png)');
+  withExamples(withCommonFlags(lrFind), 'collab lr-find --data ml-100k --plot lr.png', 'collab lr-find --data ml-100k --bs 256 --json').action(async (flags: TrainFlags) => {
     await runCommand(flags, async (out) => {
       const { kind, options } = learnerOptions(flags);
       const data = loadTrainingData(flags);
@@ -292,6 +317,11 @@ export function registerTrainCommands(program: Command): void {
       });
       out.info(`lr-find on ${data.name} (${kind}, bs ${options.batchSize}): ${r.lrs.length} batches${r.diverged ? ', stopped when the loss diverged' : ''}`);
       out.info(`suggested lr (valley): ${r.valley.toExponential(2)}   minimum/10: ${r.minimum.toExponential(2)}`);
+      await learner.close();
+      if (flags.plot) {
+        await writePlot(flags.plot, lrFinderChart({ lrs: r.lrs, losses: r.losses, suggestion: r.valley, suggestionName: 'valley', title: `Learning rate finder: ${kind} on ${data.name}` }));
+        out.info(`plot written to ${flags.plot}`);
+      }
       return { data: data.name, model: kind, valley: r.valley, minimum: r.minimum, diverged: r.diverged, lrs: r.lrs, losses: r.losses };
     });
   });

@@ -114,8 +114,16 @@ export function lrFinderChart(input: LrFinderChartInput): PlotSpec {
     throw new CollabError('INVALID_OPTION', 'lrFinderChart: no finite (lr, loss) pair to draw; run the lr finder for more steps', { field: 'losses' });
   }
   // Top of the y axis: the highest loss before the minimum (the start of the descent), plus a margin.
+  // The first tenth of the points (a few noisy batches smoothed) neither sets the minimum nor the top,
+  // as fastai's plot skips its start.
+  const skip = Math.floor(rows.length / 10);
+  if (skip > 0 && minAt < skip) {
+    minAt = skip;
+    for (let s = skip; s < rows.length; s++) if (rows[s]!.loss < rows[minAt]!.loss) minAt = s;
+    minLoss = rows[minAt]!.loss;
+  }
   let top = minLoss;
-  for (let s = 0; s <= minAt; s++) top = Math.max(top, rows[s]!.loss);
+  for (let s = skip; s <= minAt; s++) top = Math.max(top, rows[s]!.loss);
   // The bottom also fits the raw losses, which dip below the smoothed curve.
   let bottom = minLoss;
   if (input.rawLosses) {

@@ -80,7 +80,11 @@ export function runLrFind(trainAt: (lr: number) => number, options: LrFindOption
       break;
     }
   }
-  let argmin = 0;
-  for (let t = 1; t < losses.length; t++) if (losses[t]! < losses[argmin]!) argmin = t;
+  // Like fastai, the first tenth (where the smoothed loss is still a handful of noisy batches) and the
+  // last five points are not candidates for the minimum.
+  const cut0 = Math.floor(losses.length / 10);
+  const cut1 = Math.max(cut0 + 1, losses.length - 5);
+  let argmin = cut0;
+  for (let t = cut0 + 1; t < Math.min(cut1, losses.length); t++) if (losses[t]! < losses[argmin]!) argmin = t;
   return { lrs, losses, valley: valley(lrs, losses), minimum: (lrs[argmin] ?? NaN) / 10, diverged };
 }
