@@ -1,6 +1,36 @@
-/** collab's public library surface. */
-export { CollabError, type ErrorCode } from './core/errors.js';
+/**
+ * collab's public library surface. The folders follow the data: data (read, split, fetch) → models →
+ * train (learner, optimizers, schedules) → evaluate / recommend → io (model files) and plot.
+ */
+export { CollabError, type ErrorCode, type ErrorLocation } from './core/errors.js';
 export { RandomState } from './core/random.js';
 export { IdMap, parseRawId, type RawId, type UnknownIdPolicy } from './data/id-map.js';
 export type { Ratings, Dataset, ItemMeta, UserMeta, LoadReport } from './data/ratings.js';
-export type { RatingModel, ModelKind, Param } from './models/model.js';
+export { selectRows } from './data/ratings.js';
+export * from './data/index.js';
+export {
+  randomSplit,
+  temporalSplit,
+  userHoldoutSplit,
+  joinSplit,
+  coldCounts,
+  type SplitResult,
+  type UserSplitResult,
+  type ColdPolicy,
+} from './data/split.js';
+export { fetchDataset, type FetchOptions, type FetchResult } from './data/cache.js';
+export { KNOWN_DATASETS, collabHome, datasetCacheDir, type KnownDataset } from './data/locate.js';
+export { datasetStats, type DatasetStats } from './data/stats.js';
+export { writeSyntheticRatings, syntheticRatings, type SyntheticOptions } from './data/synthetic.js';
+export * from './models/index.js';
+export * from './train/index.js';
+export * from './evaluate/index.js';
+export { evaluateModel, type EvaluateOptions, type EvaluationResult } from './evaluate/evaluate-model.js';
+export * from './recommend/index.js';
+export { ModelRecommender, type ModelRecommenderOptions } from './recommend/recommender.js';
+export { loadRecommender } from './recommend/load.js';
+export { interpretModel, type Interpretation, type InterpretOptions } from './recommend/interpret.js';
+export type { Recommender, RecommendOptions, ScoredItem, MovieInfo, GivenRating, MapPoint, BecauseReason } from './recommend/types.js';
+export { saveTrainedModel, loadTrainedModel, type TrainedModel, type SaveModelOptions } from './io/trained-model.js';
+export { writeModelFile, readModelFile, fingerprintRatings, type ModelManifest } from './io/model-file.js';
+export * from './plot/index.js';

@@ -2,7 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
 import type { RawId } from '../data/id-map.js';
-import type { Ratings } from '../data/ratings.js';
+import type { ItemMeta, Ratings } from '../data/ratings.js';
+import { saveTrainedModel } from '../io/trained-model.js';
+import type { ModelManifest } from '../io/model-file.js';
 import { createModel, paramTables, type ParamTable } from '../models/factory.js';
 import { BiasedMF } from '../models/mf.js';
 import type { ModelKind, RatingModel } from '../models/model.js';
@@ -199,7 +201,8 @@ export class CollabLearner {
     requireInt('epochs', epochs, 1);
     const n = this.train.ratings.length;
     const bs = this.batchSize;
-    const nb = Math.ceil(n / bs);
+    // A last batch of one rating would make batch norm (nn) degenerate: it joins the batch before it.
+    const nb = n % bs === 1 && n > bs ? Math.floor(n / bs) : Math.ceil(n / bs);
     const total = nb * epochs;
     const rows: EpochStats[] = [];
     if (this.sideReady) await this.sideReady;
@@ -220,7 +223,7 @@ export class CollabLearner {
             const step = e * nb + b;
             const pos = step / total;
             const start = b * bs;
-            const end = Math.min(n, start + bs);
+            const end = b === nb - 1 ? n : Math.min(n, start + bs);
             const batchSse = this.trainBatch(start, end, lr(pos), mom(pos));
             sse += batchSse;
             this.batchLosses.push(batchSse / (end - start));
@@ -346,6 +349,15 @@ export class CollabLearner {
   /** Stops the optimizer's worker thread, if any (it does not keep the process alive either way). */
   async close(): Promise<void> {
     if (this.optimizer instanceof SideParallelOptimizer) await this.optimizer.close();
+  }
+
+  /**
+   * Saves the model with its id maps, training ratings and (optionally) movie metadata, as a JSON manifest
+   * plus a weights file, both written atomically; `loadTrainedModel` / `loadRecommender` read it back.
+   */
+  save(path: string, items: Map<RawId, ItemMeta> = new Map()): ModelManifest {
+    this.optimizer.flush();
+    return saveTrainedModel(path, { model: this.model, train: this.train, items, history: { epochs: this.history, batchLosses: this.batchLosses } });
   }
 
   /** Everything a model file needs: kind, architecture config, training history and the weight tables. */
