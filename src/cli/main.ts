@@ -4,6 +4,7 @@ import { dataCommand, registerDataCommands } from './data.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerExplainCommand } from './explain.js';
 import { registerFetchCommand } from './fetch.js';
+import { registerQuickstartCommand } from './quickstart.js';
 import { registerRecommendCommand, registerSimilarCommand } from './recommend.js';
 import { registerSplitCommand } from './split.js';
 import { registerTrainCommands } from './train.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     '\nExamples:\n  $ collab data info ml-latest-small\n  $ collab train --data ml-latest-small --out model.json\n' +
       '\nDatasets are read from $COLLAB_DATA_DIR (or --data-dir) first, then from the cache that `collab data fetch` fills.',
   );
+  registerQuickstartCommand(program);
   registerDataCommands(program);
   registerFetchCommand(dataCommand(program));
   registerSplitCommand(program);

@@ -19,7 +19,7 @@ import { intFlag, numberFlag, runCommand, type GlobalFlags, type Reporter } from
 import { withCommonFlags, withExamples } from './program.js';
 
 /** Flags of `collab train` and `collab lr-find` as commander hands them over (all text). */
-interface TrainFlags extends GlobalFlags, ReadFlags {
+export interface TrainFlags extends GlobalFlags, ReadFlags {
   data?: string;
   out?: string;
   plot?: string;

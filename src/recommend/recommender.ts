@@ -348,10 +348,11 @@ export class ModelRecommender implements Recommender {
     const top = topKForUser(scores, n);
     if (w > 0) for (let t = 0; t < top.items.length; t++) top.scores[t] = this.rawScores[top.items[t]!]!;
     const view = this.embedding;
+    const reasons = options.explain ? this.reasonCandidates(rated, values) : { items: rated, values };
     return Array.from(top.items, (i, t) => {
       const item = this.scored(i, top.scores[t]!);
       if (options.explain && view) {
-        item.because = becauseYouLiked(view.Q, view.k, i, rated, values, { n: 3 }).map((r) => ({
+        item.because = becauseYouLiked(view.Q, view.k, i, reasons.items, reasons.values, { n: 3 }).map((r) => ({
           itemId: this.trained.train.itemIds.idOf(r.item),
           title: this.titleOf(r.item),
           similarity: r.similarity,
@@ -360,6 +361,15 @@ export class ModelRecommender implements Recommender {
       }
       return item;
     });
+  }
+
+  // Rarely rated movies have noisy embeddings, so they make poor reasons: explanations come from the
+  // user's movies with at least `similarMinRatings` ratings (all of them when none qualifies).
+  private reasonCandidates(rated: Int32Array, values: Float32Array): { items: Int32Array; values: Float32Array } {
+    const keep: number[] = [];
+    for (let t = 0; t < rated.length; t++) if (this.itemCounts[rated[t]!]! >= this.similarMinRatings) keep.push(t);
+    if (keep.length === 0) return { items: rated, values };
+    return { items: Int32Array.from(keep, (t) => rated[t]!), values: Float32Array.from(keep, (t) => values[t]!) };
   }
 
   private genreMask(genre: string): Uint8Array {
