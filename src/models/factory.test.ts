@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ModelKind } from './model.js';
 import { createModel, loadParams, paramTables } from './factory.js';
 
 test('createModel + loadParams rebuilds every kind with bit-identical predictions', () => {
@@ -22,5 +23,6 @@ test('loadParams refuses tables that do not match the model', () => {
 });
 
 test('createModel names the kinds it can build', () => {
-  assert.throws(() => createModel('nn', 3, 3), /model kind "nn" is not available; use one of dot, dotbias, mf/);
+  assert.throws(() => createModel('svd' as ModelKind, 3, 3), /model kind "svd" is not available; use one of dot, dotbias, nn, mf/);
+  assert.equal(createModel('nn', 3, 3).kind, 'nn');
 });

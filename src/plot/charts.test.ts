@@ -42,9 +42,10 @@ describe('lrFinderChart', () => {
     const { lrs, losses } = ramp(50);
     const spec = lrFinderChart({ lrs, losses }) as unknown as { layer: { encoding: { y: { scale: { domain: number[] } } } }[] };
     const [lo, hi] = spec.layer[0]!.encoding.y.scale.domain as [number, number];
-    // Minimum 2 - 46/50 = 1.08, top 2: span 0.92, so [1.08 - 0.046, 2 + 0.092].
-    assert.ok(Math.abs(lo - 1.034) < 1e-9, `low end ${lo}`);
-    assert.ok(Math.abs(hi - 2.092) < 1e-9, `high end ${hi}`);
+    // The first tenth (5 points) is skipped like fastai's plot: minimum 2 - 46/50 = 1.08, top 2 - 5/50 = 1.9,
+    // span 0.82, so [1.08 - 0.041, 1.9 + 0.082].
+    assert.ok(Math.abs(lo - 1.039) < 1e-9, `low end ${lo}`);
+    assert.ok(Math.abs(hi - 1.982) < 1e-9, `high end ${hi}`);
   });
 
   it('puts the suggestion label right of the rule, or left of it in the right third of the axis', () => {
