@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerCompareCommand } from './compare.js';
 import { dataCommand, registerDataCommands } from './data.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerExplainCommand } from './explain.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerSimilarCommand(program);
   registerExplainCommand(program);
   registerEvaluateCommand(program);
+  registerCompareCommand(program);
   return program;
 }
 

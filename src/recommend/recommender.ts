@@ -187,11 +187,14 @@ export class ModelRecommender implements Recommender {
   }
 
   /**
-   * Dense indices of the k best movies for dense user u among those u did not rate in training, with no
-   * other filter: the candidate set of the evaluation protocol.
+   * Dense indices of the k best movies for dense user u among those u did not rate in training, ranked
+   * as recommendations are (with the popularity blend) but with no other filter: the candidate set of
+   * the evaluation protocol.
    */
   topUnratedForUser(u: number, k: number): Int32Array {
     this.scoreUser(u);
+    const w = this.popularityWeight;
+    if (w > 0) for (let i = 0; i < this.scores.length; i++) this.scores[i]! += w * Math.log1p(this.itemCounts[i]!);
     return topKForUser(this.scores, k, this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!)).items;
   }
 

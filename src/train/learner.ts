@@ -351,6 +351,12 @@ export class CollabLearner {
     if (this.optimizer instanceof SideParallelOptimizer) await this.optimizer.close();
   }
 
+  /** Trains with the model kind's default recipe (epochs, peak lr, schedule of TRAIN_DEFAULTS). */
+  async fitDefault(): Promise<EpochStats[]> {
+    const recipe = TRAIN_DEFAULTS[this.model.kind];
+    return recipe.schedule === 'one-cycle' ? this.fitOneCycle(recipe.epochs, recipe.lr) : this.fit(recipe.epochs, recipe.lr);
+  }
+
   /**
    * Saves the model with its id maps, training ratings and (optionally) movie metadata, as a JSON manifest
    * plus a weights file, both written atomically; `loadTrainedModel` / `loadRecommender` read it back.
