@@ -103,4 +103,14 @@ export interface RatingModel {
   predict(user: number, item: number): number;
   /** Predictions for many pairs into `out` (evaluation mode). */
   predictMany(users: Int32Array, items: Int32Array, out: Float32Array): void;
+  /** Models with no closed-form fold-in (nn) expose themselves as a function of one user vector. */
+  userVectorModel?(): UserVectorModel;
+}
+
+/** What the gradient fold-in needs from a model: a prediction for (user vector, item) and its gradient. */
+export interface UserVectorModel {
+  /** Length of the user vector being fitted (embedding plus whatever else the model keeps per user). */
+  readonly userSize: number;
+  /** Predicted rating of `item` for a user with parameters `userVec`; writes d pred / d userVec into `grad`. */
+  predictWithUser(userVec: Float32Array, item: number, grad: Float32Array): number;
 }

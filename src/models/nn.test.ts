@@ -443,3 +443,24 @@ test('trainBatch adds to the gradients (two calls without reset give twice one c
     }
   });
 });
+
+test('userVectorModel: prediction equals predict() for a trained user row, and its gradient matches finite differences', () => {
+  const m = new EmbeddingNN(5, 7, { embSizes: [4, 3], layers: [6, 5], yRange: [0, 5.5] }, 11);
+  // give batch norm non-trivial running statistics
+  for (const b of m.buffers) for (let j = 0; j < b.value.length; j++) b.value[j] = b.name.endsWith('Var') ? 0.5 + 0.1 * j : 0.05 * j;
+  const fn = m.userVectorModel();
+  const U = m.params.find((p) => p.name === 'userFactors')!.value;
+  const u = U.slice(2 * 4, 3 * 4);
+  const grad = new Float32Array(4);
+  assert.ok(Math.abs(fn.predictWithUser(u, 3, grad) - m.predict(2, 3)) < 1e-5);
+  const h = 1e-3;
+  for (let f = 0; f < 4; f++) {
+    const up = u.slice();
+    const down = u.slice();
+    up[f]! += h;
+    down[f]! -= h;
+    const scratch = new Float32Array(4);
+    const numeric = (fn.predictWithUser(up, 3, scratch) - fn.predictWithUser(down, 3, scratch)) / (2 * h);
+    assert.ok(Math.abs(numeric - grad[f]!) < 1e-3 * Math.max(1, Math.abs(numeric)), `coordinate ${f}: numeric ${numeric}, analytic ${grad[f]}`);
+  }
+});

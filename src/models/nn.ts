@@ -2,7 +2,7 @@ import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
 import type { Ratings } from '../data/ratings.js';
 import { makeParam, truncNormal } from './init.js';
-import type { ModelBuffer, Param, RatingModel } from './model.js';
+import type { ModelBuffer, Param, RatingModel, UserVectorModel } from './model.js';
 
 /** Options of {@link EmbeddingNN} (fastai's `EmbeddingNN` / `collab_learner(use_nn=True)`). */
 export interface EmbeddingNNOptions {
@@ -167,6 +167,85 @@ export class EmbeddingNN implements RatingModel {
     this.buffers = buffers;
     this.rng = new RandomState((seed + 1) >>> 0);
     this.ensureCapacity(64);
+  }
+
+  /**
+   * The model as a function of one user embedding u in evaluation mode, for the fold-in of new users:
+   * pred(u, i) and d pred / d u. Evaluation-mode batch norm is affine, y = gamma (a - mean) / sqrt(var + eps)
+   * + beta with the running statistics, so backward is: dO = (hi - lo) s (1 - s); dy_L = dO w_out;
+   * per block, dz = dy · gamma / sqrt(var + eps) · [z > 0] and dx = Wᵀ dz; the user's part of dx_0 is the gradient.
+   */
+  userVectorModel(): UserVectorModel {
+    const { nu, ni, d0 } = this;
+    const layers = this.hidden;
+    const I = this.itemEmb.value;
+    const x0 = new Float64Array(d0);
+    const zs = layers.map((h) => new Float64Array(h.nOut));
+    const ys = layers.map((h) => new Float64Array(h.nOut));
+    const scale = layers.map((h) => Float64Array.from(h.bnWeight.value, (g, j) => g / Math.sqrt(h.runningVar.value[j]! + BN_EPS)));
+    const width = Math.max(d0, ...layers.map((h) => h.nOut));
+    const dA = new Float64Array(width);
+    const dB = new Float64Array(width);
+    const w = this.outW.value;
+    const yRange = this.cfg.yRange;
+    return {
+      userSize: nu,
+      predictWithUser: (userVec: Float32Array, item: number, grad: Float32Array): number => {
+        for (let f = 0; f < nu; f++) x0[f] = userVec[f]!;
+        const iRow = item * ni;
+        for (let f = 0; f < ni; f++) x0[nu + f] = I[iRow + f]!;
+        let x: Float64Array = x0;
+        for (let l = 0; l < layers.length; l++) {
+          const h = layers[l]!;
+          const W = h.weight.value;
+          const bias = h.bias.value;
+          const z = zs[l]!;
+          const y = ys[l]!;
+          const sc = scale[l]!;
+          const rm = h.runningMean.value;
+          const beta = h.bnBias.value;
+          for (let j = 0; j < h.nOut; j++) {
+            const wRow = j * h.nIn;
+            let acc = bias[j]!;
+            for (let q = 0; q < h.nIn; q++) acc += W[wRow + q]! * x[q]!;
+            z[j] = acc;
+            y[j] = ((acc > 0 ? acc : 0) - rm[j]!) * sc[j]! + beta[j]!;
+          }
+          x = y;
+        }
+        const k = layers.length > 0 ? layers[layers.length - 1]!.nOut : d0;
+        let o = this.outB.value[0]!;
+        for (let f = 0; f < k; f++) o += x[f]! * w[f]!;
+        let pred = o;
+        let dO = 1;
+        if (yRange !== null) {
+          const s = 1 / (1 + Math.exp(-o));
+          pred = yRange[0] + (yRange[1] - yRange[0]) * s;
+          dO = (yRange[1] - yRange[0]) * s * (1 - s);
+        }
+        let dy = dA;
+        let dx = dB;
+        for (let f = 0; f < k; f++) dy[f] = dO * w[f]!;
+        for (let l = layers.length - 1; l >= 0; l--) {
+          const h = layers[l]!;
+          const W = h.weight.value;
+          const z = zs[l]!;
+          const sc = scale[l]!;
+          dx.fill(0, 0, h.nIn);
+          for (let j = 0; j < h.nOut; j++) {
+            if (!(z[j]! > 0)) continue;
+            const dz = dy[j]! * sc[j]!;
+            const wRow = j * h.nIn;
+            for (let q = 0; q < h.nIn; q++) dx[q] += W[wRow + q]! * dz;
+          }
+          const t = dy;
+          dy = dx;
+          dx = t;
+        }
+        for (let f = 0; f < nu; f++) grad[f] = dy[f]!;
+        return pred;
+      },
+    };
   }
 
   /** The resolved architecture (embSizes, layers, ps, embDrop, yRange); pass it back as options to rebuild. */

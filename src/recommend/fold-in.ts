@@ -1,4 +1,7 @@
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
+import type { UserVectorModel } from '../models/model.js';
+
+export type { UserVectorModel };
 
 /**
  * Fold-in: fit one new user's parameters from a handful of (item index, rating) pairs, with every item
@@ -59,14 +62,6 @@ export interface FoldInResult {
   loss: number;
   /** Iterative steps taken (0 for the closed form). */
   steps: number;
-}
-
-/** What the gradient fold-in needs from a model: a prediction for (user vector, item) and its gradient. */
-export interface UserVectorModel {
-  /** Length of the user vector being fitted (embedding plus whatever else the model keeps per user). */
-  readonly userSize: number;
-  /** Predicted rating of `item` for a user with parameters `userVec`; writes d pred / d userVec into `grad`. */
-  predictWithUser(userVec: Float32Array, item: number, grad: Float32Array): number;
 }
 
 /** Options of `foldInGradient`. */

@@ -5,7 +5,7 @@ import { pca } from '../evaluate/pca.js';
 import type { TrainedModel } from '../io/trained-model.js';
 import type { RatingModel } from '../models/model.js';
 import { becauseYouLiked } from './explain.js';
-import { foldInLinear, foldInSigmoid } from './fold-in.js';
+import { foldInGradient, foldInLinear, foldInSigmoid } from './fold-in.js';
 import { similarItems as similarRows } from './similar.js';
 import { topKForUser } from './top-k.js';
 import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
@@ -215,8 +215,18 @@ export class ModelRecommender implements Recommender {
 
   /** Top-N for a visitor described by ratings: their user vector is fitted with the movies fixed (fold-in). */
   recommendForRatings(ratings: GivenRating[], options: RecommendOptions = {}): ScoredItem[] {
-    const view = this.requireView('fold-in');
     const { items, values } = this.denseRatings(ratings);
+    const order = sortedOrder(items);
+    const given = { items: Int32Array.from(order, (t) => items[t]!), values: Float32Array.from(order, (t) => values[t]!) };
+    const vectorModel = this.view ? undefined : this.trained.model.userVectorModel?.();
+    if (vectorModel) {
+      // No closed form (nn): gradient steps on the user embedding from the mean trained user.
+      const fitted = foldInGradient(vectorModel, this.trained.model.nItems, items, values, { lambda: this.foldInLambda / 10, init: this.meanEmbedding() });
+      const grad = new Float32Array(vectorModel.userSize);
+      for (let i = 0; i < this.scores.length; i++) this.scores[i] = vectorModel.predictWithUser(fitted.userVector, i, grad);
+      return this.pick(given.items, given.values, options);
+    }
+    const view = this.requireView('fold-in');
     const prior = this.meanUser!;
     const common = {
       lambda: this.foldInLambda,
@@ -230,12 +240,16 @@ export class ModelRecommender implements Recommender {
       ? foldInSigmoid(view.Q, view.k, items, values, { ...common, yRange: view.yRange })
       : foldInLinear(view.Q, view.k, items, values, { ...common, offset: view.offset });
     this.scoreVector(view, fitted.userVector, fitted.userBias, this.scores);
-    const order = sortedOrder(items);
-    return this.pick(
-      Int32Array.from(order, (t) => items[t]!),
-      Float32Array.from(order, (t) => values[t]!),
-      options,
-    );
+    return this.pick(given.items, given.values, options);
+  }
+
+  // Mean of the user embedding table: where a gradient fold-in starts.
+  private meanEmbedding(): Float32Array {
+    const P = this.trained.model.params.find((p) => p.name === 'userFactors');
+    if (!P) return new Float32Array(0);
+    const mean = new Float64Array(P.cols);
+    for (let u = 0; u < P.rows; u++) for (let f = 0; f < P.cols; f++) mean[f]! += P.value[u * P.cols + f]!;
+    return Float32Array.from(mean, (x) => x / P.rows);
   }
 
   /** The predicted rating of every movie (dense order) from the last recommendation call, before filtering. */
