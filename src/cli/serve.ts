@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { CollabError } from '../core/errors.js';
 import { loadDataset } from '../data/load.js';
 import { loadRecommender } from '../recommend/load.js';
-import { startServer } from '../server/start.js';
+import { startServer, waitForShutdownSignal } from '../server/start.js';
 import type { RatingRow } from '../server/store/store.js';
 import { intFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
@@ -68,10 +68,7 @@ async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ url: st
     log: (line) => out.info(line),
   });
   out.info(`collab serving ${recommender.info.kind} on ${server.url} (database: ${server.store.kind} ${server.store.location}${token ? ', writes need the bearer token' : ''})`);
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await waitForShutdownSignal();
   out.info(`${signal}: finishing in-flight requests and closing the database`);
   await server.close();
   return { url: server.url, db: server.store.location, stoppedBy: signal };

@@ -210,6 +210,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
 
+  // requests still running when close() starts get "Connection: close", so their keep-alive sockets do
+  // not hold the shutdown open until the keep-alive timeout
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
   if (options.closeStore !== false) app.addHook('onClose', async () => options.store.close());
   return app;
 }

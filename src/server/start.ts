@@ -68,3 +68,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     close: () => (closing ??= app.close()),
   };
 }
+
+/** Resolves with the name of the first SIGINT or SIGTERM received (the signal to shut down gracefully). */
+export function waitForShutdownSignal(): Promise<'SIGINT' | 'SIGTERM'> {
+  return new Promise((resolve) => {
+    const on = (signal: 'SIGINT' | 'SIGTERM') => () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(signal);
+    };
+    const onInt = on('SIGINT');
+    const onTerm = on('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
+}
