@@ -188,6 +188,8 @@ export function makeFactorRecommender(options: FactorRecommenderOptions = {}): F
 
   /** Ascending indices to leave out: rated items (unless asked) and items failing the filters. */
   const exclusions = (ratedItems: Int32Array, o: RecommendOptions): Int32Array => {
+    // no filters: the rated items are already ascending
+    if (o.genre === undefined && o.yearFrom === undefined && o.yearTo === undefined && (o.minRatings ?? 0) <= 0) return o.includeRated === true ? new Int32Array(0) : ratedItems;
     const out = new Uint8Array(nItems);
     if (o.includeRated !== true) for (const i of ratedItems) out[i] = 1;
     const genre = o.genre?.toLowerCase();
