@@ -285,3 +285,18 @@ for (const kind of testDatabases()) {
     });
   });
 }
+
+test('an unexpected failure is a bare 500: no message, no stack', async () => {
+  const t = sqliteTestDatabase();
+  const store = await t.open();
+  const broken = { ...rec, movieMap: () => { throw new Error('secret internal detail at /srv/x.js:1'); } };
+  const app = await buildApp({ recommender: broken, store, webRoot: join(tmpdir(), 'collab-no-web-page') });
+  try {
+    const r = await app.inject('/api/map');
+    assert.equal(r.statusCode, 500);
+    assert.deepEqual(r.json(), { error: { code: 'INTERNAL', message: 'internal server error; the server log has the details' } });
+  } finally {
+    await app.close();
+    await t.dispose();
+  }
+});

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { CollabError } from '../../core/errors.js';
 import { testDatabases } from '../testing/databases.js';
 import { MIGRATIONS } from './migrations.js';
+import { openStore } from './open-store.js';
 import { likePattern, packGenres, unpackGenres, type MovieRow } from './store.js';
 
 const movies: MovieRow[] = [
@@ -105,3 +106,13 @@ for (const kind of testDatabases()) {
     });
   });
 }
+
+test('an unreachable PostgreSQL server is a clear error with the password hidden', async () => {
+  await assert.rejects(openStore('postgres://someone:hunter2@127.0.0.1:1/collab'), (err: unknown) => {
+    assert.ok(err instanceof CollabError);
+    assert.equal(err.code, 'BAD_FILE');
+    assert.match(err.message, /^cannot open PostgreSQL database postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/collab: .*; check the URL and that the server is running$/);
+    assert.doesNotMatch(err.message, /hunter2/);
+    return true;
+  });
+});
