@@ -24,11 +24,12 @@ import {
 /** Applies pending migrations; returns the schema version. */
 function migrate(db: Database.Database): number {
   db.exec(MIGRATIONS_TABLE);
-  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+  const isApplied = db.prepare('SELECT 1 AS ok FROM schema_migrations WHERE version = ?');
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   for (const m of MIGRATIONS) {
-    if (applied.has(m.version)) continue;
+    // checked inside the write lock, so two processes opening a new file at once migrate it once
     db.transaction(() => {
+      if (isApplied.get(m.version) !== undefined) return;
       for (const sql of m.statements) db.exec(sql);
       record.run(m.version, m.name, Date.now());
     }).immediate();
@@ -39,23 +40,23 @@ function migrate(db: Database.Database): number {
 /** Every fixed statement of the store, prepared once. */
 function prepareAll(db: Database.Database) {
   return {
-      version: db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations'),
-      counts: db.prepare(
-        "SELECT (SELECT COUNT(*) FROM users) AS users, (SELECT COUNT(*) FROM movies) AS movies, (SELECT COUNT(*) FROM ratings) AS ratings, (SELECT COUNT(*) FROM ratings WHERE source = 'api') AS api",
-      ),
-      upsertMovie: db.prepare(
-        `INSERT INTO movies (id, title, genres, year, rating_count, mean_rating) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET title = excluded.title, genres = excluded.genres, year = excluded.year,
-           rating_count = excluded.rating_count, mean_rating = excluded.mean_rating`,
-      ),
-      insertUser: db.prepare('INSERT INTO users (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
-      hasMovie: db.prepare('SELECT 1 AS ok FROM movies WHERE id = ?'),
-      upsertRating: db.prepare(
-        `INSERT INTO ratings (user_id, movie_id, rating, rated_at, source) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (user_id, movie_id) DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at, source = excluded.source`,
-      ),
-      userRatings: db.prepare('SELECT user_id, movie_id, rating, rated_at, source FROM ratings WHERE user_id = ? ORDER BY rated_at DESC, movie_id'),
-      allRatings: db.prepare('SELECT user_id, movie_id, rating, rated_at FROM ratings ORDER BY rated_at, user_id, movie_id').raw(true),
+    version: db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations'),
+    counts: db.prepare(
+      "SELECT (SELECT COUNT(*) FROM users) AS users, (SELECT COUNT(*) FROM movies) AS movies, (SELECT COUNT(*) FROM ratings) AS ratings, (SELECT COUNT(*) FROM ratings WHERE source = 'api') AS api",
+    ),
+    upsertMovie: db.prepare(
+      `INSERT INTO movies (id, title, genres, year, rating_count, mean_rating) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET title = excluded.title, genres = excluded.genres, year = excluded.year,
+         rating_count = excluded.rating_count, mean_rating = excluded.mean_rating`,
+    ),
+    insertUser: db.prepare('INSERT INTO users (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
+    hasMovie: db.prepare('SELECT 1 AS ok FROM movies WHERE id = ?'),
+    upsertRating: db.prepare(
+      `INSERT INTO ratings (user_id, movie_id, rating, rated_at, source) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (user_id, movie_id) DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at, source = excluded.source`,
+    ),
+    userRatings: db.prepare('SELECT user_id, movie_id, rating, rated_at, source FROM ratings WHERE user_id = ? ORDER BY rated_at DESC, movie_id'),
+    allRatings: db.prepare('SELECT user_id, movie_id, rating, rated_at FROM ratings ORDER BY rated_at, user_id, movie_id').raw(true),
   };
 }
 
