@@ -135,6 +135,14 @@ function shortTitle(title: string): string {
   return title.replace(/\s*\(\d{4}\)\s*$/, '');
 }
 
+/** At most `max` characters, cut at a word with an ellipsis. */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s:,-]+$/, '')}…`;
+}
+
 function movieCard(m: Movie): HTMLElement {
   return h(
     'li',
@@ -333,7 +341,7 @@ async function mapView(root: HTMLElement): Promise<void> {
   const { points } = await api.map(400);
   const W = 1000;
   const H = 640;
-  const pad = 30;
+  const pad = 44;
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
@@ -344,6 +352,8 @@ async function mapView(root: HTMLElement): Promise<void> {
   const label = s('text', { class: 'map-label', x: 0, y: 0 });
   const labelBg = s('rect', { class: 'map-label-bg', rx: 4 });
   const show = (p: MapPoint | null) => {
+    // the landmark names step back while a hovered title is shown
+    svg.classList.toggle('hovering', p !== null);
     if (!p) {
       label.textContent = '';
       labelBg.setAttribute('width', '0');
@@ -370,6 +380,7 @@ async function mapView(root: HTMLElement): Promise<void> {
     dot.addEventListener('mouseenter', () => show(p));
     dot.addEventListener('focus', () => show(p));
     dot.addEventListener('mouseleave', () => show(null));
+    dot.addEventListener('blur', () => show(null));
     dot.addEventListener('click', () => (location.hash = `#/movie/${p.movieId}`));
     dot.addEventListener('keydown', (e) => {
       if ((e as KeyboardEvent).key === 'Enter') location.hash = `#/movie/${p.movieId}`;
@@ -379,7 +390,9 @@ async function mapView(root: HTMLElement): Promise<void> {
   // the best-known titles stay labelled so the map has landmarks
   const names = s('g');
   for (const p of [...points].sort((a, b) => b.ratingCount - a.ratingCount).slice(0, 12)) {
-    names.append(s('text', { class: 'map-name', x: sx(p.x).toFixed(1), y: (sy(p.y) + 3 + 9 * Math.sqrt(p.ratingCount / maxCount) + 12).toFixed(1), 'text-anchor': 'middle' }, shortTitle(p.title).slice(0, 28)));
+    const x = sx(p.x);
+    const anchor = x > W * 0.85 ? 'end' : x < W * 0.15 ? 'start' : 'middle';
+    names.append(s('text', { class: 'map-name', x: x.toFixed(1), y: (sy(p.y) + 3 + 9 * Math.sqrt(p.ratingCount / maxCount) + 12).toFixed(1), 'text-anchor': anchor }, clip(shortTitle(p.title), 26)));
   }
   const axes = [s('text', { class: 'map-axis', x: W - 12, y: H - 10, 'text-anchor': 'end' }, 'first component →'), s('text', { class: 'map-axis', x: 12, y: 20 }, '↑ second component')];
   svg.append(s('rect', { class: 'map-bg', x: 0, y: 0, width: W, height: H, rx: 12 }), ...axes, names, dots, labelBg, label);
