@@ -244,7 +244,8 @@ async function runSearch(q: string, genre: string, offset = 0): Promise<void> {
   const seq = ++searchSeq;
   const results = document.getElementById('results');
   if (!results) return;
-  const found = await api.movies(q, genre, 12, offset);
+  // a phone shows fewer rows so the recommendations below stay within reach
+  const found = await api.movies(q, genre, window.matchMedia('(max-width: 900px)').matches ? 6 : 12, offset);
   if (seq !== searchSeq) return;
   const list = offset === 0 ? h('ul', { class: 'cards', 'data-testid': 'results' }) : (results.querySelector('ul.cards') as HTMLElement);
   for (const m of found.movies) list.append(movieCard(m));
