@@ -75,6 +75,7 @@ export interface Store {
   readonly location: string;
   /** Highest applied migration version. */
   schemaVersion(): Promise<number>;
+  /** Rows per table (and API ratings). */
   counts(): Promise<StoreCounts>;
   /** Inserts movies, updating title/genres/year/counts of ids already present; returns rows written. */
   importMovies(movies: MovieRow[]): Promise<number>;
