@@ -41,7 +41,7 @@ test('web page in headless Chromium: search Toy Story, rate five movies, recomme
   assert.ok(existsSync(CHROMIUM), `Chromium is not at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
   const rec = makeFactorRecommender({ seed: 1, nUsers: 60 });
   const db = sqliteTestDatabase();
-  const server = await startServer({ recommender: rec, db: db.db, port: 0, initialRatings: () => rec.trainingRatings().map((r) => ({ userId: r.userId, movieId: r.itemId, rating: r.rating })) });
+  const server = await startServer({ recommender: rec, db: db.db, port: 0, token: 'e2e-secret-token', initialRatings: () => rec.trainingRatings().map((r) => ({ userId: r.userId, movieId: r.itemId, rating: r.rating })) });
   const profile = mkdtempSync(join(tmpdir(), 'collab-chromium-'));
   const shots = mkdtempSync(join(tmpdir(), 'collab-e2e-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 } });
@@ -96,6 +96,22 @@ test('web page in headless Chromium: search Toy Story, rate five movies, recomme
     await page.goto(`${server.url}/#/model`);
     await page.locator('svg.curves path.line').first().waitFor();
     await page.screenshot({ path: join(shots, 'model.png'), fullPage: true });
+
+    // a user id with the token: ratings go to the server and the recommendations follow them
+    await page.goto(`${server.url}/#/`);
+    await page.fill('[aria-label="User id"]', '3');
+    await page.fill('[aria-label="Token"]', 'e2e-secret-token');
+    await page.click('.whoform button[type=submit]');
+    await page.locator('.badge', { hasText: 'User 3' }).waitFor();
+    await page.locator('[data-testid=rec-item]').first().waitFor();
+    assert.equal(await page.locator('#recs .how').textContent(), 'Picked from your trained profile');
+    const trained = Number(await page.locator('[data-testid=rated-count]').textContent());
+    await rateFromSearch(page, 'Toy Story', 'Toy Story (1995)', rec.trainingRatings().some((r) => r.userId === 3 && r.itemId === 1 && r.rating === 1) ? 2 : 1);
+    assert.match((await page.locator('#recs .how').textContent()) ?? '', /^Picked from your \d+ ratings$/);
+    const stored = (await (await fetch(`${server.url}/api/users/3/ratings`)).json()) as { ratings: { movieId: number; source: string }[] };
+    assert.deepEqual(stored.ratings.filter((r) => r.source === 'api').map((r) => r.movieId), [1]);
+    assert.ok(Number(await page.locator('[data-testid=rated-count]').textContent()) >= trained);
+    await page.click('button.link');
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${server.url}/#/`);
