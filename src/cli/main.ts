@@ -2,11 +2,13 @@
 import { Command, CommanderError } from 'commander';
 import { registerCompareCommand } from './compare.js';
 import { dataCommand, registerDataCommands } from './data.js';
+import { registerDbCommands } from './db.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerExplainCommand } from './explain.js';
 import { registerFetchCommand } from './fetch.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerRecommendCommand, registerSimilarCommand } from './recommend.js';
+import { registerServeCommand } from './serve.js';
 import { registerSplitCommand } from './split.js';
 import { registerTrainCommands } from './train.js';
 
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerExplainCommand(program);
   registerEvaluateCommand(program);
   registerCompareCommand(program);
+  registerServeCommand(program);
+  registerDbCommands(program);
   return program;
 }
 

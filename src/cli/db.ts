@@ -1,0 +1,78 @@
+import { Command, Option } from 'commander';
+import { loadDataset } from '../data/load.js';
+import { openStore } from '../server/store/open-store.js';
+import type { MovieRow } from '../server/store/store.js';
+import { runCommand, type GlobalFlags, type Reporter } from './command.js';
+import { withCommonFlags, withExamples } from './program.js';
+import { datasetRatingRows } from './serve.js';
+
+interface DbFlags extends GlobalFlags {
+  db: string;
+  dataDir?: string;
+  skipBadRows?: boolean;
+}
+
+/** Adds `collab db import <dataset>` and `collab db info` to the program. */
+export function registerDbCommands(program: Command): void {
+  const db = program.command('db').description('the service database (SQLite file or PostgreSQL): import datasets, show counts');
+  const dbOption = () => new Option('--db <file-or-url>', 'SQLite file (created and migrated when missing) or a postgres:// URL').default('collab.sqlite');
+  const imp = db
+    .command('import')
+    .description('import a dataset\'s movies and ratings into the database (ratings as training ratings; an existing (user, movie) rating is replaced)')
+    .argument('<dataset>', 'a dataset name (ml-latest-small, ml-100k, ...), a dataset folder or a ratings file')
+    .addOption(dbOption())
+    .addOption(new Option('--data-dir <dir>', 'folder holding unpacked datasets, looked at first (default: $COLLAB_DATA_DIR)'))
+    .addOption(new Option('--skip-bad-rows', 'count malformed rows instead of stopping at the first'));
+  withExamples(withCommonFlags(imp), 'collab db import ml-latest-small', 'collab db import ml-100k --db postgres://collab@localhost/collab --json');
+  imp.action(async (spec: string, flags: DbFlags) => {
+    await runCommand(flags, (out) => importCommand(spec, flags, out));
+  });
+  const info = db.command('info').description('schema version and row counts of the database').addOption(dbOption());
+  withExamples(withCommonFlags(info), 'collab db info --db collab.sqlite --json');
+  info.action(async (flags: DbFlags) => {
+    await runCommand(flags, async (out) => {
+      const store = await openStore(flags.db);
+      try {
+        const result = { db: store.location, kind: store.kind, schemaVersion: await store.schemaVersion(), ...(await store.counts()) };
+        out.info(`${result.kind} ${result.db}: schema v${result.schemaVersion}, ${result.movies} movies, ${result.users} users, ${result.ratings} ratings (${result.apiRatings} from the API)`);
+        return result;
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
+
+/** Loads the dataset, then writes its movies (titles where the source has them) and ratings in two transactions. */
+async function importCommand(spec: string, flags: DbFlags, out: Reporter): Promise<{ db: string; dataset: string; movies: number; ratings: number; users: number }> {
+  const ds = loadDataset(spec, { ...(flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {}), ...(flags.skipBadRows ? { skipBadRows: true } : {}) });
+  const r = ds.ratings;
+  const count = new Int32Array(r.itemIds.size);
+  const sum = new Float64Array(r.itemIds.size);
+  for (let t = 0; t < r.ratings.length; t++) {
+    count[r.items[t]!]!++;
+    sum[r.items[t]!]! += r.ratings[t]!;
+  }
+  // every rated movie needs a row (ratings reference movies); a source without titles gets "Movie <id>"
+  const movies: MovieRow[] = [];
+  const seen = new Set<unknown>();
+  for (let i = 0; i < r.itemIds.size; i++) {
+    const id = r.itemIds.idOf(i);
+    const meta = ds.items.get(id);
+    seen.add(id);
+    movies.push({ movieId: id, title: meta?.title ?? `Movie ${id}`, genres: meta?.genres ?? [], ...(meta?.year !== undefined ? { year: meta.year } : {}), ratingCount: count[i]!, meanRating: count[i]! > 0 ? sum[i]! / count[i]! : 0 });
+  }
+  for (const [id, meta] of ds.items) {
+    if (!seen.has(id)) movies.push({ movieId: id, title: meta.title, genres: meta.genres, ...(meta.year !== undefined ? { year: meta.year } : {}) });
+  }
+  const store = await openStore(flags.db);
+  try {
+    await store.importMovies(movies);
+    await store.importRatings(datasetRatingRows(r), 'train');
+    const counts = await store.counts();
+    out.info(`imported ${ds.name}: ${movies.length} movies, ${r.ratings.length} ratings into ${store.kind} ${store.location} (now ${counts.users} users, ${counts.ratings} ratings)`);
+    return { db: store.location, dataset: ds.name, movies: movies.length, ratings: r.ratings.length, users: counts.users };
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * JSON schemas of every request and response: fastify validates requests with them (a 400 naming the
+ * field), serialises responses with them, and @fastify/swagger publishes them as OpenAPI.
+ */
+
+/** Raw ids of this service are non-negative integers (MovieLens ids). */
+const id = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+
+/** Path parameters `{ id }`. */
+export const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { ...id, description: 'user or movie id (integer)' } },
+} as const;
+
+/** A rating value on the star scale. */
+export function ratingSchema(range: [number, number]) {
+  return { type: 'number', minimum: range[0], maximum: range[1], multipleOf: 0.5, description: `stars, ${range[0]} to ${range[1]} in steps of 0.5` } as const;
+}
+
+/** Query of GET /api/movies. */
+export const movieQuery = {
+  type: 'object',
+  properties: {
+    q: { type: 'string', maxLength: 200, description: 'case-insensitive title substring' },
+    genre: { type: 'string', maxLength: 50, description: 'genre name, case-insensitive' },
+    limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+    offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+  },
+} as const;
+
+/** Query of the recommendation endpoints. */
+export const recommendQuery = {
+  type: 'object',
+  properties: {
+    n: { type: 'integer', minimum: 1, maximum: 100, default: 10, description: 'number of movies' },
+    genre: { type: 'string', maxLength: 50, description: 'only movies of this genre' },
+  },
+} as const;
+
+/** Query of GET /api/movies/:id. */
+export const similarQuery = {
+  type: 'object',
+  properties: { n: { type: 'integer', minimum: 1, maximum: 100, default: 10, description: 'number of similar movies' } },
+} as const;
+
+/** Query of GET /api/map. */
+export const mapQuery = {
+  type: 'object',
+  properties: { limit: { type: 'integer', minimum: 2, maximum: 5000, default: 500, description: 'most-rated movies to place' } },
+} as const;
+
+/** Body of POST /api/users/:id/ratings. */
+export function rateBody(range: [number, number]) {
+  return {
+    type: 'object',
+    required: ['movieId', 'rating'],
+    additionalProperties: false,
+    properties: { movieId: id, rating: ratingSchema(range) },
+  } as const;
+}
+
+/** Body of POST /api/recommendations: the visitor's ratings. */
+export function ratingsBody(range: [number, number]) {
+  return {
+    type: 'array',
+    minItems: 1,
+    maxItems: 500,
+    items: rateBody(range),
+    description: 'the visitor\'s ratings, each movie once',
+  } as const;
+}
+
+const movie = {
+  type: 'object',
+  properties: {
+    movieId: id,
+    title: { type: 'string' },
+    genres: { type: 'array', items: { type: 'string' } },
+    year: { type: 'integer' },
+    ratingCount: { type: 'integer' },
+    meanRating: { type: 'number' },
+  },
+} as const;
+
+const scored = {
+  type: 'object',
+  properties: {
+    movieId: id,
+    title: { type: 'string' },
+    genres: { type: 'array', items: { type: 'string' } },
+    year: { type: 'integer' },
+    score: { type: 'number' },
+    because: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { movieId: id, title: { type: 'string' }, similarity: { type: 'number' }, rating: { type: 'number' } },
+      },
+    },
+  },
+} as const;
+
+const errorBody = {
+  type: 'object',
+  properties: {
+    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } } },
+  },
+} as const;
+
+/** Error responses every route may give. */
+export const errors = { 400: errorBody, 404: errorBody } as const;
+
+/** Response of GET /api/movies. */
+export const movieList = {
+  type: 'object',
+  properties: { total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' }, movies: { type: 'array', items: movie } },
+} as const;
+
+/** Response of GET /api/movies/:id. */
+export const movieDetails = {
+  type: 'object',
+  properties: { movie, similar: { type: 'array', items: scored } },
+} as const;
+
+/** Response of the recommendation endpoints. */
+export const recommendations = {
+  type: 'object',
+  properties: {
+    userId: id,
+    method: { type: 'string', enum: ['model', 'fold-in'] },
+    ratingsUsed: { type: 'integer' },
+    items: { type: 'array', items: scored },
+  },
+} as const;
+
+const storedRating = {
+  type: 'object',
+  properties: {
+    userId: id,
+    movieId: id,
+    title: { type: 'string' },
+    rating: { type: 'number' },
+    ratedAt: { type: 'integer', description: 'unix milliseconds' },
+    source: { type: 'string', enum: ['train', 'api'] },
+  },
+} as const;
+
+/** Response of POST /api/users/:id/ratings. */
+export const rated = { type: 'object', properties: { rating: storedRating } } as const;
+
+/** Response of GET /api/users/:id/ratings. */
+export const userRatings = {
+  type: 'object',
+  properties: { userId: id, ratings: { type: 'array', items: storedRating } },
+} as const;
+
+/** Response of GET /api/map. */
+export const mapPoints = {
+  type: 'object',
+  properties: {
+    points: {
+      type: 'array',
+      items: { type: 'object', properties: { movieId: id, title: { type: 'string' }, x: { type: 'number' }, y: { type: 'number' }, ratingCount: { type: 'integer' } } },
+    },
+  },
+} as const;

@@ -1,0 +1,226 @@
+import pg from 'pg';
+import { CollabError } from '../../core/errors.js';
+import { parseRawId, type RawId } from '../../data/id-map.js';
+import { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
+import {
+  likePattern,
+  movieFromDb,
+  packGenres,
+  ratingFromDb,
+  type MovieQuery,
+  type MovieRow,
+  type RatingRow,
+  type RatingSource,
+  type RatingsColumns,
+  type Store,
+  type StoreCounts,
+  type StoredRating,
+} from './store.js';
+
+/** Options of `PgStore.open`. */
+export interface PgStoreOptions {
+  /** Schema holding the tables, created when missing (tests use one schema each). Default: the server's search_path (public). */
+  schema?: string;
+  /** Pool size. Default 10. */
+  maxConnections?: number;
+}
+
+/** Rows per INSERT of a bulk import (5 array parameters each, so any size works; this bounds memory). */
+const IMPORT_BATCH = 20_000;
+
+/** Any one number the migrations lock on, so two servers starting at once do not migrate twice. */
+const MIGRATION_LOCK = 4_180_605;
+
+/** The URL with its password hidden, for messages and /api/health. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable url)';
+  }
+}
+
+/** The PostgreSQL store (node-postgres pool), same schema and migrations as SQLite. */
+export class PgStore implements Store {
+  readonly kind = 'postgres' as const;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly location: string,
+  ) {}
+
+  /** Connects, creates the schema when asked, and applies pending migrations. */
+  static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
+    const schema = options.schema;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new CollabError('INVALID_OPTION', `schema "${schema}" must be lower-case letters, digits and _`, { field: 'schema' });
+    }
+    const config: pg.PoolConfig = { connectionString: url, max: options.maxConnections ?? 10 };
+    if (schema !== undefined) config.options = `-c search_path=${schema}`;
+    const pool = new pg.Pool(config);
+    // an idle client losing its server must not crash the process; the next query reports it
+    pool.on('error', () => {});
+    const store = new PgStore(pool, redactUrl(url));
+    try {
+      if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await store.migrate();
+    } catch (err) {
+      await pool.end();
+      if (err instanceof CollabError) throw err;
+      throw new CollabError('BAD_FILE', `cannot open PostgreSQL database ${redactUrl(url)}: ${(err as Error).message}; check the URL and that the server is running`, { field: 'db' }, { cause: err });
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.inTransaction(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await c.query(MIGRATIONS_TABLE);
+      const applied = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      for (const m of MIGRATIONS) {
+        if (applied.has(m.version)) continue;
+        for (const sql of m.statements) await c.query(sql);
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+      }
+    });
+  }
+
+  private async inTransaction<T>(body: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await body(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async schemaVersion(): Promise<number> {
+    return Number((await this.pool.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0].v);
+  }
+
+  async counts(): Promise<StoreCounts> {
+    const r = (
+      await this.pool.query(
+        "SELECT (SELECT COUNT(*) FROM users) AS users, (SELECT COUNT(*) FROM movies) AS movies, (SELECT COUNT(*) FROM ratings) AS ratings, (SELECT COUNT(*) FROM ratings WHERE source = 'api') AS api",
+      )
+    ).rows[0];
+    return { users: Number(r.users), movies: Number(r.movies), ratings: Number(r.ratings), apiRatings: Number(r.api) };
+  }
+
+  async importMovies(movies: MovieRow[]): Promise<number> {
+    await this.inTransaction(async (c) => {
+      for (let start = 0; start < movies.length; start += IMPORT_BATCH) {
+        const batch = movies.slice(start, start + IMPORT_BATCH);
+        await c.query(
+          `INSERT INTO movies (id, title, genres, year, rating_count, mean_rating)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::real[])
+           ON CONFLICT (id) DO UPDATE SET title = excluded.title, genres = excluded.genres, year = excluded.year,
+             rating_count = excluded.rating_count, mean_rating = excluded.mean_rating`,
+          [
+            batch.map((m) => String(m.movieId)),
+            batch.map((m) => m.title),
+            batch.map((m) => packGenres(m.genres)),
+            batch.map((m) => m.year ?? null),
+            batch.map((m) => m.ratingCount ?? 0),
+            batch.map((m) => m.meanRating ?? 0),
+          ],
+        );
+      }
+    });
+    return movies.length;
+  }
+
+  async importRatings(rows: RatingRow[], source: RatingSource = 'train'): Promise<number> {
+    const now = Date.now();
+    // one statement may not update a row twice: keep the last rating of each (user, movie)
+    const last = new Map<string, RatingRow>();
+    for (const r of rows) last.set(`${r.userId}\u0000${r.movieId}`, r);
+    const unique = [...last.values()];
+    await this.inTransaction(async (c) => {
+      for (let start = 0; start < unique.length; start += IMPORT_BATCH) {
+        const batch = unique.slice(start, start + IMPORT_BATCH);
+        const users = batch.map((r) => String(r.userId));
+        await c.query('INSERT INTO users (id, created_at) SELECT DISTINCT u, $2::bigint FROM unnest($1::text[]) AS u ON CONFLICT (id) DO NOTHING', [users, now]);
+        await c.query(
+          `INSERT INTO ratings (user_id, movie_id, rating, rated_at, source)
+           SELECT u, m, r, t, $5 FROM unnest($1::text[], $2::text[], $3::real[], $4::bigint[]) AS x (u, m, r, t)
+           ON CONFLICT (user_id, movie_id) DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at, source = excluded.source`,
+          [users, batch.map((r) => String(r.movieId)), batch.map((r) => r.rating), batch.map((r) => r.ratedAt ?? now), source],
+        );
+      }
+    });
+    return rows.length;
+  }
+
+  async upsertRating(userId: RawId, movieId: RawId, rating: number, ratedAt = Date.now()): Promise<StoredRating> {
+    await this.inTransaction(async (c) => {
+      if ((await c.query('SELECT 1 FROM movies WHERE id = $1', [String(movieId)])).rowCount === 0) {
+        throw new CollabError('UNKNOWN_ITEM', `movie ${JSON.stringify(movieId)} is not in the catalogue; search /api/movies for valid ids`, { field: 'movieId' });
+      }
+      await c.query('INSERT INTO users (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [String(userId), ratedAt]);
+      await c.query(
+        `INSERT INTO ratings (user_id, movie_id, rating, rated_at, source) VALUES ($1, $2, $3, $4, 'api')
+         ON CONFLICT (user_id, movie_id) DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at, source = excluded.source`,
+        [String(userId), String(movieId), rating, ratedAt],
+      );
+    });
+    return { userId, movieId, rating, ratedAt, source: 'api' };
+  }
+
+  async userRatings(userId: RawId): Promise<StoredRating[]> {
+    const r = await this.pool.query('SELECT user_id, movie_id, rating, rated_at, source FROM ratings WHERE user_id = $1 ORDER BY rated_at DESC, movie_id', [String(userId)]);
+    return r.rows.map(ratingFromDb);
+  }
+
+  async searchMovies(query: MovieQuery): Promise<{ total: number; movies: MovieRow[] }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.q !== undefined && query.q !== '') {
+      params.push(likePattern(query.q));
+      where.push(`LOWER(title) LIKE $${params.length} ESCAPE '\\'`);
+    }
+    if (query.genre !== undefined && query.genre !== '') {
+      params.push(likePattern(`|${query.genre}|`));
+      where.push(`LOWER(genres) LIKE $${params.length} ESCAPE '\\'`);
+    }
+    const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+    const total = Number((await this.pool.query(`SELECT COUNT(*) AS n FROM movies ${clause}`, params)).rows[0].n);
+    const rows = await this.pool.query(
+      `SELECT id, title, genres, year, rating_count, mean_rating FROM movies ${clause} ORDER BY rating_count DESC, title, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, query.limit ?? 20, query.offset ?? 0],
+    );
+    return { total, movies: rows.rows.map(movieFromDb) };
+  }
+
+  async ratingsColumns(): Promise<RatingsColumns> {
+    const r = await this.pool.query({ text: 'SELECT user_id, movie_id, rating, rated_at FROM ratings ORDER BY rated_at, user_id, movie_id', rowMode: 'array' });
+    const n = r.rows.length;
+    const users: RawId[] = new Array(n);
+    const items: RawId[] = new Array(n);
+    const ratings = new Float32Array(n);
+    const ratedAt = new Float64Array(n);
+    for (let t = 0; t < n; t++) {
+      const row = r.rows[t] as [string, string, number, string];
+      users[t] = parseRawId(row[0]);
+      items[t] = parseRawId(row[1]);
+      ratings[t] = Number(row[2]);
+      ratedAt[t] = Number(row[3]);
+    }
+    return { users, items, ratings, ratedAt };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}

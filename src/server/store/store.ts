@@ -1,0 +1,146 @@
+import { parseRawId, type RawId } from '../../data/id-map.js';
+
+/** Where a stored rating came from: the training data (`collab db import`, first start) or the API. */
+export type RatingSource = 'train' | 'api';
+
+/** A movie row of the database. */
+export interface MovieRow {
+  movieId: RawId;
+  title: string;
+  genres: string[];
+  year?: number;
+  /** Training ratings of the movie (popularity order of browsing). Default 0. */
+  ratingCount?: number;
+  /** Mean training rating. Default 0. */
+  meanRating?: number;
+}
+
+/** A rating to import, raw ids. */
+export interface RatingRow {
+  userId: RawId;
+  movieId: RawId;
+  rating: number;
+  /** Unix milliseconds; default the import time. */
+  ratedAt?: number;
+}
+
+/** A rating as stored. */
+export interface StoredRating {
+  userId: RawId;
+  movieId: RawId;
+  rating: number;
+  /** Unix milliseconds of the last write. */
+  ratedAt: number;
+  source: RatingSource;
+}
+
+/** Every stored rating as columns with raw ids (what `collab train --db` reads). */
+export interface RatingsColumns {
+  users: RawId[];
+  items: RawId[];
+  ratings: Float32Array;
+  /** Unix milliseconds per rating. */
+  ratedAt: Float64Array;
+}
+
+/** A movie search. */
+export interface MovieQuery {
+  /** Case-insensitive title substring. Default: any. */
+  q?: string;
+  /** Case-insensitive genre name. Default: any. */
+  genre?: string;
+  /** Rows returned at most. Default 20. */
+  limit?: number;
+  /** Rows skipped. Default 0. */
+  offset?: number;
+}
+
+/** Row counts of the database. */
+export interface StoreCounts {
+  users: number;
+  movies: number;
+  ratings: number;
+  /** Ratings written through the API (not from training). */
+  apiRatings: number;
+}
+
+/**
+ * The service's storage: one interface, two implementations (SQLite, PostgreSQL) with the same schema
+ * and migrations. Ids are raw ids stored as text and given back as `parseRawId` reads them.
+ */
+export interface Store {
+  /** 'sqlite' or 'postgres'. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** The file, or the URL without its password. */
+  readonly location: string;
+  /** Highest applied migration version. */
+  schemaVersion(): Promise<number>;
+  /** Rows per table (and API ratings). */
+  counts(): Promise<StoreCounts>;
+  /** Inserts movies, updating title/genres/year/counts of ids already present; returns rows written. */
+  importMovies(movies: MovieRow[]): Promise<number>;
+  /** Inserts ratings (and their users) in one transaction, replacing earlier values of the same (user, movie). */
+  importRatings(rows: RatingRow[], source?: RatingSource): Promise<number>;
+  /** Stores one API rating (creating the user); throws UNKNOWN_ITEM when the movie is not in the database. */
+  upsertRating(userId: RawId, movieId: RawId, rating: number, ratedAt?: number): Promise<StoredRating>;
+  /** A user's ratings, most recent first. */
+  userRatings(userId: RawId): Promise<StoredRating[]>;
+  /** Movies matching a search, most-rated first, and the number of matches. */
+  searchMovies(query: MovieQuery): Promise<{ total: number; movies: MovieRow[] }>;
+  /** Every rating as columns. */
+  ratingsColumns(): Promise<RatingsColumns>;
+  /** Closes connections; later calls fail. */
+  close(): Promise<void>;
+}
+
+/** Genres as stored: "|Action|Comedy|", so one LIKE '%|action|%' finds a genre exactly. */
+export function packGenres(genres: readonly string[]): string {
+  return genres.length === 0 ? '' : `|${genres.join('|')}|`;
+}
+
+/** The inverse of `packGenres`. */
+export function unpackGenres(text: string): string[] {
+  return text.split('|').filter((g) => g !== '');
+}
+
+/** A LIKE pattern matching `text` anywhere, with %, _ and \ escaped (used with ESCAPE '\'). */
+export function likePattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+}
+
+/** A movies-table row as both drivers return it (BIGINT/COUNT may come back as text). */
+export interface MovieDbRow {
+  id: string;
+  title: string;
+  genres: string;
+  year: number | null;
+  rating_count: number | string;
+  mean_rating: number;
+}
+
+/** A ratings-table row as both drivers return it. */
+export interface RatingDbRow {
+  user_id: string;
+  movie_id: string;
+  rating: number;
+  rated_at: number | string;
+  source: RatingSource;
+}
+
+/** Maps a database row of the movies table to a MovieRow. */
+export function movieFromDb(r: MovieDbRow): MovieRow {
+  return {
+    movieId: parseRawId(r.id),
+    title: r.title,
+    genres: unpackGenres(r.genres),
+    ...(r.year === null ? {} : { year: Number(r.year) }),
+    ratingCount: Number(r.rating_count),
+    meanRating: Number(r.mean_rating),
+  };
+}
+
+/** Maps a database row of the ratings table to a StoredRating. */
+export function ratingFromDb(r: RatingDbRow): StoredRating {
+  return { userId: parseRawId(r.user_id), movieId: parseRawId(r.movie_id), rating: Number(r.rating), ratedAt: Number(r.rated_at), source: r.source };
+}
+

@@ -1,0 +1,548 @@
+import { api, ApiError, type Given, type MapPoint, type Movie, type Recommendations, type Scored } from './api.js';
+import './style.css';
+
+/**
+ * The collab page: search and rate movies, recommendations that follow your ratings, movie pages with
+ * similar movies, a PCA map and the training curves. An anonymous visitor's ratings stay in
+ * localStorage and are folded in by POST /api/recommendations; with a user id they are stored on the
+ * server. Hash routes (#/, #/movie/1, #/map, #/model) keep everything on one static page.
+ */
+
+type Child = Node | string | number | null | undefined | false;
+
+/** Creates an element; `on*` props become listeners, `class`/`data-*`/aria props attributes. */
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v as EventListener);
+    else if (k === 'value') (el as HTMLInputElement).value = String(v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+/** Creates an SVG element with attributes. */
+function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number> = {}, ...children: (Node | string)[]): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  el.append(...children);
+  return el;
+}
+
+// ---- who is rating: an anonymous visitor (localStorage) or a user id (server) ----
+
+interface Identity {
+  userId?: number;
+  token?: string;
+}
+
+const store = {
+  identity(): Identity {
+    try {
+      return JSON.parse(localStorage.getItem('collab.identity') ?? '{}') as Identity;
+    } catch {
+      return {};
+    }
+  },
+  setIdentity(id: Identity): void {
+    localStorage.setItem('collab.identity', JSON.stringify(id));
+  },
+  anonymous(): Map<number, { rating: number; title: string }> {
+    try {
+      return new Map(JSON.parse(localStorage.getItem('collab.ratings') ?? '[]') as [number, { rating: number; title: string }][]);
+    } catch {
+      return new Map();
+    }
+  },
+  setAnonymous(m: Map<number, { rating: number; title: string }>): void {
+    localStorage.setItem('collab.ratings', JSON.stringify([...m]));
+  },
+};
+
+/** The current visitor's ratings, movieId → rating and title. */
+let myRatings = new Map<number, { rating: number; title: string }>();
+let identity = store.identity();
+
+async function loadMyRatings(): Promise<void> {
+  if (identity.userId === undefined) {
+    myRatings = store.anonymous();
+    return;
+  }
+  const r = await api.userRatings(identity.userId);
+  myRatings = new Map(r.ratings.map((x) => [x.movieId, { rating: x.rating, title: x.title ?? `#${x.movieId}` }]));
+}
+
+async function rate(movieId: number, title: string, rating: number | null): Promise<void> {
+  if (identity.userId === undefined) {
+    if (rating === null) myRatings.delete(movieId);
+    else myRatings.set(movieId, { rating, title });
+    store.setAnonymous(myRatings);
+  } else if (rating !== null) {
+    await api.rate(identity.userId, { movieId, rating }, identity.token ?? '');
+    myRatings.set(movieId, { rating, title });
+  }
+  for (const el of document.querySelectorAll<HTMLElement>(`[data-stars="${movieId}"]`)) paintStars(el, rating ?? 0);
+  renderMine();
+  scheduleRecs();
+}
+
+// ---- small widgets ----
+
+function paintStars(group: HTMLElement, value: number): void {
+  group.querySelectorAll<HTMLButtonElement>('button.star').forEach((b) => {
+    const v = Number(b.dataset.value);
+    b.classList.toggle('on', v <= value);
+    b.setAttribute('aria-pressed', String(v === value));
+  });
+}
+
+/** Five star buttons; clicking the current value again clears an anonymous rating. */
+function stars(movieId: number, title: string): HTMLElement {
+  const current = myRatings.get(movieId)?.rating ?? 0;
+  const group = h('div', { class: 'stars', role: 'group', 'aria-label': `Your rating of ${title}`, 'data-stars': movieId });
+  for (let v = 1; v <= 5; v++) {
+    group.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'star',
+          'data-value': v,
+          'aria-label': `Rate ${title} ${v} star${v > 1 ? 's' : ''}`,
+          title: `${v} star${v > 1 ? 's' : ''}`,
+          onclick: () => {
+            const now = myRatings.get(movieId)?.rating;
+            rate(movieId, title, now === v && identity.userId === undefined ? null : v).catch(showError);
+          },
+        },
+        '★',
+      ),
+    );
+  }
+  paintStars(group, current);
+  return group;
+}
+
+function meta(m: { year?: number; genres: string[] }): string {
+  return [m.year, m.genres.slice(0, 3).join(' · ')].filter(Boolean).join(' — ');
+}
+
+/** The title without its trailing "(1995)", which `meta` shows. */
+function shortTitle(title: string): string {
+  return title.replace(/\s*\(\d{4}\)\s*$/, '');
+}
+
+/** At most `max` characters, cut at a word with an ellipsis. */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s:,-]+$/, '')}…`;
+}
+
+function movieCard(m: Movie): HTMLElement {
+  return h(
+    'li',
+    { class: 'card movie', 'data-movie': m.movieId },
+    h('div', { class: 'card-main' }, h('a', { class: 'title', href: `#/movie/${m.movieId}` }, shortTitle(m.title)), h('div', { class: 'meta' }, meta(m))),
+    h(
+      'div',
+      { class: 'card-side' },
+      stars(m.movieId, m.title),
+      m.ratingCount > 0 ? h('div', { class: 'avg', title: `${m.ratingCount} ratings` }, `${m.meanRating.toFixed(1)}★ avg · ${m.ratingCount}`) : null,
+    ),
+  );
+}
+
+function because(r: Scored): HTMLElement | null {
+  if (!r.because || r.because.length === 0) return null;
+  const links: Child[] = [];
+  r.because.forEach((b, t) => {
+    if (t > 0) links.push(t === r.because!.length - 1 ? ' and ' : ', ');
+    links.push(h('a', { href: `#/movie/${b.movieId}` }, shortTitle(b.title)));
+  });
+  return h('div', { class: 'because' }, 'Because you liked ', ...links);
+}
+
+function recItem(r: Scored, rank: number): HTMLElement {
+  return h(
+    'li',
+    { class: 'rec', 'data-testid': 'rec-item', 'data-movie': r.movieId },
+    h('span', { class: 'rank' }, rank),
+    h(
+      'div',
+      { class: 'rec-body' },
+      h('a', { class: 'title', href: `#/movie/${r.movieId}` }, shortTitle(r.title)),
+      h('div', { class: 'meta' }, meta(r)),
+      because(r),
+    ),
+    h('div', { class: 'rec-side' }, h('span', { class: 'score', title: 'predicted rating' }, `${Math.min(r.score, 5).toFixed(1)}★`), stars(r.movieId, r.title)),
+  );
+}
+
+function showError(err: unknown): void {
+  const msg = err instanceof ApiError ? err.message : err instanceof Error ? err.message : String(err);
+  const box = h('div', { class: 'toast', role: 'alert' }, msg);
+  document.body.append(box);
+  setTimeout(() => box.remove(), 5000);
+}
+
+// ---- the home view: search, recommendations, your ratings ----
+
+let recTimer: number | undefined;
+let recGenre = '';
+let recSeq = 0;
+
+function scheduleRecs(): void {
+  clearTimeout(recTimer);
+  recTimer = window.setTimeout(() => void renderRecs(), 120);
+}
+
+async function renderRecs(): Promise<void> {
+  const box = document.getElementById('recs');
+  if (!box) return;
+  const seq = ++recSeq;
+  let recs: Recommendations | undefined;
+  try {
+    if (identity.userId !== undefined) recs = await api.userRecommendations(identity.userId, 10, recGenre);
+    else if (myRatings.size > 0) recs = await api.recommendFor([...myRatings].map(([movieId, r]): Given => ({ movieId, rating: r.rating })), 10, recGenre);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 'UNKNOWN_USER')) showError(err);
+  }
+  if (seq !== recSeq) return;
+  const list = h('ol', { class: 'recs', 'data-testid': 'recs' });
+  if (!recs || recs.items.length === 0) {
+    box.replaceChildren(h('p', { class: 'empty' }, recs ? 'Nothing left to recommend with this filter.' : 'Rate a few movies you know — recommendations appear here and change with every star.'));
+    return;
+  }
+  recs.items.forEach((r, t) => list.append(recItem(r, t + 1)));
+  const how = recs.method === 'model' ? 'from your trained profile' : `from your ${recs.ratingsUsed} rating${recs.ratingsUsed === 1 ? '' : 's'}`;
+  box.replaceChildren(h('p', { class: 'how' }, `Picked ${how}`), list);
+}
+
+function renderMine(): void {
+  const box = document.getElementById('mine');
+  if (!box) return;
+  const n = myRatings.size;
+  box.replaceChildren(
+    h('h2', {}, 'Your ratings ', h('span', { class: 'count', 'data-testid': 'rated-count' }, n)),
+    n === 0
+      ? h('p', { class: 'empty' }, 'None yet.')
+      : h(
+          'ul',
+          { class: 'chips' },
+          ...[...myRatings].reverse().map(([id, r]) => h('li', { class: 'chip' }, h('a', { href: `#/movie/${id}` }, shortTitle(r.title)), h('span', { class: 'chip-stars' }, '★'.repeat(Math.round(r.rating))))),
+        ),
+  );
+}
+
+let searchSeq = 0;
+async function runSearch(q: string, genre: string, offset = 0): Promise<void> {
+  const seq = ++searchSeq;
+  const results = document.getElementById('results');
+  if (!results) return;
+  // a phone shows fewer rows so the recommendations below stay within reach
+  const found = await api.movies(q, genre, window.matchMedia('(max-width: 900px)').matches ? 6 : 12, offset);
+  if (seq !== searchSeq) return;
+  const list = offset === 0 ? h('ul', { class: 'cards', 'data-testid': 'results' }) : (results.querySelector('ul.cards') as HTMLElement);
+  for (const m of found.movies) list.append(movieCard(m));
+  const shown = offset + found.movies.length;
+  const more = shown < found.total ? h('button', { type: 'button', class: 'more', onclick: () => void runSearch(q, genre, shown).catch(showError) }, `Show more (${found.total - shown} left)`) : null;
+  const head = h('p', { class: 'how' }, q || genre ? `${found.total} movie${found.total === 1 ? '' : 's'} found` : 'Most rated movies');
+  if (offset === 0) results.replaceChildren(head, found.total === 0 ? h('p', { class: 'empty' }, 'No movie matches.') : list, more ?? '');
+  else {
+    results.querySelector('button.more')?.remove();
+    if (more) results.append(more);
+  }
+}
+
+async function homeView(root: HTMLElement): Promise<void> {
+  const genres = await api.genres().catch(() => ({ genres: [] }));
+  const input = h('input', { type: 'search', id: 'search', name: 'q', placeholder: 'Search movies, e.g. Toy Story', autocomplete: 'off', 'aria-label': 'Search movies', 'data-testid': 'search' });
+  const select = h('select', { 'aria-label': 'Genre', id: 'genre' }, h('option', { value: '' }, 'All genres'), ...genres.genres.map((g) => h('option', { value: g.genre }, g.genre)));
+  let timer: number | undefined;
+  const go = () => void runSearch(input.value.trim(), select.value).catch(showError);
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = window.setTimeout(go, 200);
+  });
+  select.addEventListener('change', go);
+  const recSelect = h('select', { 'aria-label': 'Recommend genre', class: 'small' }, h('option', { value: '' }, 'Any genre'), ...genres.genres.map((g) => h('option', { value: g.genre }, g.genre)));
+  recSelect.value = recGenre;
+  recSelect.addEventListener('change', () => {
+    recGenre = recSelect.value;
+    scheduleRecs();
+  });
+  root.replaceChildren(
+    h(
+      'div',
+      { class: 'home' },
+      h(
+        'section',
+        { class: 'panel browse' },
+        h('h1', {}, 'Find movies you know'),
+        h('form', { class: 'search', role: 'search', onsubmit: (e: Event) => (e.preventDefault(), go()) }, input, select),
+        h('div', { id: 'results' }),
+      ),
+      h(
+        'aside',
+        { class: 'side' },
+        h('section', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', {}, 'Recommended for you'), recSelect), h('div', { id: 'recs' })),
+        h('section', { class: 'panel', id: 'mine' }),
+      ),
+    ),
+  );
+  renderMine();
+  go();
+  await renderRecs();
+}
+
+// ---- the movie view ----
+
+async function movieView(root: HTMLElement, id: number): Promise<void> {
+  const { movie, similar } = await api.movie(id);
+  root.replaceChildren(
+    h(
+      'article',
+      { class: 'panel moviepage' },
+      h('a', { href: '#/', class: 'back' }, '← Discover'),
+      h('h1', {}, movie.title),
+      h('p', { class: 'meta big' }, movie.genres.join(' · ')),
+      h(
+        'div',
+        { class: 'facts' },
+        h('div', {}, h('strong', {}, movie.ratingCount > 0 ? `${movie.meanRating.toFixed(2)}★` : '—'), h('span', {}, 'mean rating')),
+        h('div', {}, h('strong', {}, movie.ratingCount), h('span', {}, 'ratings')),
+        h('div', { class: 'rate-here' }, stars(movie.movieId, movie.title), h('span', {}, 'your rating')),
+      ),
+      h('h2', {}, 'Similar movies'),
+      h('p', { class: 'how' }, 'Closest by the cosine of the learned movie embeddings.'),
+      h(
+        'ul',
+        { class: 'cards similar' },
+        ...similar.map((m) =>
+          h(
+            'li',
+            { class: 'card movie' },
+            h('div', { class: 'card-main' }, h('a', { class: 'title', href: `#/movie/${m.movieId}` }, shortTitle(m.title)), h('div', { class: 'meta' }, meta(m))),
+            h('div', { class: 'card-side' }, h('span', { class: 'sim', title: 'cosine similarity' }, m.score.toFixed(2)), stars(m.movieId, m.title)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+// ---- the map view ----
+
+async function mapView(root: HTMLElement): Promise<void> {
+  const { points } = await api.map(400);
+  const W = 1000;
+  const H = 640;
+  const pad = 44;
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const sx = (x: number) => pad + ((x - x0) / (x1 - x0 || 1)) * (W - 2 * pad);
+  const sy = (y: number) => H - pad - ((y - y0) / (y1 - y0 || 1)) * (H - 2 * pad);
+  const maxCount = Math.max(1, ...points.map((p) => p.ratingCount));
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'map', role: 'img', 'aria-label': 'Map of movies: the first two principal components of the movie embeddings' });
+  const label = s('text', { class: 'map-label', x: 0, y: 0 });
+  const labelBg = s('rect', { class: 'map-label-bg', rx: 4 });
+  const show = (p: MapPoint | null) => {
+    // the landmark names step back while a hovered title is shown
+    svg.classList.toggle('hovering', p !== null);
+    if (!p) {
+      label.textContent = '';
+      labelBg.setAttribute('width', '0');
+      return;
+    }
+    label.textContent = p.title;
+    const x = sx(p.x);
+    const y = sy(p.y) - 12;
+    const anchor = x > W * 0.7 ? 'end' : x < W * 0.3 ? 'start' : 'middle';
+    label.setAttribute('x', String(x));
+    label.setAttribute('y', String(y));
+    label.setAttribute('text-anchor', anchor);
+    const bb = label.getBBox();
+    labelBg.setAttribute('x', String(bb.x - 6));
+    labelBg.setAttribute('y', String(bb.y - 3));
+    labelBg.setAttribute('width', String(bb.width + 12));
+    labelBg.setAttribute('height', String(bb.height + 6));
+  };
+  const dots = s('g');
+  // biggest first so small dots stay clickable on top
+  for (const p of [...points].sort((a, b) => b.ratingCount - a.ratingCount)) {
+    const r = 3 + 9 * Math.sqrt(p.ratingCount / maxCount);
+    const dot = s('circle', { cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: r.toFixed(1), class: myRatings.has(p.movieId) ? 'dot rated' : 'dot', tabindex: 0 }, s('title', {}, p.title));
+    dot.addEventListener('mouseenter', () => show(p));
+    dot.addEventListener('focus', () => show(p));
+    dot.addEventListener('mouseleave', () => show(null));
+    dot.addEventListener('blur', () => show(null));
+    dot.addEventListener('click', () => (location.hash = `#/movie/${p.movieId}`));
+    dot.addEventListener('keydown', (e) => {
+      if ((e as KeyboardEvent).key === 'Enter') location.hash = `#/movie/${p.movieId}`;
+    });
+    dots.append(dot);
+  }
+  // the best-known titles stay labelled so the map has landmarks
+  const names = s('g');
+  for (const p of [...points].sort((a, b) => b.ratingCount - a.ratingCount).slice(0, 12)) {
+    const x = sx(p.x);
+    const anchor = x > W * 0.85 ? 'end' : x < W * 0.15 ? 'start' : 'middle';
+    names.append(s('text', { class: 'map-name', x: x.toFixed(1), y: (sy(p.y) + 3 + 9 * Math.sqrt(p.ratingCount / maxCount) + 12).toFixed(1), 'text-anchor': anchor }, clip(shortTitle(p.title), 26)));
+  }
+  const axes = [s('text', { class: 'map-axis', x: W - 12, y: H - 10, 'text-anchor': 'end' }, 'first component →'), s('text', { class: 'map-axis', x: 12, y: 20 }, '↑ second component')];
+  svg.append(s('rect', { class: 'map-bg', x: 0, y: 0, width: W, height: H, rx: 12 }), ...axes, names, dots, labelBg, label);
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'panel' },
+      h('h1', {}, 'Map of movies'),
+      h('p', { class: 'how' }, `The ${points.length} most-rated movies placed by the first two principal components of their embeddings: neighbours were liked by the same people. Hover for a title, click to open; your rated movies are highlighted.`),
+      svg,
+    ),
+  );
+}
+
+// ---- the model view: kind, hyperparameters, training curves ----
+
+/** Named numeric series from a training history of any of the usual shapes. */
+function historySeries(history: unknown): { name: string; values: number[] }[] {
+  const out: { name: string; values: number[] }[] = [];
+  const isNums = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (Array.isArray(history) && history.every((r) => r !== null && typeof r === 'object')) {
+    const keys = new Set<string>();
+    for (const r of history as Record<string, unknown>[]) for (const [k, v] of Object.entries(r)) if (typeof v === 'number' && !/^(epoch|step|iter|time|lr)/i.test(k)) keys.add(k);
+    for (const k of keys) out.push({ name: k, values: (history as Record<string, unknown>[]).map((r) => Number(r[k])) });
+  } else if (history !== null && typeof history === 'object') {
+    for (const [k, v] of Object.entries(history as Record<string, unknown>)) {
+      if (isNums(v) && !/^(epoch|step|iter|time|lr)/i.test(k)) out.push({ name: k, values: v });
+      else if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [k2, v2] of Object.entries(v)) if (isNums(v2)) out.push({ name: `${k} ${k2}`, values: v2 });
+    }
+  }
+  return out;
+}
+
+function curves(series: { name: string; values: number[] }[]): SVGSVGElement {
+  const W = 720;
+  const H = 340;
+  const L = 54;
+  const R = 16;
+  const T = 16;
+  const B = 40;
+  const n = Math.max(...series.map((x) => x.values.length));
+  const all = series.flatMap((x) => x.values.filter(Number.isFinite));
+  let lo = Math.min(...all);
+  let hi = Math.max(...all);
+  if (hi === lo) [lo, hi] = [lo - 1, hi + 1];
+  const m = (hi - lo) * 0.08;
+  lo -= m;
+  hi += m;
+  const sx = (t: number) => L + (n <= 1 ? 0 : (t / (n - 1)) * (W - L - R));
+  const sy = (v: number) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'curves', role: 'img', 'aria-label': 'Training curves' });
+  for (let k = 0; k <= 4; k++) {
+    const v = lo + ((hi - lo) * k) / 4;
+    svg.append(s('line', { x1: L, x2: W - R, y1: sy(v), y2: sy(v), class: 'grid' }), s('text', { x: L - 8, y: sy(v) + 4, 'text-anchor': 'end', class: 'tick' }, v.toFixed(3)));
+  }
+  const step = Math.max(1, Math.ceil(n / 10));
+  for (let t = 0; t < n; t += step) svg.append(s('text', { x: sx(t), y: H - B + 18, 'text-anchor': 'middle', class: 'tick' }, String(t + 1)));
+  svg.append(s('text', { x: (L + W - R) / 2, y: H - 6, 'text-anchor': 'middle', class: 'axis' }, 'epoch'));
+  series.forEach((x, k) => {
+    const d = x.values.map((v, t) => `${t === 0 ? 'M' : 'L'}${sx(t).toFixed(1)},${sy(v).toFixed(1)}`).join('');
+    svg.append(s('path', { d, class: `line c${k % 6}` }));
+    x.values.forEach((v, t) => svg.append(s('circle', { cx: sx(t), cy: sy(v), r: 3, class: `pt c${k % 6}` }, s('title', {}, `${x.name} epoch ${t + 1}: ${v.toFixed(4)}`))));
+  });
+  return svg;
+}
+
+async function modelView(root: HTMLElement): Promise<void> {
+  const info = await api.model();
+  const series = historySeries(info.history);
+  const config = Object.entries(info.config).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v) || Array.isArray(v));
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'panel' },
+      h('h1', {}, 'The model'),
+      h(
+        'div',
+        { class: 'facts' },
+        h('div', {}, h('strong', {}, info.kind), h('span', {}, 'kind')),
+        h('div', {}, h('strong', {}, info.nUsers.toLocaleString()), h('span', {}, 'users')),
+        h('div', {}, h('strong', {}, info.nItems.toLocaleString()), h('span', {}, 'movies')),
+        info.yRange ? h('div', {}, h('strong', {}, info.yRange.join(' – ')), h('span', {}, 'rating range')) : null,
+      ),
+      h('h2', {}, 'Training curves'),
+      series.length === 0 ? h('p', { class: 'empty' }, 'This model has no training history.') : h('div', { class: 'legend' }, ...series.map((x, k) => h('span', { class: `key c${k % 6}` }, x.name))),
+      series.length === 0 ? null : curves(series),
+      h('h2', {}, 'Hyperparameters'),
+      h('table', { class: 'config' }, h('tbody', {}, ...config.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, Array.isArray(v) ? JSON.stringify(v) : String(v)))))),
+    ),
+  );
+}
+
+// ---- identity box and router ----
+
+function renderWho(): void {
+  const box = document.getElementById('who')!;
+  if (identity.userId !== undefined) {
+    box.replaceChildren(
+      h('span', { class: 'badge' }, `User ${identity.userId}`),
+      h('button', { type: 'button', class: 'link', onclick: () => void switchIdentity({}) }, 'sign out'),
+    );
+    return;
+  }
+  const idInput = h('input', { type: 'text', inputmode: 'numeric', pattern: '[0-9]+', placeholder: 'user id', 'aria-label': 'User id', size: 7 });
+  const tokenInput = h('input', { type: 'password', placeholder: 'token (if any)', 'aria-label': 'Token', size: 10 });
+  box.replaceChildren(
+    h(
+      'form',
+      {
+        class: 'whoform',
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          const id = Number(idInput.value);
+          if (Number.isInteger(id) && id >= 0 && idInput.value.trim() !== '') void switchIdentity({ userId: id, ...(tokenInput.value ? { token: tokenInput.value } : {}) });
+        },
+      },
+      h('span', { class: 'anon', title: 'Your ratings are kept in this browser only' }, 'Anonymous'),
+      idInput,
+      tokenInput,
+      h('button', { type: 'submit' }, 'Use id'),
+    ),
+  );
+}
+
+async function switchIdentity(next: Identity): Promise<void> {
+  identity = next;
+  store.setIdentity(next);
+  renderWho();
+  await loadMyRatings().catch(showError);
+  await route();
+}
+
+async function route(): Promise<void> {
+  const root = document.getElementById('app')!;
+  const hash = location.hash.replace(/^#/, '') || '/';
+  const [, page, arg] = hash.split('/');
+  document.querySelectorAll<HTMLAnchorElement>('nav a').forEach((a) => a.classList.toggle('active', a.dataset.nav === (page || 'home') || (a.dataset.nav === 'home' && page === 'movie')));
+  try {
+    if (page === 'movie' && arg && /^\d+$/.test(arg)) await movieView(root, Number(arg));
+    else if (page === 'map') await mapView(root);
+    else if (page === 'model') await modelView(root);
+    else await homeView(root);
+    if (page !== '' && page !== undefined) window.scrollTo(0, 0);
+  } catch (err) {
+    root.replaceChildren(h('section', { class: 'panel' }, h('h1', {}, 'Something went wrong'), h('p', {}, err instanceof Error ? err.message : String(err)), h('a', { href: '#/' }, '← Discover')));
+  }
+}
+
+window.addEventListener('hashchange', () => void route());
+renderWho();
+await loadMyRatings().catch(showError);
+await route();
