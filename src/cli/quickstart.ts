@@ -7,6 +7,7 @@ import { loadRecommender } from '../recommend/load.js';
 import { runCommand, type GlobalFlags } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
 import { printItems } from './recommend.js';
+import { serveCommand } from './serve.js';
 import { trainFromFlags } from './train.js';
 
 interface QuickstartFlags extends GlobalFlags {
@@ -14,18 +15,22 @@ interface QuickstartFlags extends GlobalFlags {
   user: string;
   out?: string;
   dataDir?: string;
+  serve?: boolean;
+  port: string;
 }
 
 /** Registers `collab quickstart`: the README's main job in one command. */
 export function registerQuickstartCommand(program: Command): void {
   const cmd = program
     .command('quickstart')
-    .description('the whole workflow once: get ml-latest-small (fetching it when no copy is found), train the default model on an 80/20 split, save it, and recommend movies for a user')
+    .description('the whole workflow once: get ml-latest-small (fetching it when no copy is found), train the default model on an 80/20 split, save it, recommend movies for a user, and with --serve start the web page and API on it')
     .option('--data <name>', 'dataset to use', 'ml-latest-small')
     .option('--user <id>', 'user to recommend for', '1')
     .option('--out <file>', 'where to save the model (default $COLLAB_HOME/models/<data>.json)')
-    .option('--data-dir <dir>', 'folder holding unpacked datasets');
-  withExamples(withCommonFlags(cmd), 'collab quickstart', 'COLLAB_DATA_DIR=../datasets collab quickstart --user 42 --json');
+    .option('--data-dir <dir>', 'folder holding unpacked datasets')
+    .option('--serve', 'then serve the model: web page and API on --port, ratings in $COLLAB_HOME/collab.sqlite')
+    .option('--port <n>', 'port for --serve', '3000');
+  withExamples(withCommonFlags(cmd), 'collab quickstart', 'collab quickstart --serve --port 8080', 'COLLAB_DATA_DIR=../datasets collab quickstart --user 42 --json');
   cmd.action((flags: QuickstartFlags) =>
     runCommand(flags, async (out) => {
       const fetched = await fetchDataset(flags.data, flags.dataDir ? { dataDir: flags.dataDir } : {});
@@ -38,7 +43,11 @@ export function registerQuickstartCommand(program: Command): void {
       const items = rec.recommendForUser(Number(flags.user), { n: 10, explain: true });
       out.info(`\nTop 10 for user ${flags.user}:`);
       printItems(out, items, 'score');
-      return { data: flags.data, modelFile, validMse: result.validMse, validRmse: result.validRmse, trainSeconds: result.trainSeconds, userId: Number(flags.user), items };
+      const summary = { data: flags.data, modelFile, validMse: result.validMse, validRmse: result.validRmse, trainSeconds: result.trainSeconds, userId: Number(flags.user), items };
+      if (!flags.serve) return summary;
+      out.info('');
+      const served = await serveCommand({ model: modelFile, port: flags.port, host: '127.0.0.1', db: join(collabHome(), 'collab.sqlite'), data: fetched.path }, out);
+      return { ...summary, served };
     }),
   );
 }

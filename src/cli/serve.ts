@@ -7,7 +7,7 @@ import type { RatingRow } from '../server/store/store.js';
 import { intFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
 
-interface ServeFlags extends GlobalFlags {
+export interface ServeFlags extends GlobalFlags {
   model: string;
   port: string;
   host: string;
@@ -41,7 +41,7 @@ export function registerServeCommand(program: Command): void {
 }
 
 /** Runs the server until SIGINT/SIGTERM, then closes it gracefully; returns what it served. */
-async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ url: string; db: string; stoppedBy: string }> {
+export async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ url: string; db: string; stoppedBy: string }> {
   const port = intFlag('port', flags.port)!;
   if (port < 0 || port > 65535) throw new CollabError('USAGE', `--port must be from 0 to 65535, got ${port}`, { field: 'port' });
   const token = flags.token ?? process.env.COLLAB_TOKEN;
