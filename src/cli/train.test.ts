@@ -66,3 +66,27 @@ test('collab lr-find --json suggests an lr', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('collab train --db trains on a service database (imported ratings), saves with --out, and the model recommends', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-train-'));
+  try {
+    const file = writeRatings(dir);
+    const db = join(dir, 'ratings.sqlite');
+    const imported = run(['db', 'import', file, '--db', db]);
+    assert.equal(imported.status, 0, imported.stderr);
+    const model = join(dir, 'model.json');
+    const r = run(['train', '--db', db, '--epochs', '3', '--factors', '4', '--bs', '32', '--lr', '0.03', '--out', model, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.equal(out.nTrain + out.nValid, 480);
+    assert.equal(out.modelFile, model);
+    const rec = run(['recommend', '--model', model, '--user', '2', '-n', '2', '--min-ratings', '0', '--json']);
+    assert.equal(rec.status, 0, rec.stderr);
+    assert.equal(JSON.parse(rec.stdout.trim().split('\n').pop()!).items.length, 2);
+    const both = run(['train', '--db', db, '--data', file]);
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /give --data or --db, not both/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { CollabError, requireNumber } from '../core/errors.js';
-import type { RawId } from '../data/id-map.js';
+import { IdMap, type RawId } from '../data/id-map.js';
+import { openStore } from '../server/store/open-store.js';
 import { loadDataset } from '../data/load.js';
-import type { ItemMeta, Ratings } from '../data/ratings.js';
+import type { Dataset, ItemMeta, Ratings } from '../data/ratings.js';
 import { readRatingsFile } from '../data/read-delimited.js';
 import { joinSplit, randomSplit, type SplitResult } from '../data/split.js';
 import { saveTrainedModel } from '../io/trained-model.js';
@@ -21,6 +22,7 @@ import { withCommonFlags, withExamples } from './program.js';
 /** Flags of `collab train` and `collab lr-find` as commander hands them over (all text). */
 export interface TrainFlags extends GlobalFlags, ReadFlags {
   data?: string;
+  db?: string;
   out?: string;
   plot?: string;
   valid?: string;
@@ -62,9 +64,12 @@ interface LoadedData {
  * maps), or splits off --valid-pct with numpy's RandomState(seed).permutation (valid = the first pct, as
  * make_split.py does, so --valid-pct 0.2 --seed 42 gives exactly the shared 80/20 split files).
  */
-function loadTrainingData(flags: TrainFlags): LoadedData {
-  if (!flags.data) throw new CollabError('USAGE', '--data is required: a dataset name (ml-100k, ml-latest-small, ...), a folder or a ratings file', { field: 'data' });
-  const ds = loadDataset(flags.data, loadOptionsFromFlags(flags));
+async function loadTrainingData(flags: TrainFlags): Promise<LoadedData> {
+  if (!flags.data && !flags.db) {
+    throw new CollabError('USAGE', '--data is required: a dataset name (ml-100k, ml-latest-small, ...), a folder or a ratings file (or --db)', { field: 'data' });
+  }
+  if (flags.data && flags.db) throw new CollabError('USAGE', 'give --data or --db, not both', { field: 'db' });
+  const ds = flags.db ? await datasetFromStore(flags.db) : loadDataset(flags.data!, loadOptionsFromFlags(flags));
   const base = { name: ds.name, items: ds.items };
   if (flags.valid !== undefined) {
     const valid = readRatingsFile(flags.valid, { userIds: ds.ratings.userIds, itemIds: ds.ratings.itemIds, skipBadRows: flags.skipBadRows === true });
@@ -75,6 +80,28 @@ function loadTrainingData(flags: TrainFlags): LoadedData {
   if (pct === 0) return { ...base, train: ds.ratings, valid: undefined, cold: undefined };
   const split = randomSplit(ds.ratings, { validPct: pct, seed: intFlag('seed', flags.seed) ?? 42 });
   return { ...base, train: split.train, valid: split.valid, cold: coldOf(split) };
+}
+
+/** Every rating in a service database (training imports and ratings given through the API) with its movies. */
+async function datasetFromStore(db: string): Promise<Dataset> {
+  const store = await openStore(db);
+  try {
+    const cols = await store.ratingsColumns();
+    if (cols.ratings.length === 0) {
+      throw new CollabError('NOT_FOUND', `the database ${db} holds no ratings; import some with \`collab db import <dataset> --db ${db}\``, { field: 'db' });
+    }
+    const userIds = new IdMap();
+    const itemIds = new IdMap();
+    const users = Int32Array.from(cols.users, (id) => userIds.add(id));
+    const itemsCol = Int32Array.from(cols.items, (id) => itemIds.add(id));
+    const { movies } = await store.searchMovies({ limit: itemIds.size + 1_000_000 });
+    const items = new Map<RawId, ItemMeta>();
+    for (const m of movies) items.set(m.movieId, m.year === undefined ? { title: m.title, genres: m.genres } : { title: m.title, genres: m.genres, year: m.year });
+    const ratings: Ratings = { users, items: itemsCol, ratings: cols.ratings, timestamps: Float64Array.from(cols.ratedAt, (ms) => ms / 1000), userIds, itemIds };
+    return { name: `database ${store.kind}`, source: db, ratings, items, users: new Map(), report: { badRows: 0, badRowExamples: [], duplicates: 0 } };
+  } finally {
+    await store.close();
+  }
 }
 
 function coldOf(split: SplitResult): LoadedData['cold'] {
@@ -213,7 +240,7 @@ export interface TrainResult {
 /** Trains per the flags; the learner is returned too so saving (once model files land) is one call on it. */
 export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<{ result: TrainResult; learner: CollabLearner }> {
   const { kind, epochs, lr, schedule, options } = learnerOptions(flags);
-  const data = loadTrainingData(flags);
+  const data = await loadTrainingData(flags);
   out.info(`${data.name}: ${data.train.ratings.length} training ratings, ${data.valid?.ratings.length ?? 0} validation ratings`);
   if (data.cold && data.cold.ratings > 0) {
     out.info(`validation has ${data.cold.users} users and ${data.cold.items} movies not in training (${data.cold.ratings} ratings): the model keeps their untrained init for them`);
@@ -266,6 +293,7 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
 function withTrainingFlags(cmd: Command): Command {
   return withReadFlags(cmd)
     .option('--data <name|path>', 'dataset name (ml-100k, ml-latest-small, ...) or ratings file (user,item,rating CSV, u.data TSV, :: .dat)')
+    .option('--db <file-or-url>', 'train on every rating in a service database (SQLite file or postgres:// URL), ratings given through the API included')
     .option('--valid <file>', 'validation ratings file (ids shared with --data); default: split off --valid-pct')
     .option('--valid-pct <p>', 'fraction held out for validation when --valid is not given (default 0.2)')
     .option('--seed <n>', 'seed for the split, the init and the shuffling (default 42)')
@@ -294,6 +322,7 @@ export function registerTrainCommands(program: Command): void {
   withExamples(
     withCommonFlags(train),
     'collab train --data ml-latest-small --out model.json --plot losses.png',
+    'collab train --db collab.sqlite --out model.json',
     'collab train --data ratings.csv --valid valid.csv --json',
     'collab train --data ml-latest-small --model dot --optimizer sgd --lr 0.1 --momentum 0.9 --wd 1e-5 --epochs 3 --bs 64',
   ).action(async (flags: TrainFlags) => {
@@ -308,7 +337,7 @@ export function registerTrainCommands(program: Command): void {
   withExamples(withCommonFlags(lrFind), 'collab lr-find --data ml-100k --plot lr.png', 'collab lr-find --data ml-100k --bs 256 --json').action(async (flags: TrainFlags) => {
     await runCommand(flags, async (out) => {
       const { kind, options } = learnerOptions(flags);
-      const data = loadTrainingData(flags);
+      const data = await loadTrainingData(flags);
       const learner = collabLearner(data.train, data.valid, options);
       const r = learner.lrFind({
         startLr: numberFlag('start-lr', flags.startLr) ?? 1e-7,

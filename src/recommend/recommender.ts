@@ -84,6 +84,8 @@ export class ModelRecommender implements Recommender {
   private readonly popularityWeight: number;
   private readonly meanUser: { vector: Float32Array; bias: number } | undefined;
   private genreIndex: Map<string, Uint8Array> | undefined;
+  /** Rating scale of the training data. */
+  private readonly scale: [number, number];
   private catalogue: MovieInfo[] | undefined;
 
   constructor(
@@ -145,6 +147,7 @@ export class ModelRecommender implements Recommender {
     this.itemMeans = itemMeans;
     this.scores = new Float32Array(nI);
     this.rawScores = new Float32Array(nI);
+    this.scale = this.ratingScale();
   }
 
   /** The catalogue: every movie the model knows, in dense order. */
@@ -316,7 +319,7 @@ export class ModelRecommender implements Recommender {
       throw new CollabError('INVALID_OPTION', 'fold-in needs at least one (movie, rating) pair; give a few ratings', { field: 'ratings' });
     }
     const ids = this.trained.train.itemIds;
-    const [lo, hi] = this.ratingScale();
+    const [lo, hi] = this.scale;
     const seen = new Map<number, number>();
     for (const { itemId, rating } of ratings) {
       const i = ids.lookup(itemId, 'error', 'item');
@@ -363,7 +366,9 @@ export class ModelRecommender implements Recommender {
     const w = requireNumber('popularityWeight', options.popularityWeight ?? this.popularityWeight, 0);
     if (w > 0) for (let i = 0; i < scores.length; i++) scores[i]! += w * Math.log1p(this.itemCounts[i]!);
     const top = topKForUser(scores, n);
-    if (w > 0) for (let t = 0; t < top.items.length; t++) top.scores[t] = this.rawScores[top.items[t]!]!;
+    // Shown scores are predicted ratings kept on the rating scale (a sigmoid range reaches past the top).
+    const [lo, hi] = this.scale;
+    for (let t = 0; t < top.items.length; t++) top.scores[t] = Math.min(hi, Math.max(lo, this.rawScores[top.items[t]!]!));
     const view = this.embedding;
     const reasons = options.explain ? this.reasonCandidates(rated, values) : { items: rated, values };
     return Array.from(top.items, (i, t) => {
