@@ -61,7 +61,7 @@ test('collab db import writes movies and ratings into SQLite; importing again re
     await store.close();
     const bad = await run(['db', 'import', join(dir, 'missing.csv'), '--db', db]);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /no such file or dataset/);
+    assert.match(bad.stderr, /no dataset or file ".*missing\.csv": give a ratings file/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
