@@ -49,7 +49,7 @@ export function registerRecommendCommand(program: Command): void {
     .description('top-N movies for a known user (--user) or for a new one described by a few ratings (--ratings, fold-in, no retraining)')
     .requiredOption('--model <file>', 'model file written by `collab train --out`')
     .option('--user <id>', 'a user id from the training data')
-    .option('--ratings <pairs>', 'a new user\'s ratings as movieId:rating pairs, e.g. "1:5,260:4.5,1196:5"')
+    .option('--ratings <pairs>', 'a new user\'s ratings as movieId:rating pairs, e.g. "1:5,260:4.5,1196:5"; with --user, that user\'s new ratings')
     .option('-n, --n <count>', 'number of movies', '10')
     .option('--genre <name>', 'only movies of this genre (e.g. Comedy)')
     .option('--year-from <year>', 'only movies released in or after this year')
@@ -57,11 +57,11 @@ export function registerRecommendCommand(program: Command): void {
     .option('--min-ratings <count>', 'only movies with at least this many training ratings (default 5)')
     .option('--include-rated', 'include movies the user already rated')
     .option('--explain', 'add "because you liked ..." reasons');
-  withExamples(withCommonFlags(cmd), 'collab recommend --model model.json --user 1', 'collab recommend --model model.json --ratings "1:5,260:4.5,1196:5" --genre Comedy --json');
+  withExamples(withCommonFlags(cmd), 'collab recommend --model model.json --user 1', 'collab recommend --model model.json --ratings "1:5,260:4.5,1196:5" --genre Comedy --json', 'collab recommend --model model.json --user 1 --ratings "2571:1"');
   cmd.action((flags: RecommendFlags) =>
     runCommand(flags, async (out) => {
-      if ((flags.user === undefined) === (flags.ratings === undefined)) {
-        throw new CollabError('USAGE', 'give exactly one of --user ID or --ratings "movieId:rating,..."', { field: 'user' });
+      if (flags.user === undefined && flags.ratings === undefined) {
+        throw new CollabError('USAGE', 'give --user ID, --ratings "movieId:rating,...", or both (a known user\'s new ratings)', { field: 'user' });
       }
       const n = intFlag('n', flags.n)!;
       if (n < 1) throw new CollabError('USAGE', `-n must be a positive integer, got ${n}`, { field: 'n' });
@@ -75,14 +75,25 @@ export function registerRecommendCommand(program: Command): void {
       if (minRatings !== undefined) options.minRatings = minRatings;
       const rec = await loadRecommender(flags.model);
       const started = performance.now();
-      const items =
-        flags.user !== undefined
-          ? rec.recommendForUser(parseRawId(flags.user), options)
-          : rec.recommendForRatings(parseRatingsFlag(flags.ratings!), options);
+      let items: ScoredItem[];
+      let heading: string;
+      if (flags.ratings === undefined) {
+        items = rec.recommendForUser(parseRawId(flags.user!), options);
+        heading = `Top ${items.length} for user ${flags.user}:`;
+      } else if (flags.user === undefined) {
+        items = rec.recommendForRatings(parseRatingsFlag(flags.ratings), options);
+        heading = `Top ${items.length} for the given ratings (fold-in):`;
+      } else {
+        // A known user's new ratings join (and override) their training ratings; the user is folded in again.
+        const given = new Map(rec.userRatings(parseRawId(flags.user)).map((r) => [r.itemId, r.rating]));
+        for (const r of parseRatingsFlag(flags.ratings)) given.set(r.itemId, r.rating);
+        items = rec.recommendForRatings([...given].map(([itemId, rating]) => ({ itemId, rating })), options);
+        heading = `Top ${items.length} for user ${flags.user} with the new ratings (fold-in over ${given.size} ratings):`;
+      }
       const ms = performance.now() - started;
-      out.info(flags.user !== undefined ? `Top ${items.length} for user ${flags.user}:` : `Top ${items.length} for the given ratings (fold-in):`);
+      out.info(heading);
       printItems(out, items, 'score');
-      return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : { foldIn: true }), items, milliseconds: ms };
+      return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : {}), foldIn: flags.ratings !== undefined, items, milliseconds: ms };
     }),
   );
 }

@@ -126,6 +126,16 @@ test('CLI: recommend --json ends with one JSON object; bad flags exit 2; unknown
   const pairs = runCli(['recommend', '--model', modelPath, '--ratings', '101-5']);
   assert.equal(pairs.status, 2);
   assert.match(pairs.stderr, /"101-5" is not movieId:rating/);
+  // a known user's new ratings: the newly rated movie is no longer recommended
+  const before = runCli(['recommend', '--model', modelPath, '--user', '1', '-n', '1', '--min-ratings', '0', '--json']);
+  const top = (before.json!.items as { itemId: number }[])[0]!.itemId;
+  const after = runCli(['recommend', '--model', modelPath, '--user', '1', '--ratings', `${top}:1`, '-n', '3', '--min-ratings', '0', '--json']);
+  assert.equal(after.status, 0, after.stderr);
+  assert.ok((after.json!.items as { itemId: number }[]).every((m) => m.itemId !== top));
+  assert.equal(after.json!.foldIn, true);
+  const neither = runCli(['recommend', '--model', modelPath]);
+  assert.equal(neither.status, 2);
+  assert.match(neither.stderr, /give --user ID, --ratings "movieId:rating,\.\.\.", or both/);
   const sim = runCli(['similar', '--model', modelPath, '--item', '101', '--min-ratings', '0', '--json']);
   assert.equal(sim.status, 0, sim.stderr);
   assert.equal((sim.json!.items as unknown[]).length, 10);
