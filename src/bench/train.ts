@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import type { Ratings } from '../data/ratings.js';
 import { collabLearner, type CollabLearnerOptions, type EpochStats } from '../train/learner.js';
 import { TRAIN_DEFAULTS } from '../train/defaults.js';
-import { readSplit } from './read-split.js';
+import { readSplitFiles as readSplit } from '../data/load.js';
 
 interface Split {
   name: string;

@@ -27,6 +27,6 @@ export {
   type MovieLensOptions,
   type MovieLensUserMeta,
 } from './movielens.js';
-export { loadDataset, findDatasetFolder, type LoadOptions } from './load.js';
+export { loadDataset, findDatasetFolder, readSplitFiles, type LoadOptions } from './load.js';
 export { writeSyntheticRatings, syntheticRatings, type SyntheticOptions, type SyntheticSummary, type SyntheticTruth } from './synthetic.js';
 export { datasetStats, formatStats, type DatasetStats, type CountSummary, type HistogramBin, type MetadataCoverage } from './stats.js';

@@ -3,7 +3,8 @@ import { basename, dirname, join } from 'node:path';
 import { CollabError } from '../core/errors.js';
 import { KNOWN_DATASETS, datasetSearchDirs, locateDataset } from './locate.js';
 import { detectMovieLensFormat, MOVIELENS_LAYOUTS, readMovieLensFolder, readMovieLensMetadata, type MovieLensOptions } from './movielens.js';
-import { readRatingsFile, type ReadResult } from './read-delimited.js';
+import { readRatingsFile, type ReadOptions, type ReadResult } from './read-delimited.js';
+import type { Ratings } from './ratings.js';
 
 /** How to load a dataset by name or path. */
 export interface LoadOptions extends MovieLensOptions {
@@ -81,4 +82,14 @@ function fileDataset(path: string, options: MovieLensOptions): ReadResult {
     dataset.users = meta.users;
   }
   return dataset;
+}
+
+/**
+ * Reads a predefined split: a training file and, optionally, a validation file whose ids extend the
+ * same id maps (ids first seen in validation get indices after the training ones).
+ */
+export function readSplitFiles(trainPath: string, validPath?: string, options: ReadOptions = {}): { train: Ratings; valid: Ratings | undefined } {
+  const train = readRatingsFile(trainPath, options).ratings;
+  const valid = validPath ? readRatingsFile(validPath, { ...options, userIds: train.userIds, itemIds: train.itemIds }).ratings : undefined;
+  return { train, valid };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { RandomState } from '../core/random.js';
 import { IdMap } from '../data/id-map.js';
 import { selectRows, type Ratings } from '../data/ratings.js';
-import { readSplit } from '../bench/read-split.js';
+import { readSplitFiles as readSplit } from '../data/load.js';
 import { collabLearner } from './learner.js';
 import { TRAIN_DEFAULTS } from './defaults.js';
 
