@@ -6,10 +6,10 @@
  *
  *   node dist/bench/nn-kernel.js [seconds per shape, default 3]
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RandomState } from '../core/random.js';
 import { IdMap } from '../data/id-map.js';
+import { readRatingsFile } from '../data/read-delimited.js';
 import type { Ratings } from '../data/ratings.js';
 import { EmbeddingNN } from '../models/nn.js';
 
@@ -39,23 +39,6 @@ function synthetic(s: Shape, rng: RandomState): Ratings {
     ratings[r] = 1 + rng.interval(4);
   }
   return { users, items, ratings, userIds: new IdMap(), itemIds: new IdMap() };
-}
-
-/** A userId,movieId,rating[,timestamp] CSV with a header (the bench's own minimal reader). */
-function readSplit(path: string): Ratings {
-  const lines = readFileSync(path, 'utf8').trim().split('\n').slice(1);
-  const userIds = new IdMap();
-  const itemIds = new IdMap();
-  const users = new Int32Array(lines.length);
-  const items = new Int32Array(lines.length);
-  const ratings = new Float32Array(lines.length);
-  lines.forEach((line, r) => {
-    const [u, i, v] = line.split(',');
-    users[r] = userIds.addInt(Number(u));
-    items[r] = itemIds.addInt(Number(i));
-    ratings[r] = Number(v);
-  });
-  return { users, items, ratings, userIds, itemIds };
 }
 
 /** Adam (betas 0.9 / 0.99, eps 1e-5), lazy on embedding rows: only for the untimed warm-up. */
@@ -95,7 +78,7 @@ class WarmupAdam {
 
 function run(s: Shape, seconds: number, batchSize: number, dataDir: string | undefined): void {
   const rng = new RandomState(0);
-  const data = dataDir ? readSplit(join(dataDir, s.split)) : synthetic(s, rng);
+  const data = dataDir ? readRatingsFile(join(dataDir, s.split)).ratings : synthetic(s, rng);
   const nUsers = dataDir ? data.userIds.size : s.nUsers;
   const nItems = dataDir ? data.itemIds.size : s.nItems;
   const n = data.users.length;

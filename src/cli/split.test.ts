@@ -1,38 +1,17 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRating } from './split.js';
+import { runCli, type CliRun } from '../testing/fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'collab-split-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-// Runs `collab split ...` through commander the way main.ts does (usage errors exit 2).
-const RUNNER = `
-import { Command, CommanderError } from 'commander';
-import { registerSplitCommand } from ${JSON.stringify(new URL('./split.js', import.meta.url).href)};
-const program = new Command('collab').exitOverride();
-registerSplitCommand(program);
-try { await program.parseAsync(process.argv.slice(1), { from: 'user' }); }
-catch (err) { if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : 2; else throw err; }
-`;
-
-// The package root (dist/cli/../..), so the runner resolves commander from node_modules wherever the tests start.
-const ROOT = new URL('../..', import.meta.url);
-
-function collab(...args: string[]): { status: number | null; stdout: string; stderr: string; json: Record<string, unknown> | undefined } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', RUNNER, 'split', ...args], { encoding: 'utf8', env, cwd: ROOT });
-  const last = r.stdout.trim().split('\n').at(-1);
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = last ? (JSON.parse(last) as Record<string, unknown>) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, json };
+// `collab split ...` through the built CLI (usage errors exit 2, other errors 1).
+function collab(...args: string[]): CliRun {
+  return runCli(['split', ...args]);
 }
 
 // The ten hand-checked ratings of src/data/split.test.ts, as a CRLF CSV with a header.

@@ -498,6 +498,24 @@ class RatingsReader {
   }
 
   /**
+   * Records field nf of the current line as bytes [start, end) with its number: a plain decimal of at
+   * most 15 digits is mant / 10^(nd − dotAt) (and an int when it has no '.' and at most 9 digits),
+   * anything else NaN / -1 for the slow path. Fields past MAX_FIELDS are counted by the caller only.
+   */
+  private setField(nf: number, start: number, end: number, plain: boolean, nd: number, dotAt: number, mant: number): void {
+    if (nf >= MAX_FIELDS) return;
+    this.fs[nf] = start;
+    this.fe[nf] = end;
+    if (plain && nd > 0 && nd <= 15) {
+      this.fVal[nf] = dotAt < 0 ? mant : mant / POW10[nd - dotAt]!;
+      this.fInt[nf] = dotAt < 0 && nd <= 9 ? mant : -1;
+    } else {
+      this.fVal[nf] = NaN;
+      this.fInt[nf] = -1;
+    }
+  }
+
+  /**
    * Parses lines in buf[p, end) and returns where the first unparsed line starts: an incomplete
    * last line waits for more bytes unless `eof`. One pass: each field's digits are folded into
    * mant = mant·10 + d as they go by (dotAt = digits before the '.'), so a plain number is
@@ -565,17 +583,7 @@ class RatingsReader {
               continue;
             }
           }
-          if (nf < MAX_FIELDS) {
-            fs[nf] = f0;
-            fe[nf] = p;
-            if (plain && nd > 0 && nd <= 15) {
-              fVal[nf] = dotAt < 0 ? mant : mant / POW10[nd - dotAt]!;
-              fInt[nf] = dotAt < 0 && nd <= 9 ? mant : -1;
-            } else {
-              fVal[nf] = NaN;
-              fInt[nf] = -1;
-            }
-          }
+          this.setField(nf, f0, p, plain, nd, dotAt, mant);
           nf++;
           p += c === COLON_C ? 2 : 1;
           if (ws) while (p < end && cls[buf[p]!] === DELIM) p++;
@@ -648,17 +656,7 @@ class RatingsReader {
       if (wait || (!complete && !eof)) return lineStart;
       if (!complete && p < lineEnd) lineEnd = p;
       if (f0 > lineEnd) f0 = lineEnd;
-      if (nf < MAX_FIELDS) {
-        fs[nf] = f0;
-        fe[nf] = lineEnd;
-        if (plain && nd > 0 && nd <= 15) {
-          fVal[nf] = dotAt < 0 ? mant : mant / POW10[nd - dotAt]!;
-          fInt[nf] = dotAt < 0 && nd <= 9 ? mant : -1;
-        } else {
-          fVal[nf] = NaN;
-          fInt[nf] = -1;
-        }
-      }
+      this.setField(nf, f0, lineEnd, plain, nd, dotAt, mant);
       nf++;
       if (complete) p++;
       this.line++;

@@ -167,22 +167,11 @@ export function temporalSplit(r: Ratings, options: TemporalSplitOptions = {}): S
   if (!options.perUser) {
     return finish('time', r, latestRows(ts, Math.floor(n * validPct)), cold);
   }
-  const { start, rows } = groupByUser(r);
-  const isValid = new Uint8Array(n);
-  let heldOut = 0;
-  let kept = 0;
-  for (let u = 0; u + 1 < start.length; u++) {
-    const nu = start[u + 1]! - start[u]!;
-    if (nu === 0) continue;
-    const h = Math.floor(nu * validPct);
-    if (h === 0 || nu - h < minTrain) {
-      kept++;
-      continue;
-    }
-    heldOut++;
-    const order = timeOrder(ts, rows.subarray(start[u]!, start[u + 1]!));
-    for (let k = nu - h; k < nu; k++) isValid[order[k]!] = 1;
-  }
+  const { isValid, heldOut, kept } = holdOutPerUser(r, minTrain, (nu) => Math.floor(nu * validPct), (userRows, h, valid) => {
+    // the user's h latest ratings
+    const order = timeOrder(ts, userRows);
+    for (let k = order.length - h; k < order.length; k++) valid[order[k]!] = 1;
+  });
   return { ...finish('user-time', r, isValid, cold), usersHeldOut: heldOut, usersKeptInTrain: kept };
 }
 
@@ -204,25 +193,13 @@ export function userHoldoutSplit(r: Ratings, options: UserHoldoutOptions = {}): 
   const seed = checkSeed(options.seed ?? 42);
   const cold = checkCold(options.cold ?? 'keep');
   const minTrain = requireInt('minTrain', options.minTrain ?? 1, 0);
-  const n = checkNotEmpty(r);
-  const { start, rows } = groupByUser(r);
+  checkNotEmpty(r);
   const rs = new RandomState(seed);
-  const isValid = new Uint8Array(n);
-  let heldOut = 0;
-  let kept = 0;
-  for (let u = 0; u + 1 < start.length; u++) {
-    const nu = start[u + 1]! - start[u]!;
-    if (nu === 0) continue;
-    const h = k ?? Math.floor(nu * validPct);
-    if (h === 0 || nu - h < minTrain) {
-      kept++;
-      continue;
-    }
-    heldOut++;
-    const perm = rs.permutation(nu);
-    const base = start[u]!;
-    for (let j = 0; j < h; j++) isValid[rows[base + perm[j]!]!] = 1;
-  }
+  const { isValid, heldOut, kept } = holdOutPerUser(r, minTrain, (nu) => k ?? Math.floor(nu * validPct), (userRows, h, valid) => {
+    // the rows at the first h positions of a permutation of the user's ratings
+    const perm = rs.permutation(userRows.length);
+    for (let j = 0; j < h; j++) valid[userRows[perm[j]!]!] = 1;
+  });
   return { ...finish('user', r, isValid, cold), usersHeldOut: heldOut, usersKeptInTrain: kept };
 }
 
@@ -383,6 +360,36 @@ function timeOrder(ts: Float64Array, rows: Int32Array): Int32Array {
   const order = Int32Array.from(rows);
   order.sort((a, b) => ts[a]! - ts[b]! || a - b);
   return order;
+}
+
+/**
+ * The per-user holdout both per-user splits share: users in dense-index order; a user with n_u ratings
+ * gives h = holdCount(n_u) of them to valid through `pick(userRows, h, isValid)` (userRows in source
+ * order), unless h is 0 or fewer than `minTrain` would stay in train (then the user is kept wholly in
+ * train and `pick` is not called, so a random pick draws nothing for them).
+ */
+function holdOutPerUser(
+  r: Ratings,
+  minTrain: number,
+  holdCount: (nu: number) => number,
+  pick: (userRows: Int32Array, h: number, isValid: Uint8Array) => void,
+): { isValid: Uint8Array; heldOut: number; kept: number } {
+  const { start, rows } = groupByUser(r);
+  const isValid = new Uint8Array(r.users.length);
+  let heldOut = 0;
+  let kept = 0;
+  for (let u = 0; u + 1 < start.length; u++) {
+    const nu = start[u + 1]! - start[u]!;
+    if (nu === 0) continue;
+    const h = holdCount(nu);
+    if (h === 0 || nu - h < minTrain) {
+      kept++;
+      continue;
+    }
+    heldOut++;
+    pick(rows.subarray(start[u]!, start[u + 1]!), h, isValid);
+  }
+  return { isValid, heldOut, kept };
 }
 
 /** Rows grouped by dense user index, source order kept within a user (a counting sort). */

@@ -1,7 +1,8 @@
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
+import { openAtomicWriter } from '../io/atomic.js';
 import { IdMap } from './id-map.js';
 import type { Ratings } from './ratings.js';
 
@@ -288,10 +289,8 @@ export function writeSyntheticRatings(path: string, options: SyntheticOptions): 
   const { rows, users: nUsers, items: nItems } = model.o;
   const { items, tenths, times } = model;
 
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(tmp, 'w');
+  mkdirSync(dirname(path), { recursive: true });
+  const out = openAtomicWriter(path);
   const buf = Buffer.allocUnsafe(1 << 20);
   const flushAt = buf.length - 64;
   let pos = buf.write(HEADER, 0, 'latin1');
@@ -313,21 +312,15 @@ export function writeSyntheticRatings(path: string, options: SyntheticOptions): 
         pos = putUInt(buf, pos, times[j]!);
         buf[pos++] = 10;
         if (pos >= flushAt) {
-          bytes += writeAll(fd, buf, pos);
+          bytes += out.write(buf, pos);
           pos = 0;
         }
       }
     }
-    bytes += writeAll(fd, buf, pos);
-    closeSync(fd);
-    renameSync(tmp, path);
+    bytes += out.write(buf, pos);
+    out.commit();
   } catch (err) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    rmSync(tmp, { force: true });
+    out.abort();
     throw err;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -364,11 +357,4 @@ export function syntheticRatings(options: SyntheticOptions): { ratings: Ratings;
     ratings: { users, items: itemCol, ratings, timestamps, userIds: IdMap.fromIds(ids(nUsers)), itemIds: IdMap.fromIds(ids(nItems)) },
     truth: model.truth,
   };
-}
-
-/** Writes buf[0, n) fully; returns n. */
-function writeAll(fd: number, buf: Buffer, n: number): number {
-  let off = 0;
-  while (off < n) off += writeSync(fd, buf, off, n - off);
-  return n;
 }

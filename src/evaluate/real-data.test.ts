@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IdMap } from '../data/id-map.js';
+import { readRatingsFile } from '../data/read-delimited.js';
 import { rmse } from './rating-metrics.js';
 import { rankingProtocol, itemsOfUser } from './protocol.js';
 import { fitBiasBaseline, predictBaseline, predictGlobalMean, popularityScores } from './baselines.js';
@@ -11,29 +10,12 @@ import { topKForUser } from '../recommend/top-k.js';
 
 const dataDir = process.env.COLLAB_DATA_DIR;
 
-/** Minimal reader of the split files (userId,movieId,rating,timestamp with a header), sharing id maps. */
-function readSplit(file: string, userIds: IdMap, itemIds: IdMap): { users: Int32Array; items: Int32Array; ratings: Float32Array } {
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/).slice(1).filter((l) => l.length > 0);
-  const users = new Int32Array(lines.length);
-  const items = new Int32Array(lines.length);
-  const ratings = new Float32Array(lines.length);
-  lines.forEach((line, r) => {
-    const [u, i, v] = line.split(',');
-    users[r] = userIds.addInt(Number(u));
-    items[r] = itemIds.addInt(Number(i));
-    ratings[r] = Number(v);
-  });
-  return { users, items, ratings };
-}
-
 test('ml-latest-small 80/20 split: bias baseline beats the global mean; popularity ranking figures', { skip: dataDir === undefined ? 'COLLAB_DATA_DIR is not set' : false }, (t) => {
   const split = join(dataDir!, 'splits', 'ml-latest-small-seed42');
-  const userIds = new IdMap();
-  const itemIds = new IdMap();
-  const train = readSplit(join(split, 'train.csv'), userIds, itemIds);
-  const valid = readSplit(join(split, 'valid.csv'), userIds, itemIds);
-  const nUsers = userIds.size;
-  const nItems = itemIds.size;
+  const train = readRatingsFile(join(split, 'train.csv')).ratings;
+  const valid = readRatingsFile(join(split, 'valid.csv'), { userIds: train.userIds, itemIds: train.itemIds }).ratings;
+  const nUsers = train.userIds.size;
+  const nItems = train.itemIds.size;
   assert.equal(nUsers, 610);
 
   const base = fitBiasBaseline(train, nUsers, nItems);

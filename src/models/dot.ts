@@ -1,8 +1,9 @@
 import { RandomState } from '../core/random.js';
-import { requireInt, requireNumber } from '../core/errors.js';
+import { requireNumber } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
 import type { Param, RatingModel } from './model.js';
-import { makeParam, uniform } from './init.js';
+import { uniform } from './init.js';
+import { FactorModel, addPairGrad, dotRows } from './factor-kernels.js';
 
 /** Options of {@link EmbeddingDot}. */
 export interface DotOptions {
@@ -18,28 +19,14 @@ export interface DotOptions {
  * The blog's first model, EmbeddingDot: pred(u, i) = P[u]·Q[i], no bias, no output range.
  * Batch loss L = mean (pred - y)^2, so dL/dP[u] = 2 (pred - y) / B * Q[i] and dL/dQ[i] = 2 (pred - y) / B * P[u].
  */
-export class EmbeddingDot implements RatingModel {
+export class EmbeddingDot extends FactorModel implements RatingModel {
   readonly kind = 'dot' as const;
-  readonly nFactors: number;
   readonly initMax: number;
-  readonly userFactors: Param;
-  readonly itemFactors: Param;
   readonly params: readonly Param[];
 
-  constructor(
-    readonly nUsers: number,
-    readonly nItems: number,
-    options: DotOptions = {},
-    seed = 42,
-  ) {
-    requireInt('nUsers', nUsers, 1);
-    requireInt('nItems', nItems, 1);
-    this.nFactors = requireInt('nFactors', options.nFactors ?? 50, 1, 4096);
+  constructor(nUsers: number, nItems: number, options: DotOptions = {}, seed = 42) {
+    super(nUsers, nItems, options.nFactors, options.shared === true);
     this.initMax = requireNumber('initMax', options.initMax ?? 0.05, 0);
-    const k = this.nFactors;
-    const shared = options.shared === true;
-    this.userFactors = makeParam('userFactors', nUsers, k, true, true, shared);
-    this.itemFactors = makeParam('itemFactors', nItems, k, true, true, shared);
     this.params = [this.userFactors, this.itemFactors];
     const rng = new RandomState(seed);
     uniform(this.userFactors.value, rng, 0, this.initMax);
@@ -70,15 +57,12 @@ export class EmbeddingDot implements RatingModel {
       const uRow = u * k;
       const iRow = i * k;
       // pred = P[u]·Q[i]
-      let pred = 0;
-      for (let f = 0; f < k; f++) pred += P[uRow + f]! * Q[iRow + f]!;
+      const pred = dotRows(P, uRow, Q, iRow, k);
       const err = pred - ratings[row]!;
       sse += err * err;
+      // gP[u] += g Q[i], gQ[i] += g P[u] with g = dL/dpred = 2 err / B
       const g = scale * err;
-      for (let f = 0; f < k; f++) {
-        gPd[uRow + f] += g * Q[iRow + f]!;
-        gQd[iRow + f] += g * P[uRow + f]!;
-      }
+      addPairGrad(gPd, gQd, P, Q, uRow, iRow, k, g);
       gP.touch(u);
       gQ.touch(i);
     }
@@ -88,17 +72,6 @@ export class EmbeddingDot implements RatingModel {
   /** Predicted rating of dense (user, item). */
   predict(user: number, item: number): number {
     const k = this.nFactors;
-    const P = this.userFactors.value;
-    const Q = this.itemFactors.value;
-    const uRow = user * k;
-    const iRow = item * k;
-    let pred = 0;
-    for (let f = 0; f < k; f++) pred += P[uRow + f]! * Q[iRow + f]!;
-    return pred;
-  }
-
-  /** Predictions for many dense pairs into `out`. */
-  predictMany(users: Int32Array, items: Int32Array, out: Float32Array): void {
-    for (let r = 0; r < users.length; r++) out[r] = this.predict(users[r]!, items[r]!);
+    return dotRows(this.userFactors.value, user * k, this.itemFactors.value, item * k, k);
   }
 }

@@ -1,8 +1,9 @@
 import { RandomState } from '../core/random.js';
-import { requireInt, requireNumber, CollabError } from '../core/errors.js';
+import { requireNumber, CollabError } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
 import type { Param, RatingModel } from './model.js';
-import { makeParam, truncNormal } from './init.js';
+import { truncNormal } from './init.js';
+import { FactorModel, addPairGrad, biasParams, dotRows } from './factor-kernels.js';
 
 /** Options of {@link EmbeddingDotBias}. */
 export interface DotBiasOptions {
@@ -25,40 +26,26 @@ export interface DotBiasOptions {
  *   dL/dx = 2 (pred - y) / B * (hi - lo) * s (1 - s),
  *   dL/dP[u] = dL/dx * Q[i],  dL/dQ[i] = dL/dx * P[u],  dL/dbu[u] = dL/dbi[i] = dL/dx.
  */
-export class EmbeddingDotBias implements RatingModel {
+export class EmbeddingDotBias extends FactorModel implements RatingModel {
   readonly kind = 'dotbias' as const;
-  readonly nFactors: number;
   readonly yRange: [number, number];
   readonly initStd: number;
   readonly biasDecay: boolean;
-  readonly userFactors: Param;
-  readonly itemFactors: Param;
   readonly userBias: Param;
   readonly itemBias: Param;
   readonly params: readonly Param[];
 
-  constructor(
-    readonly nUsers: number,
-    readonly nItems: number,
-    options: DotBiasOptions = {},
-    seed = 42,
-  ) {
-    requireInt('nUsers', nUsers, 1);
-    requireInt('nItems', nItems, 1);
-    this.nFactors = requireInt('nFactors', options.nFactors ?? 50, 1, 4096);
+  constructor(nUsers: number, nItems: number, options: DotBiasOptions = {}, seed = 42) {
+    const shared = options.shared === true;
+    super(nUsers, nItems, options.nFactors, shared);
     this.initStd = requireNumber('initStd', options.initStd ?? 0.01, 0);
     const yRange = options.yRange ?? [0, 5.5];
     if (!(yRange[1] > yRange[0])) {
       throw new CollabError('INVALID_OPTION', `yRange must be [lo, hi] with hi > lo, got [${yRange.join(', ')}]`, { field: 'yRange' });
     }
     this.yRange = [yRange[0], yRange[1]];
-    const k = this.nFactors;
-    const shared = options.shared === true;
-    this.userFactors = makeParam('userFactors', nUsers, k, true, true, shared);
-    this.itemFactors = makeParam('itemFactors', nItems, k, true, true, shared);
     this.biasDecay = options.biasDecay ?? true;
-    this.userBias = makeParam('userBias', nUsers, 1, true, this.biasDecay, shared);
-    this.itemBias = makeParam('itemBias', nItems, 1, true, this.biasDecay, shared);
+    [this.userBias, this.itemBias] = biasParams(nUsers, nItems, this.biasDecay, shared);
     this.params = [this.userFactors, this.itemFactors, this.userBias, this.itemBias];
     // The init order follows torch_collab.py: user weights, item weights, user bias, item bias.
     const rng = new RandomState(seed);
@@ -97,18 +84,14 @@ export class EmbeddingDotBias implements RatingModel {
       const uRow = u * k;
       const iRow = i * k;
       // x = P[u]·Q[i] + bu[u] + bi[i]
-      let x = bu[u]! + bi[i]!;
-      for (let f = 0; f < k; f++) x += P[uRow + f]! * Q[iRow + f]!;
+      const x = dotRows(P, uRow, Q, iRow, k, bu[u]! + bi[i]!);
       const s = 1 / (1 + Math.exp(-x));
       const pred = s * span + lo;
       const err = pred - ratings[row]!;
       sse += err * err;
       // dL/dx = 2 err / B * (hi - lo) * s (1 - s)
       const g = scale * err * s * (1 - s);
-      for (let f = 0; f < k; f++) {
-        gPd[uRow + f] += g * Q[iRow + f]!;
-        gQd[iRow + f] += g * P[uRow + f]!;
-      }
+      addPairGrad(gPd, gQd, P, Q, uRow, iRow, k, g);
       gbud[u] += g;
       gbid[i] += g;
       gP.touch(u);
@@ -122,17 +105,8 @@ export class EmbeddingDotBias implements RatingModel {
   /** Predicted rating of dense (user, item). */
   predict(user: number, item: number): number {
     const k = this.nFactors;
-    const P = this.userFactors.value;
-    const Q = this.itemFactors.value;
-    const uRow = user * k;
-    const iRow = item * k;
-    let x = this.userBias.value[user]! + this.itemBias.value[item]!;
-    for (let f = 0; f < k; f++) x += P[uRow + f]! * Q[iRow + f]!;
+    const bias = this.userBias.value[user]! + this.itemBias.value[item]!;
+    const x = dotRows(this.userFactors.value, user * k, this.itemFactors.value, item * k, k, bias);
     return (1 / (1 + Math.exp(-x))) * (this.yRange[1] - this.yRange[0]) + this.yRange[0];
-  }
-
-  /** Predictions for many dense pairs into `out`. */
-  predictMany(users: Int32Array, items: Int32Array, out: Float32Array): void {
-    for (let r = 0; r < users.length; r++) out[r] = this.predict(users[r]!, items[r]!);
   }
 }

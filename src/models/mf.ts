@@ -1,8 +1,9 @@
 import { RandomState } from '../core/random.js';
-import { requireInt, requireNumber } from '../core/errors.js';
+import { requireNumber } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
 import type { Param, RatingModel } from './model.js';
-import { makeParam, normal } from './init.js';
+import { normal } from './init.js';
+import { FactorModel, addPairGrad, biasParams, dotRows } from './factor-kernels.js';
 
 /** Options of {@link BiasedMF}. */
 export interface MFOptions {
@@ -39,8 +40,7 @@ export function funkSgd(
     const i = items[row]!;
     const uRow = u * k;
     const iRow = i * k;
-    let pred = mu + bu[u]! + bi[i]!;
-    for (let f = 0; f < k; f++) pred += P[uRow + f]! * Q[iRow + f]!;
+    const pred = dotRows(P, uRow, Q, iRow, k, mu + bu[u]! + bi[i]!);
     const err = ratings[row]! - pred;
     sse += err * err;
     const step = lr * err;
@@ -62,38 +62,24 @@ export function funkSgd(
  * the minibatch gradient of mean (pred - y)^2 so any optimizer can drive it:
  *   dL/dP[u] = 2 (pred - y) / B * Q[i], dL/dQ[i] = 2 (pred - y) / B * P[u], dL/dbu[u] = dL/dbi[i] = 2 (pred - y) / B.
  */
-export class BiasedMF implements RatingModel {
+export class BiasedMF extends FactorModel implements RatingModel {
   readonly kind = 'mf' as const;
-  readonly nFactors: number;
   readonly globalMean: number;
   readonly clip: [number, number];
   readonly initStd: number;
   readonly shared: boolean;
-  readonly userFactors: Param;
-  readonly itemFactors: Param;
   readonly userBias: Param;
   readonly itemBias: Param;
   readonly params: readonly Param[];
 
-  constructor(
-    readonly nUsers: number,
-    readonly nItems: number,
-    options: MFOptions = {},
-    seed = 42,
-  ) {
-    requireInt('nUsers', nUsers, 1);
-    requireInt('nItems', nItems, 1);
-    this.nFactors = requireInt('nFactors', options.nFactors ?? 50, 1, 4096);
+  constructor(nUsers: number, nItems: number, options: MFOptions = {}, seed = 42) {
+    super(nUsers, nItems, options.nFactors, options.shared === true);
     this.globalMean = requireNumber('globalMean', options.globalMean ?? 0);
     this.initStd = requireNumber('initStd', options.initStd ?? 0.1, 0);
     const clip = options.clip ?? [-Infinity, Infinity];
     this.clip = [clip[0] ?? -Infinity, clip[1] ?? Infinity];
     this.shared = options.shared === true;
-    const k = this.nFactors;
-    this.userFactors = makeParam('userFactors', nUsers, k, true, true, this.shared);
-    this.itemFactors = makeParam('itemFactors', nItems, k, true, true, this.shared);
-    this.userBias = makeParam('userBias', nUsers, 1, true, true, this.shared);
-    this.itemBias = makeParam('itemBias', nItems, 1, true, true, this.shared);
+    [this.userBias, this.itemBias] = biasParams(nUsers, nItems, true, this.shared);
     this.params = [this.userFactors, this.itemFactors, this.userBias, this.itemBias];
     const rng = new RandomState(seed);
     normal(this.userFactors.value, rng, this.initStd);
@@ -143,15 +129,11 @@ export class BiasedMF implements RatingModel {
       const i = items[row]!;
       const uRow = u * k;
       const iRow = i * k;
-      let pred = mu + bu[u]! + bi[i]!;
-      for (let f = 0; f < k; f++) pred += P[uRow + f]! * Q[iRow + f]!;
+      const pred = dotRows(P, uRow, Q, iRow, k, mu + bu[u]! + bi[i]!);
       const err = pred - ratings[row]!;
       sse += err * err;
       const g = scale * err;
-      for (let f = 0; f < k; f++) {
-        gPd[uRow + f] += g * Q[iRow + f]!;
-        gQd[iRow + f] += g * P[uRow + f]!;
-      }
+      addPairGrad(gPd, gQd, P, Q, uRow, iRow, k, g);
       gbud[u] += g;
       gbid[i] += g;
       gP.touch(u);
@@ -165,17 +147,8 @@ export class BiasedMF implements RatingModel {
   /** Predicted rating of dense (user, item), clipped to the rating range. */
   predict(user: number, item: number): number {
     const k = this.nFactors;
-    const P = this.userFactors.value;
-    const Q = this.itemFactors.value;
-    const uRow = user * k;
-    const iRow = item * k;
-    let pred = this.globalMean + this.userBias.value[user]! + this.itemBias.value[item]!;
-    for (let f = 0; f < k; f++) pred += P[uRow + f]! * Q[iRow + f]!;
+    const bias = this.globalMean + this.userBias.value[user]! + this.itemBias.value[item]!;
+    const pred = dotRows(this.userFactors.value, user * k, this.itemFactors.value, item * k, k, bias);
     return pred < this.clip[0] ? this.clip[0] : pred > this.clip[1] ? this.clip[1] : pred;
-  }
-
-  /** Predictions for many dense pairs into `out`. */
-  predictMany(users: Int32Array, items: Int32Array, out: Float32Array): void {
-    for (let r = 0; r < users.length; r++) out[r] = this.predict(users[r]!, items[r]!);
   }
 }

@@ -16,6 +16,11 @@ const CONFIG = {
   view: { stroke: '#bbbbbb' },
 } as const;
 
+/** A Vega-Lite spec with collab's schema version, size and look around `body` (data, layers, encodings). */
+function chartSpec(title: string | undefined, body: Record<string, unknown>, width = WIDTH, height = HEIGHT): PlotSpec {
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width, height, config: CONFIG, ...body } as PlotSpec;
+}
+
 /** Colours of the series, chosen to stay apart for colour-blind readers (Tableau 10). */
 const BLUE = '#4c78a8';
 const ORANGE = '#f58518';
@@ -180,14 +185,7 @@ export function lrFinderChart(input: LrFinderChartInput): PlotSpec {
       },
     );
   }
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: input.title ?? 'Learning rate finder',
-    width: WIDTH,
-    height: HEIGHT,
-    config: CONFIG,
-    layer: layers,
-  } as PlotSpec;
+  return chartSpec(input.title ?? 'Learning rate finder', { layer: layers });
 }
 
 /**
@@ -248,12 +246,7 @@ export function lossChart(input: LossChartInput): PlotSpec {
   } as const;
   const y = { field: 'loss', type: 'quantitative', title: 'loss (MSE)', scale: { zero: false } } as const;
   const color = { field: 'series', type: 'nominal', title: null, scale: { domain, range }, legend: { orient: 'top', direction: 'horizontal' } } as const;
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: input.title ?? 'Training and validation loss',
-    width: WIDTH,
-    height: HEIGHT,
-    config: CONFIG,
+  return chartSpec(input.title ?? 'Training and validation loss', {
     data: { values: rows },
     layer: [
       {
@@ -267,7 +260,7 @@ export function lossChart(input: LossChartInput): PlotSpec {
         encoding: { x, y, color },
       },
     ],
-  } as PlotSpec;
+  });
 }
 
 /** Font size of scatter labels, and the width of an average character of it in DejaVu Sans / Arial (≈ 0.6 em). */
@@ -312,12 +305,7 @@ export function scatterChart(input: ScatterChartInput): PlotSpec {
   const scaleX = { domain: xDomain, nice: false, zero: false };
   const scaleY = { domain: yDomain, nice: false, zero: false };
   const color = grouped ? { color: { field: 'group', type: 'nominal', title: null, legend: { orient: 'right' } } } : {};
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: input.title,
-    width,
-    height,
-    config: CONFIG,
+  return chartSpec(input.title, {
     layer: [
       {
         data: { values: pointRows },
@@ -340,7 +328,7 @@ export function scatterChart(input: ScatterChartInput): PlotSpec {
         },
       })),
     ],
-  } as PlotSpec;
+  }, width, height);
 }
 
 /** A label kept by `placeLabels`, anchored in data coordinates at its vertical middle. */
@@ -432,12 +420,7 @@ export function histogramChart(input: HistogramChartInput): PlotSpec {
   }
   const rows = [...input.bins].sort((a, b) => a.value - b.value).map((b) => ({ value: b.value, count: b.count, label: String(b.value) }));
   const order = rows.map((r) => r.label);
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: input.title,
-    width: WIDTH,
-    height: HEIGHT,
-    config: CONFIG,
+  return chartSpec(input.title, {
     data: { values: rows },
     layer: [
       {
@@ -456,7 +439,7 @@ export function histogramChart(input: HistogramChartInput): PlotSpec {
         },
       },
     ],
-  } as PlotSpec;
+  });
 }
 
 /** The smoothed loss at the step whose lr is closest (in log space) to `lr`. */

@@ -71,13 +71,18 @@ export function ratingsBody(range: [number, number]) {
   } as const;
 }
 
+/** The fields every movie in a response has, first and in this order. */
+const movieFields = {
+  movieId: id,
+  title: { type: 'string' },
+  genres: { type: 'array', items: { type: 'string' } },
+  year: { type: 'integer' },
+} as const;
+
 const movie = {
   type: 'object',
   properties: {
-    movieId: id,
-    title: { type: 'string' },
-    genres: { type: 'array', items: { type: 'string' } },
-    year: { type: 'integer' },
+    ...movieFields,
     ratingCount: { type: 'integer' },
     meanRating: { type: 'number' },
   },
@@ -86,10 +91,7 @@ const movie = {
 const scored = {
   type: 'object',
   properties: {
-    movieId: id,
-    title: { type: 'string' },
-    genres: { type: 'array', items: { type: 'string' } },
-    year: { type: 'integer' },
+    ...movieFields,
     score: { type: 'number' },
     because: {
       type: 'array',
