@@ -32,6 +32,13 @@ export interface HybridOptions {
   userFeatures?: FeatureTable;
   /** Item side features (rows = nItems). Default: none. */
   itemFeatures?: FeatureTable;
+  /**
+   * Share of training ratings in which the user's id embedding and bias are left out, so the feature
+   * part alone must predict (as it will for a new user). Default 0.1 (0 when there are no user features).
+   */
+  userIdDropout?: number;
+  /** The same for movies (new movies are predicted from their features alone). Default 0.1 (0 without item features). */
+  itemIdDropout?: number;
 }
 
 /** Typed copy of a feature table, checked against the number of entities. */
@@ -74,7 +81,9 @@ function fromCsr(c: Csr): FeatureTable {
  *   dL/dP[u] = dL/dx · q̃_i,  dL/dPF[f] = w_uf · dL/dx · q̃_i,  dL/dQ[i] = dL/dx · p̃_u,  dL/dQF[g] = w_ig · dL/dx · p̃_u,
  *   dL/dbu[u] = dL/dbi[i] = dL/dx,  dL/dbF[f] = w_uf dL/dx,  dL/dbG[g] = w_ig dL/dx.
  * A user or item that had no training rating keeps its (tiny) initial id rows, so its representation is
- * its features' — the cold-start path. Every table is sparse: a batch touches its users', items' and
+ * its features' — the cold-start path. To train the features for that path, each training rating drops
+ * the user's id part with probability userIdDropout (and the movie's with itemIdDropout), as DropoutNet
+ * does: the prediction then uses the feature part alone and the dropped id rows get no gradient. Every table is sparse: a batch touches its users', items' and
  * their features' rows (the feature tables are small, so they are touched by nearly every batch).
  */
 export class HybridModel implements RatingModel {
@@ -82,6 +91,8 @@ export class HybridModel implements RatingModel {
   readonly nFactors: number;
   readonly yRange: [number, number];
   readonly initStd: number;
+  readonly userIdDropout: number;
+  readonly itemIdDropout: number;
   readonly userIdFactors: Param;
   readonly itemIdFactors: Param;
   readonly userIdBias: Param;
@@ -96,6 +107,8 @@ export class HybridModel implements RatingModel {
   /** Composed p̃_u and q̃_i of the rating being processed (float64 scratch, reused). */
   private readonly pu: Float64Array;
   private readonly qi: Float64Array;
+  /** Draws of the id dropout (training only). */
+  private readonly rng: RandomState;
 
   constructor(
     readonly nUsers: number,
@@ -114,6 +127,8 @@ export class HybridModel implements RatingModel {
     this.yRange = [yRange[0], yRange[1]];
     this.uf = toCsr(options.userFeatures, nUsers, 'userFeatures');
     this.itf = toCsr(options.itemFeatures, nItems, 'itemFeatures');
+    this.userIdDropout = requireNumber('userIdDropout', options.userIdDropout ?? (this.uf.names.length > 0 ? 0.1 : 0), 0, 1);
+    this.itemIdDropout = requireNumber('itemIdDropout', options.itemIdDropout ?? (this.itf.names.length > 0 ? 0.1 : 0), 0, 1);
     const k = this.nFactors;
     // A model without features still needs one row per feature table; a zero-row table is not a valid Param.
     const nUf = Math.max(1, this.uf.names.length);
@@ -140,6 +155,7 @@ export class HybridModel implements RatingModel {
     for (const p of this.params) truncNormal(p.value, rng, this.initStd);
     this.pu = new Float64Array(k);
     this.qi = new Float64Array(k);
+    this.rng = new RandomState(seed + 1);
   }
 
   /** Architecture and feature tables, enough to rebuild the model with createModel('hybrid', ...). */
@@ -148,6 +164,8 @@ export class HybridModel implements RatingModel {
       nFactors: this.nFactors,
       yRange: [...this.yRange],
       initStd: this.initStd,
+      userIdDropout: this.userIdDropout,
+      itemIdDropout: this.itemIdDropout,
       userFeatures: fromCsr(this.uf),
       itemFeatures: fromCsr(this.itf),
     };
@@ -177,8 +195,8 @@ export class HybridModel implements RatingModel {
     return this.itf.names;
   }
 
-  /** p̃_u into this.pu; returns b̃_u. */
-  private composeUser(u: number): number {
+  /** p̃_u into this.pu (without the id part when `useId` is false); returns b̃_u. */
+  private composeUser(u: number, useId = true): number {
     const k = this.nFactors;
     const P = this.userIdFactors.value;
     const PF = this.userFeatureFactors.value;
@@ -186,8 +204,8 @@ export class HybridModel implements RatingModel {
     const pu = this.pu;
     const uRow = u * k;
     // p̃_u = P[u] + Σ_f w_uf PF[f],  b̃_u = bu[u] + Σ_f w_uf bF[f]
-    for (let f = 0; f < k; f++) pu[f] = P[uRow + f]!;
-    let b = this.userIdBias.value[u]!;
+    for (let f = 0; f < k; f++) pu[f] = useId ? P[uRow + f]! : 0;
+    let b = useId ? this.userIdBias.value[u]! : 0;
     const { offsets, indices, weights } = this.uf;
     for (let t = offsets[u]!; t < offsets[u + 1]!; t++) {
       const fRow = indices[t]! * k;
@@ -198,8 +216,8 @@ export class HybridModel implements RatingModel {
     return b;
   }
 
-  /** q̃_i into this.qi; returns b̃_i. */
-  private composeItem(i: number): number {
+  /** q̃_i into this.qi (without the id part when `useId` is false); returns b̃_i. */
+  private composeItem(i: number, useId = true): number {
     const k = this.nFactors;
     const Q = this.itemIdFactors.value;
     const QF = this.itemFeatureFactors.value;
@@ -207,8 +225,8 @@ export class HybridModel implements RatingModel {
     const qi = this.qi;
     const iRow = i * k;
     // q̃_i = Q[i] + Σ_g w_ig QF[g],  b̃_i = bi[i] + Σ_g w_ig bG[g]
-    for (let f = 0; f < k; f++) qi[f] = Q[iRow + f]!;
-    let b = this.itemIdBias.value[i]!;
+    for (let f = 0; f < k; f++) qi[f] = useId ? Q[iRow + f]! : 0;
+    let b = useId ? this.itemIdBias.value[i]! : 0;
     const { offsets, indices, weights } = this.itf;
     for (let t = offsets[i]!; t < offsets[i + 1]!; t++) {
       const gRow = indices[t]! * k;
@@ -244,13 +262,18 @@ export class HybridModel implements RatingModel {
     const [lo, hi] = this.yRange;
     const span = hi - lo;
     const scale = (2 * span) / (end - start);
+    const pU = this.userIdDropout;
+    const pI = this.itemIdDropout;
     let sse = 0;
     for (let r = start; r < end; r++) {
       const row = order[r]!;
       const u = users[row]!;
       const i = items[row]!;
+      // id dropout: with probability pU (pI) the user's (movie's) id part is left out of this rating
+      const useU = pU === 0 || this.rng.random() >= pU;
+      const useI = pI === 0 || this.rng.random() >= pI;
       // x = p̃_u·q̃_i + b̃_u + b̃_i
-      let x = this.composeUser(u) + this.composeItem(i);
+      let x = this.composeUser(u, useU) + this.composeItem(i, useI);
       for (let f = 0; f < k; f++) x += pu[f]! * qi[f]!;
       const s = 1 / (1 + Math.exp(-x));
       const pred = s * span + lo;
@@ -258,18 +281,20 @@ export class HybridModel implements RatingModel {
       sse += err * err;
       // dL/dx = 2 err / B · (hi - lo) · s (1 - s)
       const g = scale * err * s * (1 - s);
-      const uRow = u * k;
-      const iRow = i * k;
-      for (let f = 0; f < k; f++) {
-        gPd[uRow + f] += g * qi[f]!;
-        gQd[iRow + f] += g * pu[f]!;
+      if (useU) {
+        const uRow = u * k;
+        for (let f = 0; f < k; f++) gPd[uRow + f] += g * qi[f]!;
+        gbu.data[u] += g;
+        gP.touch(u);
+        gbu.touch(u);
       }
-      gbu.data[u] += g;
-      gbi.data[i] += g;
-      gP.touch(u);
-      gQ.touch(i);
-      gbu.touch(u);
-      gbi.touch(i);
+      if (useI) {
+        const iRow = i * k;
+        for (let f = 0; f < k; f++) gQd[iRow + f] += g * pu[f]!;
+        gbi.data[i] += g;
+        gQ.touch(i);
+        gbi.touch(i);
+      }
       // dL/dPF[f] = w_uf g q̃_i, dL/dbF[f] = w_uf g
       for (let t = uf.offsets[u]!; t < uf.offsets[u + 1]!; t++) {
         const fi = uf.indices[t]!;
