@@ -7,7 +7,8 @@ import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RandomState } from '../core/random.js';
 import { loadDataset } from '../data/load.js';
-import { COLD_MODELS, coldStartBenchmark, formatColdStartTable, metadataPopularity } from './coldstart.js';
+import { HybridModel } from '../models/hybrid.js';
+import { COLD_MODELS, coldStartBenchmark, formatColdStartTable, metadataPopularity, userFeatureMap } from './coldstart.js';
 
 /**
  * A tiny ml-100k folder with known structure: 80 users, 40 movies (1-20 Comedy, 21-40 Drama); women
@@ -48,6 +49,30 @@ test('metadataPopularity: ridge regression of ln(1 + count) on features, worked 
   assert.ok(Math.abs(est[2]! - (5 * Math.LN2) / 3) < 1e-6, `${est[2]}`);
   assert.equal(est[0], Math.fround(Math.log(4)));
   assert.equal(est[1], Math.fround(Math.LN2));
+});
+
+test('userFeatureMap: with one feature group and a tiny ridge, a new user gets the mean representation of their group', () => {
+  // users 0..5 alternate F/M; user 6 (F) is new
+  const userFeatures = { names: ['gender:F', 'gender:M'], offsets: [0, 1, 2, 3, 4, 5, 6, 7], indices: [0, 1, 0, 1, 0, 1, 0], weights: [1, 1, 1, 1, 1, 1, 1] };
+  const m = new HybridModel(7, 3, { nFactors: 2, userFeatures }, 1);
+  const rng = new RandomState(9);
+  for (const p of m.params) for (let t = 0; t < p.value.length; t++) p.value[t] = rng.normal();
+  const trained = Uint8Array.of(1, 1, 1, 1, 1, 1, 0);
+  const prior = userFeatureMap(m, trained, 1e-7).predict(6);
+  const mean = [0, 0, 0];
+  for (const u of [0, 2, 4]) {
+    const rep = m.userRepresentation(u);
+    mean[0] += rep.vector[0]! / 3;
+    mean[1] += rep.vector[1]! / 3;
+    mean[2] += rep.bias / 3;
+  }
+  for (let f = 0; f < 2; f++) assert.ok(Math.abs(prior.vector[f]! - mean[f]!) < 1e-4, `${prior.vector[f]} vs ${mean[f]}`);
+  assert.ok(Math.abs(prior.bias - mean[2]!) < 1e-4);
+  // a big ridge pulls every user to the mean of all trained users
+  const flat = userFeatureMap(m, trained, 1e9);
+  const a = flat.predict(6);
+  const b = flat.predict(1);
+  assert.ok(Math.abs(a.bias - b.bias) < 1e-6);
 });
 
 test('cold-start benchmark: every scenario and model, reproducible, demographics help new users', async () => {

@@ -84,6 +84,8 @@ export interface ColdStartOptions {
   foldInBiasLambda?: number;
   /** Hybrid id dropout (users and movies; see HybridOptions). Default 0.1. */
   idDropout?: number;
+  /** Ridge weight of the features → user representation map of the hybrid ({@link userFeatureMap}). Default 10. */
+  mapLambda?: number;
   /** Ranking blend weight w of score + w·ln(1 + count). Default 0.5. */
   popularityWeight?: number;
   /** Progress lines. Default none. */
@@ -151,6 +153,7 @@ export async function coldStartBenchmark(data: Dataset, options: ColdStartOption
   const foldInBiasLambda = requireNumber('foldInBiasLambda', options.foldInBiasLambda ?? 5, 0);
   const popW = requireNumber('popularityWeight', options.popularityWeight ?? 0.5, 0);
   const idDropout = requireNumber('idDropout', options.idDropout ?? 0.1, 0, 1);
+  const mapLambda = requireNumber('mapLambda', options.mapLambda ?? 10, 0);
   const progress = options.onProgress ?? (() => {});
   if (scenarios.includes('users') && userKinds.length > 0 && !hasDemographics) {
     throw new CollabError('INVALID_OPTION', `${data.name} has no user demographics; use --user-features none or a dataset with u.user / users.dat`, { field: 'userFeatures' });
@@ -248,7 +251,7 @@ export async function coldStartBenchmark(data: Dataset, options: ColdStartOption
   const logCounts = metadataPopularity(buildItemFeatures(all.itemIds, data.items, contentKinds), counts);
 
   const scorers: Partial<Record<ColdModel, ColdScorer>> = {
-    hybrid: hybridScorer(hybrid, foldInLambda, foldInBiasLambda, yRange),
+    hybrid: hybridScorer(hybrid, train, foldInLambda, foldInBiasLambda, yRange, mapLambda),
     content: contentScorer(content),
     dotbias: dotScorer(dot, train, foldInLambda, foldInBiasLambda, yRange),
     bias: biasScorer(baseline),
@@ -421,6 +424,70 @@ export function metadataPopularity(features: FeatureTable, counts: Float32Array,
   return out;
 }
 
+/** A new user's expected representation from their features. */
+export interface UserFeatureMap {
+  /** [p; b] predicted for dense user u from u's features alone. */
+  predict(u: number): { vector: Float32Array; bias: number };
+}
+
+/**
+ * The hybrid's cold-user prior, an attribute-to-representation map (Gantner et al. 2010): ridge regression
+ * of the trained users' whole representations [p̃_u; b̃_u] (id part included) on their feature rows x_u
+ * (the model's weights plus an unpenalised intercept):
+ *   (Σ_u x_u x_uᵀ + λ I') W = Σ_u x_u [p̃_u; b̃_u]ᵀ,   prior(u) = Wᵀ x_u.
+ * With no informative feature it is the mean trained user, as dotbias's prior; the feature embeddings
+ * alone (the training-time path) know only what the id parts left over.
+ */
+export function userFeatureMap(model: HybridModel, trained: Uint8Array, lambda = 10): UserFeatureMap {
+  const names = model.userFeatureVocabulary;
+  const nF = names.length;
+  const d = nF + 1;
+  const k = model.nFactors;
+  const index = new Map(names.map((n, f) => [n, f]));
+  const rowOf = (u: number): { idx: number[]; w: number[] } => {
+    const fs = model.userFeatureNames(u);
+    const idx = fs.map((n) => index.get(n)!).concat([nF]);
+    const w = fs.map(() => 1 / fs.length).concat([1]);
+    return { idx, w };
+  };
+  const A = new Float64Array(d * d);
+  const B = new Float64Array(d * (k + 1));
+  for (let u = 0; u < model.nUsers; u++) {
+    if (!trained[u]) continue;
+    const { idx, w } = rowOf(u);
+    const rep = model.userRepresentation(u);
+    // A += x xᵀ, B += x [p̃_u; b̃_u]ᵀ
+    for (let a = 0; a < idx.length; a++) {
+      for (let c = 0; c < idx.length; c++) A[idx[a]! * d + idx[c]!] += w[a]! * w[c]!;
+      const bRow = idx[a]! * (k + 1);
+      for (let f = 0; f < k; f++) B[bRow + f] += w[a]! * rep.vector[f]!;
+      B[bRow + k] += w[a]! * rep.bias;
+    }
+  }
+  for (let f = 0; f < nF; f++) A[f * d + f] += lambda;
+  A[nF * d + nF] += 1e-9;
+  const W = new Float64Array(d * (k + 1));
+  const col = new Float64Array(d);
+  for (let c = 0; c <= k; c++) {
+    for (let a = 0; a < d; a++) col[a] = B[a * (k + 1) + c]!;
+    choleskySolve(A.slice(), col, d);
+    for (let a = 0; a < d; a++) W[a * (k + 1) + c] = col[a]!;
+  }
+  return {
+    predict(u) {
+      const { idx, w } = rowOf(u);
+      const vector = new Float32Array(k);
+      let bias = 0;
+      for (let a = 0; a < idx.length; a++) {
+        const wRow = idx[a]! * (k + 1);
+        for (let f = 0; f < k; f++) vector[f] += w[a]! * W[wRow + f]!;
+        bias += w[a]! * W[wRow + k]!;
+      }
+      return { vector, bias };
+    },
+  };
+}
+
 /** Per-user rows of a table (items and ratings in row order). */
 function groupRows(r: Ratings): { items(u: number): Int32Array; ratings(u: number): Float32Array } {
   const nUsers = r.userIds.size;
@@ -454,16 +521,20 @@ function sigmoidScores(p: Float32Array, b: number, Q: Float32Array, bi: Float32A
 }
 
 /** Hybrid: training users by their own representation; new users by their features, folded in from there. */
-function hybridScorer(model: HybridModel, lambda: number, biasLambda: number, yRange: [number, number]): ColdScorer {
+function hybridScorer(model: HybridModel, train: Ratings, lambda: number, biasLambda: number, yRange: [number, number], mapLambda: number): ColdScorer {
   const { factors: Q, bias: bi } = model.itemRepresentations();
+  const trained = new Uint8Array(model.nUsers);
+  for (let r = 0; r < train.users.length; r++) trained[train.users[r]!] = 1;
+  const map = userFeatureMap(model, trained, mapLambda);
   const k = model.nFactors;
   return {
     warm(u, targets, out) {
       for (let t = 0; t < targets.length; t++) out[t] = model.predict(u, targets[t]!);
     },
     cold(u, items, ratings, targets, out) {
-      // the prior is the user's features alone: the id rows of a never-trained user are only init noise
-      const prior = model.featureUser(model.userFeatureNames(u));
+      // the prior is what the user's features say of a trained user's whole representation
+      // (the id rows of a never-trained user are only init noise)
+      const prior = map.predict(u);
       if (items.length === 0) return sigmoidScores(prior.vector, prior.bias, Q, bi, k, yRange, targets, out);
       const fit = foldInSigmoid(Q, k, items, ratings, { yRange, itemBias: bi, lambda, biasLambda, priorVector: prior.vector, priorBias: prior.bias });
       sigmoidScores(fit.userVector, fit.userBias, Q, bi, k, yRange, targets, out);
