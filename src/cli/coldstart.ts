@@ -20,7 +20,8 @@ interface ColdstartFlags extends GlobalFlags {
   seed: string;
   k: string;
   threshold: string;
-  idDropout: string;
+  userIdDropout: string;
+  itemIdDropout: string;
   foldInLambda: string;
   foldInBiasLambda: string;
   dataDir?: string;
@@ -47,7 +48,8 @@ export function registerColdstartCommand(program: Command): void {
     .option('--seed <n>', 'seed of every draw and of training', '42')
     .option('--k <n>', 'ranking cut-off', '10')
     .option('--threshold <rating>', 'a test rating at or above this is relevant', '4')
-    .option('--id-dropout <p>', "hybrid: share of training ratings that hide the user's / movie's id part", '0.1')
+    .option('--user-id-dropout <p>', "hybrid: share of training ratings that hide the user's id part", '0.1')
+    .option('--item-id-dropout <p>', "hybrid: share of training ratings that hide the movie's id part", '0.1')
     .option('--fold-in-lambda <l>', 'fold-in ridge weight on the user vector', '10')
     .option('--fold-in-bias-lambda <l>', 'fold-in ridge weight on the user bias', '5')
     .option('--data-dir <dir>', 'folder holding datasets by name');
@@ -88,7 +90,8 @@ export function registerColdstartCommand(program: Command): void {
         seed: intFlag('seed', flags.seed)!,
         k: intFlag('k', flags.k)!,
         threshold: numberFlag('threshold', flags.threshold)!,
-        idDropout: numberFlag('id-dropout', flags.idDropout)!,
+        userIdDropout: numberFlag('user-id-dropout', flags.userIdDropout)!,
+        itemIdDropout: numberFlag('item-id-dropout', flags.itemIdDropout)!,
         foldInLambda: numberFlag('fold-in-lambda', flags.foldInLambda)!,
         foldInBiasLambda: numberFlag('fold-in-bias-lambda', flags.foldInBiasLambda)!,
         onProgress: (line) => {

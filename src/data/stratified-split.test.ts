@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { RandomState } from '../core/random.js';
 import { IdMap } from './id-map.js';
 import type { Ratings } from './ratings.js';
@@ -51,4 +56,35 @@ test('stratifiedSplit keeps round(0.75 n_u) of each user in train, chosen by a f
 
 test('stratifiedSplit refuses a ratio outside (0, 1)', () => {
   assert.throws(() => stratifiedSplit(interleaved([4]), { ratio: 1.5 }), /ratio must be a number greater than 0 and less than 1 \(the fraction of each user's ratings kept in train, e\.g\. 0\.75\), got 1\.5/);
+});
+
+test('collab split --by-user 0.75 --stratified writes the Recommenders split; --stratified alone is a usage error', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-strat-'));
+  try {
+    const lines = ['userId,movieId,rating'];
+    for (let u = 1; u <= 3; u++) for (let i = 1; i <= 22; i++) lines.push(`${u},${i},4`);
+    writeFileSync(join(dir, 'r.csv'), lines.join('\n') + '\n');
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const runner = [
+      "import { Command } from 'commander';",
+      "import { registerSplitCommand } from './dist/cli/split.js';",
+      "const p = new Command('collab').exitOverride();",
+      'registerSplitCommand(p);',
+      "await p.parseAsync(process.argv.slice(1).filter((a) => a !== '--'), { from: 'user' });",
+    ].join('\n');
+    const run = (...args: string[]) => spawnSync(process.execPath, ['--input-type=module', '-e', runner, '--', 'split', ...args], { cwd: root, encoding: 'utf8' });
+    const r = run(join(dir, 'r.csv'), '--out', join(dir, 'out'), '--by-user', '0.75', '--stratified', '--seed', '42', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    // round(0.75 · 22) = round(16.5) = 16 per user
+    assert.equal(out.train, 48);
+    assert.equal(out.valid, 18);
+    assert.equal(out.by, 'stratified');
+    assert.equal(out.trainRatio, 0.75);
+    const bad = run(join(dir, 'r.csv'), '--out', join(dir, 'out'), '--stratified');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--stratified needs --by-user <fraction> \(e\.g\. --by-user 0\.75\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -82,8 +82,10 @@ export interface ColdStartOptions {
   foldInLambda?: number;
   /** Fold-in ridge weight on the user bias (1, ModelRecommender's default, lets one rating swing the bias too far). Default 5. */
   foldInBiasLambda?: number;
-  /** Hybrid id dropout (users and movies; see HybridOptions). Default 0.1. */
-  idDropout?: number;
+  /** Hybrid id dropout of users (see HybridOptions). Default 0.1. */
+  userIdDropout?: number;
+  /** Hybrid id dropout of movies (see HybridOptions). Default 0.1. */
+  itemIdDropout?: number;
   /** Ridge weight of the features → user representation map of the hybrid ({@link userFeatureMap}). Default 10. */
   mapLambda?: number;
   /** Ranking blend weight w of score + w·ln(1 + count). Default 0.5. */
@@ -152,7 +154,8 @@ export async function coldStartBenchmark(data: Dataset, options: ColdStartOption
   const foldInLambda = requireNumber('foldInLambda', options.foldInLambda ?? 10, 0);
   const foldInBiasLambda = requireNumber('foldInBiasLambda', options.foldInBiasLambda ?? 5, 0);
   const popW = requireNumber('popularityWeight', options.popularityWeight ?? 0.5, 0);
-  const idDropout = requireNumber('idDropout', options.idDropout ?? 0.1, 0, 1);
+  const userIdDropout = requireNumber('userIdDropout', options.userIdDropout ?? 0.1, 0, 1);
+  const itemIdDropout = requireNumber('itemIdDropout', options.itemIdDropout ?? 0.1, 0, 1);
   const mapLambda = requireNumber('mapLambda', options.mapLambda ?? 10, 0);
   const progress = options.onProgress ?? (() => {});
   if (scenarios.includes('users') && userKinds.length > 0 && !hasDemographics) {
@@ -228,8 +231,8 @@ export async function coldStartBenchmark(data: Dataset, options: ColdStartOption
       yRange,
       userFeatures,
       itemFeatures,
-      userIdDropout: userFeatures.names.length > 0 ? idDropout : 0,
-      itemIdDropout: itemFeatures.names.length > 0 ? idDropout : 0,
+      userIdDropout: userFeatures.names.length > 0 ? userIdDropout : 0,
+      itemIdDropout: itemFeatures.names.length > 0 ? itemIdDropout : 0,
     },
   });
   await hybridLearner.fitOneCycle(epochs, lr);

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
+import { loadDataset } from '../data/load.js';
+import { stratifiedSplit } from '../data/split.js';
 import { userItemsCsr } from '../evaluate/protocol.js';
+import { sharedDataDir } from '../testing/fixtures.js';
 import { fitEase, gramMatrix, spdInverse } from './ease.js';
+import { evaluateTopN, implicitProtocol } from './protocol.js';
 
 const close = (a: number, b: number, tol = 1e-9): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
@@ -69,4 +73,15 @@ test('EASE refuses bad input with messages that say what to do', () => {
   assert.throws(() => fitEase(users, Int32Array.from([0, 1, 0, 2, 1, 2, 0, 1, 7]), 4, 3), /items row 8 has item index 7, outside 0..2/);
   const m = fitEase(users, items, 4, 3);
   assert.throws(() => m.scoreItems(Int32Array.of(5)), /item index 5 is outside 0..2/);
+});
+
+test('ml-100k, Microsoft Recommenders protocol: EASE reaches P@10 >= 0.41 and nDCG@10 >= 0.47', { skip: sharedDataDir() === undefined && 'set COLLAB_DATA_DIR to run' }, () => {
+  const data = loadDataset('ml-100k', { dataDir: sharedDataDir()! });
+  const { train, valid } = stratifiedSplit(data.ratings, { ratio: 0.75, seed: 42 });
+  assert.equal(train.ratings.length, 74992);
+  const m = fitEase(train.users, train.items, train.userIds.size, train.itemIds.size);
+  const r = evaluateTopN(implicitProtocol(train, valid), (u, k) => m.recommend(u, k).items, 10);
+  assert.equal(r.users, 943);
+  assert.ok(r.precision >= 0.41, `P@10 ${r.precision}`);
+  assert.ok(r.ndcg >= 0.47, `nDCG@10 ${r.ndcg}`);
 });
