@@ -3,7 +3,7 @@
  * metadata, hybrid vs content vs dotbias fold-in vs bias baseline vs popularity. Prints the table and a
  * JSON line. Seeded: the same command prints the same figures.
  *
- * usage: node dist/bench/coldstart.js [dataset=ml-100k] [--users 100] [--items 0.1] [--seed 42] [--epochs 5] [--user-id-dropout 0.1] [--item-id-dropout 0.1] [--lambda 10] [--bias-lambda 5]
+ * usage: node dist/bench/coldstart.js [dataset=ml-100k] [--users 100] [--items 0.1] [--seed 42] [--epochs 5] [--user-id-dropout 0] [--item-id-dropout 0.1] [--lambda 10] [--bias-lambda 5]
  *   ml-100k runs both protocols (it has demographics); ml-latest-small runs new movies (genres, year, tags).
  */
 import { loadDataset } from '../data/load.js';
@@ -21,7 +21,7 @@ const report = await coldStartBenchmark(data, {
   heldOutItemPct: arg('items', 0.1),
   seed: arg('seed', 42),
   epochs: arg('epochs', 5),
-  userIdDropout: arg('user-id-dropout', 0.1),
+  userIdDropout: arg('user-id-dropout', 0),
   itemIdDropout: arg('item-id-dropout', 0.1),
   foldInLambda: arg('lambda', 10),
   foldInBiasLambda: arg('bias-lambda', 5),

@@ -82,7 +82,7 @@ export interface ColdStartOptions {
   foldInLambda?: number;
   /** Fold-in ridge weight on the user bias (1, ModelRecommender's default, lets one rating swing the bias too far). Default 5. */
   foldInBiasLambda?: number;
-  /** Hybrid id dropout of users (see HybridOptions). Default 0.1. */
+  /** Hybrid id dropout of users (see HybridOptions). Default 0. */
   userIdDropout?: number;
   /** Hybrid id dropout of movies (see HybridOptions). Default 0.1. */
   itemIdDropout?: number;
@@ -154,7 +154,7 @@ export async function coldStartBenchmark(data: Dataset, options: ColdStartOption
   const foldInLambda = requireNumber('foldInLambda', options.foldInLambda ?? 10, 0);
   const foldInBiasLambda = requireNumber('foldInBiasLambda', options.foldInBiasLambda ?? 5, 0);
   const popW = requireNumber('popularityWeight', options.popularityWeight ?? 0.5, 0);
-  const userIdDropout = requireNumber('userIdDropout', options.userIdDropout ?? 0.1, 0, 1);
+  const userIdDropout = requireNumber('userIdDropout', options.userIdDropout ?? 0, 0, 1);
   const itemIdDropout = requireNumber('itemIdDropout', options.itemIdDropout ?? 0.1, 0, 1);
   const mapLambda = requireNumber('mapLambda', options.mapLambda ?? 10, 0);
   const progress = options.onProgress ?? (() => {});

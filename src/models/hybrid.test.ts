@@ -156,7 +156,18 @@ test('createModel("hybrid") rebuilds the model from its config; loadParams gives
   const copy = createModel('hybrid', 5, 6, config, 99);
   loadParams(copy, paramTables(m));
   for (let u = 0; u < 5; u++) for (let i = 0; i < 6; i++) assert.equal(copy.predict(u, i), m.predict(u, i));
-  assert.equal((copy as HybridModel).userIdDropout, 0.1);
+  assert.equal((copy as HybridModel).userIdDropout, 0);
+  assert.equal((copy as HybridModel).itemIdDropout, 0.1);
+});
+
+test('without features the hybrid is fastai\'s dotbias: same init, same training, same predictions', async () => {
+  const { ratings } = genderWorld();
+  const dot = collabLearner(ratings, undefined, { model: 'dotbias', nFactors: 4, yRange: [0, 5.5] });
+  const hyb = collabLearner(ratings, undefined, { model: 'hybrid', nFactors: 4, modelConfig: { yRange: [0, 5.5] } });
+  await dot.fitOneCycle(2, 1e-2);
+  await hyb.fitOneCycle(2, 1e-2);
+  for (const [u, i] of [[0, 0], [3, 7], [39, 9]] as const) assert.equal(hyb.model.predict(u, i), dot.model.predict(u, i));
+  assert.deepEqual(hyb.history.map((h) => h.trainLoss), dot.history.map((h) => h.trainLoss));
 });
 
 test('bad feature tables are refused with a message that says how to build them', () => {

@@ -34,10 +34,11 @@ export interface HybridOptions {
   itemFeatures?: FeatureTable;
   /**
    * Share of training ratings in which the user's id embedding and bias are left out, so the feature
-   * part alone must predict (as it will for a new user). Default 0.1 (0 when there are no user features).
+   * part alone must predict. Default 0: a new user is better served by mapping features to a trained
+   * user's whole representation (evaluate/coldstart's userFeatureMap), and dropout costs warm accuracy.
    */
   userIdDropout?: number;
-  /** The same for movies (new movies are predicted from their features alone). Default 0.1 (0 without item features). */
+  /** The same for movies: a new movie is predicted from its features alone, which this trains. Default 0.1 (0 without item features). */
   itemIdDropout?: number;
 }
 
@@ -127,7 +128,7 @@ export class HybridModel implements RatingModel {
     this.yRange = [yRange[0], yRange[1]];
     this.uf = toCsr(options.userFeatures, nUsers, 'userFeatures');
     this.itf = toCsr(options.itemFeatures, nItems, 'itemFeatures');
-    this.userIdDropout = requireNumber('userIdDropout', options.userIdDropout ?? (this.uf.names.length > 0 ? 0.1 : 0), 0, 1);
+    this.userIdDropout = requireNumber('userIdDropout', options.userIdDropout ?? 0, 0, 1);
     this.itemIdDropout = requireNumber('itemIdDropout', options.itemIdDropout ?? (this.itf.names.length > 0 ? 0.1 : 0), 0, 1);
     const k = this.nFactors;
     // A model without features still needs one row per feature table; a zero-row table is not a valid Param.
