@@ -3,6 +3,10 @@ import test from 'node:test';
 import { RandomState } from '../core/random.js';
 import { IdMap } from '../data/id-map.js';
 import type { Ratings, UserMeta } from '../data/ratings.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadTrainedModel, saveTrainedModel } from '../io/trained-model.js';
 import { collabLearner } from '../train/learner.js';
 import { createModel, loadParams, paramTables, MODEL_KINDS } from './factory.js';
 import { HybridModel, type FeatureTable, type HybridOptions } from './hybrid.js';
@@ -168,6 +172,25 @@ test('without features the hybrid is fastai\'s dotbias: same init, same training
   await hyb.fitOneCycle(2, 1e-2);
   for (const [u, i] of [[0, 0], [3, 7], [39, 9]] as const) assert.equal(hyb.model.predict(u, i), dot.model.predict(u, i));
   assert.deepEqual(hyb.history.map((h) => h.trainLoss), dot.history.map((h) => h.trainLoss));
+});
+
+test('a trained hybrid saves to a model file and loads back with its feature tables, predicting bit for bit', async () => {
+  const { ratings, users } = genderWorld();
+  const userFeatures = buildUserFeatures(ratings.userIds, users, ['gender']);
+  const learner = collabLearner(ratings, undefined, { model: 'hybrid', nFactors: 4, modelConfig: { yRange: [0, 5.5], userFeatures } });
+  await learner.fitOneCycle(2, 1e-2);
+  const dir = mkdtempSync(join(tmpdir(), 'collab-hybrid-'));
+  try {
+    const path = join(dir, 'hybrid.json');
+    saveTrainedModel(path, { model: learner.model, train: ratings, items: new Map(), history: { epochs: [] } });
+    const loaded = loadTrainedModel(path);
+    assert.equal(loaded.model.kind, 'hybrid');
+    const m = loaded.model as HybridModel;
+    assert.deepEqual(m.userFeatureNames(ratings.userIds.indexOf(42)), ['gender:F']);
+    for (let u = 0; u < 42; u += 5) for (let i = 0; i < 10; i += 3) assert.equal(m.predict(u, i), learner.model.predict(u, i));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('bad feature tables are refused with a message that says how to build them', () => {
