@@ -46,6 +46,7 @@ export type ColdScenario = 'warm' | `user-${number}` | 'item';
 /** The models compared. */
 export type ColdModel = 'hybrid' | 'content' | 'dotbias' | 'bias' | 'popularity';
 
+/** The models of the table, in row order. */
 export const COLD_MODELS: readonly ColdModel[] = ['hybrid', 'content', 'dotbias', 'bias', 'popularity'];
 
 /** Options of {@link coldStartBenchmark}. */

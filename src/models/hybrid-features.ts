@@ -8,7 +8,9 @@ export type UserFeatureKind = 'age' | 'gender' | 'occupation' | 'zip';
 /** Item side features the hybrid can use (titles, genres, years, ml-latest tags). */
 export type ItemFeatureKind = 'genres' | 'year' | 'tags' | 'title';
 
+/** Every user feature kind, in flag order. */
 export const USER_FEATURE_KINDS: readonly UserFeatureKind[] = ['age', 'gender', 'occupation', 'zip'];
+/** Every item feature kind, in flag order. */
 export const ITEM_FEATURE_KINDS: readonly ItemFeatureKind[] = ['genres', 'year', 'tags', 'title'];
 
 /** Options of the feature builders. */
