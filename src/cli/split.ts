@@ -5,7 +5,7 @@ import { CollabError } from '../core/errors.js';
 import type { RawId } from '../data/id-map.js';
 import { loadDataset } from '../data/load.js';
 import type { Ratings } from '../data/ratings.js';
-import { randomSplit, temporalSplit, userHoldoutSplit, type ColdPolicy, type SplitResult, type UserSplitResult } from '../data/split.js';
+import { randomSplit, stratifiedSplit, temporalSplit, userHoldoutSplit, type ColdPolicy, type SplitResult, type UserSplitResult } from '../data/split.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
@@ -17,6 +17,7 @@ interface SplitFlags extends GlobalFlags {
   by?: string;
   perUser?: boolean;
   byUser?: string;
+  stratified?: boolean;
   holdoutK?: string;
   minTrain?: string;
   cold?: string;
@@ -38,6 +39,12 @@ export function registerSplitCommand(program: Command): void {
     .addOption(new Option('--by <how>', 'random: seeded random rows; time: the latest ratings; user: a per-user holdout').choices(['random', 'time', 'user']).default('random'))
     .addOption(new Option('--per-user', 'with --by time: each user\'s latest ratings instead of the latest overall'))
     .addOption(new Option('--by-user <fraction>', 'per-user holdout keeping this fraction of each user\'s ratings in train (implies --by user)'))
+    .addOption(
+      new Option(
+        '--stratified',
+        "with --by-user: Microsoft Recommenders' python_stratified_split (each user's ratings shuffled by a fresh RandomState(seed), the first round(fraction·n) kept in train)",
+      ),
+    )
     .addOption(new Option('--holdout-k <k>', 'per-user holdout of exactly k ratings per user (implies --by user)'))
     .addOption(new Option('--min-train <n>', 'per-user splits: users who would keep fewer train ratings than this stay wholly in train').default('1'))
     .addOption(new Option('--cold <policy>', 'valid ratings of users/items absent from train: keep them (models fall back) or drop them').choices(['keep', 'drop']).default('keep'))
@@ -48,6 +55,7 @@ export function registerSplitCommand(program: Command): void {
     'collab split ml-latest-small --out splits/mls-42',
     'collab split ml-100k --out splits/ml-100k-time --by time --valid-pct 0.1',
     'collab split ratings.csv --out splits/holdout --holdout-k 5 --cold drop --json',
+    'collab split ml-100k --out splits/ml-100k-strat --by-user 0.75 --stratified --seed 42',
   );
   cmd.action(async (source: string, flags: SplitFlags) => {
     await runCommand(flags, (out) => splitCommand(source, flags, out));
@@ -73,6 +81,7 @@ async function splitCommand(source: string, flags: SplitFlags, out: Reporter) {
     if (by !== 'random' && by !== 'user') throw usage(`--by-user and --holdout-k make a per-user holdout; they cannot be used with --by ${by}`, 'by');
     by = 'user';
   }
+  if (flags.stratified && byUser === undefined) throw usage('--stratified needs --by-user <fraction> (e.g. --by-user 0.75)', 'stratified');
   if (flags.perUser && by !== 'time') throw usage('--per-user applies to --by time only', 'per-user');
   if (k !== undefined && k < 1) throw usage(`--holdout-k must be an integer >= 1, got ${flags.holdoutK}`, 'holdout-k');
   const validPct = fraction('valid-pct', flags.validPct ?? '0.2', 'the fraction of ratings for validation')!;
@@ -88,6 +97,9 @@ async function splitCommand(source: string, flags: SplitFlags, out: Reporter) {
   let pct: number | undefined = validPct;
   if (by === 'time') {
     s = temporalSplit(r, { validPct, perUser: flags.perUser === true, minTrain, cold });
+  } else if (by === 'user' && flags.stratified) {
+    pct = undefined;
+    s = stratifiedSplit(r, { ratio: byUser!, seed, cold });
   } else if (by === 'user') {
     // 1 - 0.8 is 0.19999999999999996 in doubles; round so floor(n_u * validPct) agrees with the decimal.
     pct = k !== undefined ? undefined : byUser !== undefined ? Math.round((1 - byUser) * 1e12) / 1e12 : validPct;
@@ -117,6 +129,7 @@ async function splitCommand(source: string, flags: SplitFlags, out: Reporter) {
     source: data.source,
     by: s.method,
     ...(pct !== undefined ? { validPct: pct } : {}),
+    ...(s.method === 'stratified' ? { trainRatio: byUser } : {}),
     ...(k !== undefined ? { holdoutK: k } : {}),
     ...(s.method === 'time' || s.method === 'user-time' ? {} : { seed }),
     cold,
@@ -140,6 +153,8 @@ function describe(method: string, pct: number | undefined, k: number | undefined
       return `by time (latest ${pct} of all ratings in valid)`;
     case 'user-time':
       return `by time per user (each user's latest ${pct} in valid)`;
+    case 'stratified':
+      return `per user, stratified as Microsoft Recommenders' python_stratified_split (seed ${seed})`;
     default:
       return k !== undefined ? `per user (${k} held out per user, seed ${seed})` : `per user (${pct} of each user's ratings held out, seed ${seed})`;
   }

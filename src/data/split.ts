@@ -11,7 +11,7 @@ import { selectRows, type Ratings } from './ratings.js';
 export type ColdPolicy = 'keep' | 'drop';
 
 /** How a split was made. */
-export type SplitMethod = 'random' | 'time' | 'user-time' | 'user' | 'files';
+export type SplitMethod = 'random' | 'time' | 'user-time' | 'user' | 'stratified' | 'files';
 
 /** Distinct ids seen in valid but not in train, and how many valid ratings they have. */
 export interface ColdCount {
@@ -201,6 +201,60 @@ export function userHoldoutSplit(r: Ratings, options: UserHoldoutOptions = {}): 
     for (let j = 0; j < h; j++) valid[userRows[perm[j]!]!] = 1;
   });
   return { ...finish('user', r, isValid, cold), usersHeldOut: heldOut, usersKeptInTrain: kept };
+}
+
+/** Options of `stratifiedSplit`. */
+export interface StratifiedSplitOptions extends ColdOptions {
+  /** Fraction of each user's ratings kept in train, in (0, 1); default 0.75. */
+  ratio?: number;
+  /** Seed of numpy's RandomState, reseeded for every user; default 42. */
+  seed?: number;
+}
+
+/** Python's round(): to the nearest integer, halves to the even neighbour (round(16.5) is 16). */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * Microsoft Recommenders' `python_stratified_split(data, ratio, seed)` row for row: each user's
+ * ratings (in source order) are shuffled by `sample(frac=1, random_state=seed)`, i.e. a FRESH
+ * `RandomState(seed).permutation(n_u)` per user, and the first round(ratio · n_u) (Python's
+ * half-to-even round) go to train, the rest to valid. Every user keeps at least one train rating when
+ * round(ratio · n_u) ≥ 1; a user with one rating and ratio < 0.5 goes wholly to valid, as there.
+ */
+export function stratifiedSplit(r: Ratings, options: StratifiedSplitOptions = {}): UserSplitResult {
+  const ratio = options.ratio ?? 0.75;
+  if (typeof ratio !== 'number' || !(ratio > 0 && ratio < 1)) {
+    throw new CollabError('INVALID_OPTION', `ratio must be a number greater than 0 and less than 1 (the fraction of each user's ratings kept in train, e.g. 0.75), got ${ratio}`, {
+      field: 'ratio',
+    });
+  }
+  const seed = checkSeed(options.seed ?? 42);
+  const cold = checkCold(options.cold ?? 'keep');
+  const n = checkNotEmpty(r);
+  const { start, rows } = groupByUser(r);
+  const isValid = new Uint8Array(n);
+  let heldOut = 0;
+  let kept = 0;
+  for (let u = 0; u + 1 < start.length; u++) {
+    const nu = start[u + 1]! - start[u]!;
+    if (nu === 0) continue;
+    const nTrain = roundHalfEven(ratio * nu);
+    if (nTrain >= nu) {
+      kept++;
+      continue;
+    }
+    heldOut++;
+    const perm = new RandomState(seed).permutation(nu);
+    const base = start[u]!;
+    for (let j = nTrain; j < nu; j++) isValid[rows[base + perm[j]!]!] = 1;
+  }
+  return { ...finish('stratified', r, isValid, cold), usersHeldOut: heldOut, usersKeptInTrain: kept };
 }
 
 /**

@@ -4,9 +4,10 @@ import { EmbeddingDot, type DotOptions } from './dot.js';
 import { EmbeddingDotBias, type DotBiasOptions } from './dotbias.js';
 import { BiasedMF, type MFOptions } from './mf.js';
 import { EmbeddingNN, type EmbeddingNNOptions } from './nn.js';
+import { HybridModel, type HybridOptions } from './hybrid.js';
 
 /** The model kinds {@link createModel} can build in this build. */
-export const MODEL_KINDS: readonly ModelKind[] = ['dot', 'dotbias', 'nn', 'mf'];
+export const MODEL_KINDS: readonly ModelKind[] = ['dot', 'dotbias', 'nn', 'mf', 'hybrid'];
 
 /**
  * Builds a fresh model of `kind` for nUsers × nItems with its architecture `config` (the object a
@@ -27,6 +28,8 @@ export function createModel(
       return new EmbeddingDotBias(nUsers, nItems, config as DotBiasOptions, seed);
     case 'nn':
       return new EmbeddingNN(nUsers, nItems, config as EmbeddingNNOptions, seed);
+    case 'hybrid':
+      return new HybridModel(nUsers, nItems, config as HybridOptions, seed);
     case 'mf': {
       const clip = config.clip as (number | null)[] | undefined;
       const options = { ...(config as MFOptions) };

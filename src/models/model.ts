@@ -1,7 +1,7 @@
 import type { Ratings } from '../data/ratings.js';
 
 /** The models collab can train. */
-export type ModelKind = 'dot' | 'dotbias' | 'nn' | 'mf';
+export type ModelKind = 'dot' | 'dotbias' | 'nn' | 'mf' | 'hybrid';
 
 /**
  * Gradient buffer of one parameter table plus the list of rows a batch touched, so an optimizer can

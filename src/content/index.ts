@@ -1,0 +1,1 @@
+export { ContentModel, tfidfVectors, type ContentOptions } from './content-model.js';

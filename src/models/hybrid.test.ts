@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { RandomState } from '../core/random.js';
+import { IdMap } from '../data/id-map.js';
+import type { Ratings, UserMeta } from '../data/ratings.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadTrainedModel, saveTrainedModel } from '../io/trained-model.js';
+import { collabLearner } from '../train/learner.js';
+import { createModel, loadParams, paramTables, MODEL_KINDS } from './factory.js';
+import { HybridModel, type FeatureTable, type HybridOptions } from './hybrid.js';
+import { buildUserFeatures } from './hybrid-features.js';
+
+// 5 users, 6 items; user 4 and item 5 never occur in the batch (cold).
+const USER_FEATURES: FeatureTable = {
+  names: ['age:18-24', 'gender:F', 'gender:M'],
+  offsets: [0, 2, 4, 5, 6, 8],
+  indices: [0, 1, 0, 2, 2, 1, 0, 2],
+  weights: [0.5, 0.5, 0.5, 0.5, 1, 1, 0.5, 0.5],
+};
+const ITEM_FEATURES: FeatureTable = {
+  names: ['genre:Comedy', 'genre:Drama', 'year:1995-1999', 'tag:pixar'],
+  offsets: [0, 2, 3, 5, 6, 6, 8],
+  indices: [0, 2, 1, 1, 3, 0, 0, 3],
+  weights: [0.5, 0.5, 1, 0.5, 0.5, 1, 0.5, 0.5],
+};
+
+function batch(seed: number): Ratings {
+  const rng = new RandomState(seed);
+  const n = 14;
+  const users = Int32Array.from({ length: n }, () => rng.interval(3));
+  const items = Int32Array.from({ length: n }, () => rng.interval(4));
+  const ratings = Float32Array.from({ length: n }, () => 1 + rng.interval(4));
+  return { users, items, ratings, userIds: new IdMap(), itemIds: new IdMap() };
+}
+
+/** A model whose tables are pushed away from init so every gradient is clearly non-zero. */
+function spicy(options: HybridOptions, seed: number): HybridModel {
+  const m = new HybridModel(5, 6, options, seed);
+  const rng = new RandomState(seed + 100);
+  for (const p of m.params) for (let t = 0; t < p.value.length; t++) p.value[t] = rng.normal() * 0.4;
+  return m;
+}
+
+function gradientCheck(options: HybridOptions, seed: number): Map<string, number> {
+  const data = batch(seed);
+  const n = data.ratings.length;
+  const order = Int32Array.from({ length: n }, (_, t) => t);
+  const base = spicy(options, seed);
+  base.trainBatch(data, order, 0, n);
+  const worst = new Map<string, number>();
+  const rng = new RandomState(seed + 7);
+  base.params.forEach((p, pi) => {
+    const candidates: number[] = [];
+    for (let t = 0; t < p.grad.count; t++) for (let f = 0; f < p.cols; f++) candidates.push(p.grad.touched[t]! * p.cols + f);
+    assert.ok(candidates.length > 0, `${p.name} has no touched row`);
+    let worstRel = 0;
+    for (let c = 0; c < 6; c++) {
+      const idx = candidates[rng.interval(candidates.length - 1)]!;
+      // a fresh model from the same seed draws the same id-dropout masks
+      const lossAt = (delta: number): [number, number] => {
+        const m = spicy(options, seed);
+        const v = m.params[pi]!.value;
+        const orig = v[idx]!;
+        v[idx] = orig + delta;
+        return [m.trainBatch(data, order, 0, n) / n, v[idx]! - orig];
+      };
+      const h = 1e-3;
+      const [lp, dp] = lossAt(h);
+      const [lm, dm] = lossAt(-h);
+      const numeric = (lp - lm) / (dp - dm);
+      const analytic = p.grad.data[idx]!;
+      worstRel = Math.max(worstRel, Math.abs(numeric - analytic) / Math.max(Math.abs(numeric), Math.abs(analytic), 1e-3));
+    }
+    worst.set(p.name, worstRel);
+  });
+  return worst;
+}
+
+test('finite differences match the analytic gradient of every table (with and without id dropout)', (t) => {
+  for (const [options, seed] of [
+    [{ nFactors: 3, yRange: [0, 5.5], userFeatures: USER_FEATURES, itemFeatures: ITEM_FEATURES, userIdDropout: 0, itemIdDropout: 0 }, 1],
+    [{ nFactors: 4, yRange: [0.5, 5.5], userFeatures: USER_FEATURES, itemFeatures: ITEM_FEATURES, userIdDropout: 0.3, itemIdDropout: 0.3 }, 2],
+  ] as [HybridOptions, number][]) {
+    const worst = gradientCheck(options, seed);
+    assert.deepEqual([...worst.keys()], [
+      'userIdFactors', 'itemIdFactors', 'userIdBias', 'itemIdBias',
+      'userFeatureFactors', 'itemFeatureFactors', 'userFeatureBias', 'itemFeatureBias',
+    ]);
+    t.diagnostic(`seed ${seed}: ${[...worst].map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
+    for (const [name, rel] of worst) assert.ok(rel < 1e-4, `${name}: relative error ${rel}`);
+  }
+});
+
+test('a cold user or item is predicted from its features; without features it is the init noise only', () => {
+  const m = spicy({ nFactors: 3, userFeatures: USER_FEATURES, itemFeatures: ITEM_FEATURES }, 3);
+  // zero the id rows of user 4 and item 5, as for entities that never trained (up to tiny init noise)
+  m.userIdFactors.value.fill(0, 4 * 3, 5 * 3);
+  m.userIdBias.value[4] = 0;
+  m.itemIdFactors.value.fill(0, 5 * 3, 6 * 3);
+  m.itemIdBias.value[5] = 0;
+  const fu = m.featureUser(['gender:M', 'age:18-24']);
+  assert.deepEqual(fu.unknown, []);
+  const rep = m.userRepresentation(4);
+  for (let f = 0; f < 3; f++) assert.ok(Math.abs(rep.vector[f]! - fu.vector[f]!) < 1e-6);
+  assert.ok(Math.abs(rep.bias - fu.bias) < 1e-6);
+  assert.deepEqual(m.userFeatureNames(4), ['age:18-24', 'gender:M']);
+  assert.deepEqual(m.itemFeatureNames(5), ['genre:Comedy', 'tag:pixar']);
+  assert.deepEqual(m.featureUser(['gender:X']).unknown, ['gender:X']);
+  // item 4 has no features and no id part: its prediction is the sigmoid of the user bias alone
+  m.itemIdFactors.value.fill(0, 4 * 3, 5 * 3);
+  m.itemIdBias.value[4] = 0;
+  const x = m.userRepresentation(0).bias;
+  assert.ok(Math.abs(m.predict(0, 4) - 5.5 / (1 + Math.exp(-x))) < 1e-5);
+});
+
+/** Users 1..40: women love movies 101-105 and dislike 106-110, men the opposite; gender is the only user feature. */
+function genderWorld(): { ratings: Ratings; users: Map<number, UserMeta> } {
+  const userIds = new IdMap();
+  const itemIds = new IdMap();
+  const users = new Map<number, UserMeta>();
+  const u: number[] = [];
+  const it: number[] = [];
+  const r: number[] = [];
+  for (let x = 1; x <= 42; x++) {
+    const female = x % 2 === 0;
+    users.set(x, { gender: female ? 'F' : 'M' });
+    userIds.addInt(x);
+    if (x > 40) continue; // users 41 (M) and 42 (F) never rate: cold
+    for (let i = 101; i <= 110; i++) {
+      u.push(userIds.addInt(x));
+      it.push(itemIds.addInt(i));
+      r.push((i <= 105) === female ? 5 : 1);
+    }
+  }
+  return { ratings: { users: Int32Array.from(u), items: Int32Array.from(it), ratings: Float32Array.from(r), userIds, itemIds }, users };
+}
+
+test('trained by the learner, new users get different, correct predictions from demographics alone', async () => {
+  const { ratings, users } = genderWorld();
+  const userFeatures = buildUserFeatures(ratings.userIds, users, ['gender']);
+  const learner = collabLearner(ratings, undefined, { model: 'hybrid', nFactors: 4, modelConfig: { yRange: [0, 5.5], userFeatures, userIdDropout: 0.5 } });
+  await learner.fitOneCycle(30, 3e-2);
+  const m = learner.model as HybridModel;
+  const man = ratings.userIds.indexOf(41);
+  const woman = ratings.userIds.indexOf(42);
+  const comedyLike = ratings.itemIds.indexOf(101);
+  const other = ratings.itemIds.indexOf(110);
+  assert.ok(m.predict(woman, comedyLike) > 4, `woman, 101: ${m.predict(woman, comedyLike)}`);
+  assert.ok(m.predict(woman, other) < 2, `woman, 110: ${m.predict(woman, other)}`);
+  assert.ok(m.predict(man, comedyLike) < 2, `man, 101: ${m.predict(man, comedyLike)}`);
+  assert.ok(m.predict(man, other) > 4, `man, 110: ${m.predict(man, other)}`);
+});
+
+test('createModel("hybrid") rebuilds the model from its config; loadParams gives the same predictions', () => {
+  assert.ok(MODEL_KINDS.includes('hybrid'));
+  const m = spicy({ nFactors: 3, yRange: [0, 5.5], userFeatures: USER_FEATURES, itemFeatures: ITEM_FEATURES }, 5);
+  const config = JSON.parse(JSON.stringify(m.config())) as Record<string, unknown>;
+  const copy = createModel('hybrid', 5, 6, config, 99);
+  loadParams(copy, paramTables(m));
+  for (let u = 0; u < 5; u++) for (let i = 0; i < 6; i++) assert.equal(copy.predict(u, i), m.predict(u, i));
+  assert.equal((copy as HybridModel).userIdDropout, 0);
+  assert.equal((copy as HybridModel).itemIdDropout, 0.1);
+});
+
+test('without features the hybrid is fastai\'s dotbias: same init, same training, same predictions', async () => {
+  const { ratings } = genderWorld();
+  const dot = collabLearner(ratings, undefined, { model: 'dotbias', nFactors: 4, yRange: [0, 5.5] });
+  const hyb = collabLearner(ratings, undefined, { model: 'hybrid', nFactors: 4, modelConfig: { yRange: [0, 5.5] } });
+  await dot.fitOneCycle(2, 1e-2);
+  await hyb.fitOneCycle(2, 1e-2);
+  for (const [u, i] of [[0, 0], [3, 7], [39, 9]] as const) assert.equal(hyb.model.predict(u, i), dot.model.predict(u, i));
+  assert.deepEqual(hyb.history.map((h) => h.trainLoss), dot.history.map((h) => h.trainLoss));
+});
+
+test('a trained hybrid saves to a model file and loads back with its feature tables, predicting bit for bit', async () => {
+  const { ratings, users } = genderWorld();
+  const userFeatures = buildUserFeatures(ratings.userIds, users, ['gender']);
+  const learner = collabLearner(ratings, undefined, { model: 'hybrid', nFactors: 4, modelConfig: { yRange: [0, 5.5], userFeatures } });
+  await learner.fitOneCycle(2, 1e-2);
+  const dir = mkdtempSync(join(tmpdir(), 'collab-hybrid-'));
+  try {
+    const path = join(dir, 'hybrid.json');
+    saveTrainedModel(path, { model: learner.model, train: ratings, items: new Map(), history: { epochs: [] } });
+    const loaded = loadTrainedModel(path);
+    assert.equal(loaded.model.kind, 'hybrid');
+    const m = loaded.model as HybridModel;
+    assert.deepEqual(m.userFeatureNames(ratings.userIds.indexOf(42)), ['gender:F']);
+    for (let u = 0; u < 42; u += 5) for (let i = 0; i < 10; i += 3) assert.equal(m.predict(u, i), learner.model.predict(u, i));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad feature tables are refused with a message that says how to build them', () => {
+  assert.throws(
+    () => new HybridModel(4, 6, { userFeatures: USER_FEATURES }),
+    /userFeatures must have 5 offsets \(one row per user \+ 1\) ending at indices.length, and one weight per index; got 6 offsets, 8 indices, 8 weights/,
+  );
+  assert.throws(
+    () => new HybridModel(5, 6, { itemFeatures: { ...ITEM_FEATURES, indices: [0, 2, 1, 1, 3, 0, 0, 9] } }),
+    /itemFeatures index 9 at entry 7 is outside its vocabulary of 4 features/,
+  );
+  assert.throws(() => new HybridModel(5, 6, { userIdDropout: 2 }), /userIdDropout must be a number from 0 to 1, got 2/);
+});
