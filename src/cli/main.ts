@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerColdstartCommand } from './coldstart.js';
 import { registerCompareCommand } from './compare.js';
 import { dataCommand, registerDataCommands } from './data.js';
 import { registerDbCommands } from './db.js';
@@ -7,6 +8,7 @@ import { registerEvaluateCommand } from './evaluate.js';
 import { registerExplainCommand } from './explain.js';
 import { registerFetchCommand } from './fetch.js';
 import { registerQuickstartCommand } from './quickstart.js';
+import { registerRankCommand } from './rank.js';
 import { registerRecommendCommand, registerSimilarCommand } from './recommend.js';
 import { registerServeCommand } from './serve.js';
 import { registerSplitCommand } from './split.js';
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   registerExplainCommand(program);
   registerEvaluateCommand(program);
   registerCompareCommand(program);
+  registerRankCommand(program);
+  registerColdstartCommand(program);
   registerServeCommand(program);
   registerDbCommands(program);
   return program;

@@ -4,7 +4,8 @@ import { CollabError, requireNumber } from '../core/errors.js';
 import { IdMap, type RawId } from '../data/id-map.js';
 import { openStore } from '../server/store/open-store.js';
 import { loadDataset } from '../data/load.js';
-import type { Dataset, ItemMeta, Ratings } from '../data/ratings.js';
+import type { Dataset, ItemMeta, Ratings, UserMeta } from '../data/ratings.js';
+import { buildItemFeatures, buildUserFeatures, parseFeatureKinds, ITEM_FEATURE_KINDS, USER_FEATURE_KINDS } from '../models/hybrid-features.js';
 import { readRatingsFile } from '../data/read-delimited.js';
 import { joinSplit, randomSplit, type SplitResult } from '../data/split.js';
 import { saveTrainedModel } from '../io/trained-model.js';
@@ -23,6 +24,8 @@ import { withCommonFlags, withExamples } from './program.js';
 export interface TrainFlags extends GlobalFlags, ReadFlags {
   data?: string;
   db?: string;
+  userFeatures?: string;
+  itemFeatures?: string;
   out?: string;
   plot?: string;
   valid?: string;
@@ -51,6 +54,8 @@ export interface TrainFlags extends GlobalFlags, ReadFlags {
 /** Training and validation ratings with shared id maps, plus where they came from. */
 interface LoadedData {
   name: string;
+  /** User demographics of the dataset (hybrid's user features). */
+  users: Map<RawId, UserMeta>;
   train: Ratings;
   valid: Ratings | undefined;
   /** Movie metadata of the dataset (titles, genres, years), saved with the model. */
@@ -70,7 +75,7 @@ async function loadTrainingData(flags: TrainFlags): Promise<LoadedData> {
   }
   if (flags.data && flags.db) throw new CollabError('USAGE', 'give --data or --db, not both', { field: 'db' });
   const ds = flags.db ? await datasetFromStore(flags.db) : loadDataset(flags.data!, loadOptionsFromFlags(flags));
-  const base = { name: ds.name, items: ds.items };
+  const base = { name: ds.name, items: ds.items, users: ds.users };
   if (flags.valid !== undefined) {
     const valid = readRatingsFile(flags.valid, { userIds: ds.ratings.userIds, itemIds: ds.ratings.itemIds, skipBadRows: flags.skipBadRows === true });
     const split = joinSplit(ds.ratings, valid.ratings);
@@ -241,6 +246,18 @@ export interface TrainResult {
 export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<{ result: TrainResult; learner: CollabLearner }> {
   const { kind, epochs, lr, schedule, options } = learnerOptions(flags);
   const data = await loadTrainingData(flags);
+  if (kind === 'hybrid') {
+    // Side features of every known user and movie (ids of both splits), so new ones still get a representation.
+    const userKinds = parseFeatureKinds(flags.userFeatures ?? (data.users.size > 0 ? 'age,gender,occupation,zip' : 'none'), USER_FEATURE_KINDS, 'user-features');
+    const itemKinds = parseFeatureKinds(flags.itemFeatures ?? 'genres,year,tags', ITEM_FEATURE_KINDS, 'item-features');
+    options.modelConfig = {
+      ...options.modelConfig,
+      userFeatures: buildUserFeatures(data.train.userIds, data.users, userKinds),
+      itemFeatures: buildItemFeatures(data.train.itemIds, data.items, itemKinds),
+    };
+  } else if (flags.userFeatures !== undefined || flags.itemFeatures !== undefined) {
+    throw new CollabError('USAGE', '--user-features and --item-features are for --model hybrid', { field: 'user-features' });
+  }
   out.info(`${data.name}: ${data.train.ratings.length} training ratings, ${data.valid?.ratings.length ?? 0} validation ratings`);
   if (data.cold && data.cold.ratings > 0) {
     out.info(`validation has ${data.cold.users} users and ${data.cold.items} movies not in training (${data.cold.ratings} ratings): the model keeps their untrained init for them`);
@@ -297,7 +314,9 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--valid <file>', 'validation ratings file (ids shared with --data); default: split off --valid-pct')
     .option('--valid-pct <p>', 'fraction held out for validation when --valid is not given (default 0.2)')
     .option('--seed <n>', 'seed for the split, the init and the shuffling (default 42)')
-    .addOption(new Option('--model <kind>', 'model: dotbias (fastai EmbeddingDotBias), dot (the blog\'s EmbeddingDot), mf (biased MF, per-rating SGD)').choices(['dotbias', 'dot', 'mf', 'nn']))
+    .addOption(new Option('--model <kind>', 'model: dotbias (fastai EmbeddingDotBias), dot (the blog\'s EmbeddingDot), nn (fastai EmbeddingNN), mf (biased MF, per-rating SGD), hybrid (ids plus side features, LightFM-style)').choices(['dotbias', 'dot', 'nn', 'mf', 'hybrid']))
+    .option('--user-features <list>', 'hybrid: user features from age, gender, occupation, zip (default all when the dataset has demographics; "none")')
+    .option('--item-features <list>', 'hybrid: movie features from genres, year, tags, title (default genres,year,tags)')
     .option('--factors <k>', 'embedding width (default 50)')
     .option('--bs <n>', 'batch size (default 64)')
     .option('--optimizer <sgd|adam>', 'optimizer: adam = AdamW, betas 0.9/0.99, eps 1e-5 (default adam; sgd for dot and mf)')

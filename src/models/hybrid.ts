@@ -40,6 +40,8 @@ export interface HybridOptions {
   userIdDropout?: number;
   /** The same for movies: a new movie is predicted from its features alone, which this trains. Default 0.1 (0 without item features). */
   itemIdDropout?: number;
+  /** Weight decay on the bias tables too, as fastai does. Default false (as dotbias: a rare movie's bias is the best thing known about it). */
+  biasDecay?: boolean;
 }
 
 /** Typed copy of a feature table, checked against the number of entities. */
@@ -88,6 +90,8 @@ function fromCsr(c: Csr): FeatureTable {
  * their features' rows (the feature tables are small, so they are touched by nearly every batch).
  */
 export class HybridModel implements RatingModel {
+  /** Whether the bias tables are weight-decayed. */
+  readonly biasDecay: boolean;
   readonly kind = 'hybrid' as const;
   readonly nFactors: number;
   readonly yRange: [number, number];
@@ -136,12 +140,13 @@ export class HybridModel implements RatingModel {
     const nIf = Math.max(1, this.itf.names.length);
     this.userIdFactors = makeParam('userIdFactors', nUsers, k, true);
     this.itemIdFactors = makeParam('itemIdFactors', nItems, k, true);
-    this.userIdBias = makeParam('userIdBias', nUsers, 1, true);
-    this.itemIdBias = makeParam('itemIdBias', nItems, 1, true);
+    this.biasDecay = options.biasDecay ?? false;
+    this.userIdBias = makeParam('userIdBias', nUsers, 1, true, this.biasDecay);
+    this.itemIdBias = makeParam('itemIdBias', nItems, 1, true, this.biasDecay);
     this.userFeatureFactors = makeParam('userFeatureFactors', nUf, k, true);
     this.itemFeatureFactors = makeParam('itemFeatureFactors', nIf, k, true);
-    this.userFeatureBias = makeParam('userFeatureBias', nUf, 1, true);
-    this.itemFeatureBias = makeParam('itemFeatureBias', nIf, 1, true);
+    this.userFeatureBias = makeParam('userFeatureBias', nUf, 1, true, this.biasDecay);
+    this.itemFeatureBias = makeParam('itemFeatureBias', nIf, 1, true, this.biasDecay);
     this.params = [
       this.userIdFactors,
       this.itemIdFactors,
@@ -167,6 +172,7 @@ export class HybridModel implements RatingModel {
       initStd: this.initStd,
       userIdDropout: this.userIdDropout,
       itemIdDropout: this.itemIdDropout,
+      biasDecay: this.biasDecay,
       userFeatures: fromCsr(this.uf),
       itemFeatures: fromCsr(this.itf),
     };

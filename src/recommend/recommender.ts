@@ -3,6 +3,7 @@ import type { RawId } from '../data/id-map.js';
 import type { ItemMeta } from '../data/ratings.js';
 import { pca } from '../evaluate/pca.js';
 import type { TrainedModel } from '../io/trained-model.js';
+import { HybridModel } from '../models/hybrid.js';
 import type { RatingModel } from '../models/model.js';
 import { becauseYouLiked } from './explain.js';
 import { foldInGradient, foldInLinear, foldInSigmoid } from './fold-in.js';
@@ -33,6 +34,7 @@ function tableOf(model: RatingModel, name: string): Float32Array | undefined {
 function factorView(model: RatingModel): FactorView | undefined {
   // nn also has embedding tables, but its score is an MLP, not a dot product.
   if (model.kind === 'nn') return undefined;
+  if (model instanceof HybridModel) return hybridView(model);
   const P = tableOf(model, 'userFactors');
   const Q = tableOf(model, 'itemFactors');
   if (!P || !Q) return undefined;
@@ -48,6 +50,20 @@ function factorView(model: RatingModel): FactorView | undefined {
     yRange: model.kind === 'dotbias' ? (config.yRange as [number, number]) : undefined,
     clip: [clip[0] ?? -Infinity, clip[1] ?? Infinity],
   };
+}
+
+// The hybrid scores like dotbias once every user and movie is composed from its id and feature embeddings.
+function hybridView(model: HybridModel): FactorView {
+  const k = model.nFactors;
+  const { factors: Q, bias: bi } = model.itemRepresentations();
+  const P = new Float32Array(model.nUsers * k);
+  const bu = new Float32Array(model.nUsers);
+  for (let u = 0; u < model.nUsers; u++) {
+    const rep = model.userRepresentation(u);
+    P.set(rep.vector, u * k);
+    bu[u] = rep.bias;
+  }
+  return { k, P, Q, bu, bi, offset: 0, yRange: model.config().yRange as [number, number], clip: [-Infinity, Infinity] };
 }
 
 /** Options of {@link ModelRecommender}. */
@@ -95,7 +111,7 @@ export class ModelRecommender implements Recommender {
     const { model, train } = trained;
     this.view = factorView(model);
     const itemFactors = model.params.find((p) => p.name === 'itemFactors');
-    this.embedding = itemFactors ? { Q: itemFactors.value, k: itemFactors.cols } : undefined;
+    this.embedding = this.view ? { Q: this.view.Q, k: this.view.k } : itemFactors ? { Q: itemFactors.value, k: itemFactors.cols } : undefined;
     this.minRatings = requireInt('minRatings', options.minRatings ?? 5, 0);
     this.similarMinRatings = requireInt('similarMinRatings', options.similarMinRatings ?? 20, 0);
     this.foldInLambda = requireNumber('foldInLambda', options.foldInLambda ?? 10, 0);

@@ -23,11 +23,13 @@ export interface TrainRecipe {
  * benchmarks, for four init seeds each: ml-100k 80/20 0.800-0.804 vs 0.808, ml-latest-small 0.709 vs 0.725,
  * ml-100k u1 0.828 vs 0.837 valid MSE. Dropping the bias decay was the largest gain (a rare item's bias is
  * the best thing known about it; decaying it every step pulls it to the middle of yRange). dot: the blog's
- * first model (SGD lr 0.1, momentum 0.9, wd 1e-5, 3 epochs). mf: per-rating Funk SGD.
+ * first model (SGD lr 0.1, momentum 0.9, wd 1e-5, 3 epochs). mf: per-rating Funk SGD. hybrid: dotbias's recipe
+ * (without side features it is dotbias, bit for bit).
  */
 export const TRAIN_DEFAULTS: Record<ModelKind, TrainRecipe> = {
   dotbias: { nFactors: 50, epochs: 6, lr: 4e-3, wd: 0.2, batchSize: 64, optimizer: 'adam', schedule: 'one-cycle', momentum: 0.9, biasDecay: false },
   dot: { nFactors: 50, epochs: 3, lr: 0.1, wd: 1e-5, batchSize: 64, optimizer: 'sgd', schedule: 'constant', momentum: 0.9, biasDecay: true },
   mf: { nFactors: 50, epochs: 8, lr: 0.05, wd: 0.05, batchSize: 64, optimizer: 'sgd', schedule: 'one-cycle', momentum: 0.9, biasDecay: true },
   nn: { nFactors: 50, epochs: 5, lr: 5e-3, wd: 0.1, batchSize: 64, optimizer: 'adam', schedule: 'one-cycle', momentum: 0.9, biasDecay: true },
+  hybrid: { nFactors: 50, epochs: 6, lr: 4e-3, wd: 0.2, batchSize: 64, optimizer: 'adam', schedule: 'one-cycle', momentum: 0.9, biasDecay: false },
 };

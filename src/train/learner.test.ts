@@ -91,7 +91,7 @@ test('errors say what is wrong and what to do', () => {
   const other = tasteRatings(5, 5, 3);
   assert.throws(() => collabLearner(train, other), /the validation ratings must share the training ratings' id maps/);
   assert.throws(() => collabLearner(train, undefined, { batchSize: 0 }), /batchSize must be an integer >= 1, got 0/);
-  assert.throws(() => collabLearner(train, undefined, { model: 'svd' as never }), /model must be one of dotbias, dot, mf, nn, got "svd"/);
+  assert.throws(() => collabLearner(train, undefined, { model: 'svd' as never }), /model must be one of dotbias, dot, mf, nn, hybrid, got "svd"/);
   const l = collabLearner(train, undefined);
   assert.throws(() => l.predict(99999, 1000), /unknown user id 99999: it is not in the training data/);
 });

@@ -141,8 +141,8 @@ export class CollabLearner {
     const stats = ratingStats(train);
     const yRange = options.yRange ?? [0, stats.max + 0.5];
     const config: Record<string, unknown> = { nFactors: options.nFactors ?? recipe.nFactors };
-    if (kind === 'dotbias' || kind === 'nn') config.yRange = yRange;
-    if (kind === 'dotbias') config.biasDecay = options.biasDecay ?? recipe.biasDecay;
+    if (kind === 'dotbias' || kind === 'nn' || kind === 'hybrid') config.yRange = yRange;
+    if (kind === 'dotbias' || kind === 'hybrid') config.biasDecay = options.biasDecay ?? recipe.biasDecay;
     if (kind === 'mf') {
       config.globalMean = stats.mean;
       config.clip = [stats.min, stats.max];
