@@ -48,11 +48,11 @@ for (let r = 0; r < data.ratings.length; r++) {
 const train = selectRows(data, Int32Array.from(trainRows));
 const learner = collabLearner(train, undefined, {});
 const t0 = performance.now();
-await learner.fitOneCycle(5, 5e-3);
+await learner.fitDefault();
 const trainSeconds = (performance.now() - t0) / 1000;
 const state = learner.exportState();
 const trained: TrainedModel = { model: learner.model, train, items: new Map(), history: { epochs: [] } };
-const recommender = new ModelRecommender(trained, { minRatings: 0, foldInLambda: arg('lambda', 10), foldInBiasLambda: arg('bias-lambda', 1), popularityWeight: arg('pop', 0.5) });
+const recommender = new ModelRecommender(trained, { minRatings: 0, foldInLambda: arg('lambda', 10), foldInBiasLambda: arg('bias-lambda', 5), popularityWeight: arg('pop', 0.5) });
 const baseline = fitBiasBaseline(train, nUsers, data.itemIds.size);
 const popularity = popularityScores(train.items, data.itemIds.size);
 

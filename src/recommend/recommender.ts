@@ -74,7 +74,7 @@ export interface ModelRecommenderOptions {
   similarMinRatings?: number;
   /** Fold-in ridge weight on the user vector, pulling it towards the mean trained user. Default 10. */
   foldInLambda?: number;
-  /** Fold-in ridge weight on the user bias. Default 1. */
+  /** Fold-in ridge weight on the user bias (with fewer, one rating would swing a new user too far). Default 5. */
   foldInBiasLambda?: number;
   /** Default `popularityWeight` of recommendations (see RecommendOptions). Default 0.5. */
   popularityWeight?: number;
@@ -115,7 +115,7 @@ export class ModelRecommender implements Recommender {
     this.minRatings = requireInt('minRatings', options.minRatings ?? 5, 0);
     this.similarMinRatings = requireInt('similarMinRatings', options.similarMinRatings ?? 20, 0);
     this.foldInLambda = requireNumber('foldInLambda', options.foldInLambda ?? 10, 0);
-    this.foldInBiasLambda = requireNumber('foldInBiasLambda', options.foldInBiasLambda ?? 1, 0);
+    this.foldInBiasLambda = requireNumber('foldInBiasLambda', options.foldInBiasLambda ?? 5, 0);
     this.popularityWeight = requireNumber('popularityWeight', options.popularityWeight ?? 0.5, 0);
     this.meanUser = this.view ? meanUserOf(this.view, model.nUsers) : undefined;
     const config = model.config();
