@@ -109,6 +109,15 @@ async function datasetFromStore(db: string): Promise<Dataset> {
   }
 }
 
+/**
+ * The default model: hybrid when the data carries movie metadata or user demographics (it is dotbias plus
+ * side-feature embeddings: ml-100k valid MSE 0.789 vs 0.801, ml-latest-small 0.669 vs 0.709, u1 RMSE 0.900
+ * vs 0.910), dotbias otherwise (a hybrid without features is dotbias bit for bit, so nothing is lost).
+ */
+function defaultModelFor(data: LoadedData): ModelKind {
+  return data.items.size > 0 || data.users.size > 0 ? 'hybrid' : 'dotbias';
+}
+
 function coldOf(split: SplitResult): LoadedData['cold'] {
   return { users: split.coldUsers.ids, items: split.coldItems.ids, ratings: Math.max(split.coldUsers.ratings, split.coldItems.ratings) };
 }
@@ -244,8 +253,9 @@ export interface TrainResult {
 
 /** Trains per the flags; the learner is returned too so saving (once model files land) is one call on it. */
 export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<{ result: TrainResult; learner: CollabLearner }> {
-  const { kind, epochs, lr, schedule, options } = learnerOptions(flags);
+  learnerOptions(flags); // bad flags fail before any data is read
   const data = await loadTrainingData(flags);
+  const { kind, epochs, lr, schedule, options } = learnerOptions({ ...flags, model: flags.model ?? defaultModelFor(data) });
   if (kind === 'hybrid') {
     // Side features of every known user and movie (ids of both splits), so new ones still get a representation.
     const userKinds = parseFeatureKinds(flags.userFeatures ?? (data.users.size > 0 ? 'age,gender,occupation,zip' : 'none'), USER_FEATURE_KINDS, 'user-features');
@@ -314,7 +324,7 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--valid <file>', 'validation ratings file (ids shared with --data); default: split off --valid-pct')
     .option('--valid-pct <p>', 'fraction held out for validation when --valid is not given (default 0.2)')
     .option('--seed <n>', 'seed for the split, the init and the shuffling (default 42)')
-    .addOption(new Option('--model <kind>', 'model: dotbias (fastai EmbeddingDotBias), dot (the blog\'s EmbeddingDot), nn (fastai EmbeddingNN), mf (biased MF, per-rating SGD), hybrid (ids plus side features, LightFM-style)').choices(['dotbias', 'dot', 'nn', 'mf', 'hybrid']))
+    .addOption(new Option('--model <kind>', 'model: hybrid (dotbias plus side-feature embeddings, LightFM-style; the default when the data has movie metadata or demographics), dotbias (fastai EmbeddingDotBias; the default otherwise), dot (the blog\'s EmbeddingDot), nn (fastai EmbeddingNN), mf (biased MF, per-rating SGD)').choices(['hybrid', 'dotbias', 'dot', 'nn', 'mf']))
     .option('--user-features <list>', 'hybrid: user features from age, gender, occupation, zip (default all when the dataset has demographics; "none")')
     .option('--item-features <list>', 'hybrid: movie features from genres, year, tags, title (default genres,year,tags)')
     .option('--factors <k>', 'embedding width (default 50)')
