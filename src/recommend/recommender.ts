@@ -121,7 +121,7 @@ export class ModelRecommender implements Recommender {
     const config = model.config();
     this.info = {
       kind: model.kind,
-      config,
+      config: describeConfig(config),
       history: trained.history,
       nUsers: model.nUsers,
       nItems: model.nItems,
@@ -457,6 +457,19 @@ export class ModelRecommender implements Recommender {
     if (m.year !== undefined) item.year = m.year;
     return item;
   }
+}
+
+// Hyperparameters as people read them: a hybrid's feature tables (an index list per user and movie)
+// become their vocabulary size and first names.
+function describeConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const table = value as { names?: unknown; offsets?: unknown } | null;
+    if (table && typeof table === 'object' && Array.isArray(table.names) && table.offsets !== undefined) {
+      out[key] = { features: table.names.length, examples: table.names.slice(0, 20) };
+    } else out[key] = value;
+  }
+  return out;
 }
 
 // The average trained user (factors and bias): fold-in's prior, so a user with few ratings starts there.
