@@ -2,7 +2,7 @@
 // npm package), all launched from this one process on the same split files.
 //
 //   COLLAB_DATA_DIR=<datasets> [COLLAB_BENCH_DIR=<folder of torch_collab.py>] [LIBMF_DIR=<folder with
-//   node_modules/libmf and libmf_peer.mjs>] [PYTHON=python3] node dist/bench/train.js [fidelity|libmf|defaults|blog|all]
+//   node_modules/libmf and libmf_peer.mjs>] [PYTHON=python3] node dist/bench/train.js [fidelity|nn|libmf|defaults|blog|all]
 //
 // COLLAB_BENCH_DIR defaults to the `bench` folder next to the datasets folder.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -123,6 +123,17 @@ async function fidelity(): Promise<void> {
   table(['data', 'PyTorch MSE', 'collab MSE', 'diff', 'PyTorch s', 'collab s', 'speed-up', 'collab s, 2 threads'], rows);
 }
 
+async function nn(): Promise<void> {
+  console.log('## EmbeddingNN vs PyTorch (fastai use_nn=True: embedding sizes by fastai\'s rule, hidden [100] with batch norm, bs 64, 5 epochs, AdamW one-cycle lr 5e-3, wd 0.1)\n');
+  const rows: string[][] = [];
+  for (const s of SPLITS) {
+    const torch = runTorch(s, ['--model', 'nn', '--epochs', '5', '--lr', '5e-3', '--wd', '0.1', '--bs', '64']);
+    const c = await runCollab(s.trainPath, s.validPath, { model: 'nn', batchSize: 64, wd: 0.1, optimizer: 'adam' }, 5, 5e-3, 'one-cycle');
+    rows.push([s.name, f4(torch.valid_mse), f4(c.validMse), (c.validMse - torch.valid_mse >= 0 ? '+' : '') + f4(c.validMse - torch.valid_mse), f3(torch.train_s), f3(c.trainSeconds), (torch.train_s / c.trainSeconds).toFixed(1) + 'x']);
+  }
+  table(['data', 'PyTorch MSE', 'collab MSE', 'diff', 'PyTorch s', 'collab s', 'speed-up'], rows);
+}
+
 /** The race recipe: what collab trains to reach LIBMF's accuracy soonest. */
 const RACE: CollabLearnerOptions & { epochs: number; lr: number } = { model: 'dotbias', nFactors: 16, batchSize: 512, wd: 0.2, biasDecay: false, optimizer: 'adam', epochs: 3, lr: 1.5e-2 };
 
@@ -191,6 +202,7 @@ async function blog(): Promise<void> {
 }
 
 if (which === 'fidelity' || which === 'all') await fidelity();
+if (which === 'nn' || which === 'all') await nn();
 if (which === 'libmf' || which === 'all') await libmf();
 if (which === 'defaults' || which === 'all') await defaults();
 if (which === 'blog' || which === 'all') await blog();
