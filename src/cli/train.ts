@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { CollabError, requireNumber } from '../core/errors.js';
+import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { IdMap, type RawId } from '../data/id-map.js';
 import { openStore } from '../server/store/open-store.js';
 import { loadDataset } from '../data/load.js';
@@ -174,7 +174,10 @@ function learnerOptions(flags: TrainFlags): { kind: ModelKind; epochs: number; l
     modelConfig,
   };
   if (yRange) options.yRange = [yRange[0]!, yRange[1]!];
-  return { kind, epochs: intFlag('epochs', flags.epochs) ?? d.epochs, lr: numberFlag('lr', flags.lr) ?? d.lr, schedule, options };
+  const epochs = requireInt('epochs', intFlag('epochs', flags.epochs) ?? d.epochs, 1);
+  const lr = numberFlag('lr', flags.lr) ?? d.lr;
+  if (!(lr > 0)) throw new CollabError('USAGE', `--lr must be a positive learning rate such as 4e-3, got ${lr}`, { field: 'lr' });
+  return { kind, epochs, lr, schedule, options };
 }
 
 function pad(text: string, width: number): string {

@@ -88,7 +88,8 @@ export class IdMap {
       throw new CollabError(
         what === 'user' ? 'UNKNOWN_USER' : 'UNKNOWN_ITEM',
         `unknown ${what} id ${JSON.stringify(id)}: it is not in the training data ` +
-          `(it may only occur in the validation split); use fold-in for new ${what}s`,
+          `(it may only occur in the validation split); ` +
+          (what === 'user' ? 'give a new user\'s ratings instead (fold-in)' : 'retrain on data that has it, or use a hybrid model that knows it by its metadata'),
         { field: what === 'user' ? 'userId' : 'itemId' },
       );
     }
