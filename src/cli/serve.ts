@@ -7,6 +7,7 @@ import type { RatingRow } from '../server/store/store.js';
 import { intFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
 
+/** Flags of `collab serve` (also what `collab quickstart --serve` passes). */
 export interface ServeFlags extends GlobalFlags {
   model: string;
   port: string;
