@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { CollabError } from '../core/errors.js';
 import { parseRawId } from '../data/id-map.js';
 import { loadRecommender } from '../recommend/load.js';
@@ -106,9 +106,10 @@ export function registerSimilarCommand(program: Command): void {
     .requiredOption('--model <file>', 'model file written by `collab train --out`')
     .requiredOption('--item <id>', 'a movie id')
     .option('-n, --n <count>', 'number of movies', '10')
-    .option('--min-ratings <count>', 'leave out movies with fewer training ratings (rare movies have noisy embeddings; default 20)');
-  withExamples(withCommonFlags(cmd), 'collab similar --model model.json --item 1', 'collab similar --model model.json --item 260 -n 5 --json');
-  cmd.action((flags: GlobalFlags & { model: string; item: string; n: string; minRatings?: string }) =>
+    .option('--min-ratings <count>', 'leave out movies with fewer training ratings (rare movies have noisy embeddings; default 20)')
+    .addOption(new Option('--by <what>', 'embeddings (learned from ratings) or content (genres, year and title words)').choices(['embeddings', 'content']).default('embeddings'));
+  withExamples(withCommonFlags(cmd), 'collab similar --model model.json --item 1', 'collab similar --model model.json --item 1 --by content', 'collab similar --model model.json --item 260 -n 5 --json');
+  cmd.action((flags: GlobalFlags & { model: string; item: string; n: string; minRatings?: string; by: 'embeddings' | 'content' }) =>
     runCommand(flags, async (out) => {
       const n = intFlag('n', flags.n)!;
       if (n < 1) throw new CollabError('USAGE', `-n must be a positive integer, got ${n}`, { field: 'n' });
@@ -116,10 +117,10 @@ export function registerSimilarCommand(program: Command): void {
       if (minRatings !== undefined && minRatings < 0) throw new CollabError('USAGE', `--min-ratings must be 0 or more, got ${minRatings}`, { field: 'min-ratings' });
       const rec = await loadRecommender(flags.model);
       const itemId = parseRawId(flags.item);
-      const items = rec.similarItems(itemId, n, minRatings);
-      out.info(`Most similar to ${rec.movie(itemId)?.title ?? itemId}:`);
+      const items = flags.by === 'content' ? rec.similarByContent(itemId, n, minRatings) : rec.similarItems(itemId, n, minRatings);
+      out.info(`Most similar to ${rec.movie(itemId)?.title ?? itemId}${flags.by === 'content' ? ' by content' : ''}:`);
       printItems(out, items, 'cosine');
-      return { itemId, items };
+      return { itemId, by: flags.by, items };
     }),
   );
 }

@@ -90,6 +90,12 @@ test('similar movies come from the same half', () => {
   assert.ok(items[0]!.score <= 1 && items[0]!.score > 0.5);
 });
 
+test('similar by content: movies of the same genre first', () => {
+  const items = rec.similarByContent(101, 5);
+  assert.equal(items.length, 5);
+  assert.ok(items.every((m) => comedy(m.itemId) && m.itemId !== 101), JSON.stringify(items.map((m) => m.itemId)));
+});
+
 test('movie map and interpretation cover the most-rated movies', () => {
   const map = rec.movieMap(10);
   assert.equal(map.length, 10);

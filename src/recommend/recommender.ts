@@ -1,6 +1,7 @@
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import type { RawId } from '../data/id-map.js';
 import type { ItemMeta } from '../data/ratings.js';
+import { ContentModel } from '../content/content-model.js';
 import { pca } from '../evaluate/pca.js';
 import type { TrainedModel } from '../io/trained-model.js';
 import { HybridModel } from '../models/hybrid.js';
@@ -100,6 +101,7 @@ export class ModelRecommender implements Recommender {
   private readonly popularityWeight: number;
   private readonly meanUser: { vector: Float32Array; bias: number } | undefined;
   private genreIndex: Map<string, Uint8Array> | undefined;
+  private content: ContentModel | undefined;
   /** Rating scale of the training data. */
   private readonly scale: [number, number];
   private catalogue: MovieInfo[] | undefined;
@@ -284,6 +286,20 @@ export class ModelRecommender implements Recommender {
     const rare: number[] = [];
     for (let j = 0; j < this.itemCounts.length; j++) if (this.itemCounts[j]! < minRatings) rare.push(j);
     const top = similarRows(view.Q, view.k, i, n, Int32Array.from(rare));
+    return Array.from(top.items, (j, t) => this.scored(j, top.scores[t]!));
+  }
+
+  /**
+   * Movies closest to one movie by content (TF-IDF over genres, year and title words of the model's
+   * catalogue): works for any model, and for movies the ratings say little about.
+   */
+  similarByContent(itemId: RawId, n = 10, minRatings = this.similarMinRatings): ScoredItem[] {
+    requireInt('n', n, 1);
+    const i = this.trained.train.itemIds.lookup(itemId, 'error', 'item');
+    this.content ??= ContentModel.fit(this.trained.train, this.trained.items, { features: ['genres', 'year', 'title'] });
+    const scores = Float32Array.from(this.content.similarities(i));
+    for (let j = 0; j < scores.length; j++) if (this.itemCounts[j]! < minRatings) scores[j] = NaN;
+    const top = topKForUser(scores, n, Int32Array.of(i));
     return Array.from(top.items, (j, t) => this.scored(j, top.scores[t]!));
   }
 
