@@ -1,4 +1,5 @@
 import type { RandomState } from '../core/random.js';
+import { paramMemory } from '../kernels/param-memory.js';
 import { Grad, type Param } from './model.js';
 
 /**
@@ -29,7 +30,13 @@ export function table(n: number, shared = false): Float32Array {
   return shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
 }
 
-/** A learnable table with a zeroed gradient buffer (values are filled by the model's init). */
+/**
+ * A learnable table with a zeroed gradient buffer (values are filled by the model's init). A non-shared table
+ * lives in its own WebAssembly memory with the SIMD optimizer kernels; a shared one (worker threads) on
+ * SharedArrayBuffers, stepped by the JS loops.
+ */
 export function makeParam(name: string, rows: number, cols: number, sparse: boolean, decay = true, shared = false): Param {
+  const mem = shared ? undefined : paramMemory(rows * cols);
+  if (mem) return { name, rows, cols, value: mem.value, grad: new Grad(rows, cols, false, mem.grad), sparse, decay, kernel: mem.kernel };
   return { name, rows, cols, value: table(rows * cols, shared), grad: new Grad(rows, cols, shared), sparse, decay };
 }

@@ -99,7 +99,8 @@ test('errors say what is wrong and what to do', () => {
 test('dotbias on two threads (user tables here, item tables in a worker) equals one thread bit for bit', async () => {
   const { train, valid } = split(tasteRatings());
   const run = async (threads: number) => {
-    const l = collabLearner(train, valid, { nFactors: 3, batchSize: 8, threads, wd: 0.1 });
+    // the two-thread path keeps its shared tables on SharedArrayBuffers, stepped by the JS loops: one thread runs them too
+    const l = collabLearner(train, valid, { nFactors: 3, batchSize: 8, threads, wd: 0.1, kernels: 'js' });
     await l.fitOneCycle(2, 1e-2);
     const tables = l.exportState().tables.map((t) => Array.from(t.data));
     await l.close();

@@ -61,6 +61,11 @@ export interface CollabLearnerOptions {
   unseenFallback?: boolean;
   /** Extra architecture settings passed to the model (e.g. nn's embSizes, layers, dropout). Default {}. */
   modelConfig?: Record<string, unknown>;
+  /**
+   * AdamW's kernels: 'wasm' (float32 SIMD rows in each param's WebAssembly memory) or 'js' (float64 JS loops,
+   * the arithmetic of the two-thread path, which steps shared tables in JS). Default 'wasm'.
+   */
+  kernels?: 'wasm' | 'js';
   /** Called after each epoch with its row of the history. Default none. */
   onEpoch?: (stats: EpochStats) => void;
   /** Called after each batch with (batches done, batches in this fit). Default none. */
@@ -156,7 +161,7 @@ export class CollabLearner {
       this.optimizer = side;
       this.sideReady = side.ready();
     } else {
-      this.optimizer = makeOptimizer(optimizer, this.model.params, { wd: this.wd });
+      this.optimizer = makeOptimizer(optimizer, this.model.params, { wd: this.wd, kernels: options.kernels ?? 'wasm' });
     }
     this.rng = new RandomState(this.seed);
     this.order = new Int32Array(n);
