@@ -1,13 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RandomState } from '../core/random.js';
-import { OPTIMIZER_WASM_BASE64 } from './optimizer-wasm.js';
-import { paramMemory } from './param-memory.js';
+import { OPTIMIZER_SHARED_WASM_BASE64, OPTIMIZER_WASM_BASE64 } from './optimizer-wasm.js';
+import { bindParamMemory, paramMemory } from './param-memory.js';
 
 test('the committed kernel bytes are what wabt compiles from optimizer.wat (run npm run build:kernels after editing it)', async () => {
-  const script: { compileKernels(): Promise<Buffer> } = await import(new URL('../../scripts/build-kernels.mjs', import.meta.url).href);
+  const script: { compileKernels(): Promise<{ plain: Buffer; shared: Buffer }> } = await import(new URL('../../scripts/build-kernels.mjs', import.meta.url).href);
   const bytes = await script.compileKernels();
-  assert.equal(OPTIMIZER_WASM_BASE64, bytes.toString('base64'));
+  assert.equal(OPTIMIZER_WASM_BASE64, bytes.plain.toString('base64'));
+  assert.equal(OPTIMIZER_SHARED_WASM_BASE64, bytes.shared.toString('base64'));
+});
+
+test('a shared param memory lives on a SharedArrayBuffer, and a second binding (a worker\'s) sees and steps the same floats', () => {
+  const mem = paramMemory(6, true)!;
+  assert.ok(mem.value.buffer instanceof SharedArrayBuffer);
+  assert.ok(!(paramMemory(6)!.value.buffer instanceof SharedArrayBuffer));
+  const other = bindParamMemory(mem.kernel.memory, 6);
+  mem.value.fill(1);
+  mem.grad.fill(0.5);
+  const k = other.kernel;
+  k.exports.adamwRow(k.valueOffset, k.gradOffset, k.mOffset, k.vOffset, k.rOffset, 6, 0.9, 0.99, 0.1, 0.01, 1, 1e-5, 1, 0, 0.01);
+  assert.ok(mem.grad.every((x) => x === 0), 'the other instance zeroed the gradient in the same memory');
+  assert.ok(mem.kernel.m.every((x) => Math.abs(x - 0.05) < 1e-7));
+  assert.ok(mem.value.every((x) => x < 1));
 });
 
 test('a param memory holds value, grad, m, v and r as disjoint, zeroed, 16-byte aligned views', () => {

@@ -1,4 +1,4 @@
-import { OPTIMIZER_WASM_BASE64 } from './optimizer-wasm.js';
+import { OPTIMIZER_SHARED_WASM_BASE64, OPTIMIZER_WASM_BASE64 } from './optimizer-wasm.js';
 
 /** The functions of the optimizer kernel module (src/kernels/optimizer.wat); pointers are byte offsets. */
 export interface OptimizerKernelExports {
@@ -16,6 +16,10 @@ export interface OptimizerKernelExports {
  * claims them (`owner`), any later one keeps its own arrays and the JS loop.
  */
 export interface ParamKernel {
+  /** The WebAssembly.Memory (shared for tables worker threads also step: it can be posted to a worker). */
+  readonly memory: WasmMemory;
+  /** Floats per array (rows × cols). */
+  readonly length: number;
   readonly exports: OptimizerKernelExports;
   /** Byte offsets of value, grad, m, v and r in the memory. */
   readonly valueOffset: number;
@@ -34,44 +38,59 @@ export interface ParamKernel {
 /** The few WebAssembly APIs used here (the project's lib settings declare no WebAssembly types). */
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
+}
+/** A WebAssembly.Memory. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-/** The compiled module, once per process; null when this runtime cannot compile it (no SIMD): the JS loops run. */
-let compiled: object | null | undefined;
+/** The compiled modules (plain and shared memory), once per process; null when this runtime cannot compile them (no SIMD): the JS loops run. */
+const compiled: { plain?: object | null; shared?: object | null } = {};
 
-/** The optimizer kernel module, compiled on first use. */
-export function optimizerModule(): object | null {
-  if (compiled === undefined) {
+/** The optimizer kernel module for an ordinary or a shared memory, compiled on first use. */
+export function optimizerModule(shared = false): object | null {
+  const key = shared ? 'shared' : 'plain';
+  if (compiled[key] === undefined) {
     try {
-      compiled = new wasm.Module(Buffer.from(OPTIMIZER_WASM_BASE64, 'base64'));
+      compiled[key] = new wasm.Module(Buffer.from(shared ? OPTIMIZER_SHARED_WASM_BASE64 : OPTIMIZER_WASM_BASE64, 'base64'));
     } catch {
-      compiled = null;
+      compiled[key] = null;
     }
   }
-  return compiled;
+  return compiled[key]!;
+}
+
+/** Byte size of one of the five arrays of n floats, padded to a multiple of 4 floats so each starts 16-byte aligned for v128 loads. */
+function strideOf(n: number): number {
+  return Math.ceil(n / 4) * 16;
 }
 
 /**
  * Allocates n floats of value, gradient and AdamW state in one fixed-size WebAssembly memory (never grown, so
- * the views stay valid) with the kernels bound to it; undefined when the kernels are unavailable.
+ * the views stay valid) with the kernels bound to it; `shared` puts it on a SharedArrayBuffer (worker threads).
+ * Undefined when the kernels are unavailable.
  */
-export function paramMemory(n: number): { value: Float32Array; grad: Float32Array; kernel: ParamKernel } | undefined {
-  const mod = optimizerModule();
-  if (!mod) return undefined;
-  // each array padded to a multiple of 4 floats, so every one starts 16-byte aligned for v128 loads
-  const stride = Math.ceil(n / 4) * 16;
-  const pages = Math.ceil((5 * stride) / 65536);
-  const memory = new wasm.Memory({ initial: pages, maximum: pages });
-  const instance = new wasm.Instance(mod, { env: { memory } });
+export function paramMemory(n: number, shared = false): { value: Float32Array; grad: Float32Array; kernel: ParamKernel } | undefined {
+  if (!optimizerModule(shared)) return undefined;
+  const pages = Math.ceil((5 * strideOf(n)) / 65536);
+  return bindParamMemory(new wasm.Memory({ initial: pages, maximum: pages, shared }), n);
+}
+
+/** Views and a fresh kernel instance over an existing param memory of n floats (a worker thread's side of a shared one). */
+export function bindParamMemory(memory: WasmMemory, n: number): { value: Float32Array; grad: Float32Array; kernel: ParamKernel } {
   const buf = memory.buffer;
+  const instance = new wasm.Instance(optimizerModule(buf instanceof SharedArrayBuffer)!, { env: { memory } });
+  const stride = strideOf(n);
   const view = (slot: number) => new Float32Array(buf, slot * stride, n);
   return {
     value: view(0),
     grad: view(1),
     kernel: {
+      memory,
+      length: n,
       exports: instance.exports as unknown as OptimizerKernelExports,
       valueOffset: 0,
       gradOffset: stride,

@@ -31,12 +31,12 @@ export function table(n: number, shared = false): Float32Array {
 }
 
 /**
- * A learnable table with a zeroed gradient buffer (values are filled by the model's init). A non-shared table
- * lives in its own WebAssembly memory with the SIMD optimizer kernels; a shared one (worker threads) on
- * SharedArrayBuffers, stepped by the JS loops.
+ * A learnable table with a zeroed gradient buffer (values are filled by the model's init), in its own
+ * WebAssembly memory with the SIMD optimizer kernels bound to it; `shared` makes that memory shared (worker
+ * threads). Plain typed arrays only where this runtime cannot compile the kernels.
  */
 export function makeParam(name: string, rows: number, cols: number, sparse: boolean, decay = true, shared = false): Param {
-  const mem = shared ? undefined : paramMemory(rows * cols);
-  if (mem) return { name, rows, cols, value: mem.value, grad: new Grad(rows, cols, false, mem.grad), sparse, decay, kernel: mem.kernel };
+  const mem = paramMemory(rows * cols, shared);
+  if (mem) return { name, rows, cols, value: mem.value, grad: new Grad(rows, cols, shared, mem.grad), sparse, decay, kernel: mem.kernel };
   return { name, rows, cols, value: table(rows * cols, shared), grad: new Grad(rows, cols, shared), sparse, decay };
 }

@@ -62,8 +62,8 @@ export interface CollabLearnerOptions {
   /** Extra architecture settings passed to the model (e.g. nn's embSizes, layers, dropout). Default {}. */
   modelConfig?: Record<string, unknown>;
   /**
-   * AdamW's kernels: 'wasm' (float32 SIMD rows in each param's WebAssembly memory) or 'js' (float64 JS loops,
-   * the arithmetic of the two-thread path, which steps shared tables in JS). Default 'wasm'.
+   * AdamW's kernels: 'wasm' (float32 SIMD rows in each param's WebAssembly memory, on one thread or two) or
+   * 'js' (the float64 JS loops, collab's arithmetic before the kernels). Default 'wasm'.
    */
   kernels?: 'wasm' | 'js';
   /** Called after each epoch with its row of the history. Default none. */
@@ -157,7 +157,7 @@ export class CollabLearner {
     this.model = createModel(kind, train.userIds.size, train.itemIds.size, config, this.seed);
     this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
     if (this.threads > 1 && !this.perRating && splitsBySide(this.model.params)) {
-      const side = new SideParallelOptimizer(this.model.params, optimizer, { wd: this.wd });
+      const side = new SideParallelOptimizer(this.model.params, optimizer, { wd: this.wd, kernels: options.kernels ?? 'wasm' });
       this.optimizer = side;
       this.sideReady = side.ready();
     } else {
