@@ -1,21 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RandomState } from '../core/random.js';
-import { OPTIMIZER_SHARED_WASM_BASE64, OPTIMIZER_WASM_BASE64 } from './optimizer-wasm.js';
-import { bindParamMemory, paramMemory } from './param-memory.js';
+import { SIMD_SHARED_WASM_BASE64, SIMD_WASM_BASE64 } from './simd-wasm.js';
+import { addPairGrad, dotRows } from '../models/factor-kernels.js';
+import { bindParamMemory, paramMemories, paramMemory } from './param-memory.js';
 
-test('the committed kernel bytes are what wabt compiles from optimizer.wat (run npm run build:kernels after editing it)', async () => {
+test('the committed kernel bytes are what wabt compiles from simd.wat (run npm run build:kernels after editing it)', async () => {
   const script: { compileKernels(): Promise<{ plain: Buffer; shared: Buffer }> } = await import(new URL('../../scripts/build-kernels.mjs', import.meta.url).href);
   const bytes = await script.compileKernels();
-  assert.equal(OPTIMIZER_WASM_BASE64, bytes.plain.toString('base64'));
-  assert.equal(OPTIMIZER_SHARED_WASM_BASE64, bytes.shared.toString('base64'));
+  assert.equal(SIMD_WASM_BASE64, bytes.plain.toString('base64'));
+  assert.equal(SIMD_SHARED_WASM_BASE64, bytes.shared.toString('base64'));
 });
 
 test('a shared param memory lives on a SharedArrayBuffer, and a second binding (a worker\'s) sees and steps the same floats', () => {
   const mem = paramMemory(6, true)!;
   assert.ok(mem.value.buffer instanceof SharedArrayBuffer);
   assert.ok(!(paramMemory(6)!.value.buffer instanceof SharedArrayBuffer));
-  const other = bindParamMemory(mem.kernel.memory, 6);
+  const other = bindParamMemory(mem.kernel.memory, 6, mem.kernel.valueOffset);
   mem.value.fill(1);
   mem.grad.fill(0.5);
   const k = other.kernel;
@@ -77,5 +78,30 @@ test('adamwRow equals the JS AdamW row formula within float32 rounding, for rows
       close(w[e]!, we, 'p');
       assert.equal(g[e], 0);
     }
+  }
+});
+
+test('wasm dotRows and addPairGrad equal the JS loops of factor-kernels.ts bit for bit, for rows of 1, 3, 4, 7 and 50 floats', () => {
+  const rng = new RandomState(12);
+  for (const k of [1, 3, 4, 7, 50]) {
+    const [pm, qm] = paramMemories([4 * k, 5 * k])!;
+    const P = pm!.value;
+    const Q = qm!.value;
+    for (const a of [P, Q, pm!.grad, qm!.grad]) for (let e = 0; e < a.length; e++) a[e] = rng.normal();
+    const gP = Float32Array.from(pm!.grad);
+    const gQ = Float32Array.from(qm!.grad);
+    const ex = pm!.kernel.exports;
+    for (let n = 0; n < 20; n++) {
+      const uRow = (n % 4) * k;
+      const iRow = ((n * 3) % 5) * k;
+      const acc = rng.normal();
+      const want = dotRows(P, uRow, Q, iRow, k, acc);
+      assert.equal(ex.dotRows(pm!.kernel.valueOffset + uRow * 4, qm!.kernel.valueOffset + iRow * 4, k, acc), want, `k ${k} dot`);
+      const g = rng.normal() * 0.3;
+      addPairGrad(gP, gQ, P, Q, uRow, iRow, k, g);
+      ex.addPairGrad(pm!.kernel.gradOffset + uRow * 4, qm!.kernel.gradOffset + iRow * 4, pm!.kernel.valueOffset + uRow * 4, qm!.kernel.valueOffset + iRow * 4, k, g);
+    }
+    assert.deepEqual(pm!.grad, gP, `k ${k} gP`);
+    assert.deepEqual(qm!.grad, gQ, `k ${k} gQ`);
   }
 });

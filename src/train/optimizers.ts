@@ -126,7 +126,7 @@ class StepLog {
 
 /**
  * torch.optim.AdamW (fastai defaults beta2 0.99, eps 1e-5) with lazy rows for sparse tables. A table in a
- * WebAssembly memory (`Param.kernel`) has each row update run by the f32x4 kernel of src/kernels/optimizer.wat
+ * WebAssembly memory (`Param.kernel`) has each row update run by the f32x4 kernel of src/kernels/simd.wat
  * (about 6x faster per element than the JS loop); the catch-up scalars and flush() stay in JS.
  */
 export class AdamW implements Optimizer {

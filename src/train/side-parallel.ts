@@ -17,8 +17,9 @@ export interface SideWorkerData {
   options: OptimizerOptions;
   params: {
     name: string; rows: number; cols: number; sparse: boolean; decay: boolean; value: Float32Array; grad: Float32Array; touched: Int32Array;
-    /** The param's shared WebAssembly memory, when it has one: the worker binds its own kernel instance to it. */
+    /** The param's shared WebAssembly memory and its byte offset there, when it has one: the worker binds its own kernel instance to it. */
     memory: WasmMemory | undefined;
+    base: number;
   }[];
   ctl: Int32Array;
   /** lr and momentum of the current step. */
@@ -66,7 +67,7 @@ export class SideParallelOptimizer implements Optimizer {
     const data: SideWorkerData = {
       kind,
       options,
-      params: this.remote.map((p) => ({ name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: p.value, grad: p.grad.data, touched: p.grad.touched, memory: p.kernel?.memory })),
+      params: this.remote.map((p) => ({ name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: p.value, grad: p.grad.data, touched: p.grad.touched, memory: p.kernel?.memory, base: p.kernel?.valueOffset ?? 0 })),
       ctl: this.ctl,
       hyper: this.hyper,
     };

@@ -1,8 +1,9 @@
-;; collab's optimizer kernels in WebAssembly SIMD (f32x4), compiled by scripts/build-kernels.mjs into
-;; src/kernels/optimizer-wasm.ts. The module imports its memory: every non-shared Param owns one memory laid
-;; out as [value | grad | m | v | r] (see src/kernels/param-memory.ts), and one instance is bound to it.
-;; All arithmetic is float32 (the JS loop rounds float64 intermediates on store): results differ from the
-;; JS path by float32 rounding only, and stay deterministic (no fused multiply-add, IEEE sqrt and div).
+;; collab's WebAssembly SIMD kernels, compiled by scripts/build-kernels.mjs into src/kernels/simd-wasm.ts.
+;; The module imports its memory: each Param lives in a memory as [value | grad | m | v | r] (a factor model's
+;; user and item tables share one, so the per-rating kernels see both; see src/kernels/param-memory.ts).
+;; adamwRow computes in float32 (the JS loop rounds float64 intermediates on store): it differs from the JS path
+;; by float32 rounding only, and stays deterministic (no fused multiply-add, IEEE sqrt and div). dotRows and
+;; addPairGrad compute exactly what factor-kernels.ts's JS loops compute, bit for bit.
 (module
   (import "env" "memory" (memory 0))
   ;; adamwRow: one AdamW row update (optimizers.ts AdamW.step) over n floats at byte offsets w, g, m, v, r:
@@ -66,4 +67,46 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $lp2)))
   )
+  ;; dotRows: acc + Σ_f P[u,f] Q[i,f] over n floats at byte offsets p and q, each product and the running sum in
+  ;; float64, in order (the JS dotRows exactly: the chain of adds is the same, so the bits are).
+  (func (export "dotRows") (param $p i32) (param $q i32) (param $n i32) (param $acc f64) (result f64)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $acc (f64.add (local.get $acc)
+          (f64.mul (f64.promote_f32 (f32.load (local.get $p))) (f64.promote_f32 (f32.load (local.get $q))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (br $lp)))
+    (local.get $acc))
+  ;; addPairGrad: gP[u] += g Q[i], gQ[i] += g P[u] over n floats, each element as float32(float64(gP) + g float64(Q))
+  ;; (the JS addPairGrad bit for bit), two elements per f64x2 lane pair, then a scalar element when n is odd.
+  (func (export "addPairGrad") (param $gp i32) (param $gq i32) (param $p i32) (param $q i32) (param $n i32) (param $g f64)
+    (local $off i32) (local $end2 i32) (local $end i32) (local $G v128)
+    (local.set $G (f64x2.splat (local.get $g)))
+    (local.set $end2 (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_u (local.get $off) (local.get $end2)))
+        (v128.store64_lane 0 (i32.add (local.get $gp) (local.get $off))
+          (f32x4.demote_f64x2_zero (f64x2.add
+            (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $gp) (local.get $off))))
+            (f64x2.mul (local.get $G) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $q) (local.get $off))))))))
+        (v128.store64_lane 0 (i32.add (local.get $gq) (local.get $off))
+          (f32x4.demote_f64x2_zero (f64x2.add
+            (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $gq) (local.get $off))))
+            (f64x2.mul (local.get $G) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $p) (local.get $off))))))))
+        (local.set $off (i32.add (local.get $off) (i32.const 8)))
+        (br $lp)))
+    (if (i32.lt_u (local.get $off) (local.get $end))
+      (then
+        (f32.store (i32.add (local.get $gp) (local.get $off))
+          (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $gp) (local.get $off))))
+            (f64.mul (local.get $g) (f64.promote_f32 (f32.load (i32.add (local.get $q) (local.get $off))))))))
+        (f32.store (i32.add (local.get $gq) (local.get $off))
+          (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $gq) (local.get $off))))
+            (f64.mul (local.get $g) (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $off)))))))))))
 )
