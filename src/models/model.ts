@@ -72,7 +72,7 @@ export interface Param {
   readonly sparse: boolean;
   /** Whether weight decay applies (fastai applies it to every parameter; batch-norm tables may opt out). */
   readonly decay: boolean;
-  /** The WebAssembly memory `value` and `grad.data` live in, with the optimizer kernels bound to it (absent: JS loops). */
+  /** Where `value` and `grad.data` live in a WebAssembly memory, with the SIMD kernels bound to it (absent: JS loops only). */
   readonly kernel?: ParamKernel;
 }
 
