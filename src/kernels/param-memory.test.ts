@@ -105,3 +105,7 @@ test('wasm dotRows and addPairGrad equal the JS loops of factor-kernels.ts bit f
     assert.deepEqual(qm!.grad, gQ, `k ${k} gQ`);
   }
 });
+
+test('tables beyond a 4 GiB memory get no kernel memory (plain arrays, JS loops) instead of failing', () => {
+  assert.equal(paramMemories([2 ** 28, 2 ** 28]), undefined);
+});

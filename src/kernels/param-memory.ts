@@ -75,6 +75,9 @@ export function simdModule(shared = false): object | null {
   return compiled[key]!;
 }
 
+/** Pages (64 KiB) a 32-bit WebAssembly memory can hold. */
+const MAX_PAGES = 65536;
+
 /** Byte size of one of the five arrays of n floats, padded to a multiple of 4 floats so each starts 16-byte aligned for v128 loads. */
 function strideOf(n: number): number {
   return Math.ceil(n / 4) * 16;
@@ -83,13 +86,16 @@ function strideOf(n: number): number {
 /**
  * Allocates tables of `sizes[j]` floats, each with its value, gradient and AdamW state, one after another in one
  * fixed-size WebAssembly memory (never grown, so the views stay valid) with one kernel instance bound to it;
- * `shared` puts it on a SharedArrayBuffer (worker threads). Undefined when the kernels are unavailable.
+ * `shared` puts it on a SharedArrayBuffer (worker threads). Undefined when the kernels are unavailable or the
+ * tables exceed 4 GiB.
  */
 export function paramMemories(sizes: readonly number[], shared = false): ParamMemory[] | undefined {
   const mod = simdModule(shared);
   if (!mod) return undefined;
   const bytes = sizes.reduce((sum, n) => sum + 5 * strideOf(n), 0);
   const pages = Math.ceil(bytes / 65536);
+  // a 32-bit memory holds at most 4 GiB: larger tables keep plain typed arrays and the JS loops
+  if (pages > MAX_PAGES) return undefined;
   const memory = new wasm.Memory({ initial: pages, maximum: pages, shared });
   const exports = new wasm.Instance(mod, { env: { memory } }).exports as SimdKernelExports;
   let base = 0;
