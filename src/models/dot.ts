@@ -49,6 +49,13 @@ export class EmbeddingDot extends FactorModel implements RatingModel {
     const gPd = gP.data;
     const gQd = gQ.data;
     const scale = 2 / (end - start);
+    // the same dot product and gradient in wasm when both tables share a kernel memory (bit for bit the JS loops)
+    const pair = this.pair;
+    const wp = pair?.exports;
+    const pAt = pair ? pair.p : 0;
+    const qAt = pair ? pair.q : 0;
+    const gpAt = pair ? pair.gp : 0;
+    const gqAt = pair ? pair.gq : 0;
     let sse = 0;
     for (let r = start; r < end; r++) {
       const row = order[r]!;
@@ -57,12 +64,13 @@ export class EmbeddingDot extends FactorModel implements RatingModel {
       const uRow = u * k;
       const iRow = i * k;
       // pred = P[u]·Q[i]
-      const pred = dotRows(P, uRow, Q, iRow, k);
+      const pred = wp ? wp.dotRows(pAt + uRow * 4, qAt + iRow * 4, k, 0) : dotRows(P, uRow, Q, iRow, k);
       const err = pred - ratings[row]!;
       sse += err * err;
       // gP[u] += g Q[i], gQ[i] += g P[u] with g = dL/dpred = 2 err / B
       const g = scale * err;
-      addPairGrad(gPd, gQd, P, Q, uRow, iRow, k, g);
+      if (wp) wp.addPairGrad(gpAt + uRow * 4, gqAt + iRow * 4, pAt + uRow * 4, qAt + iRow * 4, k, g);
+      else addPairGrad(gPd, gQd, P, Q, uRow, iRow, k, g);
       gP.touch(u);
       gQ.touch(i);
     }

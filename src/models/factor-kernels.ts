@@ -1,6 +1,7 @@
 import { requireInt } from '../core/errors.js';
+import type { SimdKernelExports } from '../kernels/param-memory.js';
 import type { Param } from './model.js';
-import { makeParam } from './init.js';
+import { makeParam, makeParams } from './init.js';
 
 /**
  * acc + P[u]·Q[i] over rows uRow = u * k and iRow = i * k, added term by term onto `acc`
@@ -26,6 +27,18 @@ export function addPairGrad(
 }
 
 /**
+ * The wasm dotRows and addPairGrad over a factor model's two tables (one memory), with the byte offsets of
+ * P, Q, gP and gQ: bit for bit the JS functions above, about 2.5x faster at k = 50.
+ */
+export interface PairKernel {
+  readonly exports: SimdKernelExports;
+  readonly p: number;
+  readonly q: number;
+  readonly gp: number;
+  readonly gq: number;
+}
+
+/**
  * What the factor models (dot, dotbias, mf) share: validated sizes, the user and item embedding tables
  * (P: nUsers × k, Q: nItems × k, both sparse and decayed) and predictMany over `predict`.
  */
@@ -33,6 +46,8 @@ export abstract class FactorModel {
   readonly nFactors: number;
   readonly userFactors: Param;
   readonly itemFactors: Param;
+  /** The per-rating kernels over userFactors and itemFactors; undefined where the runtime has no wasm SIMD. */
+  readonly pair: PairKernel | undefined;
 
   constructor(
     readonly nUsers: number,
@@ -45,8 +60,17 @@ export abstract class FactorModel {
     requireInt('nUsers', nUsers, 1);
     requireInt('nItems', nItems, 1);
     this.nFactors = requireInt('nFactors', nFactors ?? 50, 1, 4096);
-    this.userFactors = makeParam('userFactors', nUsers, this.nFactors, true, true, shared);
-    this.itemFactors = makeParam('itemFactors', nItems, this.nFactors, true, true, shared);
+    // one memory for both tables: the wasm dotRows and addPairGrad read a user row and an item row together
+    [this.userFactors, this.itemFactors] = makeParams(
+      [
+        { name: 'userFactors', rows: nUsers, cols: this.nFactors, sparse: true },
+        { name: 'itemFactors', rows: nItems, cols: this.nFactors, sparse: true },
+      ],
+      shared,
+    ) as [Param, Param];
+    const pk = this.userFactors.kernel;
+    const qk = this.itemFactors.kernel;
+    this.pair = pk && qk && pk.memory === qk.memory ? { exports: pk.exports, p: pk.valueOffset, q: qk.valueOffset, gp: pk.gradOffset, gq: qk.gradOffset } : undefined;
   }
 
   /** Predicted rating of dense (user, item). */

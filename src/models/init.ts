@@ -1,4 +1,5 @@
 import type { RandomState } from '../core/random.js';
+import { paramMemories } from '../kernels/param-memory.js';
 import { Grad, type Param } from './model.js';
 
 /**
@@ -29,7 +30,33 @@ export function table(n: number, shared = false): Float32Array {
   return shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
 }
 
-/** A learnable table with a zeroed gradient buffer (values are filled by the model's init). */
+/** Shape and flags of one learnable table, for {@link makeParams}. */
+export interface ParamSpec {
+  name: string;
+  rows: number;
+  cols: number;
+  sparse: boolean;
+  /** Whether weight decay applies. Default true. */
+  decay?: boolean;
+}
+
+/**
+ * Learnable tables with zeroed gradient buffers (values are filled by the model's init), all in one WebAssembly
+ * memory with the SIMD kernels bound to it (so a per-rating kernel can read several of them); `shared` makes
+ * that memory shared (worker threads). Plain typed arrays only where this runtime cannot compile the kernels.
+ */
+export function makeParams(specs: readonly ParamSpec[], shared = false): Param[] {
+  const mems = paramMemories(specs.map((s) => s.rows * s.cols), shared);
+  return specs.map((s, j) => {
+    const { name, rows, cols, sparse } = s;
+    const decay = s.decay ?? true;
+    const mem = mems?.[j];
+    if (mem) return { name, rows, cols, value: mem.value, grad: new Grad(rows, cols, shared, mem.grad), sparse, decay, kernel: mem.kernel };
+    return { name, rows, cols, value: table(rows * cols, shared), grad: new Grad(rows, cols, shared), sparse, decay };
+  });
+}
+
+/** One learnable table in its own memory (see {@link makeParams}). */
 export function makeParam(name: string, rows: number, cols: number, sparse: boolean, decay = true, shared = false): Param {
-  return { name, rows, cols, value: table(rows * cols, shared), grad: new Grad(rows, cols, shared), sparse, decay };
+  return makeParams([{ name, rows, cols, sparse, decay }], shared)[0]!;
 }

@@ -122,6 +122,13 @@ export class BiasedMF extends FactorModel implements RatingModel {
     const gbud = gbu.data;
     const gbid = gbi.data;
     const scale = 2 / (end - start);
+    // the same dot product and gradient in wasm when both tables share a kernel memory (bit for bit the JS loops)
+    const pair = this.pair;
+    const wp = pair?.exports;
+    const pAt = pair ? pair.p : 0;
+    const qAt = pair ? pair.q : 0;
+    const gpAt = pair ? pair.gp : 0;
+    const gqAt = pair ? pair.gq : 0;
     let sse = 0;
     for (let r = start; r < end; r++) {
       const row = order[r]!;
@@ -129,11 +136,12 @@ export class BiasedMF extends FactorModel implements RatingModel {
       const i = items[row]!;
       const uRow = u * k;
       const iRow = i * k;
-      const pred = dotRows(P, uRow, Q, iRow, k, mu + bu[u]! + bi[i]!);
+      const pred = wp ? wp.dotRows(pAt + uRow * 4, qAt + iRow * 4, k, mu + bu[u]! + bi[i]!) : dotRows(P, uRow, Q, iRow, k, mu + bu[u]! + bi[i]!);
       const err = pred - ratings[row]!;
       sse += err * err;
       const g = scale * err;
-      addPairGrad(gPd, gQd, P, Q, uRow, iRow, k, g);
+      if (wp) wp.addPairGrad(gpAt + uRow * 4, gqAt + iRow * 4, pAt + uRow * 4, qAt + iRow * 4, k, g);
+      else addPairGrad(gPd, gQd, P, Q, uRow, iRow, k, g);
       gbud[u] += g;
       gbid[i] += g;
       gP.touch(u);

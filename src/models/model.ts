@@ -1,3 +1,4 @@
+import type { ParamKernel } from '../kernels/param-memory.js';
 import type { Ratings } from '../data/ratings.js';
 
 /** The models collab can train. */
@@ -22,8 +23,10 @@ export class Grad {
     readonly cols: number,
     /** Allocate `data` and `touched` on a SharedArrayBuffer, so an optimizer in a worker thread can read them. */
     shared = false,
+    /** Use this rows × cols view as `data` instead of allocating (a Param's WebAssembly memory). */
+    data?: Float32Array,
   ) {
-    this.data = shared ? new Float32Array(new SharedArrayBuffer(rows * cols * 4)) : new Float32Array(rows * cols);
+    this.data = data ?? (shared ? new Float32Array(new SharedArrayBuffer(rows * cols * 4)) : new Float32Array(rows * cols));
     this.touched = shared ? new Int32Array(new SharedArrayBuffer(rows * 4)) : new Int32Array(rows);
     this.stamp = new Int32Array(rows);
   }
@@ -69,6 +72,8 @@ export interface Param {
   readonly sparse: boolean;
   /** Whether weight decay applies (fastai applies it to every parameter; batch-norm tables may opt out). */
   readonly decay: boolean;
+  /** Where `value` and `grad.data` live in a WebAssembly memory, with the SIMD kernels bound to it (absent: JS loops only). */
+  readonly kernel?: ParamKernel;
 }
 
 /**

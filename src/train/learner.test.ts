@@ -96,19 +96,24 @@ test('errors say what is wrong and what to do', () => {
   assert.throws(() => l.predict(99999, 1000), /unknown user id 99999: it is not in the training data/);
 });
 
-test('dotbias on two threads (user tables here, item tables in a worker) equals one thread bit for bit', async () => {
+test('dotbias on two threads (user tables here, item tables in a worker) equals one thread bit for bit, with either kernels', async () => {
   const { train, valid } = split(tasteRatings());
-  const run = async (threads: number) => {
-    const l = collabLearner(train, valid, { nFactors: 3, batchSize: 8, threads, wd: 0.1 });
+  // 5 factors: rows of 4 SIMD lanes plus a scalar tail, so 'wasm' runs the kernel (narrower tables step in JS)
+  const run = async (threads: number, kernels: 'wasm' | 'js') => {
+    const l = collabLearner(train, valid, { nFactors: 5, batchSize: 8, threads, wd: 0.1, kernels });
     await l.fitOneCycle(2, 1e-2);
     const tables = l.exportState().tables.map((t) => Array.from(t.data));
     await l.close();
     return { tables, mse: l.history[1]!.validMse };
   };
-  const one = await run(1);
-  const two = await run(2);
-  assert.deepEqual(two.tables, one.tables);
-  assert.equal(two.mse, one.mse);
+  for (const kernels of ['wasm', 'js'] as const) {
+    const one = await run(1, kernels);
+    const two = await run(2, kernels);
+    assert.deepEqual(two.tables, one.tables, `kernels ${kernels}`);
+    assert.equal(two.mse, one.mse, `kernels ${kernels}`);
+  }
+  // the two kernels round differently, so equal tables above are not both the JS loop
+  assert.notDeepEqual((await run(1, 'wasm')).tables, (await run(1, 'js')).tables);
 });
 
 test('Hogwild mf with 2 threads trains to the same accuracy class as 1 thread', async () => {

@@ -61,6 +61,11 @@ export interface CollabLearnerOptions {
   unseenFallback?: boolean;
   /** Extra architecture settings passed to the model (e.g. nn's embSizes, layers, dropout). Default {}. */
   modelConfig?: Record<string, unknown>;
+  /**
+   * AdamW's kernels: 'wasm' (float32 SIMD rows in each param's WebAssembly memory, on one thread or two) or
+   * 'js' (the float64 JS loops, collab's arithmetic before the kernels). Default 'wasm'.
+   */
+  kernels?: 'wasm' | 'js';
   /** Called after each epoch with its row of the history. Default none. */
   onEpoch?: (stats: EpochStats) => void;
   /** Called after each batch with (batches done, batches in this fit). Default none. */
@@ -152,11 +157,11 @@ export class CollabLearner {
     this.model = createModel(kind, train.userIds.size, train.itemIds.size, config, this.seed);
     this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
     if (this.threads > 1 && !this.perRating && splitsBySide(this.model.params)) {
-      const side = new SideParallelOptimizer(this.model.params, optimizer, { wd: this.wd });
+      const side = new SideParallelOptimizer(this.model.params, optimizer, { wd: this.wd, kernels: options.kernels ?? 'wasm' });
       this.optimizer = side;
       this.sideReady = side.ready();
     } else {
-      this.optimizer = makeOptimizer(optimizer, this.model.params, { wd: this.wd });
+      this.optimizer = makeOptimizer(optimizer, this.model.params, { wd: this.wd, kernels: options.kernels ?? 'wasm' });
     }
     this.rng = new RandomState(this.seed);
     this.order = new Int32Array(n);

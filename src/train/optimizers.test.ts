@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RandomState } from '../core/random.js';
+import { makeParam } from '../models/init.js';
 import { Grad, type Param } from '../models/model.js';
 import { AdamW, SGD, makeOptimizer } from './optimizers.js';
 import { oneCycle } from './schedules.js';
 
-function param(name: string, rows: number, cols: number, sparse: boolean, rng: RandomState): Param {
-  const value = new Float32Array(rows * cols);
-  for (let j = 0; j < value.length; j++) value[j] = rng.normal() * 0.1;
-  return { name, rows, cols, value, grad: new Grad(rows, cols), sparse, decay: true };
+function param(name: string, rows: number, cols: number, sparse: boolean, rng: RandomState, wasm = false): Param {
+  const p: Param = wasm ? makeParam(name, rows, cols, sparse) : { name, rows, cols, value: new Float32Array(rows * cols), grad: new Grad(rows, cols), sparse, decay: true };
+  for (let j = 0; j < p.value.length; j++) p.value[j] = rng.normal() * 0.1;
+  return p;
 }
 
 /** Which rows a step touches: `always` every step, the rest with probability p, `rare` only at the given steps. */
@@ -23,9 +24,13 @@ interface Plan {
  * Runs the lazy optimizer and a dense PyTorch-style reference (every row, every step, float64) on the same
  * random sparse gradients and returns the largest |lazy - dense| over all entries after a flush.
  */
-function compare(kind: 'adam' | 'sgd', plan: Plan, wd: number, eps: number, schedule: 'one-cycle' | 'constant'): number {
+function compare(kind: 'adam' | 'sgd', plan: Plan, wd: number, eps: number, schedule: 'one-cycle' | 'constant', wasm = false): number {
   const rng = new RandomState(5);
-  const params = [param('emb', 8, 3, true, rng), param('bias', 8, 1, true, rng), param('dense', 2, 2, false, rng)];
+  // with wasm, the tables live in WebAssembly memories and AdamW steps them with the SIMD kernel (rows of 6: a 2-float tail)
+  const params = wasm
+    ? [param('emb', 8, 6, true, rng, true), param('bias', 8, 1, true, rng, true), param('dense', 3, 5, false, rng, true)]
+    : [param('emb', 8, 3, true, rng), param('bias', 8, 1, true, rng), param('dense', 2, 2, false, rng)];
+  if (wasm) assert.ok(params.every((p) => p.kernel !== undefined), 'makeParam gives every non-shared table a kernel');
   const ref = params.map((p) => Float64Array.from(p.value));
   const m1 = params.map((p) => new Float64Array(p.value.length));
   const m2 = params.map((p) => new Float64Array(p.value.length));
@@ -82,12 +87,15 @@ test('lazy AdamW equals dense AdamW exactly (up to float32) when eps = 0 and gap
   // every row is touched at step 1 so eps = 0 never divides 0 by 0
   for (let row = 1; row < 7; row++) plan.rare.set(row, [1, ...Array.from({ length: 149 }, (_, s) => s + 2).filter((t) => (t * (row + 3)) % 11 === 0)]);
   assert.ok(compare('adam', plan, 0.1, 0, 'one-cycle') < 2e-5);
+  assert.ok(compare('adam', plan, 0.1, 0, 'one-cycle', true) < 2e-5);
 });
 
 test('lazy AdamW stays within 1e-3 of dense AdamW with eps 1e-5 and gaps longer than the window', () => {
   const plan: Plan = { steps: 300, p: 0.2, always: [0], rare: new Map([[6, [3, 200]], [7, []]]) };
   const worst = compare('adam', plan, 0.1, 1e-5, 'one-cycle');
   assert.ok(worst < 1e-3, `max difference ${worst}`);
+  const worstWasm = compare('adam', plan, 0.1, 1e-5, 'one-cycle', true);
+  assert.ok(worstWasm < 1e-3, `max difference with the wasm kernel ${worstWasm}`);
 });
 
 test('lazy SGD with momentum and weight decay equals dense SGD (constant lr and one-cycle)', () => {
@@ -112,4 +120,50 @@ test('untouched rows still decay: a never-touched row shrinks by the product of 
 
 test('makeOptimizer rejects an unknown kind with the accepted values', () => {
   assert.throws(() => makeOptimizer('rmsprop' as never, []), /optimizer must be "sgd" or "adam", got "rmsprop"/);
+});
+
+test('AdamW rejects an unknown kernels option with the accepted values', () => {
+  assert.throws(() => new AdamW([], { kernels: 'gpu' as never }), /kernels must be "wasm" or "js", got "gpu"/);
+});
+
+test('the first AdamW over a wasm param claims its state; a second one (an lr finder) keeps its own and leaves it alone', () => {
+  const rng = new RandomState(3);
+  const p = param('emb', 4, 8, true, rng, true);
+  const first = new AdamW([p], { wd: 0.1 });
+  p.grad.touch(1);
+  p.grad.data.fill(0.5, 8, 16);
+  first.step(0.01, 0.9);
+  const m = p.kernel!.m.slice();
+  assert.ok(m[8]! > 0, 'the kernel wrote the first moment into the param memory');
+  assert.equal(p.kernel!.owner, first);
+  const second = new AdamW([p], { wd: 0.1 });
+  p.grad.touch(1);
+  p.grad.data.fill(-0.5, 8, 16);
+  second.step(0.01, 0.9);
+  assert.deepEqual(p.kernel!.m, m);
+});
+
+test("kernels 'js' and 'wasm' give the same trajectory up to float32 rounding", () => {
+  const run = (kernels: 'wasm' | 'js') => {
+    const rng = new RandomState(8);
+    const params = [param('emb', 6, 7, true, rng, true), param('dense', 2, 9, false, rng, true)];
+    const opt = new AdamW(params, { wd: 0.1, kernels });
+    const gradRng = new RandomState(4);
+    for (let t = 0; t < 30; t++) {
+      for (const p of params) {
+        for (let row = 0; row < p.rows; row++) {
+          if (p.sparse && gradRng.random() < 0.5) continue;
+          p.grad.touch(row);
+          for (let e = row * p.cols; e < (row + 1) * p.cols; e++) p.grad.data[e] = gradRng.normal() * 0.1;
+        }
+      }
+      opt.step(0.01, 0.9);
+    }
+    opt.flush();
+    return params.map((p) => Array.from(p.value));
+  };
+  const js = run('js').flat();
+  const wasm = run('wasm').flat();
+  const worst = Math.max(...js.map((x, e) => Math.abs(x - wasm[e]!)));
+  assert.ok(worst > 0 && worst < 1e-6, `max |js - wasm| ${worst}`);
 });

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { bindParamMemory } from '../kernels/param-memory.js';
 import { Grad, type Param } from '../models/model.js';
 import { makeOptimizer } from './optimizers.js';
 import { awaitValue, type SideWorkerData } from './side-parallel.js';
@@ -9,7 +10,9 @@ const params: Param[] = d.params.map((p) => {
   const grad = new Grad(0, p.cols);
   // the gradient lives in the main thread's shared buffers
   Object.assign(grad, { rows: p.rows, data: p.grad, touched: p.touched });
-  return { name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: p.value, grad };
+  // a table in a shared WebAssembly memory gets this thread's own kernel instance over it (same arithmetic as one thread)
+  const kernel = p.memory ? bindParamMemory(p.memory, p.rows * p.cols, p.base).kernel : undefined;
+  return { name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: p.value, grad, kernel };
 });
 const opt = makeOptimizer(d.kind, params, d.options);
 const ctl = d.ctl;

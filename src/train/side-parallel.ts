@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Param } from '../models/model.js';
+import type { WasmMemory } from '../kernels/param-memory.js';
 import { makeOptimizer, type Optimizer, type OptimizerKind, type OptimizerOptions } from './optimizers.js';
 
 /** Control words (Int32Array on a SharedArrayBuffer). */
@@ -14,7 +15,12 @@ const SPIN = 20000;
 export interface SideWorkerData {
   kind: OptimizerKind;
   options: OptimizerOptions;
-  params: { name: string; rows: number; cols: number; sparse: boolean; decay: boolean; value: Float32Array; grad: Float32Array; touched: Int32Array }[];
+  params: {
+    name: string; rows: number; cols: number; sparse: boolean; decay: boolean; value: Float32Array; grad: Float32Array; touched: Int32Array;
+    /** The param's shared WebAssembly memory and its byte offset there, when it has one: the worker binds its own kernel instance to it. */
+    memory: WasmMemory | undefined;
+    base: number;
+  }[];
   ctl: Int32Array;
   /** lr and momentum of the current step. */
   hyper: Float64Array;
@@ -61,7 +67,7 @@ export class SideParallelOptimizer implements Optimizer {
     const data: SideWorkerData = {
       kind,
       options,
-      params: this.remote.map((p) => ({ name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: p.value, grad: p.grad.data, touched: p.grad.touched })),
+      params: this.remote.map((p) => ({ name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: p.value, grad: p.grad.data, touched: p.grad.touched, memory: p.kernel?.memory, base: p.kernel?.valueOffset ?? 0 })),
       ctl: this.ctl,
       hyper: this.hyper,
     };

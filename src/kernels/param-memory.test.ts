@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RandomState } from '../core/random.js';
+import { SIMD_SHARED_WASM_BASE64, SIMD_WASM_BASE64 } from './simd-wasm.js';
+import { addPairGrad, dotRows } from '../models/factor-kernels.js';
+import { bindParamMemory, paramMemories, paramMemory } from './param-memory.js';
+
+test('the committed kernel bytes are what wabt compiles from simd.wat (run npm run build:kernels after editing it)', async () => {
+  const script: { compileKernels(): Promise<{ plain: Buffer; shared: Buffer }> } = await import(new URL('../../scripts/build-kernels.mjs', import.meta.url).href);
+  const bytes = await script.compileKernels();
+  assert.equal(SIMD_WASM_BASE64, bytes.plain.toString('base64'));
+  assert.equal(SIMD_SHARED_WASM_BASE64, bytes.shared.toString('base64'));
+});
+
+test('a shared param memory lives on a SharedArrayBuffer, and a second binding (a worker\'s) sees and steps the same floats', () => {
+  const mem = paramMemory(6, true)!;
+  assert.ok(mem.value.buffer instanceof SharedArrayBuffer);
+  assert.ok(!(paramMemory(6)!.value.buffer instanceof SharedArrayBuffer));
+  const other = bindParamMemory(mem.kernel.memory, 6, mem.kernel.valueOffset);
+  mem.value.fill(1);
+  mem.grad.fill(0.5);
+  const k = other.kernel;
+  k.exports.adamwRow(k.valueOffset, k.gradOffset, k.mOffset, k.vOffset, k.rOffset, 6, 0.9, 0.99, 0.1, 0.01, 1, 1e-5, 1, 0, 0.01);
+  assert.ok(mem.grad.every((x) => x === 0), 'the other instance zeroed the gradient in the same memory');
+  assert.ok(mem.kernel.m.every((x) => Math.abs(x - 0.05) < 1e-7));
+  assert.ok(mem.value.every((x) => x < 1));
+});
+
+test('a param memory holds value, grad, m, v and r as disjoint, zeroed, 16-byte aligned views', () => {
+  const mem = paramMemory(7)!;
+  assert.ok(mem, 'this Node compiles the SIMD kernels');
+  const k = mem.kernel;
+  const views = [mem.value, mem.grad, k.m, k.v, k.r];
+  const offsets = [k.valueOffset, k.gradOffset, k.mOffset, k.vOffset, k.rOffset];
+  views.forEach((a, j) => {
+    assert.equal(a.length, 7);
+    assert.equal(a.byteOffset, offsets[j]);
+    assert.equal(a.byteOffset % 16, 0);
+    assert.ok(a.every((x) => x === 0));
+    a.fill(j + 1);
+  });
+  views.forEach((a, j) => assert.ok(a.every((x) => x === j + 1), `view ${j} was not overwritten by another`));
+});
+
+test('adamwRow equals the JS AdamW row formula within float32 rounding, for rows of 1, 3, 4, 7 and 50 floats', () => {
+  const rng = new RandomState(11);
+  for (const n of [1, 3, 4, 7, 50]) {
+    const rows = 3;
+    const mem = paramMemory(rows * n)!;
+    const k = mem.kernel;
+    const w = mem.value;
+    const g = mem.grad;
+    for (const a of [w, g, k.m, k.r]) for (let e = 0; e < a.length; e++) a[e] = rng.normal() * 0.1;
+    for (let e = 0; e < k.v.length; e++) k.v[e] = rng.random() * 0.01;
+    const before = [w, g, k.m, k.v, k.r].map((a) => Float64Array.from(a));
+    const [b1m, b2v, c1, c2, isb, eps, keepA, keepC, step] = [0.81, 0.97, 0.1, 0.01, 1.3, 1e-5, 0.9995, 2e-4, 4e-3];
+    const row = 1;
+    const at = row * n * 4;
+    k.exports.adamwRow(k.valueOffset + at, k.gradOffset + at, k.mOffset + at, k.vOffset + at, k.rOffset + at, n, b1m, b2v, c1, c2, isb, eps, keepA, keepC, step);
+    const [w0, g0, m0, v0, r0] = before as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    for (let e = 0; e < rows * n; e++) {
+      if (e < row * n || e >= (row + 1) * n) {
+        // other rows are untouched
+        assert.equal(w[e], Math.fround(w0[e]!));
+        assert.equal(g[e], Math.fround(g0[e]!));
+        continue;
+      }
+      // m ← b1m m + c1 g; v ← b2v v + c2 g²; r ← m / (sqrt(v) isb + eps); p ← keepA p - keepC r_old - step r; g ← 0
+      const me = b1m * m0[e]! + c1 * g0[e]!;
+      const ve = b2v * v0[e]! + c2 * g0[e]! * g0[e]!;
+      const re = me / (Math.sqrt(ve) * isb + eps);
+      const we = keepA * w0[e]! - keepC * r0[e]! - step * re;
+      const close = (got: number, want: number, what: string) =>
+        assert.ok(Math.abs(got - want) <= 4e-7 * Math.max(1, Math.abs(want)), `n ${n}, element ${e}: ${what} ${got} vs ${want}`);
+      close(k.m[e]!, me, 'm');
+      close(k.v[e]!, ve, 'v');
+      close(k.r[e]!, re, 'r');
+      close(w[e]!, we, 'p');
+      assert.equal(g[e], 0);
+    }
+  }
+});
+
+test('wasm dotRows and addPairGrad equal the JS loops of factor-kernels.ts bit for bit, for rows of 1, 3, 4, 7 and 50 floats', () => {
+  const rng = new RandomState(12);
+  for (const k of [1, 3, 4, 7, 50]) {
+    const [pm, qm] = paramMemories([4 * k, 5 * k])!;
+    const P = pm!.value;
+    const Q = qm!.value;
+    for (const a of [P, Q, pm!.grad, qm!.grad]) for (let e = 0; e < a.length; e++) a[e] = rng.normal();
+    const gP = Float32Array.from(pm!.grad);
+    const gQ = Float32Array.from(qm!.grad);
+    const ex = pm!.kernel.exports;
+    for (let n = 0; n < 20; n++) {
+      const uRow = (n % 4) * k;
+      const iRow = ((n * 3) % 5) * k;
+      const acc = rng.normal();
+      const want = dotRows(P, uRow, Q, iRow, k, acc);
+      assert.equal(ex.dotRows(pm!.kernel.valueOffset + uRow * 4, qm!.kernel.valueOffset + iRow * 4, k, acc), want, `k ${k} dot`);
+      const g = rng.normal() * 0.3;
+      addPairGrad(gP, gQ, P, Q, uRow, iRow, k, g);
+      ex.addPairGrad(pm!.kernel.gradOffset + uRow * 4, qm!.kernel.gradOffset + iRow * 4, pm!.kernel.valueOffset + uRow * 4, qm!.kernel.valueOffset + iRow * 4, k, g);
+    }
+    assert.deepEqual(pm!.grad, gP, `k ${k} gP`);
+    assert.deepEqual(qm!.grad, gQ, `k ${k} gQ`);
+  }
+});
+
+test('tables beyond a 4 GiB memory get no kernel memory (plain arrays, JS loops) instead of failing', () => {
+  assert.equal(paramMemories([2 ** 28, 2 ** 28]), undefined);
+});

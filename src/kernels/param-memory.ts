@@ -1,0 +1,140 @@
+import { SIMD_SHARED_WASM_BASE64, SIMD_WASM_BASE64 } from './simd-wasm.js';
+
+/** The functions of the kernel module (src/kernels/simd.wat); pointers are byte offsets into its memory. */
+export interface SimdKernelExports {
+  /** One AdamW row update over n floats (see the .wat for the equations); zeroes the gradient it reads. */
+  adamwRow(
+    w: number, g: number, m: number, v: number, r: number, n: number,
+    b1m: number, b2v: number, c1: number, c2: number, isb: number, eps: number,
+    keepA: number, keepC: number, step: number,
+  ): void;
+  /** acc + Σ P[u,f] Q[i,f] in float64, bit for bit factor-kernels.ts's dotRows. */
+  dotRows(p: number, q: number, n: number, acc: number): number;
+  /** gP[u] += g Q[i], gQ[i] += g P[u], bit for bit factor-kernels.ts's addPairGrad. */
+  addPairGrad(gp: number, gq: number, p: number, q: number, n: number, g: number): void;
+}
+
+/** A WebAssembly.Memory. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+
+/**
+ * Where a Param lives in a WebAssembly memory, laid out as [value | grad | m | v | r] (each 16-byte aligned),
+ * and the kernel instance bound to that memory. m, v and r are an AdamW's state; the first optimizer built
+ * over the param claims them (`owner`), any later one keeps its own arrays and the JS loop.
+ */
+export interface ParamKernel {
+  /** The WebAssembly.Memory (shared for tables worker threads also step: it can be posted to a worker). */
+  readonly memory: WasmMemory;
+  /** Floats per array (rows × cols). */
+  readonly length: number;
+  readonly exports: SimdKernelExports;
+  /** Byte offsets of value, grad, m, v and r in the memory. */
+  readonly valueOffset: number;
+  readonly gradOffset: number;
+  readonly mOffset: number;
+  readonly vOffset: number;
+  readonly rOffset: number;
+  /** Optimizer state views: first moment, second moment, last update direction. */
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  readonly r: Float32Array;
+  /** The optimizer that uses m, v and r, once one has claimed them. */
+  owner?: object;
+}
+
+/** A table's value and gradient views and its kernel binding. */
+export interface ParamMemory {
+  value: Float32Array;
+  grad: Float32Array;
+  kernel: ParamKernel;
+}
+
+/** The few WebAssembly APIs used here (the project's lib settings declare no WebAssembly types). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  Instance: new (module: object, imports: object) => { readonly exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** The compiled modules (plain and shared memory), once per process; null when this runtime cannot compile them (no SIMD): the JS loops run. */
+const compiled: { plain?: object | null; shared?: object | null } = {};
+
+/** The kernel module for an ordinary or a shared memory, compiled on first use. */
+export function simdModule(shared = false): object | null {
+  const key = shared ? 'shared' : 'plain';
+  if (compiled[key] === undefined) {
+    try {
+      compiled[key] = new wasm.Module(Buffer.from(shared ? SIMD_SHARED_WASM_BASE64 : SIMD_WASM_BASE64, 'base64'));
+    } catch {
+      compiled[key] = null;
+    }
+  }
+  return compiled[key]!;
+}
+
+/** Pages (64 KiB) a 32-bit WebAssembly memory can hold. */
+const MAX_PAGES = 65536;
+
+/** Byte size of one of the five arrays of n floats, padded to a multiple of 4 floats so each starts 16-byte aligned for v128 loads. */
+function strideOf(n: number): number {
+  return Math.ceil(n / 4) * 16;
+}
+
+/**
+ * Allocates tables of `sizes[j]` floats, each with its value, gradient and AdamW state, one after another in one
+ * fixed-size WebAssembly memory (never grown, so the views stay valid) with one kernel instance bound to it;
+ * `shared` puts it on a SharedArrayBuffer (worker threads). Undefined when the kernels are unavailable or the
+ * tables exceed 4 GiB.
+ */
+export function paramMemories(sizes: readonly number[], shared = false): ParamMemory[] | undefined {
+  const mod = simdModule(shared);
+  if (!mod) return undefined;
+  const bytes = sizes.reduce((sum, n) => sum + 5 * strideOf(n), 0);
+  const pages = Math.ceil(bytes / 65536);
+  // a 32-bit memory holds at most 4 GiB: larger tables keep plain typed arrays and the JS loops
+  if (pages > MAX_PAGES) return undefined;
+  const memory = new wasm.Memory({ initial: pages, maximum: pages, shared });
+  const exports = new wasm.Instance(mod, { env: { memory } }).exports as SimdKernelExports;
+  let base = 0;
+  return sizes.map((n) => {
+    const mem = viewsAt(memory, exports, n, base);
+    base += 5 * strideOf(n);
+    return mem;
+  });
+}
+
+/** One table of n floats in its own memory (see {@link paramMemories}). */
+export function paramMemory(n: number, shared = false): ParamMemory | undefined {
+  return paramMemories([n], shared)?.[0];
+}
+
+/** Views and a fresh kernel instance over a table of n floats at byte `base` of an existing memory (a worker thread's side of a shared one). */
+export function bindParamMemory(memory: WasmMemory, n: number, base: number): ParamMemory {
+  const mod = simdModule(memory.buffer instanceof SharedArrayBuffer)!;
+  return viewsAt(memory, new wasm.Instance(mod, { env: { memory } }).exports as SimdKernelExports, n, base);
+}
+
+function viewsAt(memory: WasmMemory, exports: SimdKernelExports, n: number, base: number): ParamMemory {
+  const stride = strideOf(n);
+  const view = (slot: number) => new Float32Array(memory.buffer, base + slot * stride, n);
+  return {
+    value: view(0),
+    grad: view(1),
+    kernel: {
+      memory,
+      length: n,
+      exports,
+      valueOffset: base,
+      gradOffset: base + stride,
+      mOffset: base + 2 * stride,
+      vOffset: base + 3 * stride,
+      rOffset: base + 4 * stride,
+      m: view(2),
+      v: view(3),
+      r: view(4),
+    },
+  };
+}
