@@ -12,6 +12,12 @@ export interface SimdKernelExports {
   dotRows(p: number, q: number, n: number, acc: number): number;
   /** gP[u] += g Q[i], gQ[i] += g P[u], bit for bit factor-kernels.ts's addPairGrad. */
   addPairGrad(gp: number, gq: number, p: number, q: number, n: number, g: number): void;
+  /** z[b, j] = bias[j] + Σ_k x[b, k] W[j, k] over rows padded to dp floats (EmbeddingNN's dense layers). */
+  nnForward(x: number, w: number, bias: number, z: number, n: number, dp: number, c: number): void;
+  /** dW[j, :] = Σ_b dz[b, j] x[b, :] (written, not added), skipping zeros of dz; idx and val are n-entry scratch. */
+  nnGradW(dz: number, x: number, gw: number, n: number, dp: number, c: number, idx: number, val: number): void;
+  /** dx[b, :] = Σ_j dz[b, j] W[j, :], skipping zeros of dz; idx and val are c-entry scratch. */
+  nnGradX(dz: number, w: number, dx: number, n: number, dp: number, c: number, idx: number, val: number): void;
 }
 
 /** A WebAssembly.Memory. */
@@ -104,6 +110,15 @@ export function paramMemories(sizes: readonly number[], shared = false): ParamMe
     base += 5 * strideOf(n);
     return mem;
   });
+}
+
+/** A zeroed, fixed-size WebAssembly memory of at least `bytes` bytes with a kernel instance bound to it (a model's batch scratch); undefined without wasm SIMD. */
+export function scratchKernels(bytes: number): { memory: WasmMemory; exports: SimdKernelExports } | undefined {
+  const mod = simdModule(false);
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  if (!mod || pages > MAX_PAGES) return undefined;
+  const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: false });
+  return { memory, exports: new wasm.Instance(mod, { env: { memory } }).exports as SimdKernelExports };
 }
 
 /** One table of n floats in its own memory (see {@link paramMemories}). */

@@ -109,4 +109,171 @@
         (f32.store (i32.add (local.get $gq) (local.get $off))
           (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $gq) (local.get $off))))
             (f64.mul (local.get $g) (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $off)))))))))))
+  ;; EmbeddingNN's dense layer products (src/models/nn.ts) over a scratch region: activations x (n × dp) and weights
+  ;; W (c × dp) have rows padded with zeros to dp floats, dp a multiple of 4, so every row is whole f32x4 lanes;
+  ;; z and dz are n × c. Sums are float32 (f32x4 partial sums, no fused multiply-add: deterministic).
+  ;; nnForward: z[b, j] = bias[j] + Σ_k x[b, k] W[j, k], four units at a time (one x load feeds four products).
+  (func (export "nnForward") (param $x i32) (param $w i32) (param $bias i32) (param $z i32) (param $n i32) (param $dp i32) (param $c i32)
+    (local $rowB i32) (local $c4 i32) (local $b i32) (local $j i32) (local $k i32) (local $xr i32) (local $zr i32)
+    (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32)
+    (local $X v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local.set $rowB (i32.shl (local.get $dp) (i32.const 2)))
+    (local.set $c4 (i32.and (local.get $c) (i32.const -4)))
+    (block $bdone
+      (loop $blp
+        (br_if $bdone (i32.ge_u (local.get $b) (local.get $n)))
+        (local.set $xr (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $rowB))))
+        (local.set $zr (i32.add (local.get $z) (i32.shl (i32.mul (local.get $b) (local.get $c)) (i32.const 2))))
+        (local.set $j (i32.const 0))
+        (block $jdone
+          (loop $jlp
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $c4)))
+            (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $rowB))))
+            (local.set $w1 (i32.add (local.get $w0) (local.get $rowB)))
+            (local.set $w2 (i32.add (local.get $w1) (local.get $rowB)))
+            (local.set $w3 (i32.add (local.get $w2) (local.get $rowB)))
+            (local.set $s0 (v128.const i32x4 0 0 0 0))
+            (local.set $s1 (v128.const i32x4 0 0 0 0))
+            (local.set $s2 (v128.const i32x4 0 0 0 0))
+            (local.set $s3 (v128.const i32x4 0 0 0 0))
+            (local.set $k (i32.const 0))
+            (block $kdone
+              (loop $klp
+                (br_if $kdone (i32.ge_u (local.get $k) (local.get $rowB)))
+                (local.set $X (v128.load (i32.add (local.get $xr) (local.get $k))))
+                (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $X) (v128.load (i32.add (local.get $w0) (local.get $k))))))
+                (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $X) (v128.load (i32.add (local.get $w1) (local.get $k))))))
+                (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $X) (v128.load (i32.add (local.get $w2) (local.get $k))))))
+                (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $X) (v128.load (i32.add (local.get $w3) (local.get $k))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                (br $klp)))
+            (f32.store (i32.add (local.get $zr) (i32.shl (local.get $j) (i32.const 2)))
+              (f32.add (call $hsum (local.get $s0)) (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+            (f32.store offset=4 (i32.add (local.get $zr) (i32.shl (local.get $j) (i32.const 2)))
+              (f32.add (call $hsum (local.get $s1)) (f32.load offset=4 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+            (f32.store offset=8 (i32.add (local.get $zr) (i32.shl (local.get $j) (i32.const 2)))
+              (f32.add (call $hsum (local.get $s2)) (f32.load offset=8 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+            (f32.store offset=12 (i32.add (local.get $zr) (i32.shl (local.get $j) (i32.const 2)))
+              (f32.add (call $hsum (local.get $s3)) (f32.load offset=12 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $jlp)))
+        (block $tdone
+          (loop $tlp
+            (br_if $tdone (i32.ge_u (local.get $j) (local.get $c)))
+            (local.set $w0 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $rowB))))
+            (local.set $s0 (v128.const i32x4 0 0 0 0))
+            (local.set $k (i32.const 0))
+            (block $kdone2
+              (loop $klp2
+                (br_if $kdone2 (i32.ge_u (local.get $k) (local.get $rowB)))
+                (local.set $s0 (f32x4.add (local.get $s0)
+                  (f32x4.mul (v128.load (i32.add (local.get $xr) (local.get $k))) (v128.load (i32.add (local.get $w0) (local.get $k))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                (br $klp2)))
+            (f32.store (i32.add (local.get $zr) (i32.shl (local.get $j) (i32.const 2)))
+              (f32.add (call $hsum (local.get $s0)) (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $tlp)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $blp))))
+  ;; nnGradW: dW[j, :] = Σ_b dz[b, j] x[b, :] (written, not added: the caller adds it to the param's grad), skipping
+  ;; the zeros of dz (the ReLU was off); idx and val are scratch for one column's nonzeros (n entries each).
+  (func (export "nnGradW") (param $dz i32) (param $x i32) (param $gw i32) (param $n i32) (param $dp i32) (param $c i32) (param $idx i32) (param $val i32)
+    (local $rowB i32) (local $j i32) (local $cnt i32)
+    (local.set $rowB (i32.shl (local.get $dp) (i32.const 2)))
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_u (local.get $j) (local.get $c)))
+        (local.set $cnt (call $gatherNz (i32.add (local.get $dz) (i32.shl (local.get $j) (i32.const 2))) (i32.shl (local.get $c) (i32.const 2))
+          (local.get $n) (local.get $idx) (local.get $val) (local.get $x) (local.get $rowB)))
+        (call $combineRows (i32.add (local.get $gw) (i32.mul (local.get $j) (local.get $rowB))) (local.get $idx) (local.get $val) (local.get $cnt) (local.get $rowB))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $lp))))
+  ;; nnGradX: dx[b, :] = Σ_j dz[b, j] W[j, :], skipping the zeros of dz; idx and val hold one row's nonzeros (c entries).
+  (func (export "nnGradX") (param $dz i32) (param $w i32) (param $dx i32) (param $n i32) (param $dp i32) (param $c i32) (param $idx i32) (param $val i32)
+    (local $rowB i32) (local $b i32) (local $cnt i32)
+    (local.set $rowB (i32.shl (local.get $dp) (i32.const 2)))
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_u (local.get $b) (local.get $n)))
+        (local.set $cnt (call $gatherNz (i32.add (local.get $dz) (i32.shl (i32.mul (local.get $b) (local.get $c)) (i32.const 2))) (i32.const 4)
+          (local.get $c) (local.get $idx) (local.get $val) (local.get $w) (local.get $rowB)))
+        (call $combineRows (i32.add (local.get $dx) (i32.mul (local.get $b) (local.get $rowB))) (local.get $idx) (local.get $val) (local.get $cnt) (local.get $rowB))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $lp))))
+  ;; gatherNz: the nonzero values v_t of `count` floats at src + t·stride, with the byte offset base + t·rowB of the
+  ;; row each one scales, into val and idx; returns how many.
+  (func $gatherNz (param $src i32) (param $stride i32) (param $count i32) (param $idx i32) (param $val i32) (param $base i32) (param $rowB i32) (result i32)
+    (local $t i32) (local $cnt i32) (local $v f32)
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_u (local.get $t) (local.get $count)))
+        (local.set $v (f32.load (i32.add (local.get $src) (i32.mul (local.get $t) (local.get $stride)))))
+        (if (f32.ne (local.get $v) (f32.const 0))
+          (then
+            (i32.store (i32.add (local.get $idx) (i32.shl (local.get $cnt) (i32.const 2)))
+              (i32.add (local.get $base) (i32.mul (local.get $t) (local.get $rowB))))
+            (f32.store (i32.add (local.get $val) (i32.shl (local.get $cnt) (i32.const 2))) (local.get $v))
+            (local.set $cnt (i32.add (local.get $cnt) (i32.const 1)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $lp)))
+    (local.get $cnt))
+  ;; combineRows: dst = Σ_t val[t] row(idx[t]) over rowB bytes, four source rows per pass over dst (one load and
+  ;; store of dst per four multiply-adds), then one at a time.
+  (func $combineRows (param $dst i32) (param $idx i32) (param $val i32) (param $cnt i32) (param $rowB i32)
+    (local $k i32) (local $t i32) (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32)
+    (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $d v128)
+    (block $zdone
+      (loop $zlp
+        (br_if $zdone (i32.ge_u (local.get $k) (local.get $rowB)))
+        (v128.store (i32.add (local.get $dst) (local.get $k)) (v128.const i32x4 0 0 0 0))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $zlp)))
+    (block $qdone
+      (loop $qlp
+        (br_if $qdone (i32.gt_u (i32.add (local.get $t) (i32.const 4)) (local.get $cnt)))
+        (local.set $o0 (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $o1 (i32.load offset=4 (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $o2 (i32.load offset=8 (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $o3 (i32.load offset=12 (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $g0 (f32x4.splat (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2))))))
+        (local.set $g1 (f32x4.splat (f32.load offset=4 (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2))))))
+        (local.set $g2 (f32x4.splat (f32.load offset=8 (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2))))))
+        (local.set $g3 (f32x4.splat (f32.load offset=12 (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2))))))
+        (local.set $k (i32.const 0))
+        (block $kdone
+          (loop $klp
+            (br_if $kdone (i32.ge_u (local.get $k) (local.get $rowB)))
+            (v128.store (i32.add (local.get $dst) (local.get $k))
+              (f32x4.add (v128.load (i32.add (local.get $dst) (local.get $k)))
+                (f32x4.add
+                  (f32x4.add (f32x4.mul (local.get $g0) (v128.load (i32.add (local.get $o0) (local.get $k))))
+                             (f32x4.mul (local.get $g1) (v128.load (i32.add (local.get $o1) (local.get $k)))))
+                  (f32x4.add (f32x4.mul (local.get $g2) (v128.load (i32.add (local.get $o2) (local.get $k))))
+                             (f32x4.mul (local.get $g3) (v128.load (i32.add (local.get $o3) (local.get $k))))))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $klp)))
+        (local.set $t (i32.add (local.get $t) (i32.const 4)))
+        (br $qlp)))
+    (block $sdone
+      (loop $slp
+        (br_if $sdone (i32.ge_u (local.get $t) (local.get $cnt)))
+        (local.set $o0 (i32.load (i32.add (local.get $idx) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $g0 (f32x4.splat (f32.load (i32.add (local.get $val) (i32.shl (local.get $t) (i32.const 2))))))
+        (local.set $k (i32.const 0))
+        (block $kdone2
+          (loop $klp2
+            (br_if $kdone2 (i32.ge_u (local.get $k) (local.get $rowB)))
+            (v128.store (i32.add (local.get $dst) (local.get $k))
+              (f32x4.add (v128.load (i32.add (local.get $dst) (local.get $k)))
+                (f32x4.mul (local.get $g0) (v128.load (i32.add (local.get $o0) (local.get $k))))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $klp2)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $slp))))
+  ;; hsum: (s0 + s1) + (s2 + s3) of a f32x4.
+  (func $hsum (param $s v128) (result f32)
+    (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $s)) (f32x4.extract_lane 1 (local.get $s)))
+      (f32.add (f32x4.extract_lane 2 (local.get $s)) (f32x4.extract_lane 3 (local.get $s)))))
 )

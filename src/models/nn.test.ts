@@ -115,8 +115,11 @@ function spicyModel(options: EmbeddingNNOptions, seed: number): EmbeddingNN {
  * Central finite differences of the batch mean squared error against the analytic gradient, for a few
  * coordinates of every table. Each evaluation builds a fresh model from the same seed, so dropout draws
  * the same masks and batch norm sees the same whole batch. Returns the worst relative error per table.
+ * The model runs its float64 JS loops (kernels 'js'): differences of a float32 forward would be rounding noise;
+ * the wasm kernels are checked against these loops instead.
  */
-function gradientCheck(options: EmbeddingNNOptions, seed: number): Map<string, number> {
+function gradientCheck(checked: EmbeddingNNOptions, seed: number): Map<string, number> {
+  const options: EmbeddingNNOptions = { ...checked, kernels: 'js' };
   const data = randomBatch(7, 9, 12, seed);
   const order = iota(12);
   const base = spicyModel(options, seed);
@@ -180,7 +183,7 @@ test('finite differences match with dropout on embeddings and hidden layers, wit
 });
 
 test('training loss and predictions equal a plain re-implementation (batch stats in training, running stats after)', () => {
-  const m = spicyModel(SMALL, 5);
+  const m = spicyModel({ ...SMALL, kernels: 'js' }, 5);
   const data = randomBatch(7, 9, 150, 5); // above the initial 64-row buffers, so they grow
   const users = Array.from(data.users);
   const items = Array.from(data.items);
@@ -195,6 +198,45 @@ test('training loss and predictions equal a plain re-implementation (batch stats
   for (let b = 0; b < 150; b++) {
     assert.ok(Math.abs(out[b]! - evalRef[b]!) < 1e-5, `row ${b}: ${out[b]} vs ${evalRef[b]}`);
     if (b % 37 === 0) assert.ok(Math.abs(m.predict(users[b]!, items[b]!) - evalRef[b]!) < 1e-12);
+  }
+});
+
+test("the wasm kernels equal the float64 JS loops up to float32 rounding: loss, every gradient, predictions", (t) => {
+  // widths off and on multiples of 4 (padded rows, unit tails), dropout, and a batch that outgrows the buffers
+  const cases: [EmbeddingNNOptions, number][] = [
+    [SMALL, 20],
+    [{ embSizes: [5, 6], layers: [37, 9], ps: [0.2, 0.1], embDrop: 0.1 }, 150],
+    [{ embSizes: [8, 8], layers: [100], yRange: null }, 64],
+  ];
+  for (const [options, n] of cases) {
+    const seed = n;
+    const wasm = spicyModel({ ...options, kernels: 'wasm' }, seed);
+    const js = spicyModel({ ...options, kernels: 'js' }, seed);
+    const data = randomBatch(7, 9, n, seed);
+    const order = iota(n);
+    const sseW = wasm.trainBatch(data, order, 0, n);
+    const sseJ = js.trainBatch(data, order, 0, n);
+    assert.notEqual(sseW, sseJ, 'the wasm kernels did not run (bit-identical to the JS loops)');
+    assert.ok(Math.abs(sseW - sseJ) < 1e-5 * sseJ, `loss ${sseW} vs ${sseJ}`);
+    const worst: string[] = [];
+    js.params.forEach((p, pi) => {
+      const gW = wasm.params[pi]!.grad.data;
+      const gJ = p.grad.data;
+      let scale = 0;
+      let diff = 0;
+      for (let t = 0; t < gJ.length; t++) {
+        scale = Math.max(scale, Math.abs(gJ[t]!));
+        diff = Math.max(diff, Math.abs(gW[t]! - gJ[t]!));
+      }
+      worst.push(`${p.name} ${(diff / scale).toExponential(1)}`);
+      assert.ok(diff <= 1e-4 * scale, `${p.name}: gradients differ by ${diff} (largest ${scale})`);
+    });
+    t.diagnostic(`layers ${options.layers}: ${worst.join(', ')}`);
+    const outW = new Float32Array(n);
+    const outJ = new Float32Array(n);
+    wasm.predictMany(data.users, data.items, outW);
+    js.predictMany(data.users, data.items, outJ);
+    for (let b = 0; b < n; b++) assert.ok(Math.abs(outW[b]! - outJ[b]!) < 1e-4, `row ${b}: ${outW[b]} vs ${outJ[b]}`);
   }
 });
 
@@ -340,6 +382,7 @@ test('bad options and inputs are refused with messages that say what to do', () 
     message: 'embSizes must be [userSize, itemSize], got 1 numbers',
   });
   assert.throws(() => new EmbeddingNN(0, 10), { message: 'nUsers must be an integer >= 1, got 0' });
+  assert.throws(() => new EmbeddingNN(10, 10, { kernels: 'gpu' as never }), { code: 'INVALID_OPTION', message: 'kernels must be "wasm" or "js", got "gpu"' });
   const m = new EmbeddingNN(10, 10, { embSizes: [2, 2] });
   assert.throws(() => m.trainBatch(randomBatch(10, 10, 3, 1), iota(3), 2, 3), {
     code: 'INVALID_OPTION',

@@ -1,6 +1,7 @@
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
 import type { Ratings } from '../data/ratings.js';
+import { scratchKernels, type SimdKernelExports } from '../kernels/param-memory.js';
 import { makeParam, truncNormal } from './init.js';
 import type { ModelBuffer, Param, RatingModel, UserVectorModel } from './model.js';
 
@@ -16,6 +17,11 @@ export interface EmbeddingNNOptions {
   embDrop?: number;
   /** Output range: pred = lo + (hi - lo) * sigmoid(x); default [0, 5.5]; null for a plain linear output. */
   yRange?: [number, number] | null;
+  /**
+   * The dense layers' matrix products: 'wasm' (f32x4 kernels of src/kernels/simd.wat on float32 copies of the
+   * activations, weights and gradients) or 'js' (float64 loops). Default 'wasm'; 'js' where wasm SIMD is missing.
+   */
+  kernels?: 'wasm' | 'js';
 }
 
 /** The resolved options, as `config()` returns them and the constructor accepts them back. */
@@ -69,12 +75,40 @@ interface Hidden {
   dz: Float64Array;
   /** d(loss)/d(input) (cap × nIn). */
   dx: Float64Array;
+  /** This layer's region of the wasm scratch memory, when the wasm kernels run. */
+  scratch?: LayerScratch;
+}
+
+/**
+ * One hidden layer's float32 operands in the model's wasm scratch memory: byte offsets for the kernels and views
+ * for the JS copies in and out. Rows of x, W, dW and dx are padded with zeros to dp floats (a multiple of 4).
+ */
+interface LayerScratch {
+  dp: number;
+  x: number;
+  w: number;
+  bias: number;
+  z: number;
+  dz: number;
+  dx: number;
+  gw: number;
+  idx: number;
+  val: number;
+  xV: Float32Array;
+  wV: Float32Array;
+  biasV: Float32Array;
+  zV: Float32Array;
+  dzV: Float32Array;
+  dxV: Float32Array;
+  gwV: Float32Array;
 }
 
 /**
  * fastai's EmbeddingNN: user and item embeddings, concatenated, through Linear → ReLU → BatchNorm1d →
  * Dropout blocks, then Linear → sigmoid → yRange. Forward and backward are hand-written batched kernels
- * over preallocated float64 buffers (grown, never per batch, when a larger batch arrives).
+ * over preallocated float64 buffers (grown, never per batch, when a larger batch arrives); the dense layers'
+ * three products (x Wᵀ, dzᵀ x, dz W), nine tenths of the work, run by default as f32x4 wasm kernels on float32
+ * copies in one scratch memory (option `kernels`), which changes results by float32 rounding only.
  *
  *   x0 = drop(concat(U[u], I[i]))
  *   z = W x + b,  a = relu(z),  xhat = (a - mean_B(a)) / sqrt(var_B(a) + eps),  y = drop(gamma xhat + beta)
@@ -116,6 +150,10 @@ export class EmbeddingNN implements RatingModel {
   /** Nonzero entries of one row or column of dz, for the sparse backward matmuls. */
   private nzIdx = new Int32Array(0);
   private nzVal = new Float64Array(0);
+  /** Whether the dense products should run in wasm (option `kernels`). */
+  private readonly wantWasm: boolean;
+  /** The kernels bound to the scratch memory; undefined when the JS loops run. */
+  private simd: SimdKernelExports | undefined;
 
   constructor(
     readonly nUsers: number,
@@ -130,6 +168,11 @@ export class EmbeddingNN implements RatingModel {
     this.nu = nu;
     this.ni = ni;
     this.d0 = nu + ni;
+    const kernels = options.kernels ?? 'wasm';
+    if (kernels !== 'wasm' && kernels !== 'js') {
+      throw new CollabError('INVALID_OPTION', `kernels must be "wasm" or "js", got "${String(kernels)}"`, { field: 'kernels' });
+    }
+    this.wantWasm = kernels === 'wasm';
     const init = new RandomState(requireInt('seed', seed, 0, 0xffffffff));
     this.userEmb = makeParam('userFactors', nUsers, nu, true, true);
     this.itemEmb = makeParam('itemFactors', nItems, ni, true, true);
@@ -351,6 +394,94 @@ export class EmbeddingNN implements RatingModel {
     }
     this.nzIdx = new Int32Array(Math.max(cap, widest));
     this.nzVal = new Float64Array(Math.max(cap, widest));
+    if (this.wantWasm) this.allocScratch(cap);
+  }
+
+  /** Lays every hidden layer's float32 operands for `cap` rows out in one fresh wasm memory (JS loops if that fails). */
+  private allocScratch(cap: number): void {
+    const regions = this.hidden.map((h) => {
+      const dp = Math.ceil(h.nIn / 4) * 4;
+      const nz = Math.max(cap, h.nOut);
+      // floats per operand, in LayerScratch order: x, w, bias, z, dz, dx, gw, idx, val
+      return { dp, sizes: [cap * dp, h.nOut * dp, h.nOut, cap * h.nOut, cap * h.nOut, cap * dp, h.nOut * dp, nz, nz] };
+    });
+    const padded = (n: number) => Math.ceil(n / 4) * 16;
+    const bytes = regions.reduce((sum, r) => sum + r.sizes.reduce((t, n) => t + padded(n), 0), 0);
+    const sk = this.hidden.length > 0 ? scratchKernels(bytes) : undefined;
+    this.simd = sk?.exports;
+    if (!sk) {
+      for (const h of this.hidden) delete h.scratch;
+      return;
+    }
+    const buf = sk.memory.buffer;
+    let base = 0;
+    this.hidden.forEach((h, l) => {
+      const { dp, sizes } = regions[l]!;
+      const off: number[] = [];
+      for (const n of sizes) {
+        off.push(base);
+        base += padded(n);
+      }
+      const view = (j: number) => new Float32Array(buf, off[j]!, sizes[j]!);
+      h.scratch = {
+        dp, x: off[0]!, w: off[1]!, bias: off[2]!, z: off[3]!, dz: off[4]!, dx: off[5]!, gw: off[6]!, idx: off[7]!, val: off[8]!,
+        xV: view(0), wV: view(1), biasV: view(2), zV: view(3), dzV: view(4), dxV: view(5), gwV: view(6),
+      };
+    });
+  }
+
+  /** z = x Wᵀ + b for one layer by the wasm kernel: x, W and b copied in as float32 (rows padded to dp), z copied out. */
+  private linearForwardWasm(h: Hidden, x: Float64Array, n: number, simd: SimdKernelExports): void {
+    const s = h.scratch!;
+    const { nIn: d, nOut: c } = h;
+    const { dp, xV, wV, biasV, zV } = s;
+    const W = h.weight.value;
+    for (let j = 0; j < c; j++) {
+      const wo = j * d;
+      const so = j * dp;
+      for (let k = 0; k < d; k++) wV[so + k] = W[wo + k]!;
+    }
+    biasV.set(h.bias.value);
+    for (let b = 0; b < n; b++) {
+      const xo = b * d;
+      const so = b * dp;
+      for (let k = 0; k < d; k++) xV[so + k] = x[xo + k]!;
+    }
+    simd.nnForward(s.x, s.w, s.bias, s.z, n, dp, c);
+    const a = h.a;
+    const m = n * c;
+    for (let t = 0; t < m; t++) a[t] = zV[t]!;
+  }
+
+  /**
+   * Linear backward by the wasm kernels, from h.dz and the x and W of the last forward (still in the scratch):
+   * db_j = Σ_b dz_bj (float64 here), dW = dzᵀ x added to the param's grad, dx = dz W copied out.
+   */
+  private linearBackwardWasm(h: Hidden, n: number, dx: Float64Array, simd: SimdKernelExports): void {
+    const s = h.scratch!;
+    const { nIn: d, nOut: c, dz } = h;
+    const { dp, dzV, gwV, dxV } = s;
+    const gW = h.weight.grad.data;
+    const gB = h.bias.grad.data;
+    const m = n * c;
+    for (let t = 0; t < m; t++) dzV[t] = dz[t]!;
+    for (let j = 0; j < c; j++) {
+      let sumG = 0;
+      for (let b = 0; b < n; b++) sumG += dz[b * c + j]!;
+      gB[j] += sumG;
+    }
+    simd.nnGradW(s.dz, s.x, s.gw, n, dp, c, s.idx, s.val);
+    for (let j = 0; j < c; j++) {
+      const wo = j * d;
+      const so = j * dp;
+      for (let k = 0; k < d; k++) gW[wo + k] += gwV[so + k]!;
+    }
+    simd.nnGradX(s.dz, s.w, s.dx, n, dp, c, s.idx, s.val);
+    for (let b = 0; b < n; b++) {
+      const xo = b * d;
+      const so = b * dp;
+      for (let k = 0; k < d; k++) dx[xo + k] = dxV[so + k]!;
+    }
   }
 
   /** Forward pass over the n rows in bu/bi; train selects batch statistics + dropout vs running statistics. */
@@ -368,8 +499,10 @@ export class EmbeddingNN implements RatingModel {
     if (train && this.cfg.embDrop > 0) dropout(x0, this.mask0, n * d0, this.cfg.embDrop, this.rng);
 
     let x: Float64Array = x0;
+    const simd = this.simd;
     for (const h of this.hidden) {
-      linearForward(x, n, h.nIn, h.weight.value, h.bias.value, h.nOut, h.a);
+      if (simd) this.linearForwardWasm(h, x, n, simd);
+      else linearForward(x, n, h.nIn, h.weight.value, h.bias.value, h.nOut, h.a);
       const m = n * h.nOut;
       const a = h.a;
       for (let t = 0; t < m; t++) if (a[t]! < 0) a[t] = 0;
@@ -471,7 +604,8 @@ export class EmbeddingNN implements RatingModel {
       this.batchNormBackward(h, n);
       const xIn = l > 0 ? this.hidden[l - 1]!.y : this.x0;
       const dxIn = l > 0 ? this.hidden[l - 1]!.dy : this.dx0;
-      this.linearBackward(h, n, xIn, dxIn);
+      if (this.simd) this.linearBackwardWasm(h, n, dxIn, this.simd);
+      else this.linearBackward(h, n, xIn, dxIn);
     }
 
     // dU[u] += dx0[b, 0..nu),  dI[i] += dx0[b, nu..d0)  (times the embedding dropout mask)
