@@ -3,7 +3,7 @@ import { requireNumber } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
 import type { Param, RatingModel } from './model.js';
 import { uniform } from './init.js';
-import { FactorModel, addPairGrad, dotRows } from './factor-kernels.js';
+import { FactorModel, dotRows } from './factor-kernels.js';
 
 /** Options of {@link EmbeddingDot}. */
 export interface DotOptions {
@@ -46,16 +46,7 @@ export class EmbeddingDot extends FactorModel implements RatingModel {
     const Q = this.itemFactors.value;
     const gP = this.userFactors.grad;
     const gQ = this.itemFactors.grad;
-    const gPd = gP.data;
-    const gQd = gQ.data;
     const scale = 2 / (end - start);
-    // the same dot product and gradient in wasm when both tables share a kernel memory (bit for bit the JS loops)
-    const pair = this.pair;
-    const wp = pair?.exports;
-    const pAt = pair ? pair.p : 0;
-    const qAt = pair ? pair.q : 0;
-    const gpAt = pair ? pair.gp : 0;
-    const gqAt = pair ? pair.gq : 0;
     let sse = 0;
     for (let r = start; r < end; r++) {
       const row = order[r]!;
@@ -64,13 +55,12 @@ export class EmbeddingDot extends FactorModel implements RatingModel {
       const uRow = u * k;
       const iRow = i * k;
       // pred = P[u]·Q[i]
-      const pred = wp ? wp.dotRows(pAt + uRow * 4, qAt + iRow * 4, k, 0) : dotRows(P, uRow, Q, iRow, k);
+      const pred = this.dotPair(uRow, iRow, 0);
       const err = pred - ratings[row]!;
       sse += err * err;
       // gP[u] += g Q[i], gQ[i] += g P[u] with g = dL/dpred = 2 err / B
       const g = scale * err;
-      if (wp) wp.addPairGrad(gpAt + uRow * 4, gqAt + iRow * 4, pAt + uRow * 4, qAt + iRow * 4, k, g);
-      else addPairGrad(gPd, gQd, P, Q, uRow, iRow, k, g);
+      this.addPairGradient(uRow, iRow, g);
       gP.touch(u);
       gQ.touch(i);
     }

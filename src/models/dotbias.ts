@@ -3,7 +3,7 @@ import { requireNumber, CollabError } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
 import type { Param, RatingModel } from './model.js';
 import { truncNormal } from './init.js';
-import { FactorModel, addPairGrad, biasParams, dotRows } from './factor-kernels.js';
+import { FactorModel, biasParams, dotRows } from './factor-kernels.js';
 
 /** Options of {@link EmbeddingDotBias}. */
 export interface DotBiasOptions {
@@ -69,20 +69,11 @@ export class EmbeddingDotBias extends FactorModel implements RatingModel {
     const gQ = this.itemFactors.grad;
     const gbu = this.userBias.grad;
     const gbi = this.itemBias.grad;
-    const gPd = gP.data;
-    const gQd = gQ.data;
     const gbud = gbu.data;
     const gbid = gbi.data;
     const [lo, hi] = this.yRange;
     const span = hi - lo;
     const scale = (2 * span) / (end - start);
-    // the same dot product and gradient in wasm when both tables share a kernel memory (bit for bit the JS loops)
-    const pair = this.pair;
-    const wp = pair?.exports;
-    const pAt = pair ? pair.p : 0;
-    const qAt = pair ? pair.q : 0;
-    const gpAt = pair ? pair.gp : 0;
-    const gqAt = pair ? pair.gq : 0;
     let sse = 0;
     for (let r = start; r < end; r++) {
       const row = order[r]!;
@@ -91,15 +82,14 @@ export class EmbeddingDotBias extends FactorModel implements RatingModel {
       const uRow = u * k;
       const iRow = i * k;
       // x = P[u]·Q[i] + bu[u] + bi[i]
-      const x = wp ? wp.dotRows(pAt + uRow * 4, qAt + iRow * 4, k, bu[u]! + bi[i]!) : dotRows(P, uRow, Q, iRow, k, bu[u]! + bi[i]!);
+      const x = this.dotPair(uRow, iRow, bu[u]! + bi[i]!);
       const s = 1 / (1 + Math.exp(-x));
       const pred = s * span + lo;
       const err = pred - ratings[row]!;
       sse += err * err;
       // dL/dx = 2 err / B * (hi - lo) * s (1 - s)
       const g = scale * err * s * (1 - s);
-      if (wp) wp.addPairGrad(gpAt + uRow * 4, gqAt + iRow * 4, pAt + uRow * 4, qAt + iRow * 4, k, g);
-      else addPairGrad(gPd, gQd, P, Q, uRow, iRow, k, g);
+      this.addPairGradient(uRow, iRow, g);
       gbud[u] += g;
       gbid[i] += g;
       gP.touch(u);

@@ -73,6 +73,24 @@ export abstract class FactorModel {
     this.pair = pk && qk && pk.memory === qk.memory ? { exports: pk.exports, p: pk.valueOffset, q: qk.valueOffset, gp: pk.gradOffset, gq: qk.gradOffset } : undefined;
   }
 
+  /**
+   * acc + P[u]·Q[i] for rows uRow = u * k, iRow = i * k: the wasm kernel when the tables share a kernel
+   * memory, else `dotRows`; the same bits either way.
+   */
+  protected dotPair(uRow: number, iRow: number, acc: number): number {
+    const pair = this.pair;
+    return pair
+      ? pair.exports.dotRows(pair.p + uRow * 4, pair.q + iRow * 4, this.nFactors, acc)
+      : dotRows(this.userFactors.value, uRow, this.itemFactors.value, iRow, this.nFactors, acc);
+  }
+
+  /** gP[u] += g Q[i], gQ[i] += g P[u] (the wasm kernel or `addPairGrad`, the same bits either way). */
+  protected addPairGradient(uRow: number, iRow: number, g: number): void {
+    const pair = this.pair;
+    if (pair) pair.exports.addPairGrad(pair.gp + uRow * 4, pair.gq + iRow * 4, pair.p + uRow * 4, pair.q + iRow * 4, this.nFactors, g);
+    else addPairGrad(this.userFactors.grad.data, this.itemFactors.grad.data, this.userFactors.value, this.itemFactors.value, uRow, iRow, this.nFactors, g);
+  }
+
   /** Predicted rating of dense (user, item). */
   abstract predict(user: number, item: number): number;
 

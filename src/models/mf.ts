@@ -3,7 +3,7 @@ import { requireNumber } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
 import type { Param, RatingModel } from './model.js';
 import { normal } from './init.js';
-import { FactorModel, addPairGrad, biasParams, dotRows } from './factor-kernels.js';
+import { FactorModel, biasParams, dotRows } from './factor-kernels.js';
 
 /** Options of {@link BiasedMF}. */
 export interface MFOptions {
@@ -109,26 +109,15 @@ export class BiasedMF extends FactorModel implements RatingModel {
     const { users, items, ratings } = data;
     const k = this.nFactors;
     const mu = this.globalMean;
-    const P = this.userFactors.value;
-    const Q = this.itemFactors.value;
     const bu = this.userBias.value;
     const bi = this.itemBias.value;
     const gP = this.userFactors.grad;
     const gQ = this.itemFactors.grad;
     const gbu = this.userBias.grad;
     const gbi = this.itemBias.grad;
-    const gPd = gP.data;
-    const gQd = gQ.data;
     const gbud = gbu.data;
     const gbid = gbi.data;
     const scale = 2 / (end - start);
-    // the same dot product and gradient in wasm when both tables share a kernel memory (bit for bit the JS loops)
-    const pair = this.pair;
-    const wp = pair?.exports;
-    const pAt = pair ? pair.p : 0;
-    const qAt = pair ? pair.q : 0;
-    const gpAt = pair ? pair.gp : 0;
-    const gqAt = pair ? pair.gq : 0;
     let sse = 0;
     for (let r = start; r < end; r++) {
       const row = order[r]!;
@@ -136,12 +125,11 @@ export class BiasedMF extends FactorModel implements RatingModel {
       const i = items[row]!;
       const uRow = u * k;
       const iRow = i * k;
-      const pred = wp ? wp.dotRows(pAt + uRow * 4, qAt + iRow * 4, k, mu + bu[u]! + bi[i]!) : dotRows(P, uRow, Q, iRow, k, mu + bu[u]! + bi[i]!);
+      const pred = this.dotPair(uRow, iRow, mu + bu[u]! + bi[i]!);
       const err = pred - ratings[row]!;
       sse += err * err;
       const g = scale * err;
-      if (wp) wp.addPairGrad(gpAt + uRow * 4, gqAt + iRow * 4, pAt + uRow * 4, qAt + iRow * 4, k, g);
-      else addPairGrad(gPd, gQd, P, Q, uRow, iRow, k, g);
+      this.addPairGradient(uRow, iRow, g);
       gbud[u] += g;
       gbid[i] += g;
       gP.touch(u);
