@@ -93,7 +93,9 @@ export function registerRecommendCommand(program: Command): void {
       const ms = performance.now() - started;
       out.info(heading);
       printItems(out, items, 'score');
-      return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : {}), foldIn: flags.ratings !== undefined, items, milliseconds: ms };
+      // EASE scores rank movies but are not ratings; say which the numbers are.
+      const scoreKind = rec.info.scoreKind ?? 'rating';
+      return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : {}), foldIn: flags.ratings !== undefined, scoreKind, items, milliseconds: ms };
     }),
   );
 }
