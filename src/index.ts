@@ -29,6 +29,8 @@ export { evaluateModel, type EvaluateOptions, type EvaluationResult } from './ev
 export * from './recommend/index.js';
 export { ModelRecommender, type ModelRecommenderOptions } from './recommend/recommender.js';
 export { loadRecommender } from './recommend/load.js';
+export { EaseRecommender, type EaseRecommenderOptions } from './recommend/ease-recommender.js';
+export { saveEaseModel, loadEaseModel, type TrainedEase } from './io/ease-model.js';
 export { interpretModel, type Interpretation, type InterpretOptions } from './recommend/interpret.js';
 export type { Recommender, RecommendOptions, ScoredItem, MovieInfo, GivenRating, MapPoint, BecauseReason } from './recommend/types.js';
 export { saveTrainedModel, loadTrainedModel, type TrainedModel, type SaveModelOptions } from './io/trained-model.js';

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { CollabError } from '../core/errors.js';
 import { loadDataset } from '../data/load.js';
+import { saveEaseModel } from '../io/ease-model.js';
 import { joinSplit, stratifiedSplit } from '../data/split.js';
 import { EASE_DEFAULT_LAMBDA, fitEase } from '../ranking/ease.js';
 import { IMPLICIT_PROTOCOL_DESCRIPTION, evaluateTopN, implicitProtocol } from '../ranking/protocol.js';
@@ -18,6 +19,7 @@ interface RankFlags extends GlobalFlags {
   user?: string;
   n: string;
   dataDir?: string;
+  out?: string;
 }
 
 /** Registers `collab rank`: the EASE top-N model on implicit feedback, judged by the Microsoft Recommenders protocol. */
@@ -33,9 +35,10 @@ export function registerRankCommand(program: Command): void {
     .option('--k <n>', 'list length', '10')
     .option('--user <id>', 'also print this user\'s top n unseen movies')
     .option('-n <count>', 'movies for --user', '10')
-    .option('--data-dir <dir>', 'folder holding datasets by name');
+    .option('--data-dir <dir>', 'folder holding datasets by name')
+    .option('--out <file>', 'save EASE fitted on all ratings of --data (not only the training part) for collab recommend / similar / serve --model');
   cmd.addHelpText('after', `\n${IMPLICIT_PROTOCOL_DESCRIPTION} MAP is also given as Microsoft Recommenders computes it (mapRecommenders: divided by all relevant items).`);
-  withExamples(withCommonFlags(cmd), 'collab rank --data ml-100k', 'collab rank --data ml-100k --user 1 -n 10 --json', 'collab rank --data train.csv --test valid.csv --lambda 400');
+  withExamples(withCommonFlags(cmd), 'collab rank --data ml-100k', 'collab rank --data ml-100k --user 1 -n 10 --json', 'collab rank --data train.csv --test valid.csv --lambda 400', 'collab rank --data ml-100k --out next.json');
   cmd.action((flags: RankFlags) =>
     runCommand(flags, async (out) => {
       const opts = flags.dataDir ? { dataDir: flags.dataDir } : {};
@@ -72,6 +75,19 @@ export function registerRankCommand(program: Command): void {
         out.info(`what user ${flags.user} may watch next:`);
         for (const it of items) out.info(`  ${String(it.itemId).padStart(6)}  ${it.score.toFixed(3)}  ${it.title}`);
       }
+      let saved: { out: string; fitSeconds: number; saveSeconds: number; ratings: number } | undefined;
+      if (flags.out !== undefined) {
+        // The saved model serves "what to watch next", so it learns from every rating of --data (the
+        // evaluated model never saw the test part, and would recommend movies the user already rated there).
+        const t1 = performance.now();
+        const all = flags.test ? train : data.ratings;
+        const full = flags.test ? model : fitEase(all.users, all.items, all.userIds.size, all.itemIds.size, { lambda });
+        const t2 = performance.now();
+        saveEaseModel(flags.out, { model: full, train: all, items: data.items });
+        const t3 = performance.now();
+        saved = { out: flags.out, fitSeconds: (t2 - t1) / 1000, saveSeconds: (t3 - t2) / 1000, ratings: all.ratings.length };
+        out.info(`saved EASE fitted on all ${all.ratings.length} ratings of --data to ${flags.out} (fit ${saved.fitSeconds.toFixed(2)} s, save ${saved.saveSeconds.toFixed(2)} s); use it with collab recommend --model ${flags.out}`);
+      }
       return {
         dataset: data.name,
         model: 'ease',
@@ -87,6 +103,7 @@ export function registerRankCommand(program: Command): void {
         map: report.map,
         mapRecommenders: report.mapRecommenders,
         ...(items ? { items } : {}),
+        ...(saved ? { saved } : {}),
       };
     }),
   );

@@ -82,7 +82,7 @@ export function registerRecommendCommand(program: Command): void {
         heading = `Top ${items.length} for user ${flags.user}:`;
       } else if (flags.user === undefined) {
         items = rec.recommendForRatings(parseRatingsFlag(flags.ratings), options);
-        heading = `Top ${items.length} for the given ratings (fold-in):`;
+        heading = `Top ${items.length} for the given ratings (${rec.info.scoreKind === 'ease' ? 'as the watch history' : 'fold-in'}):`;
       } else {
         // A known user's new ratings join (and override) their training ratings; the user is folded in again.
         const given = new Map(rec.userRatings(parseRawId(flags.user)).map((r) => [r.itemId, r.rating]));
@@ -93,7 +93,9 @@ export function registerRecommendCommand(program: Command): void {
       const ms = performance.now() - started;
       out.info(heading);
       printItems(out, items, 'score');
-      return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : {}), foldIn: flags.ratings !== undefined, items, milliseconds: ms };
+      // EASE scores rank movies but are not ratings; say which the numbers are.
+      const scoreKind = rec.info.scoreKind ?? 'rating';
+      return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : {}), foldIn: flags.ratings !== undefined, scoreKind, items, milliseconds: ms };
     }),
   );
 }
@@ -119,8 +121,10 @@ export function registerSimilarCommand(program: Command): void {
       const itemId = parseRawId(flags.item);
       const items = flags.by === 'content' ? rec.similarByContent(itemId, n, minRatings) : rec.similarItems(itemId, n, minRatings);
       out.info(`Most similar to ${rec.movie(itemId)?.title ?? itemId}${flags.by === 'content' ? ' by content' : ''}:`);
-      printItems(out, items, 'cosine');
-      return { itemId, by: flags.by, items };
+      // An EASE model's similar movies are rows of B (the score of j for a history of just this movie), not cosines.
+      const scoreKind = flags.by === 'embeddings' && rec.info.scoreKind === 'ease' ? 'ease' : 'cosine';
+      printItems(out, items, scoreKind === 'ease' ? 'B_ij' : 'cosine');
+      return { itemId, by: flags.by, scoreKind, items };
     }),
   );
 }

@@ -9,8 +9,10 @@ import {
   writeModelFile,
   type JsonValue,
   type ModelItemInfo,
+  type LoadedModelFile,
   type ModelManifest,
   type TrainingHistory,
+  type WeightTable,
 } from './model-file.js';
 
 /**
@@ -35,7 +37,7 @@ export interface SaveModelOptions {
   includeRatings?: boolean;
 }
 
-// Training ratings are kept as three Float32 tables; dense indices below 2^24 are exact in Float32.
+// Training ratings are kept as three Float32 tables.
 const DATA_TABLES = ['data.users', 'data.items', 'data.ratings'] as const;
 const FLOAT32_EXACT_INT = 1 << 24;
 
@@ -45,24 +47,8 @@ export function saveTrainedModel(path: string, trained: TrainedModel, options: S
   const tables: ParamTable[] = paramTables(model);
   // Non-learned state (nn's batch-norm running statistics) is saved beside the params.
   for (const b of model.buffers ?? []) tables.push({ name: b.name, rows: b.rows, cols: b.cols, data: b.value });
-  const includeRatings = options.includeRatings ?? true;
-  if (includeRatings) {
-    if (train.userIds.size >= FLOAT32_EXACT_INT || train.itemIds.size >= FLOAT32_EXACT_INT) {
-      throw new CollabError('INVALID_OPTION', 'too many users or items to keep the training ratings in the model file; save without them', { field: 'includeRatings' });
-    }
-    const n = train.ratings.length;
-    tables.push({ name: DATA_TABLES[0], rows: n, cols: 1, data: Float32Array.from(train.users) });
-    tables.push({ name: DATA_TABLES[1], rows: n, cols: 1, data: Float32Array.from(train.items) });
-    tables.push({ name: DATA_TABLES[2], rows: n, cols: 1, data: train.ratings });
-  }
-  const items: { [itemId: string]: ModelItemInfo } = {};
-  for (const id of train.itemIds.ids()) {
-    const meta = trained.items.get(id);
-    if (!meta) continue;
-    const info: ModelItemInfo = { title: meta.title, genres: meta.genres };
-    if (meta.year !== undefined) info.year = meta.year;
-    items[String(id)] = info;
-  }
+  if (options.includeRatings ?? true) tables.push(...ratingsTables(train));
+  const items = manifestItems(train.itemIds, trained.items);
   const config = model.config() as { [key: string]: JsonValue };
   const yRange = (model.config().yRange as [number, number] | undefined) ?? undefined;
   const manifest = writeModelFile(
@@ -85,7 +71,15 @@ export function saveTrainedModel(path: string, trained: TrainedModel, options: S
 
 /** Loads a model saved by {@link saveTrainedModel}, checking version, shapes and checksum. */
 export function loadTrainedModel(path: string): TrainedModel {
-  const { manifest, tables } = readModelFile(path);
+  return trainedModelFromFile(path, readModelFile(path));
+}
+
+/** Builds the trained model of a model file already read (its kind must be a rating model, not 'ease'). */
+export function trainedModelFromFile(path: string, file: LoadedModelFile): TrainedModel {
+  const { manifest, tables } = file;
+  if (manifest.kind === 'ease') {
+    throw new CollabError('BAD_MODEL', `${path}: this is an EASE ranking model (collab rank --out), which predicts no ratings; use it with collab recommend, similar or serve, or train a rating model with collab train`);
+  }
   const userIds = IdMap.fromIds(manifest.userIds);
   const itemIds = IdMap.fromIds(manifest.itemIds);
   const model = createModel(manifest.kind as ModelKind, userIds.size, itemIds.size, manifest.config as Record<string, unknown>);
@@ -102,18 +96,60 @@ export function loadTrainedModel(path: string): TrainedModel {
     }
     b.value.set(data);
   }
+  const train = ratingsFromTables(tables, userIds, itemIds);
+  const items = itemsFromManifest(manifest, itemIds);
+  return {
+    model,
+    train,
+    items,
+    history: manifest.history,
+    manifest,
+  };
+}
+
+/** The training ratings as the three Float32 tables of a model file (dense indices below 2^24 are exact in Float32). */
+export function ratingsTables(train: Ratings): WeightTable[] {
+  if (train.userIds.size >= FLOAT32_EXACT_INT || train.itemIds.size >= FLOAT32_EXACT_INT) {
+    throw new CollabError('INVALID_OPTION', 'too many users or items to keep the training ratings in the model file; save without them', { field: 'includeRatings' });
+  }
+  const n = train.ratings.length;
+  return [
+    { name: DATA_TABLES[0], rows: n, cols: 1, data: Float32Array.from(train.users) },
+    { name: DATA_TABLES[1], rows: n, cols: 1, data: Float32Array.from(train.items) },
+    { name: DATA_TABLES[2], rows: n, cols: 1, data: train.ratings },
+  ];
+}
+
+/** The training ratings back from a model file's tables (empty when it was saved without them). */
+export function ratingsFromTables(tables: Map<string, Float32Array>, userIds: IdMap, itemIds: IdMap): Ratings {
   const du = tables.get(DATA_TABLES[0]);
   const di = tables.get(DATA_TABLES[1]);
   const dr = tables.get(DATA_TABLES[2]);
-  const n = dr?.length ?? 0;
+  const n = du && di && dr ? dr.length : 0;
   const users = new Int32Array(n);
-  const itemsCol = new Int32Array(n);
-  if (du && di && dr) {
-    for (let r = 0; r < n; r++) {
-      users[r] = du[r]!;
-      itemsCol[r] = di[r]!;
-    }
+  const items = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    users[r] = du![r]!;
+    items[r] = di![r]!;
   }
+  return { users, items, ratings: n > 0 ? Float32Array.from(dr!) : new Float32Array(0), userIds, itemIds };
+}
+
+/** The manifest's movie metadata (title, genres, year) of the items a model knows. */
+export function manifestItems(itemIds: IdMap, meta: Map<RawId, ItemMeta>): { [itemId: string]: ModelItemInfo } {
+  const items: { [itemId: string]: ModelItemInfo } = {};
+  for (const id of itemIds.ids()) {
+    const m = meta.get(id);
+    if (!m) continue;
+    const info: ModelItemInfo = { title: m.title, genres: m.genres };
+    if (m.year !== undefined) info.year = m.year;
+    items[String(id)] = info;
+  }
+  return items;
+}
+
+/** The movie metadata of a manifest by raw item id (JSON keys are strings; numeric ids come back as numbers). */
+export function itemsFromManifest(manifest: ModelManifest, itemIds: IdMap): Map<RawId, ItemMeta> {
   const items = new Map<RawId, ItemMeta>();
   for (const [key, info] of Object.entries(manifest.items ?? {})) {
     const id = itemIds.has(key) ? key : Number(key);
@@ -121,13 +157,7 @@ export function loadTrainedModel(path: string): TrainedModel {
     if (info.year !== undefined) meta.year = info.year;
     items.set(id, meta);
   }
-  return {
-    model,
-    train: { users, items: itemsCol, ratings: dr ? Float32Array.from(dr) : new Float32Array(0), userIds, itemIds },
-    items,
-    history: manifest.history,
-    manifest,
-  };
+  return items;
 }
 
 // Epochs trained without validation carry NaN metrics; JSON has no NaN, so those fields are left out.

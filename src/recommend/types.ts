@@ -76,7 +76,16 @@ export interface MapPoint {
 /** What a trained model offers to the CLI and the HTTP service. */
 export interface Recommender {
   /** Model kind, hyperparameters, training history. */
-  readonly info: { kind: string; config: Record<string, unknown>; history: unknown; nUsers: number; nItems: number; yRange?: [number, number] };
+  readonly info: {
+    kind: string;
+    config: Record<string, unknown>;
+    history: unknown;
+    nUsers: number;
+    nItems: number;
+    yRange?: [number, number];
+    /** What recommendation scores are: predicted ratings (default) or EASE scores (ranking only, no rating scale). */
+    scoreKind?: 'rating' | 'ease';
+  };
   /** The movie catalogue (all movies the model knows). */
   movies(): MovieInfo[];
   /** One movie, or undefined. */

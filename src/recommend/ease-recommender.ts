@@ -1,0 +1,214 @@
+import { CollabError, requireInt } from '../core/errors.js';
+import type { RawId } from '../data/id-map.js';
+import { ContentModel } from '../content/content-model.js';
+import type { TrainedEase } from '../io/ease-model.js';
+import { topKForUser } from './top-k.js';
+import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
+
+/** Options of {@link EaseRecommender}. */
+export interface EaseRecommenderOptions {
+  /** Default `minRatings` for recommendations. Default 5 (as ModelRecommender). */
+  minRatings?: number;
+  /** Default `minRatings` for similar movies. Default 20 (as ModelRecommender). */
+  similarMinRatings?: number;
+}
+
+/**
+ * "What to watch next" from a saved EASE model: a user's score of movie j is s_j = Σ_{i ∈ history} B_ij
+ * over the movies they rated, whatever the rating (EASE learns from who rated what). Scores are EASE
+ * scores, not predicted ratings (`info.scoreKind` is 'ease'). A new visitor needs no fold-in: their
+ * given movies are the history. Explanations and the movie map need embeddings EASE does not have.
+ */
+export class EaseRecommender implements Recommender {
+  readonly info: Recommender['info'];
+  private readonly itemCounts: Int32Array;
+  private readonly itemMeans: Float32Array;
+  private readonly scores: Float32Array;
+  private readonly rawScores: Float32Array;
+  private readonly minRatings: number;
+  private readonly similarMinRatings: number;
+  private readonly scale: [number, number];
+  private catalogue: MovieInfo[] | undefined;
+  private genreIndex: Map<string, Uint8Array> | undefined;
+  private content: ContentModel | undefined;
+
+  constructor(
+    private readonly trained: TrainedEase,
+    options: EaseRecommenderOptions = {},
+  ) {
+    const { model, train } = trained;
+    this.minRatings = requireInt('minRatings', options.minRatings ?? 5, 0);
+    this.similarMinRatings = requireInt('similarMinRatings', options.similarMinRatings ?? 20, 0);
+    this.info = {
+      kind: 'ease',
+      config: { lambda: model.lambda, nItems: model.nItems },
+      history: { epochs: [] },
+      nUsers: model.nUsers,
+      nItems: model.nItems,
+      scoreKind: 'ease',
+    };
+    const nI = model.nItems;
+    const counts = new Int32Array(nI);
+    const sums = new Float64Array(nI);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let r = 0; r < train.ratings.length; r++) {
+      const v = train.ratings[r]!;
+      counts[train.items[r]!]!++;
+      sums[train.items[r]!]! += v;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    this.itemCounts = counts;
+    this.itemMeans = Float32Array.from(sums, (s, i) => (counts[i]! > 0 ? s / counts[i]! : 0));
+    this.scale = train.ratings.length ? [lo, hi] : [0.5, 5];
+    this.scores = new Float32Array(nI);
+    this.rawScores = new Float32Array(nI);
+  }
+
+  /** The catalogue: every movie the model knows, in dense order. */
+  movies(): MovieInfo[] {
+    if (!this.catalogue) {
+      this.catalogue = this.trained.train.itemIds.ids().map((id, i) => {
+        const meta = this.trained.items.get(id);
+        const info: MovieInfo = { itemId: id, title: meta?.title ?? `movie ${id}`, genres: meta?.genres ?? [], ratingCount: this.itemCounts[i]!, meanRating: this.itemMeans[i]! };
+        if (meta?.year !== undefined) info.year = meta.year;
+        return info;
+      });
+    }
+    return this.catalogue;
+  }
+
+  /** One movie by raw id, or undefined. */
+  movie(itemId: RawId): MovieInfo | undefined {
+    const i = this.trained.train.itemIds.indexOf(itemId);
+    return i < 0 ? undefined : this.movies()[i];
+  }
+
+  /** Whether the model was fitted with this user. */
+  hasUser(userId: RawId): boolean {
+    return this.trained.train.userIds.has(userId);
+  }
+
+  /** Raw ids and ratings of a known user's training ratings, in training order. */
+  userRatings(userId: RawId): GivenRating[] {
+    const { train } = this.trained;
+    const u = train.userIds.lookup(userId, 'error', 'user');
+    const out: GivenRating[] = [];
+    for (let r = 0; r < train.ratings.length; r++) if (train.users[r] === u) out.push({ itemId: train.itemIds.idOf(train.items[r]!), rating: train.ratings[r]! });
+    return out;
+  }
+
+  /** Top-N for a known user by EASE score, leaving out what they rated in training. */
+  recommendForUser(userId: RawId, options: RecommendOptions = {}): ScoredItem[] {
+    const u = this.trained.train.userIds.lookup(userId, 'error', 'user');
+    this.trained.model.scoreUser(u, this.scores);
+    return this.pick(this.trained.model.itemsOf(u), options);
+  }
+
+  /** Top-N for a visitor: the given movies are their history (any rating counts as "watched"), no fold-in. */
+  recommendForRatings(ratings: GivenRating[], options: RecommendOptions = {}): ScoredItem[] {
+    if (ratings.length === 0) {
+      throw new CollabError('INVALID_OPTION', 'EASE needs at least one movie the user has seen; give a few ratings', { field: 'ratings' });
+    }
+    const ids = this.trained.train.itemIds;
+    const [lo, hi] = this.scale;
+    const seen = new Set<number>();
+    for (const { itemId, rating } of ratings) {
+      const i = ids.lookup(itemId, 'error', 'item');
+      if (!Number.isFinite(rating) || rating < lo || rating > hi) {
+        throw new CollabError('INVALID_OPTION', `rating ${rating} for movie ${itemId} is outside the model's scale ${lo}..${hi}`, { field: 'rating' });
+      }
+      seen.add(i);
+    }
+    const history = Int32Array.from(seen).sort();
+    this.trained.model.scoreItems(history, this.scores);
+    return this.pick(history, options);
+  }
+
+  /** The EASE score of every movie (dense order) from the last recommendation call, before filtering. */
+  lastScores(): Float32Array {
+    return this.rawScores;
+  }
+
+  /**
+   * Movies a viewer of this movie would watch next: row i of B, s_j = B_ij (the EASE score of j for a
+   * history of just i), leaving out rarely rated ones.
+   */
+  similarItems(itemId: RawId, n = 10, minRatings = this.similarMinRatings): ScoredItem[] {
+    requireInt('n', n, 1);
+    const i = this.trained.train.itemIds.lookup(itemId, 'error', 'item');
+    const m = this.trained.model.nItems;
+    const scores = this.trained.model.B.slice(i * m, (i + 1) * m);
+    for (let j = 0; j < m; j++) if (this.itemCounts[j]! < minRatings) scores[j] = NaN;
+    const top = topKForUser(scores, n, Int32Array.of(i));
+    return Array.from(top.items, (j, t) => this.scored(j, top.scores[t]!));
+  }
+
+  /** Movies closest to one movie by content (TF-IDF over genres, year and title words), as ModelRecommender does. */
+  similarByContent(itemId: RawId, n = 10, minRatings = this.similarMinRatings): ScoredItem[] {
+    requireInt('n', n, 1);
+    const i = this.trained.train.itemIds.lookup(itemId, 'error', 'item');
+    this.content ??= ContentModel.fit(this.trained.train, this.trained.items, { features: ['genres', 'year', 'title'] });
+    const scores = Float32Array.from(this.content.similarities(i));
+    for (let j = 0; j < scores.length; j++) if (this.itemCounts[j]! < minRatings) scores[j] = NaN;
+    const top = topKForUser(scores, n, Int32Array.of(i));
+    return Array.from(top.items, (j, t) => this.scored(j, top.scores[t]!));
+  }
+
+  /** Not available: the map is a PCA of movie embeddings, which EASE does not learn. */
+  movieMap(_limit?: number): MapPoint[] {
+    throw new CollabError('INVALID_OPTION', 'the movie map is not available for ease models (they have no movie embeddings); serve a rating model (collab train --out) for the map', { field: 'model' });
+  }
+
+  // Masks the scores (NaN = never picked) by the history and the filters, then takes the top n.
+  private pick(history: Int32Array, options: RecommendOptions): ScoredItem[] {
+    const n = requireInt('n', options.n ?? 10, 1, 10000);
+    const scores = this.scores;
+    this.rawScores.set(scores);
+    const minRatings = requireInt('minRatings', options.minRatings ?? this.minRatings, 0);
+    const genreMask = options.genre ? this.genreMask(options.genre) : undefined;
+    const from = options.yearFrom ?? -Infinity;
+    const to = options.yearTo ?? Infinity;
+    const byYear = options.yearFrom !== undefined || options.yearTo !== undefined;
+    const cat = byYear ? this.movies() : undefined;
+    for (let i = 0; i < scores.length; i++) {
+      if (this.itemCounts[i]! < minRatings || (genreMask && !genreMask[i])) scores[i] = NaN;
+      if (cat) {
+        const y = cat[i]!.year;
+        if (y === undefined || y < from || y > to) scores[i] = NaN;
+      }
+    }
+    if (!options.includeRated) for (let t = 0; t < history.length; t++) scores[history[t]!] = NaN;
+    const top = topKForUser(scores, n);
+    return Array.from(top.items, (i, t) => this.scored(i, top.scores[t]!));
+  }
+
+  private genreMask(genre: string): Uint8Array {
+    if (!this.genreIndex) {
+      const index = new Map<string, Uint8Array>();
+      this.movies().forEach((m, i) => {
+        for (const g of m.genres) {
+          const key = g.toLowerCase();
+          let mask = index.get(key);
+          if (!mask) index.set(key, (mask = new Uint8Array(this.itemCounts.length)));
+          mask[i] = 1;
+        }
+      });
+      this.genreIndex = index;
+    }
+    const mask = this.genreIndex.get(genre.toLowerCase());
+    if (!mask) {
+      const known = [...this.genreIndex.keys()].sort().join(', ');
+      throw new CollabError('INVALID_OPTION', `unknown genre "${genre}"; known genres: ${known || 'none (the model has no genre data)'}`, { field: 'genre' });
+    }
+    return mask;
+  }
+
+  private scored(i: number, score: number): ScoredItem {
+    const m = this.movies()[i]!;
+    const item: ScoredItem = { itemId: m.itemId, title: m.title, genres: m.genres, score };
+    if (m.year !== undefined) item.year = m.year;
+    return item;
+  }
+}
