@@ -34,11 +34,11 @@ export function parseRatingsFlag(text: string): GivenRating[] {
 }
 
 /** Writes a ranked list of movies as a small table. */
-export function printItems(out: Reporter, items: ScoredItem[], scoreLabel: string): void {
+export function printItems(out: Reporter, items: ScoredItem[], scoreLabel: string, reason = 'because you liked'): void {
   out.info(`${'#'.padStart(3)}  ${'movie'.padStart(7)}  ${scoreLabel.padStart(6)}  title`);
   items.forEach((it, t) => {
     out.info(`${String(t + 1).padStart(3)}  ${String(it.itemId).padStart(7)}  ${it.score.toFixed(3).padStart(6)}  ${it.title}${it.genres.length ? `  [${it.genres.join('|')}]` : ''}`);
-    if (it.because?.length) out.info(`${' '.repeat(23)}because you liked: ${it.because.map((b) => `${b.title} (${b.rating})`).join('; ')}`);
+    if (it.because?.length) out.info(`${' '.repeat(23)}${reason}: ${it.because.map((b) => `${b.title} (${b.rating})`).join('; ')}`);
   });
 }
 
@@ -92,7 +92,8 @@ export function registerRecommendCommand(program: Command): void {
       }
       const ms = performance.now() - started;
       out.info(heading);
-      printItems(out, items, 'score');
+      // EASE ranks by what was watched, not how it was rated
+      printItems(out, items, 'score', rec.info.scoreKind === 'ease' ? 'because you watched' : 'because you liked');
       // EASE scores rank movies but are not ratings; say which the numbers are.
       const scoreKind = rec.info.scoreKind ?? 'rating';
       return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : {}), foldIn: flags.ratings !== undefined, scoreKind, items, milliseconds: ms };

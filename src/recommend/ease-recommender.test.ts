@@ -184,3 +184,21 @@ test('collab rank --out saves EASE; recommend, similar and loadRecommender use i
     assert.equal(ev.status, 1);
     assert.match(ev.stderr, /this is an EASE ranking model \(collab rank --out\), which predicts no ratings/);
   }));
+
+test('explain: "because you watched" reasons are history movies with the largest positive B terms', () => {
+  const rec = new EaseRecommender(fitted(), { minRatings: 0 });
+  const history = new Set(rec.userRatings(1).map((r) => r.itemId));
+  const [top] = rec.recommendForUser(1, { n: 1, explain: true });
+  const because = top!.because!;
+  assert.ok(because.length > 0 && because.length <= 3);
+  for (const b of because) {
+    assert.ok(history.has(b.itemId) && firstHalf(b.itemId), `reason ${b.itemId}`);
+    assert.ok(b.similarity > 0);
+    assert.equal(b.rating, 5);
+  }
+  for (let t = 1; t < because.length; t++) assert.ok(because[t - 1]!.similarity >= because[t]!.similarity);
+  // the fixture's scale is 5..5 (implicit): a visitor's reasons are among the movies they gave
+  const visitor = rec.recommendForRatings([{ itemId: 101, rating: 5 }, { itemId: 102, rating: 5 }], { n: 2, explain: true });
+  assert.ok(visitor[0]!.because!.length > 0);
+  assert.ok(visitor[0]!.because!.every((b) => (b.itemId === 101 || b.itemId === 102) && b.rating === 5));
+});

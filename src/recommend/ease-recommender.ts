@@ -3,7 +3,7 @@ import type { RawId } from '../data/id-map.js';
 import { ContentModel } from '../content/content-model.js';
 import type { TrainedEase } from '../io/ease-model.js';
 import { topKForUser } from './top-k.js';
-import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
+import type { BecauseReason, GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
 
 /** Options of {@link EaseRecommender}. */
 export interface EaseRecommenderOptions {
@@ -103,7 +103,8 @@ export class EaseRecommender implements Recommender {
   recommendForUser(userId: RawId, options: RecommendOptions = {}): ScoredItem[] {
     const u = this.trained.train.userIds.lookup(userId, 'error', 'user');
     this.trained.model.scoreUser(u, this.scores);
-    return this.pick(this.trained.model.itemsOf(u), options);
+    const rated = new Map(this.userRatings(userId).map((r) => [this.trained.train.itemIds.indexOf(r.itemId), r.rating]));
+    return this.pick(this.trained.model.itemsOf(u), options, rated);
   }
 
   /** Top-N for a visitor: the given movies are their history (any rating counts as "watched"), no fold-in. */
@@ -113,17 +114,17 @@ export class EaseRecommender implements Recommender {
     }
     const ids = this.trained.train.itemIds;
     const [lo, hi] = this.scale;
-    const seen = new Set<number>();
+    const seen = new Map<number, number>();
     for (const { itemId, rating } of ratings) {
       const i = ids.lookup(itemId, 'error', 'item');
       if (!Number.isFinite(rating) || rating < lo || rating > hi) {
         throw new CollabError('INVALID_OPTION', `rating ${rating} for movie ${itemId} is outside the model's scale ${lo}..${hi}`, { field: 'rating' });
       }
-      seen.add(i);
+      seen.set(i, rating);
     }
-    const history = Int32Array.from(seen).sort();
+    const history = Int32Array.from(seen.keys()).sort();
     this.trained.model.scoreItems(history, this.scores);
-    return this.pick(history, options);
+    return this.pick(history, options, seen);
   }
 
   /** The EASE score of every movie (dense order) from the last recommendation call, before filtering. */
@@ -162,7 +163,7 @@ export class EaseRecommender implements Recommender {
   }
 
   // Masks the scores (NaN = never picked) by the history and the filters, then takes the top n.
-  private pick(history: Int32Array, options: RecommendOptions): ScoredItem[] {
+  private pick(history: Int32Array, options: RecommendOptions, ratingOf: ReadonlyMap<number, number>): ScoredItem[] {
     const n = requireInt('n', options.n ?? 10, 1, 10000);
     const scores = this.scores;
     this.rawScores.set(scores);
@@ -181,7 +182,28 @@ export class EaseRecommender implements Recommender {
     }
     if (!options.includeRated) for (let t = 0; t < history.length; t++) scores[history[t]!] = NaN;
     const top = topKForUser(scores, n);
-    return Array.from(top.items, (i, t) => this.scored(i, top.scores[t]!));
+    return Array.from(top.items, (i, t) => {
+      const item = this.scored(i, top.scores[t]!);
+      if (options.explain) item.because = this.because(i, history, ratingOf);
+      return item;
+    });
+  }
+
+  /**
+   * "Because you watched ...": EASE scores movie i as Σ_j B_ji over the history j, so the reasons are the
+   * history movies with the largest positive terms B_ji (reported as `similarity`), at most 3.
+   */
+  private because(i: number, history: Int32Array, ratingOf: ReadonlyMap<number, number>): BecauseReason[] {
+    const { B, nItems } = this.trained.model;
+    const terms = Array.from(history, (j) => ({ j, b: B[j * nItems + i]! })).filter((x) => x.b > 0);
+    terms.sort((a, b) => b.b - a.b || a.j - b.j);
+    const ids = this.trained.train.itemIds;
+    return terms.slice(0, 3).map(({ j, b }) => ({
+      itemId: ids.idOf(j),
+      title: this.movies()[j]!.title,
+      similarity: b,
+      rating: ratingOf.get(j)!,
+    }));
   }
 
   private genreMask(genre: string): Uint8Array {
