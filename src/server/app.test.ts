@@ -136,6 +136,7 @@ describe('read endpoints (SQLite)', () => {
   test('GET /api/model and GET /api/map', async () => {
     const m = (await app.inject('/api/model')).json();
     assert.equal(m.kind, rec.info.kind);
+    assert.equal(m.scoreKind, 'rating');
     assert.deepEqual(m.history, rec.info.history);
     assert.deepEqual(m.config, rec.info.config);
     const map = (await app.inject('/api/map?limit=10')).json();
