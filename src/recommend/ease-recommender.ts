@@ -1,7 +1,7 @@
 import { CollabError, requireInt } from '../core/errors.js';
 import type { RawId } from '../data/id-map.js';
-import { ContentModel } from '../content/content-model.js';
 import type { TrainedEase } from '../io/ease-model.js';
+import { Catalogue } from './catalogue.js';
 import { topKForUser } from './top-k.js';
 import type { BecauseReason, GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
 
@@ -21,16 +21,11 @@ export interface EaseRecommenderOptions {
  */
 export class EaseRecommender implements Recommender {
   readonly info: Recommender['info'];
-  private readonly itemCounts: Int32Array;
-  private readonly itemMeans: Float32Array;
+  private readonly catalogue: Catalogue;
   private readonly scores: Float32Array;
   private readonly rawScores: Float32Array;
   private readonly minRatings: number;
   private readonly similarMinRatings: number;
-  private readonly scale: [number, number];
-  private catalogue: MovieInfo[] | undefined;
-  private genreIndex: Map<string, Uint8Array> | undefined;
-  private content: ContentModel | undefined;
 
   constructor(
     private readonly trained: TrainedEase,
@@ -48,41 +43,19 @@ export class EaseRecommender implements Recommender {
       scoreKind: 'ease',
     };
     const nI = model.nItems;
-    const counts = new Int32Array(nI);
-    const sums = new Float64Array(nI);
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let r = 0; r < train.ratings.length; r++) {
-      const v = train.ratings[r]!;
-      counts[train.items[r]!]!++;
-      sums[train.items[r]!]! += v;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    this.itemCounts = counts;
-    this.itemMeans = Float32Array.from(sums, (s, i) => (counts[i]! > 0 ? s / counts[i]! : 0));
-    this.scale = train.ratings.length ? [lo, hi] : [0.5, 5];
+    this.catalogue = new Catalogue(train, trained.items);
     this.scores = new Float32Array(nI);
     this.rawScores = new Float32Array(nI);
   }
 
   /** The catalogue: every movie the model knows, in dense order. */
   movies(): MovieInfo[] {
-    if (!this.catalogue) {
-      this.catalogue = this.trained.train.itemIds.ids().map((id, i) => {
-        const meta = this.trained.items.get(id);
-        const info: MovieInfo = { itemId: id, title: meta?.title ?? `movie ${id}`, genres: meta?.genres ?? [], ratingCount: this.itemCounts[i]!, meanRating: this.itemMeans[i]! };
-        if (meta?.year !== undefined) info.year = meta.year;
-        return info;
-      });
-    }
-    return this.catalogue;
+    return this.catalogue.movies();
   }
 
   /** One movie by raw id, or undefined. */
   movie(itemId: RawId): MovieInfo | undefined {
-    const i = this.trained.train.itemIds.indexOf(itemId);
-    return i < 0 ? undefined : this.movies()[i];
+    return this.catalogue.movie(itemId);
   }
 
   /** Whether the model was fitted with this user. */
@@ -113,7 +86,7 @@ export class EaseRecommender implements Recommender {
       throw new CollabError('INVALID_OPTION', 'EASE needs at least one movie the user has seen; give a few ratings', { field: 'ratings' });
     }
     const ids = this.trained.train.itemIds;
-    const [lo, hi] = this.scale;
+    const [lo, hi] = this.catalogue.scale;
     const seen = new Map<number, number>();
     for (const { itemId, rating } of ratings) {
       const i = ids.lookup(itemId, 'error', 'item');
@@ -141,20 +114,14 @@ export class EaseRecommender implements Recommender {
     const i = this.trained.train.itemIds.lookup(itemId, 'error', 'item');
     const m = this.trained.model.nItems;
     const scores = this.trained.model.B.slice(i * m, (i + 1) * m);
-    for (let j = 0; j < m; j++) if (this.itemCounts[j]! < minRatings) scores[j] = NaN;
+    this.catalogue.maskRare(scores, minRatings);
     const top = topKForUser(scores, n, Int32Array.of(i));
-    return Array.from(top.items, (j, t) => this.scored(j, top.scores[t]!));
+    return Array.from(top.items, (j, t) => this.catalogue.scored(j, top.scores[t]!));
   }
 
   /** Movies closest to one movie by content (TF-IDF over genres, year and title words), as ModelRecommender does. */
   similarByContent(itemId: RawId, n = 10, minRatings = this.similarMinRatings): ScoredItem[] {
-    requireInt('n', n, 1);
-    const i = this.trained.train.itemIds.lookup(itemId, 'error', 'item');
-    this.content ??= ContentModel.fit(this.trained.train, this.trained.items, { features: ['genres', 'year', 'title'] });
-    const scores = Float32Array.from(this.content.similarities(i));
-    for (let j = 0; j < scores.length; j++) if (this.itemCounts[j]! < minRatings) scores[j] = NaN;
-    const top = topKForUser(scores, n, Int32Array.of(i));
-    return Array.from(top.items, (j, t) => this.scored(j, top.scores[t]!));
+    return this.catalogue.similarByContent(this.trained.train.itemIds.lookup(itemId, 'error', 'item'), n, minRatings);
   }
 
   /** Not available: the map is a PCA of movie embeddings, which EASE does not learn. */
@@ -167,23 +134,11 @@ export class EaseRecommender implements Recommender {
     const n = requireInt('n', options.n ?? 10, 1, 10000);
     const scores = this.scores;
     this.rawScores.set(scores);
-    const minRatings = requireInt('minRatings', options.minRatings ?? this.minRatings, 0);
-    const genreMask = options.genre ? this.genreMask(options.genre) : undefined;
-    const from = options.yearFrom ?? -Infinity;
-    const to = options.yearTo ?? Infinity;
-    const byYear = options.yearFrom !== undefined || options.yearTo !== undefined;
-    const cat = byYear ? this.movies() : undefined;
-    for (let i = 0; i < scores.length; i++) {
-      if (this.itemCounts[i]! < minRatings || (genreMask && !genreMask[i])) scores[i] = NaN;
-      if (cat) {
-        const y = cat[i]!.year;
-        if (y === undefined || y < from || y > to) scores[i] = NaN;
-      }
-    }
+    this.catalogue.applyFilters(scores, options, this.minRatings);
     if (!options.includeRated) for (let t = 0; t < history.length; t++) scores[history[t]!] = NaN;
     const top = topKForUser(scores, n);
     return Array.from(top.items, (i, t) => {
-      const item = this.scored(i, top.scores[t]!);
+      const item = this.catalogue.scored(i, top.scores[t]!);
       if (options.explain) item.because = this.because(i, history, ratingOf);
       return item;
     });
@@ -200,37 +155,9 @@ export class EaseRecommender implements Recommender {
     const ids = this.trained.train.itemIds;
     return terms.slice(0, 3).map(({ j, b }) => ({
       itemId: ids.idOf(j),
-      title: this.movies()[j]!.title,
+      title: this.catalogue.titleOf(j),
       similarity: b,
       rating: ratingOf.get(j)!,
     }));
-  }
-
-  private genreMask(genre: string): Uint8Array {
-    if (!this.genreIndex) {
-      const index = new Map<string, Uint8Array>();
-      this.movies().forEach((m, i) => {
-        for (const g of m.genres) {
-          const key = g.toLowerCase();
-          let mask = index.get(key);
-          if (!mask) index.set(key, (mask = new Uint8Array(this.itemCounts.length)));
-          mask[i] = 1;
-        }
-      });
-      this.genreIndex = index;
-    }
-    const mask = this.genreIndex.get(genre.toLowerCase());
-    if (!mask) {
-      const known = [...this.genreIndex.keys()].sort().join(', ');
-      throw new CollabError('INVALID_OPTION', `unknown genre "${genre}"; known genres: ${known || 'none (the model has no genre data)'}`, { field: 'genre' });
-    }
-    return mask;
-  }
-
-  private scored(i: number, score: number): ScoredItem {
-    const m = this.movies()[i]!;
-    const item: ScoredItem = { itemId: m.itemId, title: m.title, genres: m.genres, score };
-    if (m.year !== undefined) item.year = m.year;
-    return item;
   }
 }

@@ -1,7 +1,5 @@
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import type { RawId } from '../data/id-map.js';
-import type { ItemMeta } from '../data/ratings.js';
-import { ContentModel } from '../content/content-model.js';
 import { pca } from '../evaluate/pca.js';
 import type { TrainedModel } from '../io/trained-model.js';
 import { HybridModel } from '../models/hybrid.js';
@@ -9,6 +7,7 @@ import type { RatingModel } from '../models/model.js';
 import { becauseYouLiked } from './explain.js';
 import { foldInGradient, foldInLinear, foldInSigmoid } from './fold-in.js';
 import { similarItems as similarRows } from './similar.js';
+import { Catalogue } from './catalogue.js';
 import { topKForUser } from './top-k.js';
 import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
 
@@ -88,7 +87,6 @@ export class ModelRecommender implements Recommender {
   /** Item embeddings of any kind of model (similarity, map, explanations). */
   private readonly embedding: { Q: Float32Array; k: number } | undefined;
   private readonly itemCounts: Int32Array;
-  private readonly itemMeans: Float32Array;
   private readonly offsets: Int32Array;
   private readonly ratedItems: Int32Array;
   private readonly ratedValues: Float32Array;
@@ -100,11 +98,7 @@ export class ModelRecommender implements Recommender {
   private readonly foldInBiasLambda: number;
   private readonly popularityWeight: number;
   private readonly meanUser: { vector: Float32Array; bias: number } | undefined;
-  private genreIndex: Map<string, Uint8Array> | undefined;
-  private content: ContentModel | undefined;
-  /** Rating scale of the training data. */
-  private readonly scale: [number, number];
-  private catalogue: MovieInfo[] | undefined;
+  private readonly catalogue: Catalogue;
 
   constructor(
     private readonly trained: TrainedModel,
@@ -134,12 +128,8 @@ export class ModelRecommender implements Recommender {
     // Per-user CSR of the training ratings with items ascending: a counting sort by item, then a
     // stable counting sort of that order by user (two radix passes, no comparison sort).
     const n = train.ratings.length;
-    const itemCounts = new Int32Array(nI);
-    const sums = new Float64Array(nI);
-    for (let r = 0; r < n; r++) {
-      itemCounts[train.items[r]!]!++;
-      sums[train.items[r]!]! += train.ratings[r]!;
-    }
+    this.catalogue = new Catalogue(train, trained.items);
+    const itemCounts = this.catalogue.itemCounts;
     const itemStart = new Int32Array(nI + 1);
     for (let i = 0; i < nI; i++) itemStart[i + 1] = itemStart[i]! + itemCounts[i]!;
     const byItem = new Int32Array(n);
@@ -156,31 +146,22 @@ export class ModelRecommender implements Recommender {
       ratedItems[pos] = train.items[r]!;
       ratedValues[pos] = train.ratings[r]!;
     }
-    const itemMeans = new Float32Array(nI);
-    for (let i = 0; i < nI; i++) itemMeans[i] = itemCounts[i]! > 0 ? sums[i]! / itemCounts[i]! : 0;
     this.offsets = offsets;
     this.ratedItems = ratedItems;
     this.ratedValues = ratedValues;
     this.itemCounts = itemCounts;
-    this.itemMeans = itemMeans;
     this.scores = new Float32Array(nI);
     this.rawScores = new Float32Array(nI);
-    this.scale = this.ratingScale();
   }
 
   /** The catalogue: every movie the model knows, in dense order. */
   movies(): MovieInfo[] {
-    if (!this.catalogue) {
-      const ids = this.trained.train.itemIds.ids();
-      this.catalogue = ids.map((id, i) => this.movieAt(i, id));
-    }
-    return this.catalogue;
+    return this.catalogue.movies();
   }
 
   /** One movie by raw id, or undefined. */
   movie(itemId: RawId): MovieInfo | undefined {
-    const i = this.trained.train.itemIds.indexOf(itemId);
-    return i < 0 ? undefined : this.movies()[i];
+    return this.catalogue.movie(itemId);
   }
 
   /** Whether the model was trained with this user. */
@@ -286,7 +267,7 @@ export class ModelRecommender implements Recommender {
     const rare: number[] = [];
     for (let j = 0; j < this.itemCounts.length; j++) if (this.itemCounts[j]! < minRatings) rare.push(j);
     const top = similarRows(view.Q, view.k, i, n, Int32Array.from(rare));
-    return Array.from(top.items, (j, t) => this.scored(j, top.scores[t]!));
+    return Array.from(top.items, (j, t) => this.catalogue.scored(j, top.scores[t]!));
   }
 
   /**
@@ -294,13 +275,7 @@ export class ModelRecommender implements Recommender {
    * catalogue): works for any model, and for movies the ratings say little about.
    */
   similarByContent(itemId: RawId, n = 10, minRatings = this.similarMinRatings): ScoredItem[] {
-    requireInt('n', n, 1);
-    const i = this.trained.train.itemIds.lookup(itemId, 'error', 'item');
-    this.content ??= ContentModel.fit(this.trained.train, this.trained.items, { features: ['genres', 'year', 'title'] });
-    const scores = Float32Array.from(this.content.similarities(i));
-    for (let j = 0; j < scores.length; j++) if (this.itemCounts[j]! < minRatings) scores[j] = NaN;
-    const top = topKForUser(scores, n, Int32Array.of(i));
-    return Array.from(top.items, (j, t) => this.scored(j, top.scores[t]!));
+    return this.catalogue.similarByContent(this.trained.train.itemIds.lookup(itemId, 'error', 'item'), n, minRatings);
   }
 
   /** PCA of the movie embeddings: the `limit` most-rated movies on the first two components. */
@@ -312,7 +287,7 @@ export class ModelRecommender implements Recommender {
     const ids = this.trained.train.itemIds;
     return Array.from(rows, (i, t) => ({
       itemId: ids.idOf(i),
-      title: this.titleOf(i),
+      title: this.catalogue.titleOf(i),
       x: result.coordinates[t * 2]!,
       y: result.coordinates[t * 2 + 1]!,
       ratingCount: this.itemCounts[i]!,
@@ -351,7 +326,7 @@ export class ModelRecommender implements Recommender {
       throw new CollabError('INVALID_OPTION', 'fold-in needs at least one (movie, rating) pair; give a few ratings', { field: 'ratings' });
     }
     const ids = this.trained.train.itemIds;
-    const [lo, hi] = this.scale;
+    const [lo, hi] = this.catalogue.scale;
     const seen = new Map<number, number>();
     for (const { itemId, rating } of ratings) {
       const i = ids.lookup(itemId, 'error', 'item');
@@ -365,14 +340,7 @@ export class ModelRecommender implements Recommender {
 
   /** The rating scale of the training data. */
   ratingScale(): [number, number] {
-    const r = this.trained.train.ratings;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let t = 0; t < r.length; t++) {
-      if (r[t]! < lo) lo = r[t]!;
-      if (r[t]! > hi) hi = r[t]!;
-    }
-    return r.length ? [lo, hi] : [0.5, 5];
+    return this.catalogue.scale;
   }
 
   // Masks the scores (NaN = never picked) by rated items and filters, then takes the top n.
@@ -380,35 +348,22 @@ export class ModelRecommender implements Recommender {
     const n = requireInt('n', options.n ?? 10, 1, 10000);
     const scores = this.scores;
     this.rawScores.set(scores);
-    const minRatings = requireInt('minRatings', options.minRatings ?? this.minRatings, 0);
-    const genreMask = options.genre ? this.genreMask(options.genre) : undefined;
-    for (let i = 0; i < scores.length; i++) {
-      if (this.itemCounts[i]! < minRatings || (genreMask && !genreMask[i])) scores[i] = NaN;
-    }
-    if (options.yearFrom !== undefined || options.yearTo !== undefined) {
-      const from = options.yearFrom ?? -Infinity;
-      const to = options.yearTo ?? Infinity;
-      const cat = this.movies();
-      for (let i = 0; i < scores.length; i++) {
-        const y = cat[i]!.year;
-        if (y === undefined || y < from || y > to) scores[i] = NaN;
-      }
-    }
+    this.catalogue.applyFilters(scores, options, this.minRatings);
     if (!options.includeRated) for (let t = 0; t < rated.length; t++) scores[rated[t]!] = NaN;
     const w = requireNumber('popularityWeight', options.popularityWeight ?? this.popularityWeight, 0);
     if (w > 0) for (let i = 0; i < scores.length; i++) scores[i]! += w * Math.log1p(this.itemCounts[i]!);
     const top = topKForUser(scores, n);
     // Shown scores are predicted ratings kept on the rating scale (a sigmoid range reaches past the top).
-    const [lo, hi] = this.scale;
+    const [lo, hi] = this.catalogue.scale;
     for (let t = 0; t < top.items.length; t++) top.scores[t] = Math.min(hi, Math.max(lo, this.rawScores[top.items[t]!]!));
     const view = this.embedding;
     const reasons = options.explain ? this.reasonCandidates(rated, values) : { items: rated, values };
     return Array.from(top.items, (i, t) => {
-      const item = this.scored(i, top.scores[t]!);
+      const item = this.catalogue.scored(i, top.scores[t]!);
       if (options.explain && view) {
         item.because = becauseYouLiked(view.Q, view.k, i, reasons.items, reasons.values, { n: 3 }).map((r) => ({
           itemId: this.trained.train.itemIds.idOf(r.item),
-          title: this.titleOf(r.item),
+          title: this.catalogue.titleOf(r.item),
           similarity: r.similarity,
           rating: r.rating,
         }));
@@ -424,54 +379,6 @@ export class ModelRecommender implements Recommender {
     for (let t = 0; t < rated.length; t++) if (this.itemCounts[rated[t]!]! >= this.similarMinRatings) keep.push(t);
     if (keep.length === 0) return { items: rated, values };
     return { items: Int32Array.from(keep, (t) => rated[t]!), values: Float32Array.from(keep, (t) => values[t]!) };
-  }
-
-  private genreMask(genre: string): Uint8Array {
-    if (!this.genreIndex) {
-      this.genreIndex = new Map();
-      this.movies().forEach((m, i) => {
-        for (const g of m.genres) {
-          const key = g.toLowerCase();
-          let mask = this.genreIndex!.get(key);
-          if (!mask) this.genreIndex!.set(key, (mask = new Uint8Array(this.itemCounts.length)));
-          mask[i] = 1;
-        }
-      });
-    }
-    const mask = this.genreIndex.get(genre.toLowerCase());
-    if (!mask) {
-      const known = [...this.genreIndex.keys()].sort().join(', ');
-      throw new CollabError('INVALID_OPTION', `unknown genre "${genre}"; known genres: ${known || 'none (the model has no genre data)'}`, { field: 'genre' });
-    }
-    return mask;
-  }
-
-  private metaOf(i: number): ItemMeta | undefined {
-    return this.trained.items.get(this.trained.train.itemIds.idOf(i));
-  }
-
-  private titleOf(i: number): string {
-    return this.metaOf(i)?.title ?? `movie ${this.trained.train.itemIds.idOf(i)}`;
-  }
-
-  private movieAt(i: number, id: RawId): MovieInfo {
-    const meta = this.metaOf(i);
-    const info: MovieInfo = {
-      itemId: id,
-      title: meta?.title ?? `movie ${id}`,
-      genres: meta?.genres ?? [],
-      ratingCount: this.itemCounts[i]!,
-      meanRating: this.itemMeans[i]!,
-    };
-    if (meta?.year !== undefined) info.year = meta.year;
-    return info;
-  }
-
-  private scored(i: number, score: number): ScoredItem {
-    const m = this.movies()[i]!;
-    const item: ScoredItem = { itemId: m.itemId, title: m.title, genres: m.genres, score };
-    if (m.year !== undefined) item.year = m.year;
-    return item;
   }
 }
 

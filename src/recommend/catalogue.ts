@@ -1,0 +1,130 @@
+import { CollabError, requireInt } from '../core/errors.js';
+import type { RawId } from '../data/id-map.js';
+import type { ItemMeta, Ratings } from '../data/ratings.js';
+import { ContentModel } from '../content/content-model.js';
+import { topKForUser } from './top-k.js';
+import type { MovieInfo, RecommendOptions, ScoredItem } from './types.js';
+
+/**
+ * The movies a model knows, with what every recommender needs about them: titles and genres, rating
+ * counts and means, the rating scale, the request filters (minimum ratings, genre, years) and
+ * content-based neighbours. Shared by the rating-model and the EASE recommenders.
+ */
+export class Catalogue {
+  /** Training ratings per movie (dense order). */
+  readonly itemCounts: Int32Array;
+  /** Mean training rating per movie (0 when unrated). */
+  readonly itemMeans: Float32Array;
+  /** Lowest and highest training rating. */
+  readonly scale: [number, number];
+  private list: MovieInfo[] | undefined;
+  private genreIndex: Map<string, Uint8Array> | undefined;
+  private content: ContentModel | undefined;
+
+  constructor(
+    private readonly train: Ratings,
+    private readonly items: ReadonlyMap<RawId, ItemMeta>,
+  ) {
+    const nI = train.itemIds.size;
+    const counts = new Int32Array(nI);
+    const sums = new Float64Array(nI);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let r = 0; r < train.ratings.length; r++) {
+      const v = train.ratings[r]!;
+      counts[train.items[r]!]!++;
+      sums[train.items[r]!]! += v;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    this.itemCounts = counts;
+    this.itemMeans = Float32Array.from(sums, (s, i) => (counts[i]! > 0 ? s / counts[i]! : 0));
+    this.scale = train.ratings.length ? [lo, hi] : [0.5, 5];
+  }
+
+  /** Every movie, in dense order. */
+  movies(): MovieInfo[] {
+    if (!this.list) {
+      this.list = this.train.itemIds.ids().map((id, i) => {
+        const meta = this.items.get(id);
+        const info: MovieInfo = { itemId: id, title: meta?.title ?? `movie ${id}`, genres: meta?.genres ?? [], ratingCount: this.itemCounts[i]!, meanRating: this.itemMeans[i]! };
+        if (meta?.year !== undefined) info.year = meta.year;
+        return info;
+      });
+    }
+    return this.list;
+  }
+
+  /** One movie by raw id, or undefined. */
+  movie(itemId: RawId): MovieInfo | undefined {
+    const i = this.train.itemIds.indexOf(itemId);
+    return i < 0 ? undefined : this.movies()[i];
+  }
+
+  /** Title of dense movie i. */
+  titleOf(i: number): string {
+    return this.movies()[i]!.title;
+  }
+
+  /** Dense movie i as a result row with its score. */
+  scored(i: number, score: number): ScoredItem {
+    const m = this.movies()[i]!;
+    const item: ScoredItem = { itemId: m.itemId, title: m.title, genres: m.genres, score };
+    if (m.year !== undefined) item.year = m.year;
+    return item;
+  }
+
+  /** Sets to NaN (never picked) the score of every movie with fewer than `minRatings` training ratings. */
+  maskRare(scores: Float32Array, minRatings: number): void {
+    for (let i = 0; i < scores.length; i++) if (this.itemCounts[i]! < minRatings) scores[i] = NaN;
+  }
+
+  /** Sets to NaN the scores of movies a request's filters leave out: minimum ratings, genre, years. */
+  applyFilters(scores: Float32Array, options: RecommendOptions, defaultMinRatings: number): void {
+    this.maskRare(scores, requireInt('minRatings', options.minRatings ?? defaultMinRatings, 0));
+    if (options.genre) {
+      const mask = this.genreMask(options.genre);
+      for (let i = 0; i < scores.length; i++) if (!mask[i]) scores[i] = NaN;
+    }
+    if (options.yearFrom !== undefined || options.yearTo !== undefined) {
+      const from = options.yearFrom ?? -Infinity;
+      const to = options.yearTo ?? Infinity;
+      const cat = this.movies();
+      for (let i = 0; i < scores.length; i++) {
+        const y = cat[i]!.year;
+        if (y === undefined || y < from || y > to) scores[i] = NaN;
+      }
+    }
+  }
+
+  /** Movies closest to dense movie i by content (TF-IDF over genres, year and title words). */
+  similarByContent(i: number, n: number, minRatings: number): ScoredItem[] {
+    requireInt('n', n, 1);
+    this.content ??= ContentModel.fit(this.train, this.items, { features: ['genres', 'year', 'title'] });
+    const scores = Float32Array.from(this.content.similarities(i));
+    this.maskRare(scores, minRatings);
+    const top = topKForUser(scores, n, Int32Array.of(i));
+    return Array.from(top.items, (j, t) => this.scored(j, top.scores[t]!));
+  }
+
+  private genreMask(genre: string): Uint8Array {
+    if (!this.genreIndex) {
+      const index = new Map<string, Uint8Array>();
+      this.movies().forEach((m, i) => {
+        for (const g of m.genres) {
+          const key = g.toLowerCase();
+          let mask = index.get(key);
+          if (!mask) index.set(key, (mask = new Uint8Array(this.itemCounts.length)));
+          mask[i] = 1;
+        }
+      });
+      this.genreIndex = index;
+    }
+    const mask = this.genreIndex.get(genre.toLowerCase());
+    if (!mask) {
+      const known = [...this.genreIndex.keys()].sort().join(', ');
+      throw new CollabError('INVALID_OPTION', `unknown genre "${genre}"; known genres: ${known || 'none (the model has no genre data)'}`, { field: 'genre' });
+    }
+    return mask;
+  }
+}
