@@ -533,7 +533,8 @@ function hybridScorer(model: HybridModel, train: Ratings, lambda: number, biasLa
   const k = model.nFactors;
   return {
     warm(u, targets, out) {
-      for (let t = 0; t < targets.length; t++) out[t] = model.predict(u, targets[t]!);
+      const rep = model.userRepresentation(u);
+      sigmoidScores(rep.vector, rep.bias, Q, bi, k, yRange, targets, out);
     },
     cold(u, items, ratings, targets, out) {
       // the prior is what the user's features say of a trained user's whole representation
