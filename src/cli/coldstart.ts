@@ -49,7 +49,7 @@ export function registerColdstartCommand(program: Command): void {
     .option('--k <n>', 'ranking cut-off', '10')
     .option('--threshold <rating>', 'a test rating at or above this is relevant', '4')
     .option('--user-id-dropout <p>', "hybrid: share of training ratings that hide the user's id part", '0')
-    .option('--item-id-dropout <p>', "hybrid: share of training ratings that hide the movie's id part", '0.1')
+    .option('--item-id-dropout <p>', "hybrid: share of training ratings that hide the movie's id part", '0')
     .option('--fold-in-lambda <l>', 'fold-in ridge weight on the user vector', '10')
     .option('--fold-in-bias-lambda <l>', 'fold-in ridge weight on the user bias', '5')
     .option('--data-dir <dir>', 'folder holding datasets by name');

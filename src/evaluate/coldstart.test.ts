@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { RandomState } from '../core/random.js';
 import { loadDataset } from '../data/load.js';
 import { HybridModel } from '../models/hybrid.js';
-import { COLD_MODELS, coldStartBenchmark, formatColdStartTable, metadataPopularity, userFeatureMap } from './coldstart.js';
+import { userFeatureMap } from '../recommend/feature-map.js';
+import { COLD_MODELS, coldStartBenchmark, formatColdStartTable, metadataPopularity } from './coldstart.js';
 
 /**
  * A tiny ml-100k folder with known structure: 80 users, 40 movies (1-20 Comedy, 21-40 Drama); women

@@ -14,7 +14,8 @@ import {
   type ItemFeatureKind,
   type UserFeatureKind,
 } from '../models/hybrid-features.js';
-import { choleskySolve, foldInSigmoid } from '../recommend/fold-in.js';
+import { choleskySolve, foldInSigmoid, foldInSoftmax, softmaxCurvature } from '../recommend/fold-in.js';
+import { userFeatureMap } from '../recommend/feature-map.js';
 import type { FeatureTable } from '../models/hybrid.js';
 import { topKForUser } from '../recommend/top-k.js';
 import { collabLearner, ratingStats } from '../train/learner.js';
@@ -89,6 +90,12 @@ export interface ColdStartOptions {
   itemIdDropout?: number;
   /** Ridge weight of the features → user representation map of the hybrid ({@link userFeatureMap}). Default 10. */
   mapLambda?: number;
+  /** Fold-in ridge weight of a new user's pick vector (towards what their features say). Default 1. */
+  pickLambda?: number;
+  /** Width of the hybrid's pick head (0: none; the hybrid then ranks with ln(1 + count) as the others). Default nFactors. */
+  pickFactors?: number;
+  /** Negatives per batch of the pick head's sampled softmax. Default 32. */
+  pickNegatives?: number;
   /** Ranking blend weight w of score + w·ln(1 + count). Default 0.5. */
   popularityWeight?: number;
   /** Progress lines. Default none. */
@@ -131,8 +138,11 @@ interface ColdScorer {
   warm(u: number, targets: Int32Array, out: Float32Array): void;
   /** Predicted ratings of `targets` for a new user (dense u, never trained) told (items, ratings). */
   cold(u: number, items: Int32Array, ratings: Float32Array, targets: Int32Array, out: Float32Array): void;
-  /** Ranking scores of every movie; `predicted` holds this user's predicted ratings of every movie. */
-  rank?(u: number, items: Int32Array, ratings: Float32Array, predicted: Float32Array, out: Float32Array): void;
+  /**
+   * Ranking scores of every movie; `predicted` holds this user's predicted ratings of every movie, (items,
+   * ratings) what the user rated (training ratings, or what a new user told when `cold`).
+   */
+  rank?(u: number, items: Int32Array, ratings: Float32Array, predicted: Float32Array, out: Float32Array, cold: boolean): void;
 }
 
 /** Runs the cold-start protocols on a dataset (ratings plus metadata). */
@@ -156,8 +166,11 @@ export async function coldStartBenchmark(data: Dataset, options: ColdStartOption
   const foldInBiasLambda = requireNumber('foldInBiasLambda', options.foldInBiasLambda ?? 5, 0);
   const popW = requireNumber('popularityWeight', options.popularityWeight ?? 0.5, 0);
   const userIdDropout = requireNumber('userIdDropout', options.userIdDropout ?? 0, 0, 1);
-  const itemIdDropout = requireNumber('itemIdDropout', options.itemIdDropout ?? 0.1, 0, 1);
+  const itemIdDropout = requireNumber('itemIdDropout', options.itemIdDropout ?? 0, 0, 1);
   const mapLambda = requireNumber('mapLambda', options.mapLambda ?? 10, 0);
+  const pickLambda = requireNumber('pickLambda', options.pickLambda ?? 1, 0);
+  const pickFactors = requireInt('pickFactors', options.pickFactors ?? nFactors, 0);
+  const pickNegatives = requireInt('pickNegatives', options.pickNegatives ?? 32, 1);
   const progress = options.onProgress ?? (() => {});
   if (scenarios.includes('users') && userKinds.length > 0 && !hasDemographics) {
     throw new CollabError('INVALID_OPTION', `${data.name} has no user demographics; use --user-features none or a dataset with u.user / users.dat`, { field: 'userFeatures' });
@@ -234,6 +247,8 @@ export async function coldStartBenchmark(data: Dataset, options: ColdStartOption
       itemFeatures,
       userIdDropout: userFeatures.names.length > 0 ? userIdDropout : 0,
       itemIdDropout: itemFeatures.names.length > 0 ? itemIdDropout : 0,
+      pickFactors,
+      pickNegatives,
     },
   });
   await hybridLearner.fitOneCycle(epochs, lr);
@@ -255,7 +270,7 @@ export async function coldStartBenchmark(data: Dataset, options: ColdStartOption
   const logCounts = metadataPopularity(buildItemFeatures(all.itemIds, data.items, contentKinds), counts);
 
   const scorers: Partial<Record<ColdModel, ColdScorer>> = {
-    hybrid: hybridScorer(hybrid, train, foldInLambda, foldInBiasLambda, yRange, mapLambda),
+    hybrid: hybridScorer(hybrid, train, { lambda: foldInLambda, biasLambda: foldInBiasLambda, yRange, mapLambda, pickLambda, popularityWeight: popW }),
     content: contentScorer(content),
     dotbias: dotScorer(dot, train, foldInLambda, foldInBiasLambda, yRange),
     bias: biasScorer(baseline),
@@ -304,7 +319,7 @@ export async function coldStartBenchmark(data: Dataset, options: ColdStartOption
           else scorer.warm(e.u, allItems, predicted);
           const told = e.cold ? e.toldItems : trainByUser.items(e.u);
           const toldR = e.cold ? e.toldRatings : trainByUser.ratings(e.u);
-          if (scorer.rank) scorer.rank(e.u, told, toldR, predicted, score);
+          if (scorer.rank) scorer.rank(e.u, told, toldR, predicted, score, e.cold);
           else for (let i = 0; i < nItems; i++) score[i] = predicted[i]! + popW * logCounts[i]!;
         } else score.set(counts);
         for (let i = 0; i < nItems; i++) if (!candidate(e.u, i)) score[i] = NaN;
@@ -428,70 +443,6 @@ export function metadataPopularity(features: FeatureTable, counts: Float32Array,
   return out;
 }
 
-/** A new user's expected representation from their features. */
-export interface UserFeatureMap {
-  /** [p; b] predicted for dense user u from u's features alone. */
-  predict(u: number): { vector: Float32Array; bias: number };
-}
-
-/**
- * The hybrid's cold-user prior, an attribute-to-representation map (Gantner et al. 2010): ridge regression
- * of the trained users' whole representations [p̃_u; b̃_u] (id part included) on their feature rows x_u
- * (the model's weights plus an unpenalised intercept):
- *   (Σ_u x_u x_uᵀ + λ I') W = Σ_u x_u [p̃_u; b̃_u]ᵀ,   prior(u) = Wᵀ x_u.
- * With no informative feature it is the mean trained user, as dotbias's prior; the feature embeddings
- * alone (the training-time path) know only what the id parts left over.
- */
-export function userFeatureMap(model: HybridModel, trained: Uint8Array, lambda = 10): UserFeatureMap {
-  const names = model.userFeatureVocabulary;
-  const nF = names.length;
-  const d = nF + 1;
-  const k = model.nFactors;
-  const index = new Map(names.map((n, f) => [n, f]));
-  const rowOf = (u: number): { idx: number[]; w: number[] } => {
-    const fs = model.userFeatureNames(u);
-    const idx = fs.map((n) => index.get(n)!).concat([nF]);
-    const w = fs.map(() => 1 / fs.length).concat([1]);
-    return { idx, w };
-  };
-  const A = new Float64Array(d * d);
-  const B = new Float64Array(d * (k + 1));
-  for (let u = 0; u < model.nUsers; u++) {
-    if (!trained[u]) continue;
-    const { idx, w } = rowOf(u);
-    const rep = model.userRepresentation(u);
-    // A += x xᵀ, B += x [p̃_u; b̃_u]ᵀ
-    for (let a = 0; a < idx.length; a++) {
-      for (let c = 0; c < idx.length; c++) A[idx[a]! * d + idx[c]!] += w[a]! * w[c]!;
-      const bRow = idx[a]! * (k + 1);
-      for (let f = 0; f < k; f++) B[bRow + f] += w[a]! * rep.vector[f]!;
-      B[bRow + k] += w[a]! * rep.bias;
-    }
-  }
-  for (let f = 0; f < nF; f++) A[f * d + f] += lambda;
-  A[nF * d + nF] += 1e-9;
-  const W = new Float64Array(d * (k + 1));
-  const col = new Float64Array(d);
-  for (let c = 0; c <= k; c++) {
-    for (let a = 0; a < d; a++) col[a] = B[a * (k + 1) + c]!;
-    choleskySolve(A.slice(), col, d);
-    for (let a = 0; a < d; a++) W[a * (k + 1) + c] = col[a]!;
-  }
-  return {
-    predict(u) {
-      const { idx, w } = rowOf(u);
-      const vector = new Float32Array(k);
-      let bias = 0;
-      for (let a = 0; a < idx.length; a++) {
-        const wRow = idx[a]! * (k + 1);
-        for (let f = 0; f < k; f++) vector[f] += w[a]! * W[wRow + f]!;
-        bias += w[a]! * W[wRow + k]!;
-      }
-      return { vector, bias };
-    },
-  };
-}
-
 /** Per-user rows of a table (items and ratings in row order). */
 function groupRows(r: Ratings): { items(u: number): Int32Array; ratings(u: number): Float32Array } {
   const nUsers = r.userIds.size;
@@ -524,27 +475,75 @@ function sigmoidScores(p: Float32Array, b: number, Q: Float32Array, bi: Float32A
   }
 }
 
-/** Hybrid: training users by their own representation; new users by their features, folded in from there. */
-function hybridScorer(model: HybridModel, train: Ratings, lambda: number, biasLambda: number, yRange: [number, number], mapLambda: number): ColdScorer {
+/**
+ * Hybrid: training users by their own representation; a new user starts from what their features say
+ * and is folded in from there; a new movie is its metadata's cold representation. With a pick head it
+ * ranks by predicted rating + w · (b'_i + p'_u·q'_i), its personalised log-popularity in place of
+ * ln(1 + count); a new user's p' is folded in from the movies they rated ({@link foldInSoftmax}).
+ */
+function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; biasLambda: number; yRange: [number, number]; mapLambda: number; pickLambda: number; popularityWeight: number }): ColdScorer {
+  const { lambda, biasLambda, yRange, mapLambda } = o;
+  const trainedUsers = new Uint8Array(model.nUsers);
+  for (let r = 0; r < train.users.length; r++) trainedUsers[train.users[r]!] = 1;
+  const trainedItems = new Uint8Array(model.nItems);
+  for (let r = 0; r < train.items.length; r++) trainedItems[train.items[r]!] = 1;
+  const map = userFeatureMap(model, trainedUsers, mapLambda);
+  // the rating head's movies; one that never trained is what its metadata says (the cold movie tables)
   const { factors: Q, bias: bi } = model.itemRepresentations();
-  const trained = new Uint8Array(model.nUsers);
-  for (let r = 0; r < train.users.length; r++) trained[train.users[r]!] = 1;
-  const map = userFeatureMap(model, trained, mapLambda);
   const k = model.nFactors;
-  return {
+  for (let i = 0; i < model.nItems; i++) {
+    const c = trainedItems[i] ? undefined : model.coldItem(i);
+    if (!c) continue;
+    Q.set(c.vector, i * k);
+    bi[i] = c.bias;
+  }
+  const pick = model.pickItemRepresentations();
+  // the pick head's softmax runs over the movies it was trained over; its curvature at the mean trained
+  // user serves every new user's fold-in (only the steps' preconditioner)
+  const candidates = Int32Array.from(Array.from(trainedItems.keys()).filter((i) => trainedItems[i] === 1));
+  let curvature: Float64Array | undefined;
+  const sharedCurvature = (): Float64Array => {
+    if (!curvature) {
+      const kp = pick!.k;
+      const mean = new Float64Array(kp);
+      let m = 0;
+      for (let u = 0; u < model.nUsers; u++) {
+        if (!trainedUsers[u]) continue;
+        const p = model.pickUserRepresentation(u)!;
+        for (let f = 0; f < kp; f++) mean[f] += p[f]!;
+        m++;
+      }
+      curvature = softmaxCurvature(pick!.factors, pick!.bias, kp, Float32Array.from(mean, (x) => x / m), candidates);
+    }
+    return curvature;
+  };
+  const scorer: ColdScorer = {
     warm(u, targets, out) {
       const rep = model.userRepresentation(u);
       sigmoidScores(rep.vector, rep.bias, Q, bi, k, yRange, targets, out);
     },
     cold(u, items, ratings, targets, out) {
-      // the prior is what the user's features say of a trained user's whole representation
-      // (the id rows of a never-trained user are only init noise)
+      // the prior is what the user's features say (the id rows of a never-trained user are only init noise)
       const prior = map.predict(u);
       if (items.length === 0) return sigmoidScores(prior.vector, prior.bias, Q, bi, k, yRange, targets, out);
       const fit = foldInSigmoid(Q, k, items, ratings, { yRange, itemBias: bi, lambda, biasLambda, priorVector: prior.vector, priorBias: prior.bias });
       sigmoidScores(fit.userVector, fit.userBias, Q, bi, k, yRange, targets, out);
     },
   };
+  if (pick) {
+    scorer.rank = (u, items, _ratings, predicted, out, cold) => {
+      const p = cold
+        ? foldInSoftmax(pick.factors, pick.bias, pick.k, items, { prior: map.predict(u).pickVector!, lambda: o.pickLambda, candidates, curvature: sharedCurvature() }).userVector
+        : model.pickUserRepresentation(u)!;
+      const w = o.popularityWeight;
+      for (let i = 0; i < out.length; i++) {
+        let s = pick.bias[i]!;
+        for (let f = 0; f < pick.k; f++) s += p[f]! * pick.factors[i * pick.k + f]!;
+        out[i] = predicted[i]! + w * s;
+      }
+    };
+  }
+  return scorer;
 }
 
 /** dotbias: new users are folded in towards the mean trained user (the mean user itself for 0 ratings). */

@@ -82,7 +82,13 @@ export function trainedModelFromFile(path: string, file: LoadedModelFile): Train
   }
   const userIds = IdMap.fromIds(manifest.userIds);
   const itemIds = IdMap.fromIds(manifest.itemIds);
-  const model = createModel(manifest.kind as ModelKind, userIds.size, itemIds.size, manifest.config as Record<string, unknown>);
+  const config = { ...(manifest.config as Record<string, unknown>) };
+  // hybrid files written before the pick head and the cold tables existed have neither
+  if (manifest.kind === 'hybrid') {
+    config.pickFactors ??= 0;
+    config.coldItemTables ??= false;
+  }
+  const model = createModel(manifest.kind as ModelKind, userIds.size, itemIds.size, config);
   const paramList: ParamTable[] = model.params.map((p) => {
     const data = tables.get(p.name);
     if (!data) throw new CollabError('BAD_MODEL', `${path}: the weights have no table "${p.name}" that a ${model.kind} model needs; retrain`);

@@ -3,7 +3,7 @@ import test from 'node:test';
 import { RandomState } from '../core/random.js';
 import { IdMap } from '../data/id-map.js';
 import type { Ratings, UserMeta } from '../data/ratings.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTrainedModel, saveTrainedModel } from '../io/trained-model.js';
@@ -64,7 +64,10 @@ function gradientCheck(options: HybridOptions, seed: number): Map<string, number
         const v = m.params[pi]!.value;
         const orig = v[idx]!;
         v[idx] = orig + delta;
-        return [m.trainBatch(data, order, 0, n) / n, v[idx]! - orig];
+        // each table against the objective it is trained on: the cold movie tables and the pick head have their own
+        const sse = m.trainBatch(data, order, 0, n);
+        const loss = p.name.includes('Cold') ? m.lastColdLoss : p.name.includes('Pick') ? m.lastPickLoss : sse;
+        return [loss / n, v[idx]! - orig];
       };
       const h = 1e-3;
       const [lp, dp] = lossAt(h);
@@ -80,13 +83,15 @@ function gradientCheck(options: HybridOptions, seed: number): Map<string, number
 
 test('finite differences match the analytic gradient of every table (with and without id dropout)', (t) => {
   for (const [options, seed] of [
-    [{ nFactors: 3, yRange: [0, 5.5], userFeatures: USER_FEATURES, itemFeatures: ITEM_FEATURES, userIdDropout: 0, itemIdDropout: 0 }, 1],
-    [{ nFactors: 4, yRange: [0.5, 5.5], userFeatures: USER_FEATURES, itemFeatures: ITEM_FEATURES, userIdDropout: 0.3, itemIdDropout: 0.3 }, 2],
+    [{ nFactors: 3, yRange: [0, 5.5], userFeatures: USER_FEATURES, itemFeatures: ITEM_FEATURES, userIdDropout: 0, itemIdDropout: 0, pickFactors: 2, pickNegatives: 3, kernels: 'js' }, 1],
+    [{ nFactors: 4, yRange: [0.5, 5.5], userFeatures: USER_FEATURES, itemFeatures: ITEM_FEATURES, userIdDropout: 0.3, itemIdDropout: 0.3, pickFactors: 3, pickNegatives: 2, kernels: 'js' }, 2],
   ] as [HybridOptions, number][]) {
     const worst = gradientCheck(options, seed);
     assert.deepEqual([...worst.keys()], [
       'userIdFactors', 'itemIdFactors', 'userIdBias', 'itemIdBias',
       'userFeatureFactors', 'itemFeatureFactors', 'userFeatureBias', 'itemFeatureBias',
+      'itemColdFactors', 'itemColdBias',
+      'userPickFactors', 'itemPickFactors', 'itemPickBias', 'userFeaturePickFactors', 'itemFeaturePickFactors', 'itemFeaturePickBias',
     ]);
     t.diagnostic(`seed ${seed}: ${[...worst].map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
     for (const [name, rel] of worst) assert.ok(rel < 1e-4, `${name}: relative error ${rel}`);
@@ -161,7 +166,10 @@ test('createModel("hybrid") rebuilds the model from its config; loadParams gives
   loadParams(copy, paramTables(m));
   for (let u = 0; u < 5; u++) for (let i = 0; i < 6; i++) assert.equal(copy.predict(u, i), m.predict(u, i));
   assert.equal((copy as HybridModel).userIdDropout, 0);
-  assert.equal((copy as HybridModel).itemIdDropout, 0.1);
+  assert.equal((copy as HybridModel).itemIdDropout, 0);
+  assert.equal((copy as HybridModel).pick?.itemIdDropout, 0.1);
+  assert.equal((copy as HybridModel).pick?.nFactors, 3);
+  assert.ok((copy as HybridModel).coldItemTables);
 });
 
 test('without features the hybrid is fastai\'s dotbias: same init, same training, same predictions', async () => {
@@ -203,4 +211,27 @@ test('bad feature tables are refused with a message that says how to build them'
     /itemFeatures index 9 at entry 7 is outside its vocabulary of 4 features/,
   );
   assert.throws(() => new HybridModel(5, 6, { userIdDropout: 2 }), /userIdDropout must be a number from 0 to 1, got 2/);
+});
+
+test('a hybrid model file written before the pick head and the cold movie tables still loads, without them', async () => {
+  const { ratings, users } = genderWorld();
+  const userFeatures = buildUserFeatures(ratings.userIds, users, ['gender']);
+  const learner = collabLearner(ratings, undefined, { model: 'hybrid', nFactors: 4, modelConfig: { yRange: [0, 5.5], userFeatures, pickFactors: 0, coldItemTables: false } });
+  await learner.fitOneCycle(1, 1e-2);
+  const dir = mkdtempSync(join(tmpdir(), 'collab-hybrid-old-'));
+  try {
+    const path = join(dir, 'old.json');
+    saveTrainedModel(path, { model: learner.model, train: ratings, items: new Map(), history: { epochs: [] } });
+    // the manifest of an older collab had no such keys
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { config: Record<string, unknown> };
+    delete manifest.config.pickFactors;
+    delete manifest.config.coldItemTables;
+    writeFileSync(path, JSON.stringify(manifest));
+    const m = loadTrainedModel(path).model as HybridModel;
+    assert.equal(m.pick, undefined);
+    assert.equal(m.coldItemTables, undefined);
+    for (let u = 0; u < 42; u += 7) assert.equal(m.predict(u, 3), learner.model.predict(u, 3));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

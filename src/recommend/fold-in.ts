@@ -140,6 +140,12 @@ function checkPairs(items: Int32Array, ratings: Float32Array, nItems: number): v
  * A = L Lᵀ; A is overwritten with L and b with x. Throws when A is not positive definite.
  */
 export function choleskySolve(A: Float64Array, b: Float64Array, d: number): void {
+  choleskyFactor(A, d);
+  choleskySubstitute(A, b, d);
+}
+
+/** Overwrites the lower triangle of a symmetric positive definite d×d A with L, A = L Lᵀ. */
+export function choleskyFactor(A: Float64Array, d: number): void {
   for (let j = 0; j < d; j++) {
     let s = A[j * d + j]!;
     for (let m = 0; m < j; m++) s -= A[j * d + m]! * A[j * d + m]!;
@@ -154,16 +160,20 @@ export function choleskySolve(A: Float64Array, b: Float64Array, d: number): void
       A[row * d + j] = t / ljj;
     }
   }
+}
+
+/** Solves L Lᵀ x = b in place for the factor L of {@link choleskyFactor}. */
+export function choleskySubstitute(L: Float64Array, b: Float64Array, d: number): void {
   // L y = b, then Lᵀ x = y
   for (let row = 0; row < d; row++) {
     let t = b[row]!;
-    for (let m = 0; m < row; m++) t -= A[row * d + m]! * b[m]!;
-    b[row] = t / A[row * d + row]!;
+    for (let m = 0; m < row; m++) t -= L[row * d + m]! * b[m]!;
+    b[row] = t / L[row * d + row]!;
   }
   for (let row = d - 1; row >= 0; row--) {
     let t = b[row]!;
-    for (let m = row + 1; m < d; m++) t -= A[m * d + row]! * b[m]!;
-    b[row] = t / A[row * d + row]!;
+    for (let m = row + 1; m < d; m++) t -= L[m * d + row]! * b[m]!;
+    b[row] = t / L[row * d + row]!;
   }
 }
 
@@ -352,4 +362,154 @@ export function foldInGradient(model: UserVectorModel, nItems: number, items: In
   for (let a = 0; a < d; a++) loss += lambda * u[a]! * u[a]!;
   for (let t = 0; t < items.length; t++) loss += (ratings[t]! - model.predictWithUser(u, items[t]!, grad)) ** 2;
   return { userVector: u, loss, steps };
+}
+
+/** Options of {@link foldInSoftmax}. */
+export interface SoftmaxFoldInOptions {
+  /** Ridge weight λ on |p - p0|². Default 1. */
+  lambda?: number;
+  /** Prior p0 (e.g. what the user's demographics say). Default zeros. */
+  prior?: Float32Array;
+  /** The softmax's support C (the movies the head was trained over). Default every item. */
+  candidates?: Int32Array;
+  /** Steps at most. Default 20. */
+  steps?: number;
+  /** Cov_π[q] at the prior, from {@link softmaxCurvature} (computed when absent; reuse it for many users sharing a prior). */
+  curvature?: Float64Array;
+}
+
+/** The scores s_j = b_j + p·q_j over C into s; returns ln Σ_C exp s. */
+function softmaxScores(Q: Float32Array, b: Float32Array, k: number, C: Int32Array, p: Float64Array, s: Float64Array): number {
+  let max = -Infinity;
+  for (let c = 0; c < C.length; c++) {
+    const jRow = C[c]! * k;
+    let v = b[C[c]!]!;
+    for (let f = 0; f < k; f++) v += p[f]! * Q[jRow + f]!;
+    s[c] = v;
+    if (v > max) max = v;
+  }
+  let z = 0;
+  for (let c = 0; c < C.length; c++) z += Math.exp(s[c]! - max);
+  return max + Math.log(z);
+}
+
+/**
+ * Cov_π[q] = Σ_j π_j q_j q_jᵀ - μ μᵀ (μ = E_π[q]) of a pick head's softmax π = P(· | p) over C: the
+ * curvature of its log-likelihood at p, k × k (full, row-major).
+ */
+export function softmaxCurvature(itemFactors: Float32Array, itemBias: Float32Array, nFactors: number, p: Float32Array, candidates?: Int32Array): Float64Array {
+  const k = nFactors;
+  const C = candidates ?? Int32Array.from({ length: itemBias.length }, (_, i) => i);
+  const s = new Float64Array(C.length);
+  const lse = softmaxScores(itemFactors, itemBias, k, C, Float64Array.from(p), s);
+  const mean = new Float64Array(k);
+  const cov = new Float64Array(k * k);
+  for (let c = 0; c < C.length; c++) {
+    const pi = Math.exp(s[c]! - lse);
+    const jRow = C[c]! * k;
+    for (let a = 0; a < k; a++) {
+      const qa = pi * itemFactors[jRow + a]!;
+      mean[a] += qa;
+      for (let b = 0; b <= a; b++) cov[a * k + b] += qa * itemFactors[jRow + b]!;
+    }
+  }
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b <= a; b++) {
+      const v = cov[a * k + b]! - mean[a]! * mean[b]!;
+      cov[a * k + b] = v;
+      cov[b * k + a] = v;
+    }
+  }
+  return cov;
+}
+
+/**
+ * Fold-in of a pick head's user vector (see models/pick-head): the p that maximises the log-likelihood
+ * of the movies a user picked under P(i | p) = exp(b_i + p·q_i) / Σ_{j ∈ C} exp(b_j + p·q_j), pulled
+ * towards a prior,
+ *   F(p) = Σ_t ln P(i_t | p) - λ |p - p0|²
+ *   ∇F = Σ_t q_{i_t} - n E_π[q] - 2λ (p - p0),   -∇²F = n Cov_π[q] + 2λ I      (π = P(· | p) over C)
+ * F is concave. Steps are Newton's with the curvature held at the prior, δ = (n Cov_π0 + 2λ I)⁻¹ ∇F (one
+ * k × k factorisation; Cov at the prior can be shared by every user with that prior), halved until F
+ * increases. With no picks the answer is p0.
+ */
+export function foldInSoftmax(itemFactors: Float32Array, itemBias: Float32Array, nFactors: number, items: Int32Array, options: SoftmaxFoldInOptions = {}): { userVector: Float32Array; objective: number; steps: number } {
+  const k = requireInt('nFactors', nFactors, 1);
+  const nItems = itemBias.length;
+  if (itemFactors.length !== nItems * k) {
+    throw new CollabError('INVALID_OPTION', `item factor table of length ${itemFactors.length} is not ${nItems} biases × ${k} factors`, { field: 'nFactors' });
+  }
+  const lambda = requireNumber('lambda', options.lambda ?? 1, 0);
+  const maxSteps = requireInt('steps', options.steps ?? 20, 0);
+  for (let t = 0; t < items.length; t++) {
+    if (!Number.isInteger(items[t]) || items[t]! < 0 || items[t]! >= nItems) {
+      throw new CollabError('INVALID_OPTION', `item index ${items[t]} is outside 0..${nItems - 1}; map raw ids with the model's item IdMap first`, { field: 'items' });
+    }
+  }
+  const p0 = new Float32Array(k);
+  if (options.prior) {
+    if (options.prior.length !== k) throw new CollabError('INVALID_OPTION', `prior has ${options.prior.length} entries for ${k} factors`, { field: 'prior' });
+    p0.set(options.prior);
+  }
+  const p = Float64Array.from(p0);
+  const n = items.length;
+  if (n === 0 || maxSteps === 0) return { userVector: Float32Array.from(p), objective: NaN, steps: 0 };
+  const C = options.candidates ?? Int32Array.from({ length: nItems }, (_, i) => i);
+  const cov = options.curvature ?? softmaxCurvature(itemFactors, itemBias, k, p0, C);
+  if (cov.length !== k * k) throw new CollabError('INVALID_OPTION', `curvature has ${cov.length} entries for ${k}×${k} factors`, { field: 'curvature' });
+  // L Lᵀ = n Cov_π0 + 2λ I, factored once
+  const L = new Float64Array(k * k);
+  for (let t = 0; t < k * k; t++) L[t] = n * cov[t]!;
+  for (let a = 0; a < k; a++) L[a * k + a] += 2 * lambda + 1e-9;
+  choleskyFactor(L, k);
+  // Σ_t q_{i_t} and Σ_t b_{i_t}, fixed
+  const picked = new Float64Array(k);
+  let pickedBias = 0;
+  for (let t = 0; t < n; t++) {
+    pickedBias += itemBias[items[t]!]!;
+    for (let f = 0; f < k; f++) picked[f] += itemFactors[items[t]! * k + f]!;
+  }
+  const s = new Float64Array(C.length);
+  // F(x) = Σ_t s_{i_t} - n lse_C(s) - λ|x - p0|², leaving the scores at x in s
+  const objective = (x: Float64Array): number => {
+    let F = pickedBias - n * softmaxScores(itemFactors, itemBias, k, C, x, s);
+    for (let f = 0; f < k; f++) F += x[f]! * picked[f]! - lambda * (x[f]! - p0[f]!) ** 2;
+    return F;
+  };
+  const g = new Float64Array(k);
+  const trial = new Float64Array(k);
+  let F = objective(p);
+  let steps = 0;
+  for (; steps < maxSteps; steps++) {
+    // ∇F = Σ_t q - n E_π[q] - 2λ (p - p0), π from the scores at p
+    let max = -Infinity;
+    for (let c = 0; c < C.length; c++) if (s[c]! > max) max = s[c]!;
+    let z = 0;
+    for (let c = 0; c < C.length; c++) z += Math.exp(s[c]! - max);
+    for (let a = 0; a < k; a++) g[a] = picked[a]! - 2 * lambda * (p[a]! - p0[a]!);
+    for (let c = 0; c < C.length; c++) {
+      const w = (n * Math.exp(s[c]! - max)) / z;
+      const jRow = C[c]! * k;
+      for (let a = 0; a < k; a++) g[a] -= w * itemFactors[jRow + a]!;
+    }
+    choleskySubstitute(L, g, k);
+    let gain = -1;
+    let stepLen = 1;
+    for (let half = 0; half < 20; half++, stepLen /= 2) {
+      for (let a = 0; a < k; a++) trial[a] = p[a]! + stepLen * g[a]!;
+      const Ft = objective(trial);
+      if (Ft >= F) {
+        gain = Ft - F;
+        p.set(trial);
+        F = Ft;
+        break;
+      }
+    }
+    // (s now holds the scores at the accepted p: it was the last objective call)
+    if (gain <= 1e-10 * (1 + Math.abs(F))) {
+      steps++;
+      break;
+    }
+  }
+  return { userVector: Float32Array.from(p), objective: F, steps };
 }

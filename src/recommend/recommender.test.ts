@@ -9,6 +9,7 @@ import { loadTrainedModel, saveTrainedModel, type TrainedModel } from '../io/tra
 import { ModelRecommender } from './recommender.js';
 import { evaluateModel } from '../evaluate/evaluate-model.js';
 import { interpretModel } from './interpret.js';
+import { IdMap } from '../data/id-map.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'collab-rec-'));
 const modelPath = join(tmp, 'model.json');
@@ -145,4 +146,47 @@ test('CLI: recommend --json ends with one JSON object; bad flags exit 2; unknown
   const sim = runCli(['similar', '--model', modelPath, '--item', '101', '--min-ratings', '0', '--json']);
   assert.equal(sim.status, 0, sim.stderr);
   assert.equal((sim.json!.items as unknown[]).length, 10);
+});
+
+/**
+ * Two audiences: 30 users watch (and rate 4) movies 1-10, 10 users movies 11-20; every rating is 4, so the
+ * predicted rating says nothing and the ranking is the popularity term alone. Movies 11-20 are the less
+ * watched ones overall, but they are what people like a visitor who rated two of them watch.
+ */
+function twoAudiences(): TrainedModel['train'] {
+  const users: number[] = [];
+  const items: number[] = [];
+  const userIds = new IdMap();
+  const itemIds = new IdMap();
+  for (let i = 1; i <= 20; i++) itemIds.addInt(i);
+  for (let u = 0; u < 40; u++) {
+    userIds.addInt(u + 1);
+    const first = u < 30 ? 0 : 10;
+    for (let i = first; i < first + 10; i++) {
+      if ((u + i) % 3 === 0) continue;
+      users.push(u);
+      items.push(i);
+    }
+  }
+  return { users: Int32Array.from(users), items: Int32Array.from(items), ratings: new Float32Array(users.length).fill(4), userIds, itemIds };
+}
+
+test('hybrid with a pick head: a visitor\'s ranking uses what people like them watch, not global popularity', async () => {
+  const ratings = twoAudiences();
+  const fit = async (pickFactors: number): Promise<ModelRecommender> => {
+    const learner = collabLearner(ratings, undefined, { model: 'hybrid', nFactors: 4, seed: 2, modelConfig: { pickFactors, pickNegatives: 8 } });
+    await learner.fitOneCycle(30, 3e-2);
+    return new ModelRecommender({ model: learner.model, train: ratings, items: new Map(), history: { epochs: learner.history } }, { minRatings: 0 });
+  };
+  const niche = (id: unknown): boolean => typeof id === 'number' && id >= 11;
+  const visitor = [{ itemId: 11, rating: 4 }, { itemId: 12, rating: 4 }];
+  const count = (list: { itemId: unknown }[]): number => list.filter((r) => niche(r.itemId)).length;
+  const withPick = (await fit(4)).recommendForRatings(visitor, { n: 5 });
+  const withoutPick = (await fit(0)).recommendForRatings(visitor, { n: 5 });
+  const show = `with the pick head ${withPick.map((r) => r.itemId).join(',')}; ln(1 + count) alone ${withoutPick.map((r) => r.itemId).join(',')}`;
+  assert.ok(withPick.slice(0, 3).every((r) => niche(r.itemId)), show);
+  assert.ok(count(withPick) >= 4 && count(withoutPick) <= 1, show);
+  // known users too: user 35 (of the niche audience) gets niche movies first
+  const known = (await fit(4)).recommendForUser(35, { n: 3, includeRated: true });
+  assert.ok(known.every((r) => niche(r.itemId)), known.map((r) => r.itemId).join(','));
 });

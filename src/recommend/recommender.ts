@@ -5,7 +5,7 @@ import type { TrainedModel } from '../io/trained-model.js';
 import { HybridModel } from '../models/hybrid.js';
 import type { RatingModel } from '../models/model.js';
 import { becauseYouLiked } from './explain.js';
-import { foldInGradient, foldInLinear, foldInSigmoid } from './fold-in.js';
+import { foldInGradient, foldInLinear, foldInSigmoid, foldInSoftmax, softmaxCurvature } from './fold-in.js';
 import { similarItems as similarRows } from './similar.js';
 import { Catalogue } from './catalogue.js';
 import { topKForUser } from './top-k.js';
@@ -17,6 +17,11 @@ import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, S
  * dot has no biases or offset; dotbias a y-range; mf the global mean as offset and a clip range.
  */
 interface FactorView {
+  /**
+   * A hybrid's pick head (models/pick-head): users' p' (nUsers × k), movies' q' and b'; a user's pick
+   * score of movie i, b'_i + p'·q'_i, is a personalised ln(1 + count) for the ranking blend.
+   */
+  pick?: { k: number; P: Float32Array; Q: Float32Array; b: Float32Array };
   k: number;
   P: Float32Array;
   Q: Float32Array;
@@ -31,10 +36,10 @@ function tableOf(model: RatingModel, name: string): Float32Array | undefined {
   return model.params.find((p) => p.name === name)?.value;
 }
 
-function factorView(model: RatingModel): FactorView | undefined {
+function factorView(model: RatingModel, itemCounts: Int32Array): FactorView | undefined {
   // nn also has embedding tables, but its score is an MLP, not a dot product.
   if (model.kind === 'nn') return undefined;
-  if (model instanceof HybridModel) return hybridView(model);
+  if (model instanceof HybridModel) return hybridView(model, itemCounts);
   const P = tableOf(model, 'userFactors');
   const Q = tableOf(model, 'itemFactors');
   if (!P || !Q) return undefined;
@@ -52,10 +57,17 @@ function factorView(model: RatingModel): FactorView | undefined {
   };
 }
 
-// The hybrid scores like dotbias once every user and movie is composed from its id and feature embeddings.
-function hybridView(model: HybridModel): FactorView {
+// The hybrid scores like dotbias once every user and movie is composed from its id and feature embeddings;
+// a movie without training ratings is what its metadata says (the cold movie tables), not its untrained id row.
+function hybridView(model: HybridModel, itemCounts: Int32Array): FactorView {
   const k = model.nFactors;
   const { factors: Q, bias: bi } = model.itemRepresentations();
+  for (let i = 0; i < model.nItems; i++) {
+    const cold = itemCounts[i] === 0 ? model.coldItem(i) : undefined;
+    if (!cold) continue;
+    Q.set(cold.vector, i * k);
+    bi[i] = cold.bias;
+  }
   const P = new Float32Array(model.nUsers * k);
   const bu = new Float32Array(model.nUsers);
   for (let u = 0; u < model.nUsers; u++) {
@@ -63,7 +75,14 @@ function hybridView(model: HybridModel): FactorView {
     P.set(rep.vector, u * k);
     bu[u] = rep.bias;
   }
-  return { k, P, Q, bu, bi, offset: 0, yRange: model.config().yRange as [number, number], clip: [-Infinity, Infinity] };
+  const view: FactorView = { k, P, Q, bu, bi, offset: 0, yRange: model.config().yRange as [number, number], clip: [-Infinity, Infinity] };
+  const items = model.pickItemRepresentations();
+  if (items) {
+    const pickP = new Float32Array(model.nUsers * items.k);
+    for (let u = 0; u < model.nUsers; u++) pickP.set(model.pickUserRepresentation(u)!, u * items.k);
+    view.pick = { k: items.k, P: pickP, Q: items.factors, b: items.bias };
+  }
+  return view;
 }
 
 /** Options of {@link ModelRecommender}. */
@@ -78,6 +97,8 @@ export interface ModelRecommenderOptions {
   foldInBiasLambda?: number;
   /** Default `popularityWeight` of recommendations (see RecommendOptions). Default 0.5. */
   popularityWeight?: number;
+  /** Ridge weight of a visitor's pick-vector fold-in (hybrid models with a pick head), towards the mean user. Default 1. */
+  pickLambda?: number;
 }
 
 /** Recommendations, similar movies and fold-in over a trained model (any kind with factor tables). */
@@ -97,15 +118,24 @@ export class ModelRecommender implements Recommender {
   private readonly foldInLambda: number;
   private readonly foldInBiasLambda: number;
   private readonly popularityWeight: number;
+  private readonly pickLambda: number;
   private readonly meanUser: { vector: Float32Array; bias: number } | undefined;
   private readonly catalogue: Catalogue;
+  /** ln(1 + training ratings) per movie: the ranking blend's popularity term for models without a pick head. */
+  private readonly logCounts: Float32Array;
+  /** The popularity term for the user being scored: logCounts, or a pick head's personalised scores. */
+  private popularity: Float32Array;
+  private readonly pickScores: Float32Array | undefined;
+  /** A pick-head fold-in's prior (the mean trained user), support (movies with ratings) and curvature there, made on first use. */
+  private pickFoldIn: { prior: Float32Array; candidates: Int32Array; curvature: Float64Array } | undefined;
 
   constructor(
     private readonly trained: TrainedModel,
     options: ModelRecommenderOptions = {},
   ) {
     const { model, train } = trained;
-    this.view = factorView(model);
+    this.catalogue = new Catalogue(train, trained.items);
+    this.view = factorView(model, this.catalogue.itemCounts);
     const itemFactors = model.params.find((p) => p.name === 'itemFactors');
     this.embedding = this.view ? { Q: this.view.Q, k: this.view.k } : itemFactors ? { Q: itemFactors.value, k: itemFactors.cols } : undefined;
     this.minRatings = requireInt('minRatings', options.minRatings ?? 5, 0);
@@ -113,6 +143,7 @@ export class ModelRecommender implements Recommender {
     this.foldInLambda = requireNumber('foldInLambda', options.foldInLambda ?? 10, 0);
     this.foldInBiasLambda = requireNumber('foldInBiasLambda', options.foldInBiasLambda ?? 5, 0);
     this.popularityWeight = requireNumber('popularityWeight', options.popularityWeight ?? 0.5, 0);
+    this.pickLambda = requireNumber('pickLambda', options.pickLambda ?? 1, 0);
     this.meanUser = this.view ? meanUserOf(this.view, model.nUsers) : undefined;
     const config = model.config();
     this.info = {
@@ -128,7 +159,6 @@ export class ModelRecommender implements Recommender {
     // Per-user CSR of the training ratings with items ascending: a counting sort by item, then a
     // stable counting sort of that order by user (two radix passes, no comparison sort).
     const n = train.ratings.length;
-    this.catalogue = new Catalogue(train, trained.items);
     const itemCounts = this.catalogue.itemCounts;
     const itemStart = new Int32Array(nI + 1);
     for (let i = 0; i < nI; i++) itemStart[i + 1] = itemStart[i]! + itemCounts[i]!;
@@ -152,6 +182,9 @@ export class ModelRecommender implements Recommender {
     this.itemCounts = itemCounts;
     this.scores = new Float32Array(nI);
     this.rawScores = new Float32Array(nI);
+    this.logCounts = Float32Array.from(itemCounts, (c) => Math.log1p(c));
+    this.popularity = this.logCounts;
+    this.pickScores = this.view?.pick ? new Float32Array(nI) : undefined;
   }
 
   /** The catalogue: every movie the model knows, in dense order. */
@@ -196,17 +229,19 @@ export class ModelRecommender implements Recommender {
   topUnratedForUser(u: number, k: number): Int32Array {
     this.scoreUser(u);
     const w = this.popularityWeight;
-    if (w > 0) for (let i = 0; i < this.scores.length; i++) this.scores[i]! += w * Math.log1p(this.itemCounts[i]!);
+    if (w > 0) for (let i = 0; i < this.scores.length; i++) this.scores[i]! += w * this.popularity[i]!;
     return topKForUser(this.scores, k, this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!)).items;
   }
 
-  // Fills this.scores with the predicted rating of every movie for dense user u.
+  // Fills this.scores with the predicted rating of every movie for dense user u (and the popularity term).
   private scoreUser(u: number): void {
     const model = this.trained.model;
     const view = this.view;
+    this.popularity = this.logCounts;
     if (view) {
       const p = view.P.subarray(u * view.k, (u + 1) * view.k);
       this.scoreVector(view, p, view.bu ? view.bu[u]! : 0, this.scores);
+      if (view.pick) this.scorePick(view.pick.P.subarray(u * view.pick.k, (u + 1) * view.pick.k));
     } else {
       const users = new Int32Array(model.nItems).fill(u);
       const items = new Int32Array(model.nItems);
@@ -221,6 +256,7 @@ export class ModelRecommender implements Recommender {
     const order = sortedOrder(items);
     const given = { items: Int32Array.from(order, (t) => items[t]!), values: Float32Array.from(order, (t) => values[t]!) };
     const vectorModel = this.view ? undefined : this.trained.model.userVectorModel?.();
+    this.popularity = this.logCounts;
     if (vectorModel) {
       // No closed form (nn): gradient steps on the user embedding from the mean trained user.
       const fitted = foldInGradient(vectorModel, this.trained.model.nItems, items, values, { lambda: this.foldInLambda / 10, init: this.meanEmbedding() });
@@ -242,7 +278,36 @@ export class ModelRecommender implements Recommender {
       ? foldInSigmoid(view.Q, view.k, items, values, { ...common, yRange: view.yRange })
       : foldInLinear(view.Q, view.k, items, values, { ...common, offset: view.offset });
     this.scoreVector(view, fitted.userVector, fitted.userBias, this.scores);
+    if (view.pick) this.scorePick(this.foldInPick(view.pick, given.items));
     return this.pick(given.items, given.values, options);
+  }
+
+  // A visitor's pick vector from the movies they rated, from the mean trained user (see foldInSoftmax).
+  private foldInPick(pick: NonNullable<FactorView['pick']>, items: Int32Array): Float32Array {
+    if (!this.pickFoldIn) {
+      const { k, P, Q, b } = pick;
+      const nU = this.trained.model.nUsers;
+      const mean = new Float64Array(k);
+      for (let u = 0; u < nU; u++) for (let f = 0; f < k; f++) mean[f]! += P[u * k + f]!;
+      const prior = Float32Array.from(mean, (x) => x / nU);
+      const candidates = Int32Array.from(Array.from(this.itemCounts.keys()).filter((i) => this.itemCounts[i]! > 0));
+      this.pickFoldIn = { prior, candidates, curvature: softmaxCurvature(Q, b, k, prior, candidates) };
+    }
+    const { prior, candidates, curvature } = this.pickFoldIn;
+    return foldInSoftmax(pick.Q, pick.b, pick.k, items, { prior, candidates, curvature, lambda: this.pickLambda }).userVector;
+  }
+
+  // The popularity term of the ranking blend from a pick vector p': b'_i + p'·q'_i for every movie.
+  private scorePick(p: Float32Array): void {
+    const { k, Q, b } = this.view!.pick!;
+    const out = this.pickScores!;
+    for (let i = 0; i < out.length; i++) {
+      const iRow = i * k;
+      let s = b[i]!;
+      for (let f = 0; f < k; f++) s += p[f]! * Q[iRow + f]!;
+      out[i] = s;
+    }
+    this.popularity = out;
   }
 
   // Mean of the user embedding table: where a gradient fold-in starts.
@@ -351,7 +416,7 @@ export class ModelRecommender implements Recommender {
     this.catalogue.applyFilters(scores, options, this.minRatings);
     if (!options.includeRated) for (let t = 0; t < rated.length; t++) scores[rated[t]!] = NaN;
     const w = requireNumber('popularityWeight', options.popularityWeight ?? this.popularityWeight, 0);
-    if (w > 0) for (let i = 0; i < scores.length; i++) scores[i]! += w * Math.log1p(this.itemCounts[i]!);
+    if (w > 0) for (let i = 0; i < scores.length; i++) scores[i]! += w * this.popularity[i]!;
     const top = topKForUser(scores, n);
     // Shown scores are predicted ratings kept on the rating scale (a sigmoid range reaches past the top).
     const [lo, hi] = this.catalogue.scale;

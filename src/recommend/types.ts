@@ -59,7 +59,9 @@ export interface RecommendOptions {
   /**
    * Ranks by predicted rating + w·ln(1 + ratings of the movie) instead of the predicted rating alone:
    * a predicted rating says how much a user would like a movie, not how likely they are to pick it, and
-   * the blend ranks better by precision@k. The reported score stays the predicted rating. Default 0.5.
+   * the blend ranks better by precision@k. A hybrid model with a pick head replaces ln(1 + count) by its
+   * personalised log-popularity of the movie for this user (what people like them watch). The reported
+   * score stays the predicted rating. Default 0.5.
    */
   popularityWeight?: number;
 }
