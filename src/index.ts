@@ -37,9 +37,19 @@ export { saveTrainedModel, loadTrainedModel, type TrainedModel, type SaveModelOp
 export { writeModelFile, readModelFile, fingerprintRatings, type ModelManifest } from './io/model-file.js';
 export * from './plot/index.js';
 export { HybridModel, type HybridOptions } from './models/hybrid.js';
+export { PickHead } from './models/pick-head.js';
 export { buildUserFeatures, buildItemFeatures, USER_FEATURE_KINDS, ITEM_FEATURE_KINDS, type UserFeatureKind, type ItemFeatureKind } from './models/hybrid-features.js';
 export * from './content/index.js';
 export * from './ranking/index.js';
-export { coldStartBenchmark, formatColdStartTable, type ColdStartOptions, type ColdStartReport } from './evaluate/coldstart.js';
+export {
+  coldStartBenchmark,
+  coldStartSeeds,
+  formatColdStartTable,
+  formatColdStartSummary,
+  type ColdStartOptions,
+  type ColdStartReport,
+  type ColdStartSeedsReport,
+  type ColdStartSummaryRow,
+} from './evaluate/coldstart.js';
 export { compareModels, summarizeFolds, type ComparisonRow, type CompareOptions } from './evaluate/compare.js';
 export { baselinePredictors, evaluatePredictor, type Predictor } from './evaluate/evaluate-model.js';

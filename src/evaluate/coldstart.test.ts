@@ -9,7 +9,7 @@ import { RandomState } from '../core/random.js';
 import { loadDataset } from '../data/load.js';
 import { HybridModel } from '../models/hybrid.js';
 import { userFeatureMap } from '../recommend/feature-map.js';
-import { COLD_MODELS, coldStartBenchmark, formatColdStartTable, metadataPopularity } from './coldstart.js';
+import { COLD_MODELS, coldStartBenchmark, coldStartSeeds, formatColdStartSummary, formatColdStartTable, metadataPopularity } from './coldstart.js';
 
 /**
  * A tiny ml-100k folder with known structure: 80 users, 40 movies (1-20 Comedy, 21-40 Drama); women
@@ -103,6 +103,34 @@ test('cold-start benchmark: every scenario and model, reproducible, demographics
     const again = await coldStartBenchmark(data, options);
     assert.deepEqual(again.rows, report.rows);
     assert.ok(formatColdStartTable(report)[1]!.startsWith('warm      hybrid'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cold-start over seeds: each seed its own split, rows summarised with mean, sd and wins over dotbias', async () => {
+  const dir = writeFolder();
+  try {
+    const data = loadDataset(dir);
+    const options = { heldOutUsers: 10, heldOutItemPct: 0.2, given: [0, 3], epochs: 8, lr: 2e-2, nFactors: 8 };
+    const summary = await coldStartSeeds(data, options, [1, 2]);
+    assert.deepEqual(summary.seeds, [1, 2]);
+    assert.equal(summary.reports.length, 2);
+    assert.notDeepEqual(summary.reports[0]!.rows, summary.reports[1]!.rows);
+    assert.equal(summary.rows.length, 4 * COLD_MODELS.length);
+    const one = await coldStartBenchmark(data, { ...options, seed: 2 });
+    assert.deepEqual(summary.reports[1]!.rows, one.rows);
+    for (const row of summary.rows) {
+      const per = summary.reports.map((r) => r.rows.find((x) => x.scenario === row.scenario && x.model === row.model)!.ndcg);
+      assert.ok(Math.abs(row.ndcg.mean - (per[0]! + per[1]!) / 2) < 1e-12);
+      assert.ok(Math.abs(row.ndcg.sd - Math.abs(per[0]! - per[1]!) / Math.SQRT2) < 1e-12);
+      if (row.model === 'dotbias') assert.equal(row.beatsDotbias, undefined);
+      else assert.ok(row.beatsDotbias!.ndcg >= 0 && row.beatsDotbias!.ndcg <= 2);
+    }
+    const text = formatColdStartSummary(summary);
+    assert.match(text[0]!, /^2 seeds \(1, 2\): mean ± sd/);
+    assert.ok(text.some((l) => /^user-3 {4}hybrid {5}\d\.\d{3} ± \d\.\d{3}/.test(l)), text.join('\n'));
+    await assert.rejects(coldStartSeeds(data, options, []), /seeds must list at least one seed/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -15,10 +15,11 @@ import {
   type UserFeatureKind,
 } from '../models/hybrid-features.js';
 import { choleskySolve, foldInSigmoid, foldInSoftmax, softmaxCurvature } from '../recommend/fold-in.js';
-import { userFeatureMap } from '../recommend/feature-map.js';
+import { hybridItemTables, userFeatureMap } from '../recommend/feature-map.js';
 import type { FeatureTable } from '../models/hybrid.js';
 import { topKForUser } from '../recommend/top-k.js';
 import { collabLearner, ratingStats } from '../train/learner.js';
+import { TRAIN_DEFAULTS } from '../train/defaults.js';
 import { fitBiasBaseline, popularityScores, type BiasBaseline } from './baselines.js';
 import { ndcgAtK, precisionAtK } from './ranking-metrics.js';
 
@@ -36,9 +37,13 @@ import { ndcgAtK, precisionAtK } from './ranking-metrics.js';
  * Rating models rank by predicted rating + popularityWeight · ln(1 + training ratings of the movie), the
  * rule `collab recommend` uses (a predicted rating says how much, not how likely); for new movies every
  * count is unknown, so ln(1 + count) is replaced by its estimate from metadata ({@link metadataPopularity}),
- * the same estimate for every model (popularity itself keeps count 0: it knows nothing of new movies). Equal scores are ordered by a seeded random
- * permutation of the movies. Content ranks by the cosine of the user's profile
+ * the same estimate for every model (popularity itself keeps count 0: it knows nothing of new movies).
+ * The hybrid ranks as `collab recommend` ranks it too: its pick head's personalised log-popularity
+ * b'_i + p'_u·q'_i takes the place of ln(1 + count) (a new user's p' folded in from the movies they told,
+ * starting from what their demographics say; a new movie's q', b' from its metadata). Equal scores are
+ * ordered by a seeded random permutation of the movies. Content ranks by the cosine of the user's profile
  * (by predicted rating with the same blend when there is no profile, n = 0).
+ * Training: both factor models run their `collab train` recipe (TRAIN_DEFAULTS) unless told otherwise.
  */
 
 /** A cold-start scenario. */
@@ -72,13 +77,13 @@ export interface ColdStartOptions {
   itemFeatures?: ItemFeatureKind[];
   /** Content-model features. Default ['genres', 'year', 'tags', 'title']. */
   contentFeatures?: ItemFeatureKind[];
-  /** Training epochs (one-cycle) of dotbias and hybrid. Default 5. */
+  /** Training epochs (one-cycle) of dotbias and hybrid. Default 6 (their `collab train` recipe). */
   epochs?: number;
-  /** Peak lr. Default 5e-3. */
+  /** Peak lr. Default 4e-3 (the recipe's). */
   lr?: number;
   /** Embedding width. Default 50. */
   nFactors?: number;
-  /** Weight decay. Default 0.1. */
+  /** Weight decay. Default 0.2 (the recipe's; the bias tables are not decayed). */
   wd?: number;
   /** Fold-in ridge weight on the user vector (towards the prior: mean user for dotbias, features for hybrid). Default 10. */
   foldInLambda?: number;
@@ -86,7 +91,7 @@ export interface ColdStartOptions {
   foldInBiasLambda?: number;
   /** Hybrid id dropout of users (see HybridOptions). Default 0. */
   userIdDropout?: number;
-  /** Hybrid id dropout of movies (see HybridOptions). Default 0.1. */
+  /** Hybrid id dropout of movies (see HybridOptions). Default 0 (the cold movie tables serve new movies). */
   itemIdDropout?: number;
   /** Ridge weight of the features → user representation map of the hybrid ({@link userFeatureMap}). Default 10. */
   mapLambda?: number;
@@ -158,10 +163,11 @@ export async function coldStartBenchmark(data: Dataset, options: ColdStartOption
   const userKinds = options.userFeatures ?? (hasDemographics ? [...USER_FEATURE_KINDS] : []);
   const itemKinds = options.itemFeatures ?? ['genres', 'year', 'tags'];
   const contentKinds = options.contentFeatures ?? [...ITEM_FEATURE_KINDS];
-  const epochs = requireInt('epochs', options.epochs ?? 5, 1);
-  const lr = requireNumber('lr', options.lr ?? 5e-3, 0);
-  const nFactors = requireInt('nFactors', options.nFactors ?? 50, 1);
-  const wd = requireNumber('wd', options.wd ?? 0.1, 0);
+  const recipe = TRAIN_DEFAULTS.hybrid;
+  const epochs = requireInt('epochs', options.epochs ?? recipe.epochs, 1);
+  const lr = requireNumber('lr', options.lr ?? recipe.lr, 0);
+  const nFactors = requireInt('nFactors', options.nFactors ?? recipe.nFactors, 1);
+  const wd = requireNumber('wd', options.wd ?? recipe.wd, 0);
   const foldInLambda = requireNumber('foldInLambda', options.foldInLambda ?? 10, 0);
   const foldInBiasLambda = requireNumber('foldInBiasLambda', options.foldInBiasLambda ?? 5, 0);
   const popW = requireNumber('popularityWeight', options.popularityWeight ?? 0.5, 0);
@@ -488,16 +494,9 @@ function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; b
   const trainedItems = new Uint8Array(model.nItems);
   for (let r = 0; r < train.items.length; r++) trainedItems[train.items[r]!] = 1;
   const map = userFeatureMap(model, trainedUsers, mapLambda);
-  // the rating head's movies; one that never trained is what its metadata says (the cold movie tables)
-  const { factors: Q, bias: bi } = model.itemRepresentations();
-  const k = model.nFactors;
-  for (let i = 0; i < model.nItems; i++) {
-    const c = trainedItems[i] ? undefined : model.coldItem(i);
-    if (!c) continue;
-    Q.set(c.vector, i * k);
-    bi[i] = c.bias;
-  }
-  const pick = model.pickItemRepresentations();
+  // the movies; one that never trained is what its metadata says
+  const tables = hybridItemTables(model, trainedItems);
+  const { factors: Q, bias: bi, k, pick } = tables;
   // the pick head's softmax runs over the movies it was trained over; its curvature at the mean trained
   // user serves every new user's fold-in (only the steps' preconditioner)
   const candidates = Int32Array.from(Array.from(trainedItems.keys()).filter((i) => trainedItems[i] === 1));
@@ -621,6 +620,83 @@ export function formatColdStartTable(report: ColdStartReport): string[] {
     lines.push(
       `${r.scenario.padEnd(10)}${r.model.padEnd(11)}${f(r.rmse)}  ${f(r.precision)}  ${f(r.ndcg)}  ${String(r.ratings).padStart(7)}  ${String(r.users).padStart(5)}`,
     );
+  }
+  return lines;
+}
+
+/** Mean and sample standard deviation of one figure over seeds (NaN figures, like popularity's RMSE, stay NaN). */
+export interface SeedStat {
+  mean: number;
+  sd: number;
+}
+
+/** One (scenario, model) row over several seeds. */
+export interface ColdStartSummaryRow {
+  scenario: ColdScenario;
+  model: ColdModel;
+  rmse: SeedStat;
+  precision: SeedStat;
+  ndcg: SeedStat;
+  /** In how many seeds this model beat dotbias (lower RMSE, higher P@k, higher nDCG@k); absent on dotbias's own rows. */
+  beatsDotbias?: { rmse: number; precision: number; ndcg: number };
+}
+
+/** The benchmark repeated over seeds (each draws its own held-out users, movies and warm test): one report per seed and their summary. */
+export interface ColdStartSeedsReport {
+  seeds: number[];
+  reports: ColdStartReport[];
+  rows: ColdStartSummaryRow[];
+}
+
+function seedStat(values: number[]): SeedStat {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  const sd = values.length > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
+  return { mean, sd };
+}
+
+/**
+ * Runs {@link coldStartBenchmark} once per seed and summarises each row: one split of 100 users is noisy
+ * (a seed whose held-out users are unusually harsh raters moves every RMSE), several seeds say how much.
+ */
+export async function coldStartSeeds(data: Dataset, options: Omit<ColdStartOptions, 'seed'>, seeds: readonly number[]): Promise<ColdStartSeedsReport> {
+  if (seeds.length === 0) throw new CollabError('INVALID_OPTION', 'seeds must list at least one seed', { field: 'seeds' });
+  const reports: ColdStartReport[] = [];
+  for (const seed of seeds) {
+    options.onProgress?.(`seed ${seed}`);
+    reports.push(await coldStartBenchmark(data, { ...options, seed }));
+  }
+  const rows = reports[0]!.rows.map((first, j): ColdStartSummaryRow => {
+    const per = reports.map((r) => r.rows[j]!);
+    const row: ColdStartSummaryRow = {
+      scenario: first.scenario,
+      model: first.model,
+      rmse: seedStat(per.map((r) => r.rmse)),
+      precision: seedStat(per.map((r) => r.precision)),
+      ndcg: seedStat(per.map((r) => r.ndcg)),
+    };
+    if (first.model !== 'dotbias') {
+      const dot = reports.map((r) => r.rows.find((x) => x.scenario === first.scenario && x.model === 'dotbias')!);
+      row.beatsDotbias = {
+        rmse: per.filter((r, s) => r.rmse < dot[s]!.rmse).length,
+        precision: per.filter((r, s) => r.precision > dot[s]!.precision).length,
+        ndcg: per.filter((r, s) => r.ndcg > dot[s]!.ndcg).length,
+      };
+    }
+    return row;
+  });
+  return { seeds: [...seeds], reports, rows };
+}
+
+/** The summary as text: mean ± sd per figure, and the hybrid's wins over dotbias out of the seeds. */
+export function formatColdStartSummary(summary: ColdStartSeedsReport): string[] {
+  const k = summary.reports[0]!.k;
+  const n = summary.seeds.length;
+  const f = (s: SeedStat): string => (Number.isNaN(s.mean) ? '       -     ' : `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}`);
+  const lines = [`${n} seeds (${summary.seeds.join(', ')}): mean ± sd; wins = seeds in which the model beat dotbias (RMSE / P@${k} / nDCG@${k})`];
+  lines.push(`scenario  model      RMSE           P@${k}           nDCG@${k}        wins`);
+  for (const r of summary.rows) {
+    const wins = r.beatsDotbias ? `${Number.isNaN(r.rmse.mean) ? '-' : r.beatsDotbias.rmse}/${r.beatsDotbias.precision}/${r.beatsDotbias.ndcg}` : '';
+    lines.push(`${r.scenario.padEnd(10)}${r.model.padEnd(11)}${f(r.rmse)}  ${f(r.precision)}  ${f(r.ndcg)}  ${wins}`);
   }
   return lines;
 }

@@ -8,6 +8,13 @@ import { PickHead } from './pick-head.js';
 
 export type { FeatureTable };
 
+/**
+ * The cold movie tables learn from one rating in COLD_EVERY (a different one each batch): they are a small
+ * regression from metadata, and on every rating they cost as much as the rating head (on ml-100k, new-movie
+ * RMSE 0.982 / 0.961 / 1.012 against 0.983 / 0.961 / 1.011 on every rating, three seeds).
+ */
+const COLD_EVERY = 4;
+
 /** Options of {@link HybridModel}. */
 export interface HybridOptions {
   /** Embedding width k. Default 50. */
@@ -110,6 +117,8 @@ export class HybridModel implements RatingModel {
    */
   lastColdLoss = 0;
   lastPickLoss = 0;
+  /** Which of every COLD_EVERY ratings of a batch trains the cold movie tables (rotates by batch). */
+  private coldPhase = 0;
   /** Composed cold representation of the rating being processed (scratch). */
   private readonly ci: Float64Array;
 
@@ -322,9 +331,10 @@ export class HybridModel implements RatingModel {
         gQF.touch(gi);
         gbG.touch(gi);
       }
-      if (cold) coldLoss += this.coldItemStep(i, cold.factors, cold.bias, pu, bU, ratings[row]!, scale);
+      if (cold && (r + this.coldPhase) % COLD_EVERY === 0) coldLoss += this.coldItemStep(i, cold.factors, cold.bias, pu, bU, ratings[row]!, scale);
     }
     this.lastColdLoss = coldLoss;
+    this.coldPhase = (this.coldPhase + 1) % COLD_EVERY;
     this.lastPickLoss = this.pick ? this.pick.trainBatch(data, order, start, end) : 0;
     return sse;
   }

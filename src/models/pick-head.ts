@@ -194,17 +194,19 @@ export class PickHead {
     const k = this.nFactors;
     if (useId) {
       const gP = this.userIdFactors.grad;
+      const gd = gP.data;
       const uRow = u * k;
-      for (let f = 0; f < k; f++) gP.data[uRow + f] += v[f]!;
+      for (let f = 0; f < k; f++) gd[uRow + f] += v[f]!;
       gP.touch(u);
     }
-    const uf = this.uf;
+    const { offsets, indices, weights } = this.uf;
     const gPF = this.userFeatureFactors.grad;
-    for (let t = uf.offsets[u]!; t < uf.offsets[u + 1]!; t++) {
-      const fi = uf.indices[t]!;
-      const w = uf.weights[t]!;
+    const gd = gPF.data;
+    for (let t = offsets[u]!; t < offsets[u + 1]!; t++) {
+      const fi = indices[t]!;
+      const w = weights[t]!;
       const fRow = fi * k;
-      for (let f = 0; f < k; f++) gPF.data[fRow + f] += w * v[f]!;
+      for (let f = 0; f < k; f++) gd[fRow + f] += w * v[f]!;
       gPF.touch(fi);
     }
   }
@@ -215,22 +217,25 @@ export class PickHead {
     if (useId) {
       const gQ = this.itemIdFactors.grad;
       const gb = this.itemIdBias.grad;
+      const gd = gQ.data;
       const iRow = i * k;
-      for (let f = 0; f < k; f++) gQ.data[iRow + f] += c * v[f]!;
+      for (let f = 0; f < k; f++) gd[iRow + f] += c * v[f]!;
       gb.data[i] += gBias;
       gQ.touch(i);
       gb.touch(i);
     }
-    const itf = this.itf;
+    const { offsets, indices, weights } = this.itf;
     const gQF = this.itemFeatureFactors.grad;
     const gbG = this.itemFeatureBias.grad;
-    for (let t = itf.offsets[i]!; t < itf.offsets[i + 1]!; t++) {
-      const gi = itf.indices[t]!;
-      const w = itf.weights[t]!;
+    const gd = gQF.data;
+    const gbd = gbG.data;
+    for (let t = offsets[i]!; t < offsets[i + 1]!; t++) {
+      const gi = indices[t]!;
+      const w = weights[t]!;
       const gRow = gi * k;
       const wc = w * c;
-      for (let f = 0; f < k; f++) gQF.data[gRow + f] += wc * v[f]!;
-      gbG.data[gi] += w * gBias;
+      for (let f = 0; f < k; f++) gd[gRow + f] += wc * v[f]!;
+      gbd[gi] += w * gBias;
       gQF.touch(gi);
       gbG.touch(gi);
     }

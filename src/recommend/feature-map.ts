@@ -102,3 +102,44 @@ export function userFeatureMap(model: HybridModel, trained: Uint8Array, lambda =
     },
   };
 }
+
+/** Every movie's hybrid representations for scoring: the rating head's q̃, b̃ and, with a pick head, its q', b'. */
+export interface HybridItemTables {
+  k: number;
+  factors: Float32Array;
+  bias: Float32Array;
+  pick?: { k: number; factors: Float32Array; bias: Float32Array };
+}
+
+/**
+ * The hybrid's movie tables with every movie that never trained (trained[i] = 0) filled in from its
+ * metadata: the rating head's from the cold movie tables (trained for exactly that), the pick head's
+ * by the map above from its features to [q'_i; b'_i], fitted on the trained movies with a light ridge
+ * (pickLambda; on MovieLens this ranked new movies better than the pick head's own feature path).
+ */
+export function hybridItemTables(model: HybridModel, trained: Uint8Array, pickLambda = 0.1): HybridItemTables {
+  const k = model.nFactors;
+  const { factors, bias } = model.itemRepresentations();
+  for (let i = 0; i < model.nItems; i++) {
+    const cold = trained[i] ? undefined : model.coldItem(i);
+    if (!cold) continue;
+    factors.set(cold.vector, i * k);
+    bias[i] = cold.bias;
+  }
+  const pick = model.pickItemRepresentations();
+  if (!pick) return { k, factors, bias };
+  const kp = pick.k;
+  if (trained.some((t) => t === 0)) {
+    const map = fitFeatureMap(model.itemFeatureVocabulary, (i) => model.itemFeatureNames(i), model.nItems, trained, kp + 1, (i, out) => {
+      for (let f = 0; f < kp; f++) out[f] = pick.factors[i * kp + f]!;
+      out[kp] = pick.bias[i]!;
+    }, pickLambda);
+    for (let i = 0; i < model.nItems; i++) {
+      if (trained[i]) continue;
+      const y = map.predict(i);
+      for (let f = 0; f < kp; f++) pick.factors[i * kp + f] = y[f]!;
+      pick.bias[i] = y[kp]!;
+    }
+  }
+  return { k, factors, bias, pick };
+}

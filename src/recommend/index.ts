@@ -15,11 +15,15 @@ export {
   foldInLinear,
   foldInSigmoid,
   foldInGradient,
+  foldInSoftmax,
+  softmaxCurvature,
   choleskySolve,
   type FoldInOptions,
+  type SoftmaxFoldInOptions,
   type SigmoidFoldInOptions,
   type GradientFoldInOptions,
   type FoldInResult,
   type UserVectorModel,
 } from './fold-in.js';
+export { fitFeatureMap, userFeatureMap, hybridItemTables, type FeatureMap, type UserPrior, type HybridItemTables } from './feature-map.js';
 export { becauseYouLiked, type BecauseYouLikedOptions, type Reason } from './explain.js';

@@ -8,6 +8,7 @@ import { becauseYouLiked } from './explain.js';
 import { foldInGradient, foldInLinear, foldInSigmoid, foldInSoftmax, softmaxCurvature } from './fold-in.js';
 import { similarItems as similarRows } from './similar.js';
 import { Catalogue } from './catalogue.js';
+import { hybridItemTables } from './feature-map.js';
 import { topKForUser } from './top-k.js';
 import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
 
@@ -58,16 +59,9 @@ function factorView(model: RatingModel, itemCounts: Int32Array): FactorView | un
 }
 
 // The hybrid scores like dotbias once every user and movie is composed from its id and feature embeddings;
-// a movie without training ratings is what its metadata says (the cold movie tables), not its untrained id row.
+// a movie without training ratings is what its metadata says, not its untrained id row.
 function hybridView(model: HybridModel, itemCounts: Int32Array): FactorView {
-  const k = model.nFactors;
-  const { factors: Q, bias: bi } = model.itemRepresentations();
-  for (let i = 0; i < model.nItems; i++) {
-    const cold = itemCounts[i] === 0 ? model.coldItem(i) : undefined;
-    if (!cold) continue;
-    Q.set(cold.vector, i * k);
-    bi[i] = cold.bias;
-  }
+  const { k, factors: Q, bias: bi, pick } = hybridItemTables(model, Uint8Array.from(itemCounts, (c) => (c > 0 ? 1 : 0)));
   const P = new Float32Array(model.nUsers * k);
   const bu = new Float32Array(model.nUsers);
   for (let u = 0; u < model.nUsers; u++) {
@@ -76,11 +70,10 @@ function hybridView(model: HybridModel, itemCounts: Int32Array): FactorView {
     bu[u] = rep.bias;
   }
   const view: FactorView = { k, P, Q, bu, bi, offset: 0, yRange: model.config().yRange as [number, number], clip: [-Infinity, Infinity] };
-  const items = model.pickItemRepresentations();
-  if (items) {
-    const pickP = new Float32Array(model.nUsers * items.k);
-    for (let u = 0; u < model.nUsers; u++) pickP.set(model.pickUserRepresentation(u)!, u * items.k);
-    view.pick = { k: items.k, P: pickP, Q: items.factors, b: items.bias };
+  if (pick) {
+    const pickP = new Float32Array(model.nUsers * pick.k);
+    for (let u = 0; u < model.nUsers; u++) pickP.set(model.pickUserRepresentation(u)!, u * pick.k);
+    view.pick = { k: pick.k, P: pickP, Q: pick.factors, b: pick.bias };
   }
   return view;
 }
