@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,31 @@ test('collab train --json reports validMse, validRmse, trainSeconds and a per-ep
     assert.ok(out.validMse > 0 && Math.abs(out.validRmse - Math.sqrt(out.validMse)) < 1e-12);
     assert.ok(out.trainSeconds > 0);
     assert.match(r.stderr, /epoch\s+train_loss\s+valid_loss\s+valid_rmse\s+time/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('collab train --pick-factors sets the hybrid\'s pick head (saved in the model); on a model without one it is a usage error', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-train-pick-'));
+  try {
+    const file = writeRatings(dir);
+    const out = join(dir, 'hybrid.json');
+    const common = ['train', '--data', file, '--epochs', '2', '--factors', '4', '--bs', '32', '--lr', '0.03'];
+    const r = run([...common, '--model', 'hybrid', '--pick-factors', '3', '--out', out, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const manifest = JSON.parse(readFileSync(out, 'utf8')) as { config: { pickFactors: number } };
+    assert.equal(manifest.config.pickFactors, 3);
+    const off = run([...common, '--model', 'hybrid', '--pick-factors', '0', '--out', out, '--json']);
+    assert.equal(off.status, 0, off.stderr);
+    assert.equal((JSON.parse(readFileSync(out, 'utf8')) as { config: { pickFactors: number } }).config.pickFactors, 0);
+    // a bare ratings file has no metadata: the default model is dotbias, which has no pick head
+    const bare = run([...common, '--pick-factors', '3']);
+    assert.equal(bare.status, 2);
+    assert.match(bare.stderr, /--user-features, --item-features and --pick-factors are for --model hybrid \(this is dotbias: the data has no metadata\)/);
+    const bad = run([...common, '--model', 'hybrid', '--pick-factors', '-1']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--pick-factors must be an integer >= 0, got -1/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
