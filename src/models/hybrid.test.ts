@@ -235,3 +235,20 @@ test('a hybrid model file written before the pick head and the cold movie tables
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the pick head trained on a second thread gives one thread\'s tables bit for bit', async () => {
+  const { ratings, users } = genderWorld();
+  const userFeatures = buildUserFeatures(ratings.userIds, users, ['gender']);
+  const tables = async (threads: number): Promise<Float32Array[]> => {
+    const learner = collabLearner(ratings, undefined, { model: 'hybrid', nFactors: 4, threads, batchSize: 16, modelConfig: { yRange: [0, 5.5], userFeatures, pickFactors: 3, pickNegatives: 4 } });
+    await learner.fitOneCycle(3, 1e-2);
+    learner.exportState();
+    await learner.close();
+    assert.equal((learner.model as HybridModel).pickTrainedElsewhere, threads > 1);
+    return learner.model.params.map((p) => p.value.slice());
+  };
+  const one = await tables(1);
+  const two = await tables(2);
+  assert.equal(one.length, two.length);
+  one.forEach((t, j) => assert.deepEqual(two[j], t, `table ${j}`));
+});

@@ -59,6 +59,8 @@ export interface HybridOptions {
   coldItemTables?: boolean;
   /** The pick head's matrix products: 'wasm' (f32x4 kernels on float32 copies) or 'js' (float64 loops). Default 'wasm'. */
   kernels?: 'wasm' | 'js';
+  /** Put the pick head's tables in shared memory, so a worker thread can train it (the learner sets this for threads > 1). Default false. */
+  shared?: boolean;
 }
 
 /**
@@ -117,6 +119,11 @@ export class HybridModel implements RatingModel {
    */
   lastColdLoss = 0;
   lastPickLoss = 0;
+  /**
+   * Set by a learner that trains the pick head on a worker thread (train/pick-worker): trainBatch then
+   * trains the rating head and the cold tables only.
+   */
+  pickTrainedElsewhere = false;
   /** Which of every COLD_EVERY ratings of a batch trains the cold movie tables (rotates by batch). */
   private coldPhase = 0;
   /** Composed cold representation of the rating being processed (scratch). */
@@ -175,6 +182,7 @@ export class HybridModel implements RatingModel {
             initStd: this.initStd,
             userIdDropout: this.userIdDropout,
             kernels: options.kernels ?? 'wasm',
+            shared: options.shared ?? false,
             itemIdDropout: requireNumber('pickItemIdDropout', options.pickItemIdDropout ?? (this.itf.names.length > 0 ? 0.1 : 0), 0, 1),
           }, seed + 2)
         : undefined;
@@ -335,7 +343,7 @@ export class HybridModel implements RatingModel {
     }
     this.lastColdLoss = coldLoss;
     this.coldPhase = (this.coldPhase + 1) % COLD_EVERY;
-    this.lastPickLoss = this.pick ? this.pick.trainBatch(data, order, start, end) : 0;
+    this.lastPickLoss = this.pick && !this.pickTrainedElsewhere ? this.pick.trainBatch(data, order, start, end) : 0;
     return sse;
   }
 

@@ -6,6 +6,22 @@ import { composeInto, type Csr } from './feature-csr.js';
 import { makeParam, truncNormal } from './init.js';
 import type { Param } from './model.js';
 
+/** Options of {@link PickHead} (the hybrid fills them from its own). */
+export interface PickHeadOptions {
+  nFactors: number;
+  nNegatives: number;
+  initStd: number;
+  userIdDropout: number;
+  itemIdDropout: number;
+  /** The batch products: 'wasm' (f32x4 kernels on float32 copies) or 'js' (float64 loops). Default 'wasm'. */
+  kernels?: 'wasm' | 'js';
+  /** Tables in shared memory, so a worker thread can train the head. Default false. */
+  shared?: boolean;
+}
+
+/** What the head reads of a training table: the user and movie of every rating. */
+export type PickData = Pick<Ratings, 'users' | 'items'>;
+
 /**
  * The hybrid's second head: which movies a user picks to watch at all, learnt from the fact that a rating
  * exists (implicit feedback), not from its value. A user's and a movie's pick representations are composed
@@ -44,7 +60,7 @@ export class PickHead {
   readonly itemFeatureBias: Param;
   readonly params: readonly Param[];
   /** Movies with training ratings (where negatives are drawn), computed once per training table. */
-  private catalogue: { data: Ratings; items: Int32Array } | undefined;
+  private catalogue: { data: PickData; items: Int32Array } | undefined;
   private readonly rng: RandomState;
   private readonly wantWasm: boolean;
   /** Rows the batch buffers hold, and the buffers (see {@link Scratch}). */
@@ -58,8 +74,11 @@ export class PickHead {
     readonly nItems: number,
     private readonly uf: Csr,
     private readonly itf: Csr,
-    options: { nFactors: number; nNegatives: number; initStd: number; userIdDropout: number; itemIdDropout: number; kernels?: 'wasm' | 'js' },
+    /** As given (a worker thread rebuilds the head from them). */
+    readonly options: PickHeadOptions,
     seed: number,
+    /** Tables to adopt as they are (a worker thread's view of the model's shared memories), in `params` order; default fresh ones. */
+    adopt?: readonly Param[],
   ) {
     const k = (this.nFactors = requireInt('pickFactors', options.nFactors, 1, 4096));
     this.nNegatives = requireInt('pickNegatives', options.nNegatives, 1, 4096);
@@ -69,16 +88,22 @@ export class PickHead {
     this.wantWasm = (options.kernels ?? 'wasm') === 'wasm';
     const nUf = Math.max(1, uf.names.length);
     const nIf = Math.max(1, itf.names.length);
-    this.userIdFactors = makeParam('userPickFactors', nUsers, k, true);
-    this.itemIdFactors = makeParam('itemPickFactors', nItems, k, true);
+    const shared = options.shared ?? false;
     // a bias is the best thing known about a rarely picked movie, so it is not decayed (as the rating head's)
-    this.itemIdBias = makeParam('itemPickBias', nItems, 1, true, false);
-    this.userFeatureFactors = makeParam('userFeaturePickFactors', nUf, k, true);
-    this.itemFeatureFactors = makeParam('itemFeaturePickFactors', nIf, k, true);
-    this.itemFeatureBias = makeParam('itemFeaturePickBias', nIf, 1, true, false);
-    this.params = [this.userIdFactors, this.itemIdFactors, this.itemIdBias, this.userFeatureFactors, this.itemFeatureFactors, this.itemFeatureBias];
-    const rng = new RandomState(seed);
-    for (const p of this.params) truncNormal(p.value, rng, options.initStd);
+    const made = adopt ?? [
+      makeParam('userPickFactors', nUsers, k, true, true, shared),
+      makeParam('itemPickFactors', nItems, k, true, true, shared),
+      makeParam('itemPickBias', nItems, 1, true, false, shared),
+      makeParam('userFeaturePickFactors', nUf, k, true, true, shared),
+      makeParam('itemFeaturePickFactors', nIf, k, true, true, shared),
+      makeParam('itemFeaturePickBias', nIf, 1, true, false, shared),
+    ];
+    [this.userIdFactors, this.itemIdFactors, this.itemIdBias, this.userFeatureFactors, this.itemFeatureFactors, this.itemFeatureBias] = made as [Param, Param, Param, Param, Param, Param];
+    this.params = made;
+    if (!adopt) {
+      const rng = new RandomState(seed);
+      for (const p of this.params) truncNormal(p.value, rng, options.initStd);
+    }
     this.rng = new RandomState(seed + 1);
     this.row = new Float64Array(k);
     this.gu = new Float64Array(k);
@@ -97,7 +122,7 @@ export class PickHead {
   }
 
   /** The movies of `data` that have ratings (negatives are drawn among them). */
-  private trainedItems(data: Ratings): Int32Array {
+  private trainedItems(data: PickData): Int32Array {
     if (this.catalogue?.data !== data) {
       const seen = new Uint8Array(this.nItems);
       for (let r = 0; r < data.items.length; r++) seen[data.items[r]!] = 1;
@@ -109,7 +134,7 @@ export class PickHead {
   }
 
   /** Forward and backward of the sampled softmax over one batch (see the class doc); returns Σ L_ui. */
-  trainBatch(data: Ratings, order: Int32Array, start: number, end: number): number {
+  trainBatch(data: PickData, order: Int32Array, start: number, end: number): number {
     const k = this.nFactors;
     const m = this.nNegatives;
     const n = end - start;

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Ratings } from '../data/ratings.js';
 import { funkSgd, type BiasedMF } from '../models/mf.js';
 import type { Schedule } from './schedules.js';
+import { WORKER_EXEC_ARGV } from './worker-argv.js';
 
 /** Ratings per thread between two synchronisation points (each segment uses one lr of the schedule). */
 const SEGMENT = 4096;
@@ -79,7 +80,7 @@ export class HogwildPool {
         ctl: this.ctl,
         job: this.job,
       };
-      const w = new Worker(new URL('./hogwild-worker.js', import.meta.url), { workerData: data });
+      const w = new Worker(new URL('./hogwild-worker.js', import.meta.url), { workerData: data, execArgv: WORKER_EXEC_ARGV });
       this.workers.push(w);
       waits.push(
         new Promise((resolve, reject) => {

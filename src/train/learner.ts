@@ -14,6 +14,10 @@ import { constant, oneCycle, type OneCycleOptions, type Schedule } from './sched
 import { HogwildPool } from './hogwild.js';
 import { TRAIN_DEFAULTS } from './defaults.js';
 import { SideParallelOptimizer, splitsBySide } from './side-parallel.js';
+import { PickParallel, withPickFlush } from './pick-parallel.js';
+import { HybridModel } from '../models/hybrid.js';
+import type { Param } from '../models/model.js';
+import { availableParallelism } from 'node:os';
 
 /** One row of the training history (the fastai-like epoch table). */
 export interface EpochStats {
@@ -50,7 +54,9 @@ export interface CollabLearnerOptions {
   seed?: number;
   /**
    * Threads. 2+: mf's per-rating SGD runs Hogwild over that many threads (not reproducible bit for bit);
-   * minibatch models step their user tables and item tables on two threads (same result as one thread). Default 1.
+   * minibatch models step their user tables and item tables on two threads, and a hybrid trains its pick
+   * head on a second thread (both the same result as one thread). Default 2 for a hybrid with a pick head
+   * when the machine has two cores, else 1.
    */
   threads?: number;
   /**
@@ -109,6 +115,7 @@ export class CollabLearner {
   private readonly onEpoch: ((stats: EpochStats) => void) | undefined;
   private readonly onBatch: ((done: number, total: number) => void) | undefined;
   private pool: HogwildPool | undefined;
+  private pickParallel: PickParallel | undefined;
   private readonly sideReady: Promise<void> | undefined;
   /** Training ratings per user / item, and the damped means used for pairs the model never saw. */
   private readonly userCount: Int32Array;
@@ -141,7 +148,9 @@ export class CollabLearner {
     this.wd = requireNumber('wd', options.wd ?? recipe.wd, 0);
     this.momentum = requireNumber('momentum', options.momentum ?? recipe.momentum, 0, 1);
     this.seed = requireInt('seed', options.seed ?? 42, 0, 0xffffffff);
-    this.threads = requireInt('threads', options.threads ?? 1, 1, 64);
+    // a hybrid's pick head trains on a second thread when there is one (the same result as one thread)
+    const pickHead = kind === 'hybrid' && (options.modelConfig?.pickFactors ?? 1) !== 0;
+    this.threads = requireInt('threads', options.threads ?? (pickHead && availableParallelism() > 1 ? 2 : 1), 1, 64);
     const optimizer = options.optimizer ?? recipe.optimizer;
     const stats = ratingStats(train);
     const yRange = options.yRange ?? [0, stats.max + 0.5];
@@ -156,7 +165,16 @@ export class CollabLearner {
     Object.assign(config, options.modelConfig ?? {});
     this.model = createModel(kind, train.userIds.size, train.itemIds.size, config, this.seed);
     this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
-    if (this.threads > 1 && !this.perRating && splitsBySide(this.model.params)) {
+    this.order = new Int32Array(this.threads > 1 ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4));
+    const model = this.model;
+    if (this.threads > 1 && model instanceof HybridModel && model.pick) {
+      const pick = new PickParallel(model, sharedCopy(train.users), sharedCopy(train.items), this.order, { wd: this.wd, kernels: options.kernels ?? 'wasm' }, this.seed);
+      model.pickTrainedElsewhere = true;
+      const pickParams = new Set<Param>(model.pick.params);
+      this.pickParallel = pick;
+      this.optimizer = withPickFlush(makeOptimizer(optimizer, model.params.filter((p) => !pickParams.has(p)), { wd: this.wd, kernels: options.kernels ?? 'wasm' }), pick);
+      this.sideReady = pick.ready();
+    } else if (this.threads > 1 && !this.perRating && splitsBySide(this.model.params)) {
       const side = new SideParallelOptimizer(this.model.params, optimizer, { wd: this.wd, kernels: options.kernels ?? 'wasm' });
       this.optimizer = side;
       this.sideReady = side.ready();
@@ -164,7 +182,6 @@ export class CollabLearner {
       this.optimizer = makeOptimizer(optimizer, this.model.params, { wd: this.wd, kernels: options.kernels ?? 'wasm' });
     }
     this.rng = new RandomState(this.seed);
-    this.order = new Int32Array(n);
     this.unseenFallback = options.unseenFallback ?? false;
     this.globalMean = stats.mean;
     const nU = train.userIds.size;
@@ -268,8 +285,11 @@ export class CollabLearner {
   /** One optimization step on `order[start..end)`; returns the batch's sum of squared errors. */
   private trainBatch(start: number, end: number, lr: number, mom: number): number {
     if (this.perRating) return (this.model as BiasedMF).sgd(this.train, this.order, start, end, lr, this.wd);
+    // the pick head's worker (if any) steps the same rows meanwhile
+    this.pickParallel?.begin(start, end, lr, mom);
     const sse = this.model.trainBatch(this.train, this.order, start, end);
     this.optimizer.step(lr, mom);
+    this.pickParallel?.end();
     return sse;
   }
 
@@ -310,7 +330,10 @@ export class CollabLearner {
     this.optimizer.flush();
     const saved = this.model.params.map((p) => p.value.slice());
     const kind = this.optimizer.kind;
-    const opt = makeOptimizer(kind, this.model.params, { wd: this.wd });
+    // (a pick head on a worker is not part of the lr range test: its tables and state stay as they are)
+    const model = this.model;
+    const skip = new Set<Param>(this.pickParallel && model instanceof HybridModel && model.pick ? model.pick.params : []);
+    const opt = makeOptimizer(kind, this.model.params.filter((p) => !skip.has(p)), { wd: this.wd });
     const rng = new RandomState(this.seed + 1);
     const n = this.train.ratings.length;
     const bs = this.batchSize;
@@ -354,6 +377,7 @@ export class CollabLearner {
   /** Stops the optimizer's worker thread, if any (it does not keep the process alive either way). */
   async close(): Promise<void> {
     if (this.optimizer instanceof SideParallelOptimizer) await this.optimizer.close();
+    await this.pickParallel?.close();
   }
 
   /** Trains with the model kind's default recipe (epochs, peak lr, schedule of TRAIN_DEFAULTS). */
@@ -376,6 +400,13 @@ export class CollabLearner {
     this.optimizer.flush();
     return { kind: this.model.kind, config: this.model.config(), history: this.history.slice(), tables: paramTables(this.model) };
   }
+}
+
+/** A copy of a column in shared memory (a worker thread reads it). */
+function sharedCopy(a: Int32Array): Int32Array {
+  const out = new Int32Array(new SharedArrayBuffer(a.length * 4));
+  out.set(a);
+  return out;
 }
 
 /** Builds a learner over training (and optional validation) ratings that share their id maps. */

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Param } from '../models/model.js';
 import type { WasmMemory } from '../kernels/param-memory.js';
 import { makeOptimizer, type Optimizer, type OptimizerKind, type OptimizerOptions } from './optimizers.js';
+import { WORKER_EXEC_ARGV } from './worker-argv.js';
 
 /** Control words (Int32Array on a SharedArrayBuffer). */
 const GEN = 0; // bumped by the main thread to hand the worker a job
@@ -71,7 +72,7 @@ export class SideParallelOptimizer implements Optimizer {
       ctl: this.ctl,
       hyper: this.hyper,
     };
-    this.worker = new Worker(new URL('./side-parallel-worker.js', import.meta.url), { workerData: data });
+    this.worker = new Worker(new URL('./side-parallel-worker.js', import.meta.url), { workerData: data, execArgv: WORKER_EXEC_ARGV });
     this.started = new Promise((resolve, reject) => {
       this.worker.once('message', () => {
         // from here the worker waits on shared memory only; it must not keep the process alive
@@ -122,3 +123,4 @@ export class SideParallelOptimizer implements Optimizer {
     await exited;
   }
 }
+

@@ -1,0 +1,146 @@
+import { Worker } from 'node:worker_threads';
+import type { WasmMemory } from '../kernels/param-memory.js';
+import type { HybridModel } from '../models/hybrid.js';
+import type { PickHeadOptions } from '../models/pick-head.js';
+import type { FeatureTable } from '../models/feature-csr.js';
+import type { Param } from '../models/model.js';
+import type { Optimizer, OptimizerOptions } from './optimizers.js';
+import { awaitValue } from './side-parallel.js';
+import { WORKER_EXEC_ARGV } from './worker-argv.js';
+
+/** Control words (Int32Array on a SharedArrayBuffer). */
+const GEN = 0; // bumped by the main thread to hand the worker a job
+const DONE = 1; // set to the job's generation by the worker when it has finished
+const OP = 2; // 1 = train a batch and step, 2 = flush, 3 = quit
+const START = 3;
+const END = 4;
+
+/** What the worker receives: the head's shape, its tables' shared memories, the training columns and the row order. */
+export interface PickWorkerData {
+  nUsers: number;
+  nItems: number;
+  userFeatures: FeatureTable;
+  itemFeatures: FeatureTable;
+  options: PickHeadOptions;
+  seed: number;
+  params: { name: string; rows: number; cols: number; sparse: boolean; decay: boolean; memory: WasmMemory; base: number }[];
+  optimizer: OptimizerOptions;
+  users: Int32Array;
+  items: Int32Array;
+  order: Int32Array;
+  ctl: Int32Array;
+  /** lr and momentum of the job, then the batch's pick loss. */
+  hyper: Float64Array;
+}
+
+/**
+ * The hybrid's pick head trained on a second thread, in step with the learner: for every batch the worker
+ * runs the head's forward, backward and AdamW step on the same rows, lr and momentum while the caller does
+ * the rating head's. The two heads share no table, and the worker's head draws the same negatives and
+ * dropout as the model's own would, so two threads give one thread's result bit for bit.
+ */
+export class PickParallel {
+  private readonly worker: Worker;
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(8 * 4));
+  private readonly hyper = new Float64Array(new SharedArrayBuffer(3 * 8));
+  private readonly started: Promise<void>;
+  private gen = 0;
+  private busy = false;
+  /** Sum of the pick losses of the batches trained so far. */
+  loss = 0;
+
+  /** `seed` is the model's: the worker rebuilds the head as the model built it (seed + 2). */
+  constructor(model: HybridModel, users: Int32Array, items: Int32Array, order: Int32Array, optimizer: OptimizerOptions, seed: number) {
+    const pick = model.pick!;
+    const config = model.config();
+    const params = pick.params.map((p: Param) => {
+      if (!p.kernel || !(p.value.buffer instanceof SharedArrayBuffer)) throw new Error(`pick table ${p.name} is not in a shared WebAssembly memory`);
+      return { name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, memory: p.kernel.memory, base: p.kernel.valueOffset };
+    });
+    const data: PickWorkerData = {
+      nUsers: model.nUsers,
+      nItems: model.nItems,
+      userFeatures: config.userFeatures as FeatureTable,
+      itemFeatures: config.itemFeatures as FeatureTable,
+      options: pick.options,
+      seed: seed + 2,
+      params,
+      optimizer,
+      users,
+      items,
+      order,
+      ctl: this.ctl,
+      hyper: this.hyper,
+    };
+    this.worker = new Worker(new URL('./pick-worker.js', import.meta.url), { workerData: data, execArgv: WORKER_EXEC_ARGV });
+    this.started = new Promise((resolve, reject) => {
+      this.worker.once('message', () => {
+        // from here the worker waits on shared memory only; it must not keep the process alive
+        this.worker.unref();
+        resolve();
+      });
+      this.worker.once('error', reject);
+    });
+  }
+
+  /** Resolves once the worker runs. */
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  private run(op: number): void {
+    Atomics.store(this.ctl, OP, op);
+    this.gen++;
+    Atomics.store(this.ctl, GEN, this.gen);
+    Atomics.notify(this.ctl, GEN);
+  }
+
+  /** Starts the head's step on rows order[start..end) (returns at once; {@link end} waits for it). */
+  begin(start: number, end: number, lr: number, mom: number): void {
+    this.hyper[0] = lr;
+    this.hyper[1] = mom;
+    this.ctl[START] = start;
+    this.ctl[END] = end;
+    this.run(1);
+    this.busy = true;
+  }
+
+  /** Waits for the step {@link begin} started. */
+  end(): void {
+    if (!this.busy) return;
+    awaitValue(this.ctl, DONE, this.gen);
+    this.busy = false;
+    this.loss += this.hyper[2]!;
+  }
+
+  /** Brings the head's lazily updated rows up to date (before prediction or saving). */
+  flush(): void {
+    this.end();
+    this.run(2);
+    awaitValue(this.ctl, DONE, this.gen);
+  }
+
+  /** Stops the worker. */
+  async close(): Promise<void> {
+    this.end();
+    this.worker.ref();
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.run(3);
+    await exited;
+  }
+}
+
+/** The learner's optimizer over the rating head, whose flush also flushes the pick head's worker. */
+export function withPickFlush(local: Optimizer, pick: PickParallel): Optimizer {
+  return {
+    kind: local.kind,
+    get steps() {
+      return local.steps;
+    },
+    step: (lr, mom) => local.step(lr, mom),
+    flush: () => {
+      local.flush();
+      pick.flush();
+    },
+  };
+}
