@@ -14,7 +14,8 @@ import {
   type ItemFeatureKind,
   type UserFeatureKind,
 } from '../models/hybrid-features.js';
-import { choleskySolve, foldInSigmoid, foldInSoftmax, softmaxCurvature } from '../recommend/fold-in.js';
+import { choleskySolve, foldInSigmoid, foldInSoftmax, PICK_FOLD_IN_STEPS, softmaxCurvature } from '../recommend/fold-in.js';
+import { SoftmaxTable } from '../recommend/softmax-table.js';
 import { hybridItemTables, userFeatureMap } from '../recommend/feature-map.js';
 import type { FeatureTable } from '../models/hybrid.js';
 import { topKForUser } from '../recommend/top-k.js';
@@ -500,6 +501,8 @@ function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; b
   // the pick head's softmax runs over the movies it was trained over; its curvature at the mean trained
   // user serves every new user's fold-in (only the steps' preconditioner)
   const candidates = Int32Array.from(Array.from(trainedItems.keys()).filter((i) => trainedItems[i] === 1));
+  let table: SoftmaxTable | undefined;
+  const sharedTable = (): SoftmaxTable => (table ??= new SoftmaxTable(pick!.factors, pick!.bias, pick!.k, candidates));
   let curvature: Float64Array | undefined;
   const sharedCurvature = (): Float64Array => {
     if (!curvature) {
@@ -532,7 +535,7 @@ function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; b
   if (pick) {
     scorer.rank = (u, items, _ratings, predicted, out, cold) => {
       const p = cold
-        ? foldInSoftmax(pick.factors, pick.bias, pick.k, items, { prior: map.predict(u).pickVector!, lambda: o.pickLambda, candidates, curvature: sharedCurvature() }).userVector
+        ? foldInSoftmax(pick.factors, pick.bias, pick.k, items, { prior: map.predict(u).pickVector!, lambda: o.pickLambda, table: sharedTable(), curvature: sharedCurvature(), steps: PICK_FOLD_IN_STEPS }).userVector
         : model.pickUserRepresentation(u)!;
       const w = o.popularityWeight;
       for (let i = 0; i < out.length; i++) {

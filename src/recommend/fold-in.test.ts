@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RandomState } from '../core/random.js';
 import { choleskySolve, foldInLinear, foldInSigmoid, foldInGradient, foldInSoftmax, softmaxCurvature, type UserVectorModel } from './fold-in.js';
+import { SoftmaxTable } from './softmax-table.js';
 
 const close = (a: number, b: number, tol: number, what = ''): void => assert.ok(Math.abs(a - b) <= tol, `${what} ${a} != ${b}`);
 
@@ -201,4 +202,31 @@ test('softmax fold-in: no picks keep the prior; a strong ridge stays near it; th
   assert.ok(dot(both, Q, 0, k) - dot(both, Q, 1, k) > 0);
   assert.throws(() => foldInSoftmax(Q, bi, k, Int32Array.of(30)), /item index 30 is outside 0..29; map raw ids with the model's item IdMap first/);
   assert.throws(() => foldInSoftmax(Q, bi, k, Int32Array.of(1), { prior: new Float32Array(2) }), /prior has 2 entries for 3 factors/);
+});
+
+test('softmax table: the wasm products give the JS loops\' scores and weighted sums up to float32 rounding', () => {
+  const k = 6;
+  const { Q, bi } = itemSide(23, 40, k);
+  const C = Int32Array.of(0, 3, 4, 9, 17, 22, 39);
+  const wasm = new SoftmaxTable(Q, bi, k, C, 'wasm');
+  const js = new SoftmaxTable(Q, bi, k, C, 'js');
+  const p = Float64Array.of(0.3, -0.2, 0.1, 0, 0.5, -0.4);
+  const a = new Float64Array(C.length);
+  const b = new Float64Array(C.length);
+  close(wasm.scores(p, a), js.scores(p, b), 1e-5, 'lse');
+  C.forEach((j, c) => {
+    close(a[c]!, bi[j]! + dot(p, Q, j, k), 1e-5, `score of ${j}`);
+    close(b[c]!, bi[j]! + dot(p, Q, j, k), 1e-5, `JS score of ${j}`);
+  });
+  const w = Float64Array.from(C, (_, c) => 0.1 * (c + 1));
+  const u = new Float64Array(k);
+  const v = new Float64Array(k);
+  wasm.weighted(w, u);
+  js.weighted(w, v);
+  for (let f = 0; f < k; f++) {
+    let want = 0;
+    C.forEach((j, c) => (want += w[c]! * Q[j * k + f]!));
+    close(u[f]!, want, 1e-5, `weighted ${f}`);
+    close(v[f]!, want, 1e-5, `JS weighted ${f}`);
+  }
 });

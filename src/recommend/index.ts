@@ -17,6 +17,7 @@ export {
   foldInGradient,
   foldInSoftmax,
   softmaxCurvature,
+  PICK_FOLD_IN_STEPS,
   choleskySolve,
   type FoldInOptions,
   type SoftmaxFoldInOptions,
@@ -25,5 +26,6 @@ export {
   type FoldInResult,
   type UserVectorModel,
 } from './fold-in.js';
+export { SoftmaxTable } from './softmax-table.js';
 export { fitFeatureMap, userFeatureMap, hybridItemTables, type FeatureMap, type UserPrior, type HybridItemTables } from './feature-map.js';
 export { becauseYouLiked, type BecauseYouLikedOptions, type Reason } from './explain.js';

@@ -5,7 +5,8 @@ import type { TrainedModel } from '../io/trained-model.js';
 import { HybridModel } from '../models/hybrid.js';
 import type { RatingModel } from '../models/model.js';
 import { becauseYouLiked } from './explain.js';
-import { foldInGradient, foldInLinear, foldInSigmoid, foldInSoftmax, softmaxCurvature } from './fold-in.js';
+import { foldInGradient, foldInLinear, foldInSigmoid, foldInSoftmax, PICK_FOLD_IN_STEPS, softmaxCurvature } from './fold-in.js';
+import { SoftmaxTable } from './softmax-table.js';
 import { similarItems as similarRows } from './similar.js';
 import { Catalogue } from './catalogue.js';
 import { hybridItemTables } from './feature-map.js';
@@ -120,7 +121,7 @@ export class ModelRecommender implements Recommender {
   private popularity: Float32Array;
   private readonly pickScores: Float32Array | undefined;
   /** A pick-head fold-in's prior (the mean trained user), support (movies with ratings) and curvature there, made on first use. */
-  private pickFoldIn: { prior: Float32Array; candidates: Int32Array; curvature: Float64Array } | undefined;
+  private pickFoldIn: { prior: Float32Array; table: SoftmaxTable; curvature: Float64Array } | undefined;
 
   constructor(
     private readonly trained: TrainedModel,
@@ -284,10 +285,10 @@ export class ModelRecommender implements Recommender {
       for (let u = 0; u < nU; u++) for (let f = 0; f < k; f++) mean[f]! += P[u * k + f]!;
       const prior = Float32Array.from(mean, (x) => x / nU);
       const candidates = Int32Array.from(Array.from(this.itemCounts.keys()).filter((i) => this.itemCounts[i]! > 0));
-      this.pickFoldIn = { prior, candidates, curvature: softmaxCurvature(Q, b, k, prior, candidates) };
+      this.pickFoldIn = { prior, table: new SoftmaxTable(Q, b, k, candidates), curvature: softmaxCurvature(Q, b, k, prior, candidates) };
     }
-    const { prior, candidates, curvature } = this.pickFoldIn;
-    return foldInSoftmax(pick.Q, pick.b, pick.k, items, { prior, candidates, curvature, lambda: this.pickLambda }).userVector;
+    const { prior, table, curvature } = this.pickFoldIn;
+    return foldInSoftmax(pick.Q, pick.b, pick.k, items, { prior, table, curvature, lambda: this.pickLambda, steps: PICK_FOLD_IN_STEPS }).userVector;
   }
 
   // The popularity term of the ranking blend from a pick vector p': b'_i + p'·q'_i for every movie.
