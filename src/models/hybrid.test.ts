@@ -11,6 +11,7 @@ import { collabLearner } from '../train/learner.js';
 import { createModel, loadParams, paramTables, MODEL_KINDS } from './factory.js';
 import { HybridModel, type FeatureTable, type HybridOptions } from './hybrid.js';
 import { buildUserFeatures } from './hybrid-features.js';
+import { worstGradientErrors } from '../testing/fixtures.js';
 
 // 5 users, 6 items; user 4 and item 5 never occur in the batch (cold).
 const USER_FEATURES: FeatureTable = {
@@ -49,36 +50,18 @@ function gradientCheck(options: HybridOptions, seed: number): Map<string, number
   const order = Int32Array.from({ length: n }, (_, t) => t);
   const base = spicy(options, seed);
   base.trainBatch(data, order, 0, n);
-  const worst = new Map<string, number>();
-  const rng = new RandomState(seed + 7);
-  base.params.forEach((p, pi) => {
-    const candidates: number[] = [];
-    for (let t = 0; t < p.grad.count; t++) for (let f = 0; f < p.cols; f++) candidates.push(p.grad.touched[t]! * p.cols + f);
-    assert.ok(candidates.length > 0, `${p.name} has no touched row`);
-    let worstRel = 0;
-    for (let c = 0; c < 6; c++) {
-      const idx = candidates[rng.interval(candidates.length - 1)]!;
-      // a fresh model from the same seed draws the same id-dropout masks
-      const lossAt = (delta: number): [number, number] => {
-        const m = spicy(options, seed);
-        const v = m.params[pi]!.value;
-        const orig = v[idx]!;
-        v[idx] = orig + delta;
-        // each table against the objective it is trained on: the cold movie tables and the pick head have their own
-        const sse = m.trainBatch(data, order, 0, n);
-        const loss = p.name.includes('Cold') ? m.lastColdLoss : p.name.includes('Pick') ? m.lastPickLoss : sse;
-        return [loss / n, v[idx]! - orig];
-      };
-      const h = 1e-3;
-      const [lp, dp] = lossAt(h);
-      const [lm, dm] = lossAt(-h);
-      const numeric = (lp - lm) / (dp - dm);
-      const analytic = p.grad.data[idx]!;
-      worstRel = Math.max(worstRel, Math.abs(numeric - analytic) / Math.max(Math.abs(numeric), Math.abs(analytic), 1e-3));
-    }
-    worst.set(p.name, worstRel);
-  });
-  return worst;
+  // each table against the objective it is trained on: the cold movie tables and the pick head have their own;
+  // a fresh model from the same seed draws the same id-dropout masks and negatives
+  return worstGradientErrors(base.params, (pi, idx, delta) => {
+    const m = spicy(options, seed);
+    const v = m.params[pi]!.value;
+    const orig = v[idx]!;
+    v[idx] = orig + delta;
+    const sse = m.trainBatch(data, order, 0, n);
+    const name = m.params[pi]!.name;
+    const loss = name.includes('Cold') ? m.lastColdLoss : name.includes('Pick') ? m.lastPickLoss : sse;
+    return [loss / n, v[idx]! - orig];
+  }, new RandomState(seed + 7));
 }
 
 test('finite differences match the analytic gradient of every table (with and without id dropout)', (t) => {

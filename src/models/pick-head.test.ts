@@ -7,6 +7,7 @@ import { collabLearner } from '../train/learner.js';
 import { toCsr } from './feature-csr.js';
 import { HybridModel } from './hybrid.js';
 import { PickHead } from './pick-head.js';
+import { worstGradientErrors } from '../testing/fixtures.js';
 
 // 5 users, 7 items; users have one of two features, items one of three (item 6 none).
 const USERS = toCsr({ names: ['g:a', 'g:b'], offsets: [0, 1, 2, 3, 4, 5], indices: [0, 1, 0, 1, 0], weights: [1, 1, 1, 1, 1] }, 5, 'userFeatures');
@@ -40,33 +41,16 @@ test('pick head: the sampled-softmax gradient of every table matches central fin
     const order = Int32Array.from({ length: n }, (_, r) => r);
     const base = spicy(options, seed);
     base.trainBatch(data, order, 0, n);
-    const rng = new RandomState(seed + 9);
-    const worst: string[] = [];
-    base.params.forEach((p, pi) => {
-      const candidates: number[] = [];
-      for (let c = 0; c < p.grad.count; c++) for (let f = 0; f < p.cols; f++) candidates.push(p.grad.touched[c]! * p.cols + f);
-      assert.ok(candidates.length > 0, `${p.name} has no touched row`);
-      let rel = 0;
-      for (let c = 0; c < 8; c++) {
-        const idx = candidates[rng.interval(candidates.length - 1)]!;
-        // a fresh head from the same seed draws the same negatives and dropout masks
-        const lossAt = (delta: number): [number, number] => {
-          const h = spicy(options, seed);
-          const v = h.params[pi]!.value;
-          const orig = v[idx]!;
-          v[idx] = orig + delta;
-          return [h.trainBatch(data, order, 0, n) / n, v[idx]! - orig];
-        };
-        const [lp, dp] = lossAt(1e-3);
-        const [lm, dm] = lossAt(-1e-3);
-        const numeric = (lp - lm) / (dp - dm);
-        const analytic = p.grad.data[idx]!;
-        rel = Math.max(rel, Math.abs(numeric - analytic) / Math.max(Math.abs(numeric), Math.abs(analytic), 1e-3));
-      }
-      worst.push(`${p.name} ${rel.toExponential(1)}`);
-      assert.ok(rel < 1e-4, `${p.name}: relative error ${rel}`);
-    });
-    t.diagnostic(`seed ${seed}: ${worst.join(', ')}`);
+    // a fresh head from the same seed draws the same negatives and dropout masks
+    const worst = worstGradientErrors(base.params, (pi, idx, delta) => {
+      const h = spicy(options, seed);
+      const v = h.params[pi]!.value;
+      const orig = v[idx]!;
+      v[idx] = orig + delta;
+      return [h.trainBatch(data, order, 0, n) / n, v[idx]! - orig];
+    }, new RandomState(seed + 9), 8);
+    for (const [name, rel] of worst) assert.ok(rel < 1e-4, `${name}: relative error ${rel}`);
+    t.diagnostic(`seed ${seed}: ${[...worst].map(([name, rel]) => `${name} ${rel.toExponential(1)}`).join(', ')}`);
   }
 });
 

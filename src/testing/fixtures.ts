@@ -61,3 +61,36 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
 export function sharedDataDir(): string | undefined {
   return process.env.COLLAB_DATA_DIR || undefined;
 }
+
+/**
+ * Gradient check of models whose batch draws randomness (negatives, dropout): for every table j of
+ * `params` (the gradients of one trainBatch, touched rows listed), the worst relative error between the
+ * analytic gradient and central finite differences over `samples` random entries of its touched rows.
+ * lossAt(j, entry, delta) must rebuild the model from the same seed (so it draws the same), add delta to
+ * one entry of table j, and return [the batch objective, the delta actually stored (float32)].
+ */
+export function worstGradientErrors(
+  params: readonly { name: string; cols: number; grad: { data: Float32Array; touched: Int32Array; count: number } }[],
+  lossAt: (table: number, entry: number, delta: number) => [number, number],
+  rng: RandomState,
+  samples = 6,
+  h = 1e-3,
+): Map<string, number> {
+  const worst = new Map<string, number>();
+  params.forEach((p, j) => {
+    const entries: number[] = [];
+    for (let t = 0; t < p.grad.count; t++) for (let f = 0; f < p.cols; f++) entries.push(p.grad.touched[t]! * p.cols + f);
+    if (entries.length === 0) throw new Error(`${p.name} has no touched row`);
+    let rel = 0;
+    for (let c = 0; c < samples; c++) {
+      const e = entries[rng.interval(entries.length - 1)]!;
+      const [lp, dp] = lossAt(j, e, h);
+      const [lm, dm] = lossAt(j, e, -h);
+      const numeric = (lp - lm) / (dp - dm);
+      const analytic = p.grad.data[e]!;
+      rel = Math.max(rel, Math.abs(numeric - analytic) / Math.max(Math.abs(numeric), Math.abs(analytic), 1e-3));
+    }
+    worst.set(p.name, rel);
+  });
+  return worst;
+}

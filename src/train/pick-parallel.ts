@@ -1,19 +1,16 @@
-import { Worker } from 'node:worker_threads';
 import type { WasmMemory } from '../kernels/param-memory.js';
 import type { HybridModel } from '../models/hybrid.js';
 import type { PickHeadOptions } from '../models/pick-head.js';
 import type { FeatureTable } from '../models/feature-csr.js';
 import type { Param } from '../models/model.js';
 import type { Optimizer, OptimizerOptions } from './optimizers.js';
-import { awaitValue } from './side-parallel.js';
-import { WORKER_EXEC_ARGV } from './worker-argv.js';
+import { FIRST_FREE, LockstepWorker } from './lockstep-worker.js';
 
-/** Control words (Int32Array on a SharedArrayBuffer). */
-const GEN = 0; // bumped by the main thread to hand the worker a job
-const DONE = 1; // set to the job's generation by the worker when it has finished
-const OP = 2; // 1 = train a batch and step, 2 = flush, 3 = quit
-const START = 3;
-const END = 4;
+/** Jobs, and the job words after the lockstep ones: the batch's rows order[START..END). */
+export const BATCH = 1;
+export const FLUSH = 2;
+export const START = FIRST_FREE;
+export const END = FIRST_FREE + 1;
 
 /** What the worker receives: the head's shape, its tables' shared memories, the training columns and the row order. */
 export interface PickWorkerData {
@@ -40,11 +37,9 @@ export interface PickWorkerData {
  * dropout as the model's own would, so two threads give one thread's result bit for bit.
  */
 export class PickParallel {
-  private readonly worker: Worker;
-  private readonly ctl = new Int32Array(new SharedArrayBuffer(8 * 4));
+  private readonly worker: LockstepWorker;
+  private readonly ctl = new Int32Array(new SharedArrayBuffer((END + 1) * 4));
   private readonly hyper = new Float64Array(new SharedArrayBuffer(3 * 8));
-  private readonly started: Promise<void>;
-  private gen = 0;
   private busy = false;
   /** Sum of the pick losses of the batches trained so far. */
   loss = 0;
@@ -72,27 +67,12 @@ export class PickParallel {
       ctl: this.ctl,
       hyper: this.hyper,
     };
-    this.worker = new Worker(new URL('./pick-worker.js', import.meta.url), { workerData: data, execArgv: WORKER_EXEC_ARGV });
-    this.started = new Promise((resolve, reject) => {
-      this.worker.once('message', () => {
-        // from here the worker waits on shared memory only; it must not keep the process alive
-        this.worker.unref();
-        resolve();
-      });
-      this.worker.once('error', reject);
-    });
+    this.worker = new LockstepWorker(new URL('./pick-worker.js', import.meta.url), data);
   }
 
   /** Resolves once the worker runs. */
   ready(): Promise<void> {
-    return this.started;
-  }
-
-  private run(op: number): void {
-    Atomics.store(this.ctl, OP, op);
-    this.gen++;
-    Atomics.store(this.ctl, GEN, this.gen);
-    Atomics.notify(this.ctl, GEN);
+    return this.worker.ready();
   }
 
   /** Starts the head's step on rows order[start..end) (returns at once; {@link end} waits for it). */
@@ -101,14 +81,14 @@ export class PickParallel {
     this.hyper[1] = mom;
     this.ctl[START] = start;
     this.ctl[END] = end;
-    this.run(1);
+    this.worker.post(BATCH);
     this.busy = true;
   }
 
   /** Waits for the step {@link begin} started. */
   end(): void {
     if (!this.busy) return;
-    awaitValue(this.ctl, DONE, this.gen);
+    this.worker.wait();
     this.busy = false;
     this.loss += this.hyper[2]!;
   }
@@ -116,17 +96,14 @@ export class PickParallel {
   /** Brings the head's lazily updated rows up to date (before prediction or saving). */
   flush(): void {
     this.end();
-    this.run(2);
-    awaitValue(this.ctl, DONE, this.gen);
+    this.worker.post(FLUSH);
+    this.worker.wait();
   }
 
   /** Stops the worker. */
   async close(): Promise<void> {
     this.end();
-    this.worker.ref();
-    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
-    this.run(3);
-    await exited;
+    await this.worker.close();
   }
 }
 

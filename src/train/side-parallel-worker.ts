@@ -1,8 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { bindParamMemory } from '../kernels/param-memory.js';
 import { Grad, type Param } from '../models/model.js';
+import { serveLockstep } from './lockstep-worker.js';
 import { makeOptimizer } from './optimizers.js';
-import { awaitValue, type SideWorkerData } from './side-parallel.js';
+import { COUNTS, FLUSH, STEP, type SideWorkerData } from './side-parallel.js';
 
 // The item-side half of SideParallelOptimizer: rebuilds Params over the shared buffers and steps them on request.
 const d = workerData as SideWorkerData;
@@ -15,16 +16,9 @@ const params: Param[] = d.params.map((p) => {
   return { name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: p.value, grad, kernel };
 });
 const opt = makeOptimizer(d.kind, params, d.options);
-const ctl = d.ctl;
-parentPort!.postMessage('ready');
-for (let gen = 1; ; gen++) {
-  awaitValue(ctl, 0, gen);
-  const op = Atomics.load(ctl, 2);
-  if (op === 3) break;
-  if (op === 1) {
-    for (let j = 0; j < params.length; j++) params[j]!.grad.count = ctl[4 + j]!;
+serveLockstep(d.ctl, () => parentPort!.postMessage('ready'), (op) => {
+  if (op === STEP) {
+    for (let j = 0; j < params.length; j++) params[j]!.grad.count = d.ctl[COUNTS + j]!;
     opt.step(d.hyper[0]!, d.hyper[1]!);
-  } else if (op === 2) opt.flush();
-  Atomics.store(ctl, 1, gen);
-  Atomics.notify(ctl, 1);
-}
+  } else if (op === FLUSH) opt.flush();
+});

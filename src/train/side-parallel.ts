@@ -1,18 +1,16 @@
-import { Worker } from 'node:worker_threads';
 import type { Param } from '../models/model.js';
 import type { WasmMemory } from '../kernels/param-memory.js';
 import { makeOptimizer, type Optimizer, type OptimizerKind, type OptimizerOptions } from './optimizers.js';
-import { WORKER_EXEC_ARGV } from './worker-argv.js';
+import { FIRST_FREE, LockstepWorker } from './lockstep-worker.js';
 
-/** Control words (Int32Array on a SharedArrayBuffer). */
-const GEN = 0; // bumped by the main thread to hand the worker a job
-const DONE = 1; // set to the job's generation by the worker when it has finished
-const OP = 2; // 1 = step, 2 = flush, 3 = quit
-const COUNTS = 4; // from here: the touched-row count of each worker-side param
-/** Spins before sleeping on a futex: a batch's half step takes ~10-30 µs, less than a sleep/wake round trip. */
-const SPIN = 20000;
+/** Job words after the lockstep ones: the touched-row count of each worker-side param. */
+const COUNTS = FIRST_FREE;
+const STEP = 1;
+const FLUSH = 2;
 
 /** What the worker receives: the other side's tables, gradients and touched lists, all shared. */
+export { COUNTS, STEP, FLUSH };
+
 export interface SideWorkerData {
   kind: OptimizerKind;
   options: OptimizerOptions;
@@ -25,16 +23,6 @@ export interface SideWorkerData {
   ctl: Int32Array;
   /** lr and momentum of the current step. */
   hyper: Float64Array;
-}
-
-/** Waits until ctl[index] === value: spins first, then sleeps. */
-export function awaitValue(ctl: Int32Array, index: number, value: number): void {
-  for (let s = 0; s < SPIN; s++) if (Atomics.load(ctl, index) === value) return;
-  for (;;) {
-    const now = Atomics.load(ctl, index);
-    if (now === value) return;
-    Atomics.wait(ctl, index, now, 50);
-  }
 }
 
 /** Whether a model's params split into user-side and item-side sparse tables (names userX / itemX). */
@@ -53,11 +41,9 @@ export class SideParallelOptimizer implements Optimizer {
   steps = 0;
   private readonly local: Optimizer;
   private readonly remote: Param[];
-  private readonly worker: Worker;
+  private readonly worker: LockstepWorker;
   private readonly ctl: Int32Array;
   private readonly hyper = new Float64Array(new SharedArrayBuffer(16));
-  private readonly started: Promise<void>;
-  private gen = 0;
 
   constructor(params: readonly Param[], kind: OptimizerKind, options: OptimizerOptions) {
     this.kind = kind;
@@ -72,27 +58,12 @@ export class SideParallelOptimizer implements Optimizer {
       ctl: this.ctl,
       hyper: this.hyper,
     };
-    this.worker = new Worker(new URL('./side-parallel-worker.js', import.meta.url), { workerData: data, execArgv: WORKER_EXEC_ARGV });
-    this.started = new Promise((resolve, reject) => {
-      this.worker.once('message', () => {
-        // from here the worker waits on shared memory only; it must not keep the process alive
-        this.worker.unref();
-        resolve();
-      });
-      this.worker.once('error', reject);
-    });
+    this.worker = new LockstepWorker(new URL('./side-parallel-worker.js', import.meta.url), data);
   }
 
   /** Resolves once the worker runs. */
   ready(): Promise<void> {
-    return this.started;
-  }
-
-  private run(op: number): void {
-    Atomics.store(this.ctl, OP, op);
-    this.gen++;
-    Atomics.store(this.ctl, GEN, this.gen);
-    Atomics.notify(this.ctl, GEN);
+    return this.worker.ready();
   }
 
   /** Steps both halves; returns when both are done. */
@@ -101,26 +72,22 @@ export class SideParallelOptimizer implements Optimizer {
     this.hyper[0] = lr;
     this.hyper[1] = mom;
     for (let j = 0; j < this.remote.length; j++) this.ctl[COUNTS + j] = this.remote[j]!.grad.count;
-    this.run(1);
+    this.worker.post(STEP);
     this.local.step(lr, mom);
-    awaitValue(this.ctl, DONE, this.gen);
+    this.worker.wait();
     // the worker zeroed the gradient rows it read; forget them here
     for (const p of this.remote) p.grad.clearTouched();
   }
 
   /** Flushes both halves. */
   flush(): void {
-    this.run(2);
+    this.worker.post(FLUSH);
     this.local.flush();
-    awaitValue(this.ctl, DONE, this.gen);
+    this.worker.wait();
   }
 
   /** Stops the worker. */
   async close(): Promise<void> {
-    this.worker.ref();
-    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
-    this.run(3);
-    await exited;
+    await this.worker.close();
   }
 }
-

@@ -1,0 +1,85 @@
+import { Worker } from 'node:worker_threads';
+import { WORKER_EXEC_ARGV } from './worker-argv.js';
+
+/** Control words of a lockstep worker (an Int32Array on a SharedArrayBuffer); a job's own words follow. */
+export const GEN = 0; // bumped by the main thread to hand the worker a job
+export const DONE = 1; // set to the job's generation by the worker when it has finished
+export const OP = 2; // what the job is; QUIT ends the worker
+export const FIRST_FREE = 3;
+/** The op that stops a worker. */
+export const QUIT = 3;
+/** Spins before sleeping on a futex: a batch's share of work takes ~10-300 µs, about a sleep/wake round trip. */
+const SPIN = 20000;
+
+/** Waits until ctl[index] === value: spins first, then sleeps. */
+export function awaitValue(ctl: Int32Array, index: number, value: number): void {
+  for (let s = 0; s < SPIN; s++) if (Atomics.load(ctl, index) === value) return;
+  for (;;) {
+    const now = Atomics.load(ctl, index);
+    if (now === value) return;
+    Atomics.wait(ctl, index, now, 50);
+  }
+}
+
+/**
+ * The main thread's side of a worker that does one job per request, in step with the caller (the optimizer
+ * half of SideParallelOptimizer, the pick head of PickParallel): jobs are posted through shared control
+ * words, not messages, so a job costs microseconds; the worker never keeps the process alive.
+ */
+export class LockstepWorker {
+  private readonly worker: Worker;
+  private readonly started: Promise<void>;
+  private gen = 0;
+
+  /** Starts `script` (a URL next to the caller's module) with `data`, whose `ctl` words it watches. */
+  constructor(script: URL, data: { ctl: Int32Array }, readonly ctl = data.ctl) {
+    this.worker = new Worker(script, { workerData: data, execArgv: WORKER_EXEC_ARGV });
+    this.started = new Promise((resolve, reject) => {
+      this.worker.once('message', () => {
+        // from here the worker waits on shared memory only; it must not keep the process alive
+        this.worker.unref();
+        resolve();
+      });
+      this.worker.once('error', reject);
+    });
+  }
+
+  /** Resolves once the worker runs. */
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  /** Hands the worker job `op` (returns at once). */
+  post(op: number): void {
+    Atomics.store(this.ctl, OP, op);
+    this.gen++;
+    Atomics.store(this.ctl, GEN, this.gen);
+    Atomics.notify(this.ctl, GEN);
+  }
+
+  /** Waits until the last posted job is done. */
+  wait(): void {
+    awaitValue(this.ctl, DONE, this.gen);
+  }
+
+  /** Stops the worker. */
+  async close(): Promise<void> {
+    this.worker.ref();
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.post(QUIT);
+    await exited;
+  }
+}
+
+/** The worker's side: tells the main thread it runs, then does `job(op)` for every posted op until QUIT. */
+export function serveLockstep(ctl: Int32Array, ready: () => void, job: (op: number) => void): void {
+  ready();
+  for (let gen = 1; ; gen++) {
+    awaitValue(ctl, GEN, gen);
+    const op = Atomics.load(ctl, OP);
+    if (op === QUIT) break;
+    job(op);
+    Atomics.store(ctl, DONE, gen);
+    Atomics.notify(ctl, DONE);
+  }
+}
