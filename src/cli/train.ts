@@ -280,7 +280,8 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
   }
   out.info(`${data.name}: ${data.train.ratings.length} training ratings, ${data.valid?.ratings.length ?? 0} validation ratings`);
   if (data.cold && data.cold.ratings > 0) {
-    out.info(`validation has ${data.cold.users} users and ${data.cold.items} movies not in training (${data.cold.ratings} ratings): the model keeps their untrained init for them`);
+    const how = kind === 'hybrid' ? 'the hybrid predicts them from their features (users: their id rows stay untrained)' : 'the model keeps their untrained init for them';
+    out.info(`validation has ${data.cold.users} users and ${data.cold.items} movies not in training (${data.cold.ratings} ratings): ${how}`);
   }
   const report = reporting(out);
   const learner = collabLearner(data.train, data.valid, { ...options, onEpoch: report.onEpoch, onBatch: report.onBatch });

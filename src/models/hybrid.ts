@@ -124,6 +124,9 @@ export class HybridModel implements RatingModel {
    * trains the rating head and the cold tables only.
    */
   pickTrainedElsewhere = false;
+  /** Movies some training batch held, and whether any batch ran (see composeScoredItem). */
+  private readonly trainedItem: Uint8Array;
+  private anyTrained = false;
   /** Which of every COLD_EVERY ratings of a batch trains the cold movie tables (rotates by batch). */
   private coldPhase = 0;
   /** Composed cold representation of the rating being processed (scratch). */
@@ -194,6 +197,7 @@ export class HybridModel implements RatingModel {
     for (const p of coldParams) truncNormal(p.value, rng, this.initStd);
     this.params = [...ratingParams, ...coldParams, ...(this.pick ? this.pick.params : [])];
     this.ci = new Float64Array(k);
+    this.trainedItem = new Uint8Array(nItems);
     this.pu = new Float64Array(k);
     this.qi = new Float64Array(k);
     this.rng = new RandomState(seed + 1);
@@ -257,6 +261,23 @@ export class HybridModel implements RatingModel {
     return composeInto(this.qi, this.nFactors, this.itf, i, id, this.itemFeatureFactors.value, idBias, this.itemFeatureBias.value);
   }
 
+  /**
+   * q̃_i into this.qi as predictions see it; returns b̃_i. A movie that never trained, in a model that has
+   * (its batches or {@link markTrainedItems} say which did), is its cold representation when it has one:
+   * its id rows are only init noise, and the rating head's feature rows learnt beside them, not alone.
+   */
+  private composeScoredItem(i: number): number {
+    const cold = this.coldItemTables;
+    if (!cold || !this.anyTrained || this.trainedItem[i] || this.itf.offsets[i] === this.itf.offsets[i + 1]) return this.composeItem(i);
+    return composeInto(this.qi, this.nFactors, this.itf, i, undefined, cold.factors.value, undefined, cold.bias.value);
+  }
+
+  /** Records that these movies have training ratings (a model loaded from a file is told its training data's). */
+  markTrainedItems(items: Int32Array): void {
+    for (let r = 0; r < items.length; r++) this.trainedItem[items[r]!] = 1;
+    if (items.length > 0) this.anyTrained = true;
+  }
+
   /** Forward + backward of one minibatch (see the class doc for the gradient). */
   trainBatch(data: Ratings, order: Int32Array, start: number, end: number): number {
     const { users, items, ratings } = data;
@@ -291,6 +312,7 @@ export class HybridModel implements RatingModel {
       const row = order[r]!;
       const u = users[row]!;
       const i = items[row]!;
+      this.trainedItem[i] = 1;
       // id dropout: with probability pU (pI) the user's (movie's) id part is left out of this rating
       const useU = pU === 0 || this.rng.random() >= pU;
       const useI = pI === 0 || this.rng.random() >= pI;
@@ -341,6 +363,7 @@ export class HybridModel implements RatingModel {
       }
       if (cold && (r + this.coldPhase) % COLD_EVERY === 0) coldLoss += this.coldItemStep(i, cold.factors, cold.bias, pu, bU, ratings[row]!, scale);
     }
+    this.anyTrained = true;
     this.lastColdLoss = coldLoss;
     this.coldPhase = (this.coldPhase + 1) % COLD_EVERY;
     this.lastPickLoss = this.pick && !this.pickTrainedElsewhere ? this.pick.trainBatch(data, order, start, end) : 0;
@@ -390,7 +413,7 @@ export class HybridModel implements RatingModel {
   /** Predicted rating of dense (user, item), from ids and features (features alone for a cold user or item). */
   predict(user: number, item: number): number {
     const k = this.nFactors;
-    let x = this.composeUser(user) + this.composeItem(item);
+    let x = this.composeUser(user) + this.composeScoredItem(item);
     for (let f = 0; f < k; f++) x += this.pu[f]! * this.qi[f]!;
     return (1 / (1 + Math.exp(-x))) * (this.yRange[1] - this.yRange[0]) + this.yRange[0];
   }
@@ -409,7 +432,7 @@ export class HybridModel implements RatingModel {
     const factors = new Float32Array(this.nItems * k);
     const bias = new Float32Array(this.nItems);
     for (let i = 0; i < this.nItems; i++) {
-      bias[i] = this.composeItem(i);
+      bias[i] = this.composeScoredItem(i);
       for (let f = 0; f < k; f++) factors[i * k + f] = this.qi[f]!;
     }
     return { factors, bias };

@@ -120,19 +120,14 @@ export interface HybridItemTables {
 
 /**
  * The hybrid's movie tables with every movie that never trained (trained[i] = 0) filled in from its
- * metadata: the rating head's from the cold movie tables (trained for exactly that), the pick head's
- * by the map above from its features to [q'_i; b'_i], fitted on the trained movies with a light ridge
+ * metadata: the rating head's from the cold movie tables (trained for exactly that, and which the model
+ * already scores such a movie by), the pick head's by the map above from its features to [q'_i; b'_i], fitted on the trained movies with a light ridge
  * (pickLambda; on MovieLens this ranked new movies better than the pick head's own feature path).
  */
 export function hybridItemTables(model: HybridModel, trained: Uint8Array, pickLambda = 0.1): HybridItemTables {
   const k = model.nFactors;
+  // (the model itself scores a movie it never trained on by its cold tables)
   const { factors, bias } = model.itemRepresentations();
-  for (let i = 0; i < model.nItems; i++) {
-    const cold = trained[i] ? undefined : model.coldItem(i);
-    if (!cold) continue;
-    factors.set(cold.vector, i * k);
-    bias[i] = cold.bias;
-  }
   const pick = model.pickItemRepresentations();
   if (!pick) return { k, factors, bias };
   const kp = pick.k;
