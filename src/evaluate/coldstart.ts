@@ -14,8 +14,8 @@ import {
   type ItemFeatureKind,
   type UserFeatureKind,
 } from '../models/hybrid-features.js';
-import { choleskySolve, foldInSigmoid, foldInSoftmax, PICK_FOLD_IN_STEPS, softmaxCurvature } from '../recommend/fold-in.js';
-import { SoftmaxTable } from '../recommend/softmax-table.js';
+import { choleskySolve, foldInSigmoid } from '../recommend/fold-in.js';
+import { PickScorer } from '../recommend/pick-scorer.js';
 import { hybridItemTables, userFeatureMap } from '../recommend/feature-map.js';
 import type { FeatureTable } from '../models/hybrid.js';
 import { topKForUser } from '../recommend/top-k.js';
@@ -258,13 +258,22 @@ export async function coldStartBenchmark(data: Dataset, options: ColdStartOption
       pickNegatives,
     },
   });
-  await hybridLearner.fitOneCycle(epochs, lr);
+  try {
+    await hybridLearner.fitOneCycle(epochs, lr);
+    hybridLearner.exportState(); // flushes the lazily updated rows (the pick head's too)
+  } finally {
+    await hybridLearner.close();
+  }
   const hybridSeconds = (performance.now() - t0) / 1000;
   const hybrid = hybridLearner.model as HybridModel;
   progress(`hybrid trained in ${hybridSeconds.toFixed(1)} s (${userFeatures.names.length} user and ${itemFeatures.names.length} item features)`);
   t0 = performance.now();
   const dotLearner = collabLearner(train, undefined, { model: 'dotbias', nFactors, wd, seed, yRange });
-  await dotLearner.fitOneCycle(epochs, lr);
+  try {
+    await dotLearner.fitOneCycle(epochs, lr);
+  } finally {
+    await dotLearner.close();
+  }
   const dotSeconds = (performance.now() - t0) / 1000;
   const dot = dotLearner.model as EmbeddingDotBias;
   progress(`dotbias trained in ${dotSeconds.toFixed(1)} s`);
@@ -498,27 +507,7 @@ function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; b
   // the movies; one that never trained is what its metadata says
   const tables = hybridItemTables(model, trainedItems);
   const { factors: Q, bias: bi, k, pick } = tables;
-  // the pick head's softmax runs over the movies it was trained over; its curvature at the mean trained
-  // user serves every new user's fold-in (only the steps' preconditioner)
-  const candidates = Int32Array.from(Array.from(trainedItems.keys()).filter((i) => trainedItems[i] === 1));
-  let table: SoftmaxTable | undefined;
-  const sharedTable = (): SoftmaxTable => (table ??= new SoftmaxTable(pick!.factors, pick!.bias, pick!.k, candidates));
-  let curvature: Float64Array | undefined;
-  const sharedCurvature = (): Float64Array => {
-    if (!curvature) {
-      const kp = pick!.k;
-      const mean = new Float64Array(kp);
-      let m = 0;
-      for (let u = 0; u < model.nUsers; u++) {
-        if (!trainedUsers[u]) continue;
-        const p = model.pickUserRepresentation(u)!;
-        for (let f = 0; f < kp; f++) mean[f] += p[f]!;
-        m++;
-      }
-      curvature = softmaxCurvature(pick!.factors, pick!.bias, kp, Float32Array.from(mean, (x) => x / m), candidates);
-    }
-    return curvature;
-  };
+  const pickScorer = pick ? new PickScorer(model, pick, trainedUsers, trainedItems, o.pickLambda) : undefined;
   const scorer: ColdScorer = {
     warm(u, targets, out) {
       const rep = model.userRepresentation(u);
@@ -532,17 +521,12 @@ function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; b
       sigmoidScores(fit.userVector, fit.userBias, Q, bi, k, yRange, targets, out);
     },
   };
-  if (pick) {
+  if (pickScorer) {
     scorer.rank = (u, items, _ratings, predicted, out, cold) => {
-      const p = cold
-        ? foldInSoftmax(pick.factors, pick.bias, pick.k, items, { prior: map.predict(u).pickVector!, lambda: o.pickLambda, table: sharedTable(), curvature: sharedCurvature(), steps: PICK_FOLD_IN_STEPS }).userVector
-        : model.pickUserRepresentation(u)!;
+      // a new user's p' is folded in from what they told, starting from what their demographics say
+      pickScorer.score(cold ? pickScorer.foldIn(items, map.predict(u).pickVector!) : pickScorer.user(u), out);
       const w = o.popularityWeight;
-      for (let i = 0; i < out.length; i++) {
-        let s = pick.bias[i]!;
-        for (let f = 0; f < pick.k; f++) s += p[f]! * pick.factors[i * pick.k + f]!;
-        out[i] = predicted[i]! + w * s;
-      }
+      for (let i = 0; i < out.length; i++) out[i] = predicted[i]! + w * out[i]!;
     };
   }
   return scorer;

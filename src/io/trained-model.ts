@@ -2,7 +2,6 @@ import { CollabError } from '../core/errors.js';
 import { IdMap, type RawId } from '../data/id-map.js';
 import type { ItemMeta, Ratings } from '../data/ratings.js';
 import { createModel, loadParams, paramTables, type ParamTable } from '../models/factory.js';
-import { HybridModel } from '../models/hybrid.js';
 import type { ModelKind, RatingModel } from '../models/model.js';
 import {
   fingerprintRatings,
@@ -104,7 +103,6 @@ export function trainedModelFromFile(path: string, file: LoadedModelFile): Train
     b.value.set(data);
   }
   const train = ratingsFromTables(tables, userIds, itemIds);
-  if (model instanceof HybridModel) model.markTrainedItems(train.items);
   const items = itemsFromManifest(manifest, itemIds);
   return {
     model,

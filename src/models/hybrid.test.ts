@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { RandomState } from '../core/random.js';
 import { IdMap } from '../data/id-map.js';
-import type { Ratings, UserMeta } from '../data/ratings.js';
+import type { ItemMeta, Ratings, UserMeta } from '../data/ratings.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { loadTrainedModel, saveTrainedModel } from '../io/trained-model.js';
 import { collabLearner } from '../train/learner.js';
 import { createModel, loadParams, paramTables, MODEL_KINDS } from './factory.js';
 import { HybridModel, type FeatureTable, type HybridOptions } from './hybrid.js';
-import { buildUserFeatures } from './hybrid-features.js';
+import { buildItemFeatures, buildUserFeatures } from './hybrid-features.js';
 import { worstGradientErrors } from '../testing/fixtures.js';
 
 // 5 users, 6 items; user 4 and item 5 never occur in the batch (cold).
@@ -234,4 +234,37 @@ test('the pick head trained on a second thread gives one thread\'s tables bit fo
   const two = await tables(2);
   assert.equal(one.length, two.length);
   one.forEach((t, j) => assert.deepEqual(two[j], t, `table ${j}`));
+});
+
+test('a trained hybrid predicts a movie it never trained on by its cold tables, and a model file keeps which movies those are', async () => {
+  const { ratings, users } = genderWorld();
+  // movie 111 is in the id map (it has metadata) but no user rated it
+  const unrated = ratings.itemIds.addInt(111);
+  const items = new Map<number, ItemMeta>();
+  for (let i = 101; i <= 111; i++) items.set(i, { title: `Movie ${i}`, genres: [i <= 105 || i === 111 ? 'Comedy' : 'Drama'] });
+  const itemFeatures = buildItemFeatures(ratings.itemIds, items, ['genres']);
+  const userFeatures = buildUserFeatures(ratings.userIds, users, ['gender']);
+  const learner = collabLearner(ratings, undefined, { model: 'hybrid', nFactors: 4, modelConfig: { yRange: [0, 5.5], userFeatures, itemFeatures } });
+  await learner.fitOneCycle(20, 3e-2);
+  learner.exportState();
+  await learner.close();
+  const m = learner.model as HybridModel;
+  const cold = m.coldItem(unrated)!;
+  const woman = ratings.userIds.indexOf(2);
+  const rep = m.userRepresentation(woman);
+  let x = rep.bias + cold.bias;
+  for (let f = 0; f < 4; f++) x += rep.vector[f]! * cold.vector[f]!;
+  assert.ok(Math.abs(m.predict(woman, unrated) - 5.5 / (1 + Math.exp(-x))) < 1e-5);
+  // an unrated comedy is predicted as comedies are: women like them
+  assert.ok(m.predict(woman, unrated) > 3.5, `${m.predict(woman, unrated)}`);
+  assert.deepEqual((m.config() as { untrainedItems: number[] }).untrainedItems, [unrated]);
+  const dir = mkdtempSync(join(tmpdir(), 'collab-hybrid-cold-'));
+  try {
+    const path = join(dir, 'cold.json');
+    saveTrainedModel(path, { model: m, train: ratings, items, history: { epochs: [] } }, { includeRatings: false });
+    const loaded = loadTrainedModel(path).model;
+    for (let u = 0; u < 42; u += 5) assert.equal(loaded.predict(u, unrated), m.predict(u, unrated));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

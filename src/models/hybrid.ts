@@ -61,6 +61,11 @@ export interface HybridOptions {
   kernels?: 'wasm' | 'js';
   /** Put the pick head's tables in shared memory, so a worker thread can train it (the learner sets this for threads > 1). Default false. */
   shared?: boolean;
+  /**
+   * The movies that had no training rating, as config() saves them once the model trained: they are then
+   * predicted by the cold movie tables. Default: none known (a fresh model).
+   */
+  untrainedItems?: number[];
 }
 
 /**
@@ -72,11 +77,14 @@ export interface HybridOptions {
  * With dL/dx = 2 (pred - y) / B · (hi - lo) · s (1 - s) (s = sigmoid(x)), the chain rule gives
  *   dL/dP[u] = dL/dx · q̃_i,  dL/dPF[f] = w_uf · dL/dx · q̃_i,  dL/dQ[i] = dL/dx · p̃_u,  dL/dQF[g] = w_ig · dL/dx · p̃_u,
  *   dL/dbu[u] = dL/dbi[i] = dL/dx,  dL/dbF[f] = w_uf dL/dx,  dL/dbG[g] = w_ig dL/dx.
- * A user or item that had no training rating keeps its (tiny) initial id rows, so its representation is
- * its features' — the cold-start path. To train the features for that path, each training rating drops
- * the user's id part with probability userIdDropout (and the movie's with itemIdDropout), as DropoutNet
- * does: the prediction then uses the feature part alone and the dropped id rows get no gradient. Every table is sparse: a batch touches its users', items' and
- * their features' rows (the feature tables are small, so they are touched by nearly every batch).
+ * A movie that had no training rating is predicted by the cold movie tables (below), trained for exactly
+ * that; a user who had none keeps its (tiny) initial id rows, so its representation is its features' (a
+ * new user is better served by recommend/feature-map's prior, fitted on the trained users). Optionally,
+ * as DropoutNet does, each training rating drops the user's id part with probability userIdDropout (and
+ * the movie's with itemIdDropout): the prediction then uses the feature part alone and the dropped id rows
+ * get no gradient (both default 0). Every table is sparse: a batch touches its users', items' and their
+ * features' rows (the feature tables are small, so they are touched by nearly every batch). The pick head
+ * ({@link PickHead}) is a second set of tables trained beside, on which movies people rate at all.
  */
 export class HybridModel implements RatingModel {
   /** Whether the bias tables are weight-decayed. */
@@ -97,9 +105,9 @@ export class HybridModel implements RatingModel {
   readonly itemFeatureBias: Param;
   /**
    * Feature-only tables for movies without training ratings: a cold movie is c_i = Σ_g w_ig CI[g] with bias
-   * Σ_g w_ig dI[g], trained on every rating against the user's full representation, which it does not
-   * move; so the rating head itself is trained as dotbias is, with no id dropout to distort it (absent
-   * with coldItemTables false or without item features).
+   * Σ_g w_ig dI[g], trained on one rating in COLD_EVERY against the user's representation as the rating
+   * head composed it for that rating, which it does not move; so the rating head itself is trained as
+   * dotbias is, with no id dropout to distort it (absent with coldItemTables false or without item features).
    */
   readonly coldItemTables: { factors: Param; bias: Param } | undefined;
   /** The pick head (absent with pickFactors 0, and in model files written before it existed). */
@@ -198,6 +206,14 @@ export class HybridModel implements RatingModel {
     this.params = [...ratingParams, ...coldParams, ...(this.pick ? this.pick.params : [])];
     this.ci = new Float64Array(k);
     this.trainedItem = new Uint8Array(nItems);
+    if (options.untrainedItems) {
+      this.trainedItem.fill(1);
+      for (const i of options.untrainedItems) {
+        requireInt('untrainedItems', i, 0, nItems - 1);
+        this.trainedItem[i] = 0;
+      }
+      this.anyTrained = true;
+    }
     this.pu = new Float64Array(k);
     this.qi = new Float64Array(k);
     this.rng = new RandomState(seed + 1);
@@ -213,6 +229,7 @@ export class HybridModel implements RatingModel {
       itemIdDropout: this.itemIdDropout,
       biasDecay: this.biasDecay,
       coldItemTables: this.coldItemTables !== undefined,
+      ...(this.anyTrained ? { untrainedItems: Array.from(this.trainedItem.keys()).filter((i) => this.trainedItem[i] === 0) } : {}),
       ...(this.pick ? { pickItemIdDropout: this.pick.itemIdDropout } : {}),
       pickFactors: this.pick?.nFactors ?? 0,
       ...(this.pick ? { pickNegatives: this.pick.nNegatives } : {}),
@@ -272,7 +289,7 @@ export class HybridModel implements RatingModel {
     return composeInto(this.qi, this.nFactors, this.itf, i, undefined, cold.factors.value, undefined, cold.bias.value);
   }
 
-  /** Records that these movies have training ratings (a model loaded from a file is told its training data's). */
+  /** Records that these movies have training ratings (trainBatch does for its batches). */
   markTrainedItems(items: Int32Array): void {
     for (let r = 0; r < items.length; r++) this.trainedItem[items[r]!] = 1;
     if (items.length > 0) this.anyTrained = true;

@@ -39,8 +39,10 @@ export type PickData = Pick<Ratings, 'users' | 'items'>;
  * averaged over the batch. The chain rule through the sums above gives
  *   dL/dP'[u] = Σ_j g_j q'_j,   dL/dPF'[f] = w_uf Σ_j g_j q'_j,   dL/dQ'[j] = g_j p'_u,   dL/dQF'[g] = w_jg g_j p'_u,
  *   dL/db'[j] = g_j,   dL/dbG'[g] = w_jg g_j     (g_j = dL/ds(u, j) / B).
- * Id dropout works as in the rating head: with probability userIdDropout (itemIdDropout) a rating's user
- * (positive movie) is represented by its features alone, which trains the path a new user or movie takes.
+ * Id dropout as DropoutNet's: with probability userIdDropout (itemIdDropout) a rating's user (positive
+ * movie) is represented by its features alone, which trains that path (the hybrid gives the head its own
+ * movie id dropout, default 0.1; a new user's or movie's p', q', b' are then still best taken from
+ * recommend/feature-map's ridge maps over the trained ones).
  *
  * A batch is three matrix products with the B users' p' as rows of X and the negatives' q' as rows of W:
  * Z = X Wᵀ + b' (the negatives' logits), dX = G W and dW = Gᵀ X (G the B × N negative part of dL/ds), run

@@ -1,4 +1,4 @@
-import { choleskySolve } from './fold-in.js';
+import { choleskyFactor, choleskySubstitute } from './fold-in.js';
 import type { HybridModel } from '../models/hybrid.js';
 
 /**
@@ -56,11 +56,13 @@ export function fitFeatureMap(
   }
   for (let f = 0; f < nF; f++) A[f * d + f] += lambda;
   A[nF * d + nF] += 1e-9;
+  // one factorisation of A serves every column
+  choleskyFactor(A, d);
   const W = new Float64Array(d * cols);
   const col = new Float64Array(d);
   for (let c = 0; c < cols; c++) {
     for (let a = 0; a < d; a++) col[a] = B[a * cols + c]!;
-    choleskySolve(A.slice(), col, d);
+    choleskySubstitute(A, col, d);
     for (let a = 0; a < d; a++) W[a * cols + c] = col[a]!;
   }
   return {

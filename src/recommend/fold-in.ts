@@ -369,7 +369,7 @@ export function foldInGradient(model: UserVectorModel, nItems: number, items: In
  * Steps the recommenders give a pick-head fold-in: the rankings it feeds do not move past them (on ml-100k
  * new users' nDCG@10 within ±0.005 of 20 steps), and each step is a pass over the catalogue.
  */
-export const PICK_FOLD_IN_STEPS = 5;
+export const PICK_FOLD_IN_STEPS = 3;
 
 /** Options of {@link foldInSoftmax}. */
 export interface SoftmaxFoldInOptions {
@@ -388,14 +388,15 @@ export interface SoftmaxFoldInOptions {
 }
 
 /**
- * Cov_π[q] = Σ_j π_j q_j q_jᵀ - μ μᵀ (μ = E_π[q]) of a pick head's softmax π = P(· | p) over C: the
- * curvature of its log-likelihood at p, k × k (full, row-major).
+ * Cov_π[q] = Σ_j π_j q_j q_jᵀ - μ μᵀ (μ = E_π[q]) of a pick head's softmax π = P(· | p) over C (the
+ * candidates, or a table already made of them): the curvature of its log-likelihood at p, k × k (full, row-major).
  */
-export function softmaxCurvature(itemFactors: Float32Array, itemBias: Float32Array, nFactors: number, p: Float32Array, candidates?: Int32Array): Float64Array {
+export function softmaxCurvature(itemFactors: Float32Array, itemBias: Float32Array, nFactors: number, p: Float32Array, support?: Int32Array | SoftmaxTable): Float64Array {
   const k = nFactors;
-  const C = candidates ?? Int32Array.from({ length: itemBias.length }, (_, i) => i);
+  const table = support instanceof SoftmaxTable ? support : new SoftmaxTable(itemFactors, itemBias, k, support, 'js');
+  const C = table.candidates;
   const s = new Float64Array(C.length);
-  const lse = new SoftmaxTable(itemFactors, itemBias, k, C, 'js').scores(p, s);
+  const lse = table.scores(p, s);
   const mean = new Float64Array(k);
   const cov = new Float64Array(k * k);
   for (let c = 0; c < C.length; c++) {
@@ -450,7 +451,7 @@ export function foldInSoftmax(itemFactors: Float32Array, itemBias: Float32Array,
   if (n === 0 || maxSteps === 0) return { userVector: Float32Array.from(p), objective: NaN, steps: 0 };
   const table = options.table ?? new SoftmaxTable(itemFactors, itemBias, k, options.candidates);
   if (table.k !== k) throw new CollabError('INVALID_OPTION', `the softmax table has ${table.k} factors, the fold-in ${k}`, { field: 'table' });
-  const cov = options.curvature ?? softmaxCurvature(itemFactors, itemBias, k, p0, table.candidates);
+  const cov = options.curvature ?? softmaxCurvature(itemFactors, itemBias, k, p0, table);
   if (cov.length !== k * k) throw new CollabError('INVALID_OPTION', `curvature has ${cov.length} entries for ${k}×${k} factors`, { field: 'curvature' });
   // L Lᵀ = n Cov_π0 + 2λ I, factored once
   const L = new Float64Array(k * k);

@@ -5,8 +5,8 @@ import type { TrainedModel } from '../io/trained-model.js';
 import { HybridModel } from '../models/hybrid.js';
 import type { RatingModel } from '../models/model.js';
 import { becauseYouLiked } from './explain.js';
-import { foldInGradient, foldInLinear, foldInSigmoid, foldInSoftmax, PICK_FOLD_IN_STEPS, softmaxCurvature } from './fold-in.js';
-import { SoftmaxTable } from './softmax-table.js';
+import { foldInGradient, foldInLinear, foldInSigmoid } from './fold-in.js';
+import { PickScorer } from './pick-scorer.js';
 import { similarItems as similarRows } from './similar.js';
 import { Catalogue } from './catalogue.js';
 import { hybridItemTables } from './feature-map.js';
@@ -19,11 +19,8 @@ import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, S
  * dot has no biases or offset; dotbias a y-range; mf the global mean as offset and a clip range.
  */
 interface FactorView {
-  /**
-   * A hybrid's pick head (models/pick-head): users' p' (nUsers × k), movies' q' and b'; a user's pick
-   * score of movie i, b'_i + p'·q'_i, is a personalised ln(1 + count) for the ranking blend.
-   */
-  pick?: { k: number; P: Float32Array; Q: Float32Array; b: Float32Array };
+  /** A hybrid's pick head: its score of movie i for a user, b'_i + p'·q'_i, is a personalised ln(1 + count) for the ranking blend. */
+  pick?: PickScorer;
   k: number;
   P: Float32Array;
   Q: Float32Array;
@@ -38,10 +35,10 @@ function tableOf(model: RatingModel, name: string): Float32Array | undefined {
   return model.params.find((p) => p.name === name)?.value;
 }
 
-function factorView(model: RatingModel, itemCounts: Int32Array): FactorView | undefined {
+function factorView(model: RatingModel, train: TrainedModel['train'], itemCounts: Int32Array, pickLambda: number): FactorView | undefined {
   // nn also has embedding tables, but its score is an MLP, not a dot product.
   if (model.kind === 'nn') return undefined;
-  if (model instanceof HybridModel) return hybridView(model, itemCounts);
+  if (model instanceof HybridModel) return hybridView(model, train, itemCounts, pickLambda);
   const P = tableOf(model, 'userFactors');
   const Q = tableOf(model, 'itemFactors');
   if (!P || !Q) return undefined;
@@ -61,8 +58,9 @@ function factorView(model: RatingModel, itemCounts: Int32Array): FactorView | un
 
 // The hybrid scores like dotbias once every user and movie is composed from its id and feature embeddings;
 // a movie without training ratings is what its metadata says, not its untrained id row.
-function hybridView(model: HybridModel, itemCounts: Int32Array): FactorView {
-  const { k, factors: Q, bias: bi, pick } = hybridItemTables(model, Uint8Array.from(itemCounts, (c) => (c > 0 ? 1 : 0)));
+function hybridView(model: HybridModel, train: TrainedModel['train'], itemCounts: Int32Array, pickLambda: number): FactorView {
+  const trainedItems = Uint8Array.from(itemCounts, (c) => (c > 0 ? 1 : 0));
+  const { k, factors: Q, bias: bi, pick } = hybridItemTables(model, trainedItems);
   const P = new Float32Array(model.nUsers * k);
   const bu = new Float32Array(model.nUsers);
   for (let u = 0; u < model.nUsers; u++) {
@@ -72,9 +70,9 @@ function hybridView(model: HybridModel, itemCounts: Int32Array): FactorView {
   }
   const view: FactorView = { k, P, Q, bu, bi, offset: 0, yRange: model.config().yRange as [number, number], clip: [-Infinity, Infinity] };
   if (pick) {
-    const pickP = new Float32Array(model.nUsers * pick.k);
-    for (let u = 0; u < model.nUsers; u++) pickP.set(model.pickUserRepresentation(u)!, u * pick.k);
-    view.pick = { k: pick.k, P: pickP, Q: pick.factors, b: pick.bias };
+    const trainedUsers = new Uint8Array(model.nUsers);
+    for (let r = 0; r < train.users.length; r++) trainedUsers[train.users[r]!] = 1;
+    view.pick = new PickScorer(model, pick, trainedUsers, trainedItems, pickLambda);
   }
   return view;
 }
@@ -120,8 +118,6 @@ export class ModelRecommender implements Recommender {
   /** The popularity term for the user being scored: logCounts, or a pick head's personalised scores. */
   private popularity: Float32Array;
   private readonly pickScores: Float32Array | undefined;
-  /** A pick-head fold-in's prior (the mean trained user), support (movies with ratings) and curvature there, made on first use. */
-  private pickFoldIn: { prior: Float32Array; table: SoftmaxTable; curvature: Float64Array } | undefined;
 
   constructor(
     private readonly trained: TrainedModel,
@@ -129,7 +125,8 @@ export class ModelRecommender implements Recommender {
   ) {
     const { model, train } = trained;
     this.catalogue = new Catalogue(train, trained.items);
-    this.view = factorView(model, this.catalogue.itemCounts);
+    this.pickLambda = requireNumber('pickLambda', options.pickLambda ?? 1, 0);
+    this.view = factorView(model, train, this.catalogue.itemCounts, this.pickLambda);
     const itemFactors = model.params.find((p) => p.name === 'itemFactors');
     this.embedding = this.view ? { Q: this.view.Q, k: this.view.k } : itemFactors ? { Q: itemFactors.value, k: itemFactors.cols } : undefined;
     this.minRatings = requireInt('minRatings', options.minRatings ?? 5, 0);
@@ -137,7 +134,6 @@ export class ModelRecommender implements Recommender {
     this.foldInLambda = requireNumber('foldInLambda', options.foldInLambda ?? 10, 0);
     this.foldInBiasLambda = requireNumber('foldInBiasLambda', options.foldInBiasLambda ?? 5, 0);
     this.popularityWeight = requireNumber('popularityWeight', options.popularityWeight ?? 0.5, 0);
-    this.pickLambda = requireNumber('pickLambda', options.pickLambda ?? 1, 0);
     this.meanUser = this.view ? meanUserOf(this.view, model.nUsers) : undefined;
     const config = model.config();
     this.info = {
@@ -235,7 +231,7 @@ export class ModelRecommender implements Recommender {
     if (view) {
       const p = view.P.subarray(u * view.k, (u + 1) * view.k);
       this.scoreVector(view, p, view.bu ? view.bu[u]! : 0, this.scores);
-      if (view.pick) this.scorePick(view.pick.P.subarray(u * view.pick.k, (u + 1) * view.pick.k));
+      if (view.pick) this.scorePick(view.pick.user(u));
     } else {
       const users = new Int32Array(model.nItems).fill(u);
       const items = new Int32Array(model.nItems);
@@ -272,36 +268,14 @@ export class ModelRecommender implements Recommender {
       ? foldInSigmoid(view.Q, view.k, items, values, { ...common, yRange: view.yRange })
       : foldInLinear(view.Q, view.k, items, values, { ...common, offset: view.offset });
     this.scoreVector(view, fitted.userVector, fitted.userBias, this.scores);
-    if (view.pick) this.scorePick(this.foldInPick(view.pick, given.items));
+    if (view.pick) this.scorePick(view.pick.foldIn(given.items));
     return this.pick(given.items, given.values, options);
-  }
-
-  // A visitor's pick vector from the movies they rated, from the mean trained user (see foldInSoftmax).
-  private foldInPick(pick: NonNullable<FactorView['pick']>, items: Int32Array): Float32Array {
-    if (!this.pickFoldIn) {
-      const { k, P, Q, b } = pick;
-      const nU = this.trained.model.nUsers;
-      const mean = new Float64Array(k);
-      for (let u = 0; u < nU; u++) for (let f = 0; f < k; f++) mean[f]! += P[u * k + f]!;
-      const prior = Float32Array.from(mean, (x) => x / nU);
-      const candidates = Int32Array.from(Array.from(this.itemCounts.keys()).filter((i) => this.itemCounts[i]! > 0));
-      this.pickFoldIn = { prior, table: new SoftmaxTable(Q, b, k, candidates), curvature: softmaxCurvature(Q, b, k, prior, candidates) };
-    }
-    const { prior, table, curvature } = this.pickFoldIn;
-    return foldInSoftmax(pick.Q, pick.b, pick.k, items, { prior, table, curvature, lambda: this.pickLambda, steps: PICK_FOLD_IN_STEPS }).userVector;
   }
 
   // The popularity term of the ranking blend from a pick vector p': b'_i + p'·q'_i for every movie.
   private scorePick(p: Float32Array): void {
-    const { k, Q, b } = this.view!.pick!;
-    const out = this.pickScores!;
-    for (let i = 0; i < out.length; i++) {
-      const iRow = i * k;
-      let s = b[i]!;
-      for (let f = 0; f < k; f++) s += p[f]! * Q[iRow + f]!;
-      out[i] = s;
-    }
-    this.popularity = out;
+    this.view!.pick!.score(p, this.pickScores!);
+    this.popularity = this.pickScores!;
   }
 
   // Mean of the user embedding table: where a gradient fold-in starts.
@@ -442,14 +416,15 @@ export class ModelRecommender implements Recommender {
 }
 
 // Hyperparameters as people read them: a hybrid's feature tables (an index list per user and movie)
-// become their vocabulary size and first names.
+// become their vocabulary size and first names, and long lists (its untrained movies) their length.
 function describeConfig(config: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     const table = value as { names?: unknown; offsets?: unknown } | null;
     if (table && typeof table === 'object' && Array.isArray(table.names) && table.offsets !== undefined) {
       out[key] = { features: table.names.length, examples: table.names.slice(0, 20) };
-    } else out[key] = value;
+    } else if (Array.isArray(value) && value.length > 20) out[key] = { count: value.length, first: value.slice(0, 20) };
+    else out[key] = value;
   }
   return out;
 }

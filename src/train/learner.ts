@@ -14,7 +14,7 @@ import { constant, oneCycle, type OneCycleOptions, type Schedule } from './sched
 import { HogwildPool } from './hogwild.js';
 import { TRAIN_DEFAULTS } from './defaults.js';
 import { SideParallelOptimizer, splitsBySide } from './side-parallel.js';
-import { PickParallel, withPickFlush } from './pick-parallel.js';
+import { PickParallel, pickCanRunElsewhere, withPickFlush } from './pick-parallel.js';
 import { HybridModel } from '../models/hybrid.js';
 import type { Param } from '../models/model.js';
 import { availableParallelism } from 'node:os';
@@ -167,8 +167,8 @@ export class CollabLearner {
     this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
     this.order = new Int32Array(this.threads > 1 ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4));
     const model = this.model;
-    if (this.threads > 1 && model instanceof HybridModel && model.pick) {
-      const pick = new PickParallel(model, sharedCopy(train.users), sharedCopy(train.items), this.order, { wd: this.wd, kernels: options.kernels ?? 'wasm' }, this.seed);
+    if (this.threads > 1 && model instanceof HybridModel && model.pick && pickCanRunElsewhere(model)) {
+      const pick = new PickParallel(model, sharedCopy(train.users), sharedCopy(train.items), this.order, { kind: optimizer, options: { wd: this.wd, kernels: options.kernels ?? 'wasm' } }, this.seed);
       model.pickTrainedElsewhere = true;
       const pickParams = new Set<Param>(model.pick.params);
       this.pickParallel = pick;
@@ -330,9 +330,13 @@ export class CollabLearner {
     this.optimizer.flush();
     const saved = this.model.params.map((p) => p.value.slice());
     const kind = this.optimizer.kind;
-    // (a pick head on a worker is not part of the lr range test: its tables and state stay as they are)
+    // A hybrid's pick head is no part of the lr range test (on one thread or two): its tables, optimizer
+    // state and random draws stay as they are, so training after it is the same either way.
     const model = this.model;
-    const skip = new Set<Param>(this.pickParallel && model instanceof HybridModel && model.pick ? model.pick.params : []);
+    const hybrid = model instanceof HybridModel && model.pick ? model : undefined;
+    const skip = new Set<Param>(hybrid ? hybrid.pick!.params : []);
+    const elsewhere = hybrid?.pickTrainedElsewhere ?? false;
+    if (hybrid) hybrid.pickTrainedElsewhere = true;
     const opt = makeOptimizer(kind, this.model.params.filter((p) => !skip.has(p)), { wd: this.wd });
     const rng = new RandomState(this.seed + 1);
     const n = this.train.ratings.length;
@@ -359,6 +363,7 @@ export class CollabLearner {
         return sse / (end - start);
       }, options);
     } finally {
+      if (hybrid) hybrid.pickTrainedElsewhere = elsewhere;
       this.model.params.forEach((p, j) => {
         p.value.set(saved[j]!);
         p.grad.reset(true);

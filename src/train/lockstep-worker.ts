@@ -1,11 +1,22 @@
 import { Worker } from 'node:worker_threads';
+import { CollabError } from '../core/errors.js';
 import { WORKER_EXEC_ARGV } from './worker-argv.js';
+
+/** What every lockstep worker's data carries: its control words and the bytes for a failed job's message (added by LockstepWorker). */
+export interface LockstepData {
+  ctl: Int32Array;
+  failure?: Uint8Array;
+}
+
+/** Bytes for a failed job's message. */
+const FAILURE_BYTES = 1024;
 
 /** Control words of a lockstep worker (an Int32Array on a SharedArrayBuffer); a job's own words follow. */
 export const GEN = 0; // bumped by the main thread to hand the worker a job
 export const DONE = 1; // set to the job's generation by the worker when it has finished
 export const OP = 2; // what the job is; QUIT ends the worker
-export const FIRST_FREE = 3;
+export const FAILED = 3; // set by the worker when a job threw (its message is in the failure bytes)
+export const FIRST_FREE = 4;
 /** The op that stops a worker. */
 export const QUIT = 3;
 /** Spins before sleeping on a futex: a batch's share of work takes ~10-300 µs, about a sleep/wake round trip. */
@@ -29,11 +40,12 @@ export function awaitValue(ctl: Int32Array, index: number, value: number): void 
 export class LockstepWorker {
   private readonly worker: Worker;
   private readonly started: Promise<void>;
+  private readonly failure = new Uint8Array(new SharedArrayBuffer(FAILURE_BYTES));
   private gen = 0;
 
   /** Starts `script` (a URL next to the caller's module) with `data`, whose `ctl` words it watches. */
   constructor(script: URL, data: { ctl: Int32Array }, readonly ctl = data.ctl) {
-    this.worker = new Worker(script, { workerData: data, execArgv: WORKER_EXEC_ARGV });
+    this.worker = new Worker(script, { workerData: { ...data, failure: this.failure }, execArgv: WORKER_EXEC_ARGV });
     this.started = new Promise((resolve, reject) => {
       this.worker.once('message', () => {
         // from here the worker waits on shared memory only; it must not keep the process alive
@@ -57,9 +69,14 @@ export class LockstepWorker {
     Atomics.notify(this.ctl, GEN);
   }
 
-  /** Waits until the last posted job is done. */
+  /** Waits until the last posted job is done; throws what the worker threw if it failed. */
   wait(): void {
     awaitValue(this.ctl, DONE, this.gen);
+    if (Atomics.load(this.ctl, FAILED) !== 0) {
+      const end = this.failure.indexOf(0);
+      const message = new TextDecoder().decode(this.failure.slice(0, end < 0 ? FAILURE_BYTES : end));
+      throw new CollabError('INVALID_OPTION', `a training worker thread failed: ${message}; train with threads 1 (--threads 1) to run without it`, { field: 'threads' });
+    }
   }
 
   /** Stops the worker. */
@@ -71,14 +88,26 @@ export class LockstepWorker {
   }
 }
 
-/** The worker's side: tells the main thread it runs, then does `job(op)` for every posted op until QUIT. */
-export function serveLockstep(ctl: Int32Array, ready: () => void, job: (op: number) => void): void {
+/**
+ * The worker's side: tells the main thread it runs, then does `job(op)` for every posted op until QUIT. A
+ * job that throws marks the failure (with its message in `failure`, the bytes LockstepWorker passed in
+ * the worker's data) instead of leaving the main thread waiting; later jobs are not run.
+ */
+export function serveLockstep(data: LockstepData, ready: () => void, job: (op: number) => void): void {
+  const { ctl, failure } = data;
   ready();
   for (let gen = 1; ; gen++) {
     awaitValue(ctl, GEN, gen);
     const op = Atomics.load(ctl, OP);
     if (op === QUIT) break;
-    job(op);
+    if (Atomics.load(ctl, FAILED) === 0) {
+      try {
+        job(op);
+      } catch (e) {
+        if (failure) failure.set(new TextEncoder().encode(String(e instanceof Error ? e.message : e)).subarray(0, failure.length - 1));
+        Atomics.store(ctl, FAILED, 1);
+      }
+    }
     Atomics.store(ctl, DONE, gen);
     Atomics.notify(ctl, DONE);
   }

@@ -3,7 +3,7 @@ import type { HybridModel } from '../models/hybrid.js';
 import type { PickHeadOptions } from '../models/pick-head.js';
 import type { FeatureTable } from '../models/feature-csr.js';
 import type { Param } from '../models/model.js';
-import type { Optimizer, OptimizerOptions } from './optimizers.js';
+import type { Optimizer, OptimizerKind, OptimizerOptions } from './optimizers.js';
 import { FIRST_FREE, LockstepWorker } from './lockstep-worker.js';
 
 /** Jobs, and the job words after the lockstep ones: the batch's rows order[START..END). */
@@ -21,12 +21,12 @@ export interface PickWorkerData {
   options: PickHeadOptions;
   seed: number;
   params: { name: string; rows: number; cols: number; sparse: boolean; decay: boolean; memory: WasmMemory; base: number }[];
-  optimizer: OptimizerOptions;
+  optimizer: { kind: OptimizerKind; options: OptimizerOptions };
   users: Int32Array;
   items: Int32Array;
   order: Int32Array;
   ctl: Int32Array;
-  /** lr and momentum of the job, then the batch's pick loss. */
+  /** lr and momentum of the job. */
   hyper: Float64Array;
 }
 
@@ -39,19 +39,14 @@ export interface PickWorkerData {
 export class PickParallel {
   private readonly worker: LockstepWorker;
   private readonly ctl = new Int32Array(new SharedArrayBuffer((END + 1) * 4));
-  private readonly hyper = new Float64Array(new SharedArrayBuffer(3 * 8));
+  private readonly hyper = new Float64Array(new SharedArrayBuffer(2 * 8));
   private busy = false;
-  /** Sum of the pick losses of the batches trained so far. */
-  loss = 0;
 
   /** `seed` is the model's: the worker rebuilds the head as the model built it (seed + 2). */
-  constructor(model: HybridModel, users: Int32Array, items: Int32Array, order: Int32Array, optimizer: OptimizerOptions, seed: number) {
+  constructor(model: HybridModel, users: Int32Array, items: Int32Array, order: Int32Array, optimizer: { kind: OptimizerKind; options: OptimizerOptions }, seed: number) {
     const pick = model.pick!;
     const config = model.config();
-    const params = pick.params.map((p: Param) => {
-      if (!p.kernel || !(p.value.buffer instanceof SharedArrayBuffer)) throw new Error(`pick table ${p.name} is not in a shared WebAssembly memory`);
-      return { name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, memory: p.kernel.memory, base: p.kernel.valueOffset };
-    });
+    const params = pick.params.map((p: Param) => ({ name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, memory: p.kernel!.memory, base: p.kernel!.valueOffset }));
     const data: PickWorkerData = {
       nUsers: model.nUsers,
       nItems: model.nItems,
@@ -90,7 +85,6 @@ export class PickParallel {
     if (!this.busy) return;
     this.worker.wait();
     this.busy = false;
-    this.loss += this.hyper[2]!;
   }
 
   /** Brings the head's lazily updated rows up to date (before prediction or saving). */
@@ -105,6 +99,14 @@ export class PickParallel {
     this.end();
     await this.worker.close();
   }
+}
+
+/**
+ * Whether a hybrid's pick head can train on a worker: its tables must live in shared WebAssembly memories
+ * (the runtime has wasm SIMD and shared memory, and no table passes 4 GiB); else it trains in the model.
+ */
+export function pickCanRunElsewhere(model: HybridModel): boolean {
+  return model.pick !== undefined && model.pick.params.every((p) => p.kernel !== undefined && p.value.buffer instanceof SharedArrayBuffer);
 }
 
 /** The learner's optimizer over the rating head, whose flush also flushes the pick head's worker. */

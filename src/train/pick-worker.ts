@@ -3,7 +3,7 @@ import { bindParamMemory } from '../kernels/param-memory.js';
 import { toCsr } from '../models/feature-csr.js';
 import { Grad, type Param } from '../models/model.js';
 import { PickHead } from '../models/pick-head.js';
-import { serveLockstep } from './lockstep-worker.js';
+import { serveLockstep, type LockstepData } from './lockstep-worker.js';
 import { makeOptimizer } from './optimizers.js';
 import { BATCH, END, FLUSH, START, type PickWorkerData } from './pick-parallel.js';
 
@@ -15,11 +15,11 @@ const params: Param[] = d.params.map((p) => {
   return { name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: mem.value, grad: new Grad(p.rows, p.cols, false, mem.grad), kernel: mem.kernel };
 });
 const head = new PickHead(d.nUsers, d.nItems, toCsr(d.userFeatures, d.nUsers, 'userFeatures'), toCsr(d.itemFeatures, d.nItems, 'itemFeatures'), d.options, d.seed, params);
-const opt = makeOptimizer('adam', params, d.optimizer);
+const opt = makeOptimizer(d.optimizer.kind, params, d.optimizer.options);
 const data = { users: d.users, items: d.items };
-serveLockstep(d.ctl, () => parentPort!.postMessage('ready'), (op) => {
+serveLockstep(workerData as LockstepData, () => parentPort!.postMessage('ready'), (op) => {
   if (op === BATCH) {
-    d.hyper[2] = head.trainBatch(data, d.order, d.ctl[START]!, d.ctl[END]!);
+    head.trainBatch(data, d.order, d.ctl[START]!, d.ctl[END]!);
     opt.step(d.hyper[0]!, d.hyper[1]!);
   } else if (op === FLUSH) opt.flush();
 });

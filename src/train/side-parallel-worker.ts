@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { bindParamMemory } from '../kernels/param-memory.js';
 import { Grad, type Param } from '../models/model.js';
-import { serveLockstep } from './lockstep-worker.js';
+import { serveLockstep, type LockstepData } from './lockstep-worker.js';
 import { makeOptimizer } from './optimizers.js';
 import { COUNTS, FLUSH, STEP, type SideWorkerData } from './side-parallel.js';
 
@@ -16,7 +16,7 @@ const params: Param[] = d.params.map((p) => {
   return { name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: p.value, grad, kernel };
 });
 const opt = makeOptimizer(d.kind, params, d.options);
-serveLockstep(d.ctl, () => parentPort!.postMessage('ready'), (op) => {
+serveLockstep(workerData as LockstepData, () => parentPort!.postMessage('ready'), (op) => {
   if (op === STEP) {
     for (let j = 0; j < params.length; j++) params[j]!.grad.count = d.ctl[COUNTS + j]!;
     opt.step(d.hyper[0]!, d.hyper[1]!);

@@ -1,7 +1,7 @@
 /** Flags that only make sense for the main script: a worker given them fails to start. */
 const MAIN_ONLY = /^(--input-type|--eval|-e|--print|-p)(=|$)/;
 /** Of those, the ones whose value is the next argument. */
-const TAKES_VALUE = /^(--eval|-e|--print|-p)$/;
+const TAKES_VALUE = /^(--input-type|--eval|-e|--print|-p)$/;
 
 /**
  * The node flags a training worker starts with: the parent's (memory limits, loaders, ...) without
