@@ -6,21 +6,22 @@ import { test } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { DEFAULT_WEB_ROOT } from './app.js';
 import { startServer } from './start.js';
+import { browserSkip, CHROMIUM } from './testing/browser.js';
 import { sqliteTestDatabase } from './testing/databases.js';
 import { makeFactorRecommender } from './testing/factor-recommender.js';
 
 /**
  * End to end in Debian's real headless Chromium: search, rate five movies, see recommendations appear
- * and change. Chromium missing is a failure (CI installs it); COLLAB_SKIP_BROWSER=1 skips on purpose.
+ * and change. Without Chromium the test is skipped with how to install it, except under CI (which installs
+ * it), where a missing browser is a failure; COLLAB_SKIP_BROWSER=1 skips on purpose outside CI.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 // the few browser globals the page functions below use (this file is compiled without the DOM library)
 declare const document: { querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }>; documentElement: { scrollWidth: number } };
 declare const window: { innerWidth: number };
 
-const skip = process.env.COLLAB_SKIP_BROWSER === '1' && process.env.CI !== 'true' ? 'COLLAB_SKIP_BROWSER=1' : false;
+const skip = browserSkip();
 
 async function recTitles(page: Page): Promise<string[]> {
   return page.locator('[data-testid=rec-item] .title').allTextContents();

@@ -27,3 +27,8 @@ test(`every package in package-lock.json accepts Node ${NODE_20}`, () => {
   }
   assert.deepEqual(refused, []);
 });
+
+test('npm test reports with the spec reporter: one line per test and a closing summary, not 2,000 lines of TAP', () => {
+  const scripts = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  assert.match(scripts.test ?? '', /^npm run build && node --test --test-reporter=spec /);
+});
