@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { displayTitle } from '../data/titles.js';
 import { buildApp } from './app.js';
 import { STATUS_OF_CODE } from './errors.js';
 import { catalogueRows } from './service.js';
@@ -57,7 +58,7 @@ describe('read endpoints (SQLite)', () => {
     assert.deepEqual(r.json(), {
       status: 'ok',
       model: { kind: rec.info.kind, nUsers: 30, nItems: 40 },
-      db: { kind: 'sqlite', schemaVersion: 1, users: 30, movies: 40, ratings: training.length, apiRatings: 0 },
+      db: { kind: 'sqlite', schemaVersion: 2, users: 30, movies: 40, ratings: training.length, apiRatings: 0 },
     });
   });
 
@@ -65,6 +66,8 @@ describe('read endpoints (SQLite)', () => {
     const r = (await app.inject('/api/movies?q=toy%20story')).json();
     assert.equal(r.total, 2);
     assert.deepEqual(r.movies.map((m: { title: string }) => m.title).sort(), ['Toy Story (1995)', 'Toy Story 2 (1999)']);
+    const matrix = (await app.inject('/api/movies?q=The%20Matrix')).json();
+    assert.deepEqual(matrix.movies.map((m: { title: string; displayTitle: string }) => [m.title, m.displayTitle]), [['Matrix, The (1999)', 'The Matrix (1999)']]);
     const anim = (await app.inject('/api/movies?genre=animation&limit=3&offset=1')).json();
     assert.equal(anim.total, 9);
     assert.equal(anim.movies.length, 3);
@@ -79,7 +82,7 @@ describe('read endpoints (SQLite)', () => {
     const r = (await app.inject('/api/movies/1?n=5')).json();
     assert.equal(r.movie.title, 'Toy Story (1995)');
     assert.equal(r.similar.length, 5);
-    assert.deepEqual(r.similar, rec.similarItems(1, 5).map((s) => ({ movieId: s.itemId, title: s.title, genres: s.genres, year: s.year, score: s.score })));
+    assert.deepEqual(r.similar, rec.similarItems(1, 5).map((s) => ({ movieId: s.itemId, title: s.title, displayTitle: displayTitle(s.title), genres: s.genres, year: s.year, score: s.score })));
     const unknown = await app.inject('/api/movies/999');
     assert.equal(unknown.statusCode, 404);
     assert.deepEqual(unknown.json().error, { code: 'UNKNOWN_ITEM', message: 'movie 999 is not in the model\'s catalogue; search /api/movies for valid ids', field: 'id' });
@@ -141,7 +144,7 @@ describe('read endpoints (SQLite)', () => {
     assert.deepEqual(m.config, rec.info.config);
     const map = (await app.inject('/api/map?limit=10')).json();
     assert.equal(map.points.length, 10);
-    assert.deepEqual(map.points[0], { ...rec.movieMap(10).map(({ itemId, ...p }) => ({ movieId: itemId, ...p }))[0] });
+    assert.deepEqual(map.points[0], { ...rec.movieMap(10).map(({ itemId, ...p }) => ({ movieId: itemId, ...p, displayTitle: displayTitle(p.title) }))[0] });
   });
 
   test('OpenAPI lists every endpoint; errors are JSON without stacks; security headers are set', async () => {
@@ -214,7 +217,7 @@ for (const kind of testDatabases()) {
         assert.equal(afterRating.ratingsUsed, training.filter((r) => r.userId === 5).length + 1);
         assert.ok(!afterRating.items.some((i: { movieId: number }) => i.movieId === top), 'the rated movie is no longer recommended');
         const mine = (await app.inject('/api/users/5/ratings')).json();
-        assert.deepEqual(mine.ratings[0], { userId: 5, movieId: top, title: rec.movie(top)!.title, rating: 0.5, ratedAt: w.json().rating.ratedAt, source: 'api' });
+        assert.deepEqual(mine.ratings[0], { userId: 5, movieId: top, title: rec.movie(top)!.title, displayTitle: displayTitle(rec.movie(top)!.title), rating: 0.5, ratedAt: w.json().rating.ratedAt, source: 'api' });
         // a brand-new user gets fold-in recommendations after one rating
         await app.inject({ method: 'POST', url: '/api/users/777/ratings', payload: { movieId: 1, rating: 5 } });
         const fresh = (await app.inject('/api/users/777/recommendations?n=3')).json();

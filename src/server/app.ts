@@ -6,6 +6,7 @@ import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { displayTitle } from '../data/titles.js';
 import type { Recommender } from '../recommend/types.js';
 import { errorResponse, HttpError } from './errors.js';
 import * as S from './schemas.js';
@@ -174,7 +175,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const stored = await service.rate(req.params.id, req.body.movieId, req.body.rating);
       const title = options.recommender.movie(stored.movieId)?.title;
       void reply.status(201);
-      return { rating: { ...stored, ...(title ? { title } : {}) } };
+      return { rating: { ...stored, ...(title ? { title, displayTitle: displayTitle(title) } : {}) } };
     },
   );
 
@@ -187,7 +188,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get<{ Querystring: { limit: number } }>(
     '/api/map',
     { schema: { summary: 'a 2-D PCA map of the most-rated movies', querystring: S.mapQuery, response: { 200: S.mapPoints, ...S.errors } } },
-    async (req) => ({ points: service.movieMap(req.query.limit).map((p) => ({ movieId: p.itemId, title: p.title, x: p.x, y: p.y, ratingCount: p.ratingCount })) }),
+    async (req) => ({ points: service.movieMap(req.query.limit).map((p) => ({ movieId: p.itemId, title: p.title, displayTitle: displayTitle(p.title), x: p.x, y: p.y, ratingCount: p.ratingCount })) }),
   );
 
   const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;

@@ -22,7 +22,7 @@ export function ratingSchema(range: [number, number]) {
 export const movieQuery = {
   type: 'object',
   properties: {
-    q: { type: 'string', maxLength: 200, description: 'case-insensitive title substring' },
+    q: { type: 'string', maxLength: 200, description: 'title text: either article order, case, accents and punctuation ignored' },
     genre: { type: 'string', maxLength: 50, description: 'genre name, case-insensitive' },
     limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
     offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
@@ -75,6 +75,7 @@ export function ratingsBody(range: [number, number]) {
 const movieFields = {
   movieId: id,
   title: { type: 'string' },
+  displayTitle: { type: 'string', description: 'the title in natural order: "The Matrix (1999)" for "Matrix, The (1999)"' },
   genres: { type: 'array', items: { type: 'string' } },
   year: { type: 'integer' },
 } as const;
@@ -97,7 +98,7 @@ const scored = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { movieId: id, title: { type: 'string' }, similarity: { type: 'number' }, rating: { type: 'number' } },
+        properties: { movieId: id, title: { type: 'string' }, displayTitle: { type: 'string' }, similarity: { type: 'number' }, rating: { type: 'number' } },
       },
     },
   },
@@ -142,6 +143,7 @@ const storedRating = {
     userId: id,
     movieId: id,
     title: { type: 'string' },
+    displayTitle: { type: 'string' },
     rating: { type: 'number' },
     ratedAt: { type: 'integer', description: 'unix milliseconds' },
     source: { type: 'string', enum: ['train', 'api'] },
@@ -163,7 +165,7 @@ export const mapPoints = {
   properties: {
     points: {
       type: 'array',
-      items: { type: 'object', properties: { movieId: id, title: { type: 'string' }, x: { type: 'number' }, y: { type: 'number' }, ratingCount: { type: 'integer' } } },
+      items: { type: 'object', properties: { movieId: id, title: { type: 'string' }, displayTitle: { type: 'string' }, x: { type: 'number' }, y: { type: 'number' }, ratingCount: { type: 'integer' } } },
     },
   },
 } as const;

@@ -1,12 +1,16 @@
 import { CollabError } from '../core/errors.js';
 import type { RawId } from '../data/id-map.js';
+import { displayTitle } from '../data/titles.js';
 import type { MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from '../recommend/types.js';
 import type { MovieQuery, MovieRow, Store, StoredRating } from './store/store.js';
 
 /** A movie as the API returns it. */
 export interface ApiMovie {
   movieId: RawId;
+  /** The title as the data has it ("Matrix, The (1999)"). */
   title: string;
+  /** The title in natural order ("The Matrix (1999)"), for people. */
+  displayTitle: string;
   genres: string[];
   year?: number;
   ratingCount: number;
@@ -17,10 +21,12 @@ export interface ApiMovie {
 export interface ApiScored {
   movieId: RawId;
   title: string;
+  /** The title in natural order. */
+  displayTitle: string;
   genres: string[];
   year?: number;
   score: number;
-  because?: { movieId: RawId; title: string; similarity: number; rating: number }[];
+  because?: { movieId: RawId; title: string; displayTitle: string; similarity: number; rating: number }[];
 }
 
 /** Recommendations and how they were made. */
@@ -43,15 +49,16 @@ export function apiScored(s: ScoredItem): ApiScored {
   return {
     movieId: s.itemId,
     title: s.title,
+    displayTitle: displayTitle(s.title),
     genres: s.genres,
     ...(s.year !== undefined ? { year: s.year } : {}),
     score: s.score,
-    ...(s.because ? { because: s.because.map((b) => ({ movieId: b.itemId, title: b.title, similarity: b.similarity, rating: b.rating })) } : {}),
+    ...(s.because ? { because: s.because.map((b) => ({ movieId: b.itemId, title: b.title, displayTitle: displayTitle(b.title), similarity: b.similarity, rating: b.rating })) } : {}),
   };
 }
 
 function apiMovie(m: MovieInfo): ApiMovie {
-  return { movieId: m.itemId, title: m.title, genres: m.genres, ...(m.year !== undefined ? { year: m.year } : {}), ratingCount: m.ratingCount, meanRating: m.meanRating };
+  return { movieId: m.itemId, title: m.title, displayTitle: displayTitle(m.title), genres: m.genres, ...(m.year !== undefined ? { year: m.year } : {}), ratingCount: m.ratingCount, meanRating: m.meanRating };
 }
 
 /** Catalogue rows for the store, from the model's movies. */
@@ -91,7 +98,7 @@ export class CollabService {
       total: found.total,
       movies: found.movies.map((m) => {
         const known = this.recommender.movie(m.movieId);
-        return known ? apiMovie(known) : { movieId: m.movieId, title: m.title, genres: m.genres, ...(m.year !== undefined ? { year: m.year } : {}), ratingCount: m.ratingCount ?? 0, meanRating: m.meanRating ?? 0 };
+        return known ? apiMovie(known) : { movieId: m.movieId, title: m.title, displayTitle: displayTitle(m.title), genres: m.genres, ...(m.year !== undefined ? { year: m.year } : {}), ratingCount: m.ratingCount ?? 0, meanRating: m.meanRating ?? 0 };
       }),
     };
   }
@@ -151,10 +158,10 @@ export class CollabService {
   }
 
   /** A user's stored ratings with titles, most recent first. */
-  async userRatings(userId: RawId): Promise<(StoredRating & { title?: string })[]> {
+  async userRatings(userId: RawId): Promise<(StoredRating & { title?: string; displayTitle?: string })[]> {
     return (await this.store.userRatings(userId)).map((r) => {
       const m = this.recommender.movie(r.movieId);
-      return m ? { ...r, title: m.title } : r;
+      return m ? { ...r, title: m.title, displayTitle: displayTitle(m.title) } : r;
     });
   }
 

@@ -46,4 +46,10 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX movies_popularity ON movies (rating_count DESC, title)',
     ],
   },
+  {
+    version: 2,
+    name: 'movies.search_title: folded title in both article orders',
+    // rows from before this version get their key from the store right after migrating (fillSearchTitles)
+    statements: ["ALTER TABLE movies ADD COLUMN search_title TEXT NOT NULL DEFAULT ''"],
+  },
 ];

@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { CollabError } from '../../core/errors.js';
 import { parseRawId, type RawId } from '../../data/id-map.js';
+import { titleSearchKey } from '../../data/titles.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 import {
-  likePattern,
+  movieSearchFilter,
   movieFromDb,
   packGenres,
   ratingFromDb,
@@ -85,6 +86,11 @@ export class PgStore implements Store {
         for (const sql of m.statements) await c.query(sql);
         await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
       }
+      // movies stored before migration 2 get their search key here (SQL cannot fold titles)
+      const unkeyed = (await c.query<{ id: string; title: string }>("SELECT id, title FROM movies WHERE search_title = ''")).rows;
+      if (unkeyed.length > 0) {
+        await c.query('UPDATE movies SET search_title = x.k FROM unnest($1::text[], $2::text[]) AS x (id, k) WHERE movies.id = x.id', [unkeyed.map((r) => r.id), unkeyed.map((r) => titleSearchKey(r.title))]);
+      }
     });
   }
 
@@ -121,9 +127,9 @@ export class PgStore implements Store {
       for (let start = 0; start < movies.length; start += IMPORT_BATCH) {
         const batch = movies.slice(start, start + IMPORT_BATCH);
         await c.query(
-          `INSERT INTO movies (id, title, genres, year, rating_count, mean_rating)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::real[])
-           ON CONFLICT (id) DO UPDATE SET title = excluded.title, genres = excluded.genres, year = excluded.year,
+          `INSERT INTO movies (id, title, genres, year, rating_count, mean_rating, search_title)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::real[], $7::text[])
+           ON CONFLICT (id) DO UPDATE SET title = excluded.title, genres = excluded.genres, year = excluded.year, search_title = excluded.search_title,
              rating_count = excluded.rating_count, mean_rating = excluded.mean_rating`,
           [
             batch.map((m) => String(m.movieId)),
@@ -132,6 +138,7 @@ export class PgStore implements Store {
             batch.map((m) => m.year ?? null),
             batch.map((m) => m.ratingCount ?? 0),
             batch.map((m) => m.meanRating ?? 0),
+            batch.map((m) => titleSearchKey(m.title)),
           ],
         );
       }
@@ -182,17 +189,10 @@ export class PgStore implements Store {
   }
 
   async searchMovies(query: MovieQuery): Promise<{ total: number; movies: MovieRow[] }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.q !== undefined && query.q !== '') {
-      params.push(likePattern(query.q));
-      where.push(`LOWER(title) LIKE $${params.length} ESCAPE '\\'`);
-    }
-    if (query.genre !== undefined && query.genre !== '') {
-      params.push(likePattern(`|${query.genre}|`));
-      where.push(`LOWER(genres) LIKE $${params.length} ESCAPE '\\'`);
-    }
-    const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+    const { conditions, params } = movieSearchFilter(query);
+    let n = 0;
+    // placeholders numbered in order; the conditions hold no other "?"
+    const clause = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ').replace(/\?/g, () => `$${++n}`)}`;
     const total = Number((await this.pool.query(`SELECT COUNT(*) AS n FROM movies ${clause}`, params)).rows[0].n);
     const rows = await this.pool.query(
       `SELECT id, title, genres, year, rating_count, mean_rating FROM movies ${clause} ORDER BY rating_count DESC, title, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,

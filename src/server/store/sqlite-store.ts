@@ -3,10 +3,11 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CollabError } from '../../core/errors.js';
 import { parseRawId, type RawId } from '../../data/id-map.js';
+import { titleSearchKey } from '../../data/titles.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 import {
-  likePattern,
   movieFromDb,
+  movieSearchFilter,
   packGenres,
   ratingFromDb,
   type MovieQuery,
@@ -34,7 +35,18 @@ function migrate(db: Database.Database): number {
       record.run(m.version, m.name, Date.now());
     }).immediate();
   }
+  fillSearchTitles(db);
   return (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+}
+
+/** Gives movies stored before migration 2 their search key (SQL cannot fold titles). */
+function fillSearchTitles(db: Database.Database): void {
+  const rows = db.prepare("SELECT id, title FROM movies WHERE search_title = ''").all() as { id: string; title: string }[];
+  if (rows.length === 0) return;
+  const update = db.prepare('UPDATE movies SET search_title = ? WHERE id = ?');
+  db.transaction(() => {
+    for (const r of rows) update.run(titleSearchKey(r.title), r.id);
+  }).immediate();
 }
 
 /** Every fixed statement of the store, prepared once. */
@@ -45,8 +57,8 @@ function prepareAll(db: Database.Database) {
       "SELECT (SELECT COUNT(*) FROM users) AS users, (SELECT COUNT(*) FROM movies) AS movies, (SELECT COUNT(*) FROM ratings) AS ratings, (SELECT COUNT(*) FROM ratings WHERE source = 'api') AS api",
     ),
     upsertMovie: db.prepare(
-      `INSERT INTO movies (id, title, genres, year, rating_count, mean_rating) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET title = excluded.title, genres = excluded.genres, year = excluded.year,
+      `INSERT INTO movies (id, title, genres, year, rating_count, mean_rating, search_title) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET title = excluded.title, genres = excluded.genres, year = excluded.year, search_title = excluded.search_title,
          rating_count = excluded.rating_count, mean_rating = excluded.mean_rating`,
     ),
     insertUser: db.prepare('INSERT INTO users (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING'),
@@ -94,7 +106,7 @@ export class SqliteStore implements Store {
 
   async importMovies(movies: MovieRow[]): Promise<number> {
     this.db.transaction(() => {
-      for (const m of movies) this.stmt.upsertMovie.run(String(m.movieId), m.title, packGenres(m.genres), m.year ?? null, m.ratingCount ?? 0, m.meanRating ?? 0);
+      for (const m of movies) this.stmt.upsertMovie.run(String(m.movieId), m.title, packGenres(m.genres), m.year ?? null, m.ratingCount ?? 0, m.meanRating ?? 0, titleSearchKey(m.title));
     }).immediate();
     return movies.length;
   }
@@ -126,17 +138,8 @@ export class SqliteStore implements Store {
   }
 
   async searchMovies(query: MovieQuery): Promise<{ total: number; movies: MovieRow[] }> {
-    const where: string[] = [];
-    const params: string[] = [];
-    if (query.q !== undefined && query.q !== '') {
-      where.push("LOWER(title) LIKE ? ESCAPE '\\'");
-      params.push(likePattern(query.q));
-    }
-    if (query.genre !== undefined && query.genre !== '') {
-      where.push("LOWER(genres) LIKE ? ESCAPE '\\'");
-      params.push(likePattern(`|${query.genre}|`));
-    }
-    const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+    const { conditions, params } = movieSearchFilter(query);
+    const clause = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM movies ${clause}`).get(...params) as { n: number }).n;
     const rows = this.db
       .prepare(`SELECT id, title, genres, year, rating_count, mean_rating FROM movies ${clause} ORDER BY rating_count DESC, title, id LIMIT ? OFFSET ?`)

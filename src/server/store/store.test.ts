@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { CollabError } from '../../core/errors.js';
-import { testDatabases } from '../testing/databases.js';
+import { testDatabases, type TestDatabase } from '../testing/databases.js';
 import { MIGRATIONS } from './migrations.js';
 import { openStore } from './open-store.js';
 import { likePattern, packGenres, unpackGenres, type MovieRow } from './store.js';
@@ -12,6 +14,27 @@ const movies: MovieRow[] = [
   { movieId: 2, title: '100% Wolf_Pack (2020)', genres: ['Action'], ratingCount: 1, meanRating: 2 },
   { movieId: 260, title: "Star Wars (1977) '; DROP TABLE movies; --", genres: ['Sci-Fi', 'Action'], year: 1977, ratingCount: 70, meanRating: 4.2 },
 ];
+
+const titled: MovieRow[] = [
+  { movieId: 2571, title: 'Matrix, The (1999)', genres: ['Action'], ratingCount: 30, meanRating: 4.2 },
+  { movieId: 6365, title: 'Matrix Reloaded, The (2003)', genres: ['Action'], ratingCount: 10, meanRating: 3.4 },
+  { movieId: 4973, title: "Fabuleux destin d'Amélie Poulain, Le (2001)", genres: ['Comedy'], ratingCount: 20, meanRating: 4.1 },
+  { movieId: 527, title: "Schindler's List (1993)", genres: ['Drama'], ratingCount: 25, meanRating: 4.3 },
+];
+
+/** Runs SQL on a test database behind the store's back (to recreate a database from an older version). */
+async function rawExec(t: TestDatabase, sql: string): Promise<void> {
+  if (t.kind === 'sqlite') {
+    const db = new Database(t.db);
+    db.exec(sql);
+    db.close();
+    return;
+  }
+  const client = new pg.Client({ connectionString: t.db, options: `-c search_path=${t.schema}` });
+  await client.connect();
+  await client.query(sql);
+  await client.end();
+}
 
 test('genres pack so one LIKE finds a whole genre, and LIKE patterns escape % _ \\', () => {
   assert.equal(packGenres(['Action', 'Sci-Fi']), '|Action|Sci-Fi|');
@@ -58,6 +81,41 @@ for (const kind of testDatabases()) {
         await s.importMovies([{ ...movies[0]!, title: 'Toy Story (re-release) (1995)' }]);
         assert.equal((await s.counts()).movies, 4);
         assert.equal((await s.searchMovies({ q: 're-release' })).movies[0]!.movieId, 1);
+      } finally {
+        await s.close();
+        await t.dispose();
+      }
+    });
+
+    test('search: either article order, accents, case and punctuation loosely', async () => {
+      const t = kind.make();
+      const s = await t.open();
+      try {
+        await s.importMovies([...movies, ...titled]);
+        const ids = async (q: string) => (await s.searchMovies({ q })).movies.map((m) => m.movieId);
+        assert.deepEqual(await ids('The Matrix'), [2571, 6365]);
+        assert.deepEqual(await ids('matrix, the'), [2571]);
+        assert.deepEqual(await ids('the matrix (1999)'), [2571]);
+        assert.deepEqual(await ids('amelie'), [4973]);
+        assert.deepEqual(await ids('Le fabuleux destin d’amélie'), [4973]);
+        assert.deepEqual(await ids('schindlers list'), [527]);
+        assert.deepEqual(await ids("SCHINDLER'S"), [527]);
+        assert.deepEqual(await ids('the toy'), [], 'words of the two orders are not mixed');
+      } finally {
+        await s.close();
+        await t.dispose();
+      }
+    });
+
+    test('movies stored before the search column get their search key on the next open', async () => {
+      const t = kind.make();
+      let s = await t.open();
+      try {
+        await s.importMovies(titled);
+        await s.close();
+        await rawExec(t, "UPDATE movies SET search_title = ''");
+        s = await t.open();
+        assert.deepEqual((await s.searchMovies({ q: 'the matrix' })).movies.map((m) => m.movieId), [2571, 6365]);
       } finally {
         await s.close();
         await t.dispose();

@@ -1,4 +1,5 @@
 import { parseRawId, type RawId } from '../../data/id-map.js';
+import { foldSearchText } from '../../data/titles.js';
 
 /** Where a stored rating came from: the training data (`collab db import`, first start) or the API. */
 export type RatingSource = 'train' | 'api';
@@ -45,7 +46,10 @@ export interface RatingsColumns {
 
 /** A movie search. */
 export interface MovieQuery {
-  /** Case-insensitive title substring. Default: any. */
+  /**
+   * Title text, matched loosely: either article order ("The Matrix" finds "Matrix, The (1999)"), any
+   * case, accents and punctuation ignored ("amelie" finds "Amélie"). Default: any.
+   */
   q?: string;
   /** Case-insensitive genre name. Default: any. */
   genre?: string;
@@ -106,6 +110,31 @@ export function unpackGenres(text: string): string[] {
 /** A LIKE pattern matching `text` anywhere, with %, _ and \ escaped (used with ESCAPE '\'). */
 export function likePattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+}
+
+/**
+ * The WHERE conditions of a movie search with `?` placeholders and their values, for both stores (the
+ * PostgreSQL store numbers the placeholders). A query with nothing left after folding ("_", "%")
+ * matches the raw title text instead.
+ */
+export function movieSearchFilter(query: MovieQuery): { conditions: string[]; params: string[] } {
+  const conditions: string[] = [];
+  const params: string[] = [];
+  if (query.q !== undefined && query.q !== '') {
+    const folded = foldSearchText(query.q);
+    if (folded !== '') {
+      conditions.push("search_title LIKE ? ESCAPE '\\'");
+      params.push(likePattern(folded));
+    } else {
+      conditions.push("LOWER(title) LIKE ? ESCAPE '\\'");
+      params.push(likePattern(query.q));
+    }
+  }
+  if (query.genre !== undefined && query.genre !== '') {
+    conditions.push("LOWER(genres) LIKE ? ESCAPE '\\'");
+    params.push(likePattern(`|${query.genre}|`));
+  }
+  return { conditions, params };
 }
 
 /** A movies-table row as both drivers return it (BIGINT/COUNT may come back as text). */
