@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RandomState } from '../core/random.js';
-import { choleskySolve, foldInLinear, foldInSigmoid, foldInGradient, foldInSoftmax, softmaxCurvature, type UserVectorModel } from './fold-in.js';
+import { choleskySolve, foldInContributions, foldInLinear, foldInSigmoid, foldInGradient, foldInSoftmax, softmaxCurvature, type UserVectorModel } from './fold-in.js';
 import { SoftmaxTable } from './softmax-table.js';
 
 const close = (a: number, b: number, tol: number, what = ''): void => assert.ok(Math.abs(a - b) <= tol, `${what} ${a} != ${b}`);
@@ -229,4 +229,22 @@ test('softmax table: the wasm products give the JS loops\' scores and weighted s
     close(u[f]!, want, 1e-5, `weighted ${f}`);
     close(v[f]!, want, 1e-5, `JS weighted ${f}`);
   }
+});
+
+test('foldInContributions: the ratings\' shares add up to how far each score moved from the prior user\'s', () => {
+  const k = 4;
+  const { Q, bi } = itemSide(11, 30, k);
+  const items = Int32Array.of(2, 7, 11, 19);
+  const ratings = Float32Array.of(5, 1, 4, 3.5);
+  const prior = Float32Array.of(0.1, -0.2, 0.05, 0.3);
+  const options = { itemBias: bi, offset: 3.5, lambda: 0.7, biasLambda: 0.2, priorVector: prior, priorBias: 0.1 };
+  const fit = foldInLinear(Q, k, items, ratings, options);
+  const contributionsOf = foldInContributions(Q, k, items, ratings, options);
+  for (const i of [0, 2, 13, 29]) {
+    const moved = dot(fit.userVector, Q, i, k) + fit.userBias - (dot(prior, Q, i, k) + 0.1);
+    const shares = contributionsOf(i);
+    assert.equal(shares.length, 4);
+    close(shares.reduce((a, b) => a + b, 0), moved, 1e-5, `item ${i}`);
+  }
+  assert.throws(() => contributionsOf(30), { message: 'item index 30 is outside 0..29' });
 });

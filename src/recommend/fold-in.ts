@@ -179,30 +179,101 @@ export function choleskySubstitute(L: Float64Array, b: Float64Array, d: number):
 }
 
 /**
- * Ridge fit of x = [p; b_u] to targets y_t ≈ x·z_t + c_t (z_t = [q_i; 1], c_t = b_i + mu), weight λ:
- * (Σ z zᵀ + λ I) x = Σ z (y - c). Returns x (length d = k or k + 1).
+ * The ridge system of x = [p; b_u] for targets y_t ≈ x·z_t + c_t (z_t = [q_i; 1], c_t = b_i + mu):
+ * A = Σ z zᵀ + Λ (lower triangle, which Cholesky reads) and rhs = Σ z (y - c) + Λ x0.
  */
-function ridge(itemFactors: Float32Array, k: number, items: Int32Array, targets: Float64Array, c: Checked): Float64Array {
+function normalEquations(itemFactors: Float32Array, k: number, items: Int32Array, targets: Float64Array, c: Checked): { A: Float64Array; rhs: Float64Array; d: number } {
   const d = c.fitBias ? k + 1 : k;
   const A = new Float64Array(d * d);
-  const x = new Float64Array(d);
+  const rhs = new Float64Array(d);
   for (let t = 0; t < c.n; t++) {
     const i = items[t]!;
     const iRow = i * k;
     const y = targets[t]! - (c.itemBias === undefined ? 0 : c.itemBias[i]!) - c.offset;
-    // A += z zᵀ (lower triangle suffices for Cholesky), x += z y
     for (let a = 0; a < d; a++) {
       const za = a < k ? itemFactors[iRow + a]! : 1;
-      x[a]! += za * y;
+      rhs[a]! += za * y;
       for (let b = 0; b <= a; b++) A[a * d + b]! += za * (b < k ? itemFactors[iRow + b]! : 1);
     }
   }
   for (let a = 0; a < d; a++) {
     A[a * d + a]! += c.weights[a]!;
-    x[a]! += c.weights[a]! * c.prior[a]!;
+    rhs[a]! += c.weights[a]! * c.prior[a]!;
   }
-  choleskySolve(A, x, d);
-  return x;
+  return { A, rhs, d };
+}
+
+/** Ridge fit of x = [p; b_u]: solves the normal equations, A x = rhs. Returns x (length d = k or k + 1). */
+function ridge(itemFactors: Float32Array, k: number, items: Int32Array, targets: Float64Array, c: Checked): Float64Array {
+  const { A, rhs, d } = normalEquations(itemFactors, k, items, targets, c);
+  choleskySolve(A, rhs, d);
+  return rhs;
+}
+
+/** The sigmoid model's linear targets: t = logit(clamp((r - lo)/(hi - lo), ε, 1 - ε)), ε = 0.01. */
+function logitTargets(ratings: Float32Array, yRange: readonly [number, number] | undefined): Float64Array {
+  const [lo, hi] = yRange ?? [NaN, NaN];
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) {
+    throw new CollabError('INVALID_OPTION', `yRange must be two finite numbers lo < hi, got [${yRange}]`, { field: 'yRange' });
+  }
+  const eps = 0.01;
+  const logits = new Float64Array(ratings.length);
+  for (let t = 0; t < ratings.length; t++) {
+    const r = ratings[t]!;
+    if (r < lo || r > hi) {
+      throw new CollabError('INVALID_OPTION', `rating ${r} is outside the model's scale [${lo}, ${hi}]; give ratings on the scale the model was trained on`, { field: 'ratings' });
+    }
+    const y = Math.min(Math.max((r - lo) / (hi - lo), eps), 1 - eps);
+    logits[t] = Math.log(y / (1 - y));
+  }
+  return logits;
+}
+
+/** Options of `foldInContributions`: those of the fold-in it explains. */
+export interface ContributionOptions extends FoldInOptions {
+  /** The sigmoid model's [lo, hi] (its fold-in starts from the logit targets). Default: a linear model. */
+  yRange?: readonly [number, number];
+}
+
+/**
+ * Each given rating's share of an item's fold-in score. The ridge fold-in is linear in its targets:
+ *   x - x0 = A⁻¹ Σ_t z_t res_t,   res_t = y_t - c_t - z_t·x0,   A = Σ z zᵀ + Λ,
+ * so an item's score moves away from the prior user's by  s_i - s_i(x0) = Σ_t (z_iᵀ A⁻¹ z_t) res_t,
+ * and term t is rating t's contribution: large when the visitor rated t above what an average user
+ * would and t lies close to i. Sigmoid models are explained on the logit scale of their linear start.
+ * Returns, per item index, the contributions in the order of `items` (A is factored once).
+ */
+export function foldInContributions(itemFactors: Float32Array, nFactors: number, items: Int32Array, ratings: Float32Array, options: ContributionOptions = {}): (item: number) => Float64Array {
+  const c = checkInputs(itemFactors, nFactors, items, ratings, options);
+  const k = nFactors;
+  const targets = options.yRange ? logitTargets(ratings, options.yRange) : Float64Array.from(ratings);
+  const { A, d } = normalEquations(itemFactors, k, items, targets, c);
+  choleskyFactor(A, d);
+  const res = new Float64Array(c.n);
+  for (let t = 0; t < c.n; t++) {
+    const iRow = items[t]! * k;
+    let prior = c.offset + (c.itemBias === undefined ? 0 : c.itemBias[items[t]!]!) + (c.fitBias ? c.prior[k]! : 0);
+    for (let f = 0; f < k; f++) prior += c.prior[f]! * itemFactors[iRow + f]!;
+    res[t] = targets[t]! - prior;
+  }
+  return (item: number) => {
+    if (!Number.isInteger(item) || item < 0 || item >= c.nItems) {
+      throw new CollabError('INVALID_OPTION', `item index ${item} is outside 0..${c.nItems - 1}`, { field: 'item' });
+    }
+    // w = A⁻¹ z_i, then contribution_t = (z_t · w) res_t
+    const w = new Float64Array(d);
+    const iRow = item * k;
+    for (let a = 0; a < d; a++) w[a] = a < k ? itemFactors[iRow + a]! : 1;
+    choleskySubstitute(A, w, d);
+    const out = new Float64Array(c.n);
+    for (let t = 0; t < c.n; t++) {
+      const tRow = items[t]! * k;
+      let dot = c.fitBias ? w[k]! : 0;
+      for (let f = 0; f < k; f++) dot += itemFactors[tRow + f]! * w[f]!;
+      out[t] = dot * res[t]!;
+    }
+    return out;
+  };
 }
 
 function result(x: Float64Array, k: number, fitBias: boolean, loss: number, steps: number): FoldInResult {
@@ -251,22 +322,10 @@ function penalty(x: Float64Array, c: Checked): number {
 /** Sigmoid-range fold-in: logit-scale ridge start, then damped Gauss-Newton on the real scale. */
 export function foldInSigmoid(itemFactors: Float32Array, nFactors: number, items: Int32Array, ratings: Float32Array, options: SigmoidFoldInOptions): FoldInResult {
   const c = checkInputs(itemFactors, nFactors, items, ratings, options);
-  const [lo, hi] = options.yRange ?? [NaN, NaN];
-  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) {
-    throw new CollabError('INVALID_OPTION', `yRange must be two finite numbers lo < hi, got [${options.yRange}]`, { field: 'yRange' });
-  }
+  const logits = logitTargets(ratings, options.yRange);
+  const [lo, hi] = options.yRange;
   const maxSteps = requireInt('steps', options.steps ?? 20, 0);
   const k = nFactors;
-  const eps = 0.01;
-  const logits = new Float64Array(c.n);
-  for (let t = 0; t < c.n; t++) {
-    const r = ratings[t]!;
-    if (r < lo || r > hi) {
-      throw new CollabError('INVALID_OPTION', `rating ${r} is outside the model's scale [${lo}, ${hi}]; give ratings on the scale the model was trained on`, { field: 'ratings' });
-    }
-    const y = Math.min(Math.max((r - lo) / (hi - lo), eps), 1 - eps);
-    logits[t] = Math.log(y / (1 - y));
-  }
   const x = ridge(itemFactors, k, items, logits, c);
   const d = x.length;
   const A = new Float64Array(d * d);

@@ -190,3 +190,15 @@ test('hybrid with a pick head: a visitor\'s ranking uses what people like them w
   const known = (await fit(4)).recommendForUser(35, { n: 3, includeRated: true });
   assert.ok(known.every((r) => niche(r.itemId)), known.map((r) => r.itemId).join(','));
 });
+
+test('fold-in reasons: each pick names the liked movies that drive it, not every movie the visitor liked', () => {
+  const given = [101, 102, 125, 126].map((itemId) => ({ itemId, rating: 5 }));
+  const items = rec.recommendForRatings(given, { n: 10, explain: true });
+  const comedies = items.filter((m) => comedy(m.itemId));
+  const dramas = items.filter((m) => !comedy(m.itemId));
+  assert.ok(comedies.length > 0 && dramas.length > 0, 'a visitor of both halves gets both');
+  for (const m of items) {
+    assert.ok(m.because!.length >= 1 && m.because!.length <= 3, `${m.itemId} has 1 to 3 reasons`);
+    for (const b of m.because!) assert.equal(comedy(b.itemId), comedy(m.itemId), `${m.itemId} is explained by ${b.itemId} of the other half`);
+  }
+});

@@ -4,8 +4,8 @@ import { pca } from '../evaluate/pca.js';
 import type { TrainedModel } from '../io/trained-model.js';
 import { HybridModel } from '../models/hybrid.js';
 import type { RatingModel } from '../models/model.js';
-import { becauseYouLiked } from './explain.js';
-import { foldInGradient, foldInLinear, foldInSigmoid } from './fold-in.js';
+import { becauseOfContributions, becauseYouLiked } from './explain.js';
+import { foldInContributions, foldInGradient, foldInLinear, foldInSigmoid } from './fold-in.js';
 import { PickScorer } from './pick-scorer.js';
 import { similarItems as similarRows } from './similar.js';
 import { Catalogue } from './catalogue.js';
@@ -269,7 +269,11 @@ export class ModelRecommender implements Recommender {
       : foldInLinear(view.Q, view.k, items, values, { ...common, offset: view.offset });
     this.scoreVector(view, fitted.userVector, fitted.userBias, this.scores);
     if (view.pick) this.scorePick(view.pick.foldIn(given.items));
-    return this.pick(given.items, given.values, options);
+    // a visitor's reasons are the ratings that raised each pick's score most, not every movie they liked
+    const contributionsOf = options.explain
+      ? foldInContributions(view.Q, view.k, given.items, given.values, { ...common, ...(view.yRange ? { yRange: view.yRange } : { offset: view.offset }) })
+      : undefined;
+    return this.pick(given.items, given.values, options, contributionsOf);
   }
 
   // The popularity term of the ranking blend from a pick vector p': b'_i + p'·q'_i for every movie.
@@ -377,7 +381,7 @@ export class ModelRecommender implements Recommender {
   }
 
   // Masks the scores (NaN = never picked) by rated items and filters, then takes the top n.
-  private pick(rated: Int32Array, values: Float32Array, options: RecommendOptions): ScoredItem[] {
+  private pick(rated: Int32Array, values: Float32Array, options: RecommendOptions, contributionsOf?: (item: number) => Float64Array): ScoredItem[] {
     const n = requireInt('n', options.n ?? 10, 1, 10000);
     const scores = this.scores;
     this.rawScores.set(scores);
@@ -394,7 +398,8 @@ export class ModelRecommender implements Recommender {
     return Array.from(top.items, (i, t) => {
       const item = this.catalogue.scored(i, top.scores[t]!);
       if (options.explain && view) {
-        item.because = becauseYouLiked(view.Q, view.k, i, reasons.items, reasons.values, { n: 3 }).map((r) => ({
+        const because = contributionsOf ? becauseOfContributions(view.Q, view.k, i, rated, values, contributionsOf(i), { n: 3 }) : becauseYouLiked(view.Q, view.k, i, reasons.items, reasons.values, { n: 3 });
+        item.because = because.map((r) => ({
           itemId: this.trained.train.itemIds.idOf(r.item),
           title: this.catalogue.titleOf(r.item),
           similarity: r.similarity,

@@ -2,8 +2,8 @@ import { CollabError } from '../../core/errors.js';
 import { RandomState } from '../../core/random.js';
 import { IdMap, type RawId } from '../../data/id-map.js';
 import { pca } from '../../evaluate/pca.js';
-import { becauseYouLiked } from '../../recommend/explain.js';
-import { foldInLinear } from '../../recommend/fold-in.js';
+import { becauseOfContributions, becauseYouLiked } from '../../recommend/explain.js';
+import { foldInContributions, foldInLinear } from '../../recommend/fold-in.js';
 import { similarItems } from '../../recommend/similar.js';
 import { topKForVector } from '../../recommend/top-k.js';
 import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from '../../recommend/types.js';
@@ -168,13 +168,15 @@ export function makeFactorRecommender(options: FactorRecommenderOptions = {}): F
   }
   const catalogue: MovieInfo[] = movies.map((m, i) => ({ ...m, ratingCount: count[i]!, meanRating: count[i]! > 0 ? sum[i]! / count[i]! : 0 }));
 
-  const scored = (items: Int32Array, scores: Float32Array, liked?: { items: Int32Array; values: Float32Array }): ScoredItem[] => {
+  const scored = (items: Int32Array, scores: Float32Array, liked?: { items: Int32Array; values: Float32Array; contributionsOf?: (item: number) => Float64Array }): ScoredItem[] => {
     const out: ScoredItem[] = [];
     for (let t = 0; t < items.length; t++) {
       const m = catalogue[items[t]!]!;
       const item: ScoredItem = { itemId: m.itemId, title: m.title, genres: m.genres, ...(m.year !== undefined ? { year: m.year } : {}), score: scores[t]! };
       if (liked) {
-        item.because = becauseYouLiked(q, k, items[t]!, liked.items, liked.values).map((r) => ({
+        const i = items[t]!;
+        const because = liked.contributionsOf ? becauseOfContributions(q, k, i, liked.items, liked.values, liked.contributionsOf(i)) : becauseYouLiked(q, k, i, liked.items, liked.values);
+        item.because = because.map((r) => ({
           itemId: catalogue[r.item]!.itemId,
           title: catalogue[r.item]!.title,
           similarity: r.similarity,
@@ -205,11 +207,11 @@ export function makeFactorRecommender(options: FactorRecommenderOptions = {}): F
     return Int32Array.from(list);
   };
 
-  const recommend = (vector: Float32Array, userBias: number, ratedItems: Int32Array, values: Float32Array, o: RecommendOptions): ScoredItem[] => {
+  const recommend = (vector: Float32Array, userBias: number, ratedItems: Int32Array, values: Float32Array, o: RecommendOptions, contributionsOf?: (item: number) => Float64Array): ScoredItem[] => {
     const exclude = exclusions(ratedItems, o);
     if (exclude.length === nItems) return [];
     const top = topKForVector(vector, q, o.n ?? 10, { userBias, itemBias: bi, offset: mu, exclude });
-    return scored(top.items, top.scores, o.explain === true ? { items: ratedItems, values } : undefined);
+    return scored(top.items, top.scores, o.explain === true ? { items: ratedItems, values, ...(contributionsOf ? { contributionsOf } : {}) } : undefined);
   };
 
   return {
@@ -246,7 +248,7 @@ export function makeFactorRecommender(options: FactorRecommenderOptions = {}): F
       const items = Int32Array.from(pairs, (x) => x[0]);
       const values = Float32Array.from(pairs, (x) => x[1]);
       const fit = foldInLinear(q, k, items, values, { itemBias: bi, offset: mu, lambda: 1 });
-      return recommend(fit.userVector, fit.userBias, items, values, o);
+      return recommend(fit.userVector, fit.userBias, items, values, o, o.explain ? foldInContributions(q, k, items, values, { itemBias: bi, offset: mu, lambda: 1 }) : undefined);
     },
     similarItems(itemId, n = 10) {
       const i = itemIds.lookup(itemId, 'error', 'item');
