@@ -42,10 +42,10 @@ describe('lrFinderChart', () => {
     const { lrs, losses } = ramp(50);
     const spec = lrFinderChart({ lrs, losses }) as unknown as { layer: { encoding: { y: { scale: { domain: number[] } } } }[] };
     const [lo, hi] = spec.layer[0]!.encoding.y.scale.domain as [number, number];
-    // The first tenth (5 points) is skipped like fastai's plot: minimum 2 - 46/50 = 1.08, top 2 - 5/50 = 1.9,
-    // span 0.82, so [1.08 - 0.041, 1.9 + 0.082].
-    assert.ok(Math.abs(lo - 1.039) < 1e-9, `low end ${lo}`);
-    assert.ok(Math.abs(hi - 1.982) < 1e-9, `high end ${hi}`);
+    // The minimum skips the first tenth like fastai's plot, 2 - 46/50 = 1.08; the top fits the whole
+    // curve before it, start included, 2: span 0.92, so [1.08 - 0.046, 2 + 0.092].
+    assert.ok(Math.abs(lo - 1.034) < 1e-9, `low end ${lo}`);
+    assert.ok(Math.abs(hi - 2.092) < 1e-9, `high end ${hi}`);
   });
 
   it('puts the suggestion label right of the rule, or left of it in the right third of the axis', () => {
@@ -57,6 +57,27 @@ describe('lrFinderChart', () => {
     };
     assert.equal(alignOf(1e-4), 'left');
     assert.equal(alignOf(3e-3), 'right');
+  });
+
+  it('puts the suggestion label beside the rule, clear of the curve', () => {
+    // a curve that passes right of the rule near the top: the label moves down to free space
+    const lrs = Array.from({ length: 60 }, (_, s) => 1e-6 * 10 ** (s / 10));
+    const losses = lrs.map((lr) => 2 - 0.8 * Math.exp(-((Math.log10(lr) + 2) ** 2)));
+    const suggestion = 1e-3;
+    const spec = lrFinderChart({ lrs, losses, suggestion }) as unknown as { layer: { mark: { type: string; align?: string; dx?: number }; data: { values: Record<string, number>[] }; encoding: { y: { scale: { domain: number[] } } } }[] };
+    const text = spec.layer.find((l) => l.mark.type === 'text')!;
+    const [lo, hi] = spec.layer[0]!.encoding.y.scale.domain as [number, number];
+    const labelY = text.data.values[0]!.labelLoss!;
+    assert.equal(text.mark.align, 'left');
+    assert.equal(text.mark.dx, 10, 'a gap between the rule and the label');
+    assert.ok(labelY > lo && labelY < hi, 'the label is inside the plot');
+    // the curve right of the rule, within the label's width (≈ 22 chars · 8 px of 640 px over 6 decades), stays 9 px away
+    const pxPerLoss = 380 / (hi - lo);
+    const decades = (22 * 8 + 14) / 640 * 6;
+    for (let s = 0; s < lrs.length; s++) {
+      if (lrs[s]! < suggestion || Math.log10(lrs[s]! / suggestion) > decades) continue;
+      assert.ok(Math.abs(losses[s]! - labelY) * pxPerLoss >= 9, `curve at lr ${lrs[s]} (loss ${losses[s]}) runs through the label at ${labelY}`);
+    }
   });
 
   it('drops non-finite losses and refuses mismatched lengths or an empty curve', () => {
@@ -88,16 +109,22 @@ describe('lossChart', () => {
     }
   });
 
-  it('places batches on the epoch axis and epoch k at x = k', () => {
+  it('places batches on the epoch axis and epoch k in the middle of its batches, x = k + 0.5', () => {
     const rows = rowsOf(lossChart({ batchLosses: [1.2, 1.1, 1.0, 0.9], epochs }));
     const batch = rows.filter((r) => r.series === 'train loss (batch)').map((r) => r.x);
     // 4 batches over 2 epochs: batch b ends at (b + 1) · 2 / 4.
     assert.deepEqual(batch, [0.5, 1, 1.5, 2]);
     const valid = rows.filter((r) => r.series === 'valid MSE (epoch)').map((r) => [r.x, r.loss]);
     assert.deepEqual(valid, [
-      [1, 0.9],
-      [2, 0.85],
+      [0.5, 0.9],
+      [1.5, 0.85],
     ]);
+  });
+
+  it('numbers the epoch ticks as the epoch table does (0 first), one per epoch', async () => {
+    const svg = await renderSvg(lossChart({ batchLosses: [1.2, 1.1, 1.0, 0.9, 0.8, 0.7], epochs: [...epochs, { epoch: 2, trainLoss: 0.7, validMse: 0.8 }] }));
+    const ticks = [...svg.matchAll(/role-axis-label[\s\S]*?<\/g><\/g>/g)].map((m) => [...m[0].matchAll(/>([^<>]+)<\/text>/g)].map((t) => t[1]));
+    assert.ok(ticks.some((labels) => labels.join(',') === '0,1,2,epoch'), `x tick labels: ${JSON.stringify(ticks)}`);
   });
 
   it('averages long batch runs into at most maxBatchPoints buckets', () => {
@@ -132,8 +159,8 @@ describe('scatterChart', () => {
       { x: 1, y: 1, label: 'Heat (1995)' },
       { x: -1, y: 0.5, label: 'A very long title that goes on and on (1999)' },
     ];
-    const svg = await renderSvg(scatterChart({ points, title: 'PCA of movies', xTitle: 'component 1', yTitle: 'component 2', maxLabelChars: 20 }));
-    for (const text of ['PCA of movies', 'component 1', 'component 2', 'Toy Story (1995)', 'Heat (1995)', 'A very long title t…']) {
+    const svg = await renderSvg(scatterChart({ points, title: 'PCA of movies', xTitle: 'component 1', yTitle: 'component 2' }));
+    for (const text of ['PCA of movies', 'component 1', 'component 2', 'Toy Story (1995)', 'Heat (1995)', 'A very long title that goes on and on (1999)']) {
       assert.ok(hasText(svg, text), `missing "${text}"`);
     }
   });
@@ -196,6 +223,46 @@ describe('placeLabels', () => {
       kept.map((l) => [l.text, l.x]),
       [['ab', 55.5]],
     );
+  });
+});
+
+describe('scatterChart on a crowded map', () => {
+  it('labels every point of a cloud with its whole title, however long', () => {
+    const rng = (seed: number) => () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const next = rng(7);
+    const points = Array.from({ length: 30 }, (_, k) => ({ x: next(), y: next(), label: `A movie with a longer title, no. ${k} (19${String(k).padStart(2, '0')})` }));
+    const spec = scatterChart({ points, title: 't', xTitle: 'x', yTitle: 'y' });
+    const labels = rowsOf(spec, 1).map((r) => r.text as string);
+    assert.equal(labels.length, 30, 'every point labelled');
+    assert.ok(labels.every((t) => /^A movie with a longer title, no\. \d+ \(19\d\d\)$/.test(t)), 'no label is cut');
+  });
+
+  it('placeLabels: a crowded label moves out along a leader line, and no two label boxes overlap', () => {
+    const xDomain = [0, 100] as const;
+    const yDomain = [0, 100] as const;
+    const points = [
+      { x: 50, y: 50 },
+      { x: 51, y: 50 },
+      { x: 49, y: 50 },
+      { x: 50, y: 52 },
+      { x: 50, y: 48 },
+      { x: 52, y: 52 },
+    ];
+    const kept = placeLabels(points, ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'], xDomain, yDomain, 600, 300);
+    assert.equal(kept.length, 6);
+    assert.ok(kept.some((l) => l.leader !== undefined), 'some label needed a leader line');
+    const box = (l: (typeof kept)[number]) => {
+      const w = l.text.length * 6;
+      const left = l.align === 'left' ? l.x * 6 : l.align === 'right' ? l.x * 6 - w : l.x * 6 - w / 2;
+      const mid = (100 - l.y) * 3;
+      return [left, mid - 6, left + w, mid + 6] as const;
+    };
+    for (let a = 0; a < kept.length; a++) {
+      for (let b = a + 1; b < kept.length; b++) {
+        const [p, q] = [box(kept[a]!), box(kept[b]!)];
+        assert.ok(!(p[0] < q[2] - 1e-9 && q[0] < p[2] - 1e-9 && p[1] < q[3] - 1e-9 && q[1] < p[3] - 1e-9), `${kept[a]!.text} overlaps ${kept[b]!.text}`);
+      }
+    }
   });
 });
 

@@ -46,7 +46,11 @@ export interface LrFinderChartInput {
 export interface LossChartInput {
   /** Training loss of every minibatch, in order over all epochs. */
   batchLosses?: ArrayLike<number>;
-  /** One record per epoch, in order; the k-th record is drawn at the end of epoch k (x = k). */
+  /**
+   * One record per epoch, in order. Epoch k's batches fill [k, k + 1) on the x axis and its record is
+   * drawn at the middle, x = k + 0.5, under the tick labelled with the record's own `epoch` (the number
+   * the epoch table prints, 0 first).
+   */
   epochs: { epoch: number; trainLoss: number; validMse?: number }[];
   /** Chart title. Default 'Training and validation loss'. */
   title?: string;
@@ -58,7 +62,7 @@ export interface LossChartInput {
 export interface ScatterPoint {
   x: number;
   y: number;
-  /** Text shown beside the point (only for the first `maxLabels` points). */
+  /** Text shown beside the point, whole (only for the first `maxLabels` points). */
   label: string;
   /** Series name; when any point has one, points are coloured by it with a legend. */
   group?: string;
@@ -71,10 +75,8 @@ export interface ScatterChartInput {
   title: string;
   xTitle: string;
   yTitle: string;
-  /** How many points get a text label, so labels stay legible. Default 40. */
+  /** How many points are offered a text label. Default: all of them. */
   maxLabels?: number;
-  /** Labels longer than this many characters are cut with "…". Default 32. */
-  maxLabelChars?: number;
 }
 
 /** Input of `histogramChart`. */
@@ -127,8 +129,10 @@ export function lrFinderChart(input: LrFinderChartInput): PlotSpec {
     for (let s = skip; s < rows.length; s++) if (rows[s]!.loss < rows[minAt]!.loss) minAt = s;
     minLoss = rows[minAt]!.loss;
   }
+  // The top fits the whole curve up to its minimum, noisy start included, so only the divergence
+  // after the minimum leaves the plot.
   let top = minLoss;
-  for (let s = skip; s <= minAt; s++) top = Math.max(top, rows[s]!.loss);
+  for (let s = 0; s <= minAt; s++) top = Math.max(top, rows[s]!.loss);
   // The bottom also fits the raw losses, which dip below the smoothed curve.
   let bottom = minLoss;
   if (input.rawLosses) {
@@ -165,27 +169,68 @@ export function lrFinderChart(input: LrFinderChartInput): PlotSpec {
     }
     const at = lossAt(rows, suggestion, smoothName);
     const label = `${input.suggestionName ?? 'suggested'} lr = ${formatLr(suggestion)}`;
-    // The curve falls to the right at a good suggestion, so the free space is above-right of the
-    // point, or below-left when the rule is in the right third of the (log) axis.
-    let lrMin = Infinity;
-    let lrMax = -Infinity;
-    for (const r of rows) {
-      lrMin = Math.min(lrMin, r.lr);
-      lrMax = Math.max(lrMax, r.lr);
-    }
-    const onRight = lrMax <= lrMin || Math.log(suggestion / lrMin) / Math.log(lrMax / lrMin) < 2 / 3;
-    const mark = [{ lr: suggestion, loss: Math.min(Math.max(at, yDomain[0]!), yDomain[1]!), label }];
+    const spot = suggestionLabelSpot(rows, smoothName, suggestion, label, [yDomain[0]!, yDomain[1]!]);
+    const mark = [{ lr: suggestion, loss: Math.min(Math.max(at, yDomain[0]!), yDomain[1]!), label, labelLoss: spot.loss }];
     layers.push(
       { data: { values: mark }, mark: { type: 'rule', color: RED, strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { x } },
       { data: { values: mark }, mark: { type: 'point', filled: true, size: 110, color: RED, clip: true }, encoding: { x, y } },
       {
         data: { values: mark },
-        mark: { type: 'text', align: onRight ? 'left' : 'right', dx: onRight ? 8 : -8, dy: onRight ? -12 : 14, fontSize: 13, fontWeight: 'bold', color: RED },
-        encoding: { x, y, text: { field: 'label' } },
+        mark: { type: 'text', align: spot.align, baseline: 'middle', dx: spot.align === 'left' ? LR_LABEL_GAP : -LR_LABEL_GAP, fontSize: 13, fontWeight: 'bold', color: RED },
+        encoding: { x, y: { ...y, field: 'labelLoss' }, text: { field: 'label' } },
       },
     );
   }
   return chartSpec(input.title ?? 'Learning rate finder', { layer: layers });
+}
+
+/** Pixels between the suggestion's rule and its label. */
+const LR_LABEL_GAP = 10;
+
+/**
+ * Where the suggestion's label goes: beside the rule (never on it), at the first height, from the top
+ * of the plot down, where its estimated box crosses no part of the smoothed curve; right of the rule
+ * first unless the rule is in the right third of the axis. Falls back to the top right/left.
+ */
+function suggestionLabelSpot(
+  rows: readonly { lr: number; loss: number; series: string }[],
+  series: string,
+  suggestion: number,
+  label: string,
+  yDomain: readonly [number, number],
+): { align: 'left' | 'right'; loss: number } {
+  const curve = rows.filter((r) => r.series === series);
+  let lrMin = Math.min(suggestion, ...curve.map((r) => r.lr));
+  let lrMax = Math.max(suggestion, ...curve.map((r) => r.lr));
+  if (!(lrMax > lrMin)) [lrMin, lrMax] = [suggestion / 10, suggestion * 10];
+  // data → pixels of the plot area (log x, linear y growing down)
+  const px = (lr: number) => (Math.log(lr / lrMin) / Math.log(lrMax / lrMin)) * WIDTH;
+  const py = (loss: number) => ((yDomain[1] - loss) / (yDomain[1] - yDomain[0])) * HEIGHT;
+  const w = label.length * 8 + 4;
+  const h = 18;
+  const rx = px(suggestion);
+  const sides: ('left' | 'right')[] = rx / WIDTH < 2 / 3 ? ['left', 'right'] : ['right', 'left'];
+  const pts = curve.map((r) => [px(r.lr), py(Math.min(Math.max(r.loss, yDomain[0]), yDomain[1]))] as const);
+  const crosses = (l: number, t: number, r: number, b: number): boolean => {
+    for (let p = 1; p < pts.length; p++) {
+      const [x0, y0] = pts[p - 1]!;
+      const [x1, y1] = pts[p]!;
+      for (let f = 0; f <= 8; f++) {
+        const xs = x0 + ((x1 - x0) * f) / 8;
+        const ys = y0 + ((y1 - y0) * f) / 8;
+        if (xs >= l - 3 && xs <= r + 3 && ys >= t - 3 && ys <= b + 3) return true;
+      }
+    }
+    return false;
+  };
+  for (const align of sides) {
+    const l = align === 'left' ? rx + LR_LABEL_GAP : rx - LR_LABEL_GAP - w;
+    if (l < 0 || l + w > WIDTH) continue;
+    for (let t = 6; t + h <= HEIGHT - 6; t += 6) {
+      if (!crosses(l, t, l + w, t + h)) return { align, loss: yDomain[1] - ((t + h / 2) / HEIGHT) * (yDomain[1] - yDomain[0]) };
+    }
+  }
+  return { align: sides[0]!, loss: yDomain[1] - ((6 + h / 2) / HEIGHT) * (yDomain[1] - yDomain[0]) };
 }
 
 /**
@@ -202,7 +247,8 @@ export function lossChart(input: LossChartInput): PlotSpec {
   if (!Number.isInteger(maxPoints) || maxPoints < 2) {
     throw new CollabError('INVALID_OPTION', `lossChart: maxBatchPoints must be an integer >= 2, got ${maxPoints}`, { field: 'maxBatchPoints' });
   }
-  // With epochs, batch b of B ends at (b + 1) / B of the whole run: x = (b + 1) · E / B epochs.
+  // With epochs, batch b of B ends at (b + 1) / B of the whole run: x = (b + 1) · E / B epochs, so
+  // epoch k's batches fill [k, k + 1) and its summary sits in the middle, at k + 0.5.
   const inEpochs = epochs.length > 0;
   const xPerBatch = inEpochs ? epochs.length / batch.length : 1;
   const rows: { x: number; loss: number; series: string }[] = [];
@@ -222,8 +268,8 @@ export function lossChart(input: LossChartInput): PlotSpec {
   }
   for (let e = 0; e < epochs.length; e++) {
     const rec = epochs[e]!;
-    if (Number.isFinite(rec.trainLoss)) rows.push({ x: e + 1, loss: rec.trainLoss, series: 'train loss (epoch)' });
-    if (rec.validMse !== undefined && Number.isFinite(rec.validMse)) rows.push({ x: e + 1, loss: rec.validMse, series: 'valid MSE (epoch)' });
+    if (Number.isFinite(rec.trainLoss)) rows.push({ x: e + 0.5, loss: rec.trainLoss, series: 'train loss (epoch)' });
+    if (rec.validMse !== undefined && Number.isFinite(rec.validMse)) rows.push({ x: e + 0.5, loss: rec.validMse, series: 'valid MSE (epoch)' });
   }
   const domain: string[] = [];
   const range: string[] = [];
@@ -237,12 +283,14 @@ export function lossChart(input: LossChartInput): PlotSpec {
       range.push(colour);
     }
   }
+  // one tick per epoch, at its middle, labelled as the epoch table numbers it
+  const epochLabels = JSON.stringify(epochs.map((r) => String(r.epoch)));
   const x = {
     field: 'x',
     type: 'quantitative',
     title: inEpochs ? 'epoch' : 'batch',
-    scale: { domainMin: 0 },
-    axis: inEpochs ? { tickMinStep: 1, format: 'd' } : { format: 'd' },
+    scale: inEpochs ? { domain: [0, epochs.length], nice: false } : { domainMin: 0 },
+    axis: inEpochs ? { values: epochs.map((_, e) => e + 0.5), labelExpr: `${epochLabels}[round(datum.value - 0.5)]` } : { format: 'd' },
   } as const;
   const y = { field: 'loss', type: 'quantitative', title: 'loss (MSE)', scale: { zero: false } } as const;
   const color = { field: 'series', type: 'nominal', title: null, scale: { domain, range }, legend: { orient: 'top', direction: 'horizontal' } } as const;
@@ -270,20 +318,16 @@ const LABEL_HEIGHT = LABEL_FONT + 2;
 
 /**
  * A labelled scatter plot (e.g. two principal components of the movie embeddings, one point per
- * movie). The first `maxLabels` points, in order, are offered a label beside, left of, above or below
- * the point; a label that would overlap another label, a point or the frame is left out, so every
- * drawn label is readable.
+ * movie). Labels are placed greedily in priority order (see `placeLabels`): beside the point when
+ * there is room, else further out with a thin leader line to it; labels are never cut, and one that
+ * finds no free spot is left out rather than drawn over another.
  */
 export function scatterChart(input: ScatterChartInput): PlotSpec {
-  const maxLabels = input.maxLabels ?? 40;
-  const maxChars = input.maxLabelChars ?? 32;
+  const points = input.points;
+  const maxLabels = input.maxLabels ?? points.length;
   if (!Number.isInteger(maxLabels) || maxLabels < 0) {
     throw new CollabError('INVALID_OPTION', `scatterChart: maxLabels must be an integer >= 0, got ${maxLabels}`, { field: 'maxLabels' });
   }
-  if (!Number.isInteger(maxChars) || maxChars < 2) {
-    throw new CollabError('INVALID_OPTION', `scatterChart: maxLabelChars must be an integer >= 2, got ${maxChars}`, { field: 'maxLabelChars' });
-  }
-  const points = input.points;
   if (points.length === 0) {
     throw new CollabError('INVALID_OPTION', 'scatterChart: no points to draw; pass at least one {x, y, label}', { field: 'points' });
   }
@@ -292,16 +336,18 @@ export function scatterChart(input: ScatterChartInput): PlotSpec {
       throw new CollabError('INVALID_OPTION', `scatterChart: point ${p} (${pt.label}) has a non-finite coordinate (${pt.x}, ${pt.y})`, { field: 'points' });
     }
   });
-  const width = WIDTH;
-  const height = HEIGHT + 60;
+  const width = SCATTER_WIDTH;
+  const height = SCATTER_HEIGHT;
   // Fixed domains (no "nice" rounding) so pixel positions, and hence label boxes, are known here.
-  const xDomain = paddedExtent(points.map((p) => p.x), 0.04);
-  const yDomain = paddedExtent(points.map((p) => p.y), 0.04);
-  const texts = points.slice(0, maxLabels).map((p) => shorten(p.label, maxChars));
+  // A wide margin leaves room for the labels of the outermost points.
+  const xDomain = paddedExtent(points.map((p) => p.x), 0.06);
+  const yDomain = paddedExtent(points.map((p) => p.y), 0.06);
+  const texts = points.slice(0, maxLabels).map((p) => p.label);
   const placed = placeLabels(points, texts, xDomain, yDomain, width, height);
   const grouped = points.some((p) => p.group !== undefined);
   const pointRows = points.map((p) => ({ x: p.x, y: p.y, label: p.label, group: p.group ?? '' }));
   const labelRows = placed.map((l) => ({ x: l.x, y: l.y, text: l.text, align: l.align }));
+  const leaderRows = placed.filter((l) => l.leader).map((l) => ({ x: points[l.point]!.x, y: points[l.point]!.y, x2: l.leader![0], y2: l.leader![1] }));
   const scaleX = { domain: xDomain, nice: false, zero: false };
   const scaleY = { domain: yDomain, nice: false, zero: false };
   const color = grouped ? { color: { field: 'group', type: 'nominal', title: null, legend: { orient: 'right' } } } : {};
@@ -309,7 +355,7 @@ export function scatterChart(input: ScatterChartInput): PlotSpec {
     layer: [
       {
         data: { values: pointRows },
-        mark: { type: 'point', filled: true, size: 36, opacity: 0.8, color: BLUE },
+        mark: { type: 'point', filled: true, size: 36, opacity: 0.85, color: BLUE },
         encoding: {
           x: { field: 'x', type: 'quantitative', title: input.xTitle, scale: scaleX },
           y: { field: 'y', type: 'quantitative', title: input.yTitle, scale: scaleY },
@@ -327,9 +373,24 @@ export function scatterChart(input: ScatterChartInput): PlotSpec {
           text: { field: 'text' },
         },
       })),
+      // leader lines last: they never cross a label box or another leader, by construction
+      {
+        data: { values: leaderRows.length > 0 ? leaderRows : [{ x: xDomain[0], y: yDomain[0], x2: xDomain[0], y2: yDomain[0] }] },
+        mark: { type: 'rule', color: '#9a9a9a', strokeWidth: 0.8, opacity: leaderRows.length > 0 ? 1 : 0 },
+        encoding: {
+          x: { field: 'x', type: 'quantitative', scale: scaleX },
+          y: { field: 'y', type: 'quantitative', scale: scaleY },
+          x2: { field: 'x2' },
+          y2: { field: 'y2' },
+        },
+      },
     ],
   }, width, height);
 }
+
+/** Plot area of the scatter chart: larger than the others, as its labels need the room. */
+const SCATTER_WIDTH = 900;
+const SCATTER_HEIGHT = 600;
 
 /** A label kept by `placeLabels`, anchored in data coordinates at its vertical middle. */
 export interface PlacedLabel {
@@ -340,12 +401,16 @@ export interface PlacedLabel {
   y: number;
   align: 'left' | 'right' | 'center';
   text: string;
+  /** Set when the label sits away from its point: where the leader line from the point ends (data coordinates). */
+  leader?: [number, number];
 }
 
 /**
  * Greedy label placement: label k (in priority order) tries right of, left of, above and below its
- * point and takes the first spot whose box stays inside the plot and overlaps no kept label and no
- * point; if none is free it is dropped. Boxes are estimated from the character count.
+ * point, then the diagonals, first next to the point and then at growing distances (joined to it by a
+ * leader line), and takes the first spot whose box stays inside the plot and overlaps no kept label,
+ * no point and no leader line drawn so far; if none is free it is dropped. Boxes are estimated from
+ * the character count.
  */
 export function placeLabels(
   points: readonly { x: number; y: number }[],
@@ -362,7 +427,16 @@ export function placeLabels(
   const py = points.map((p) => (yDomain[1] - p.y) * sy);
   const r = 3.5; // point radius in pixels, plus a hair
   const boxes: [number, number, number, number][] = [];
+  const leaders: [number, number, number, number][] = [];
   const kept: PlacedLabel[] = [];
+  const free = (box: readonly [number, number, number, number, ...unknown[]]): boolean => {
+    if (box[0] < 0 || box[1] < 0 || box[2] > width || box[3] > height) return false;
+    if (boxes.some((b) => b[0] < box[2] && box[0] < b[2] && b[1] < box[3] && box[1] < b[3])) return false;
+    for (let p = 0; p < px.length; p++) {
+      if (px[p]! + r > box[0] && px[p]! - r < box[2] && py[p]! + r > box[1] && py[p]! - r < box[3]) return false;
+    }
+    return !leaders.some((l) => segmentHitsBox(l, box));
+  };
   for (let k = 0; k < texts.length && k < points.length; k++) {
     const text = texts[k]!;
     if (text === '') continue;
@@ -370,30 +444,58 @@ export function placeLabels(
     const h = LABEL_HEIGHT;
     const cx = px[k]!;
     const cy = py[k]!;
-    // Candidate boxes as [left, top, right, bottom] in pixels, with the text alignment that keeps
-    // the edge next to the point fixed whatever the real glyph widths.
-    const candidates: [number, number, number, number, PlacedLabel['align']][] = [
-      [cx + r + 2, cy - h / 2, cx + r + 2 + w, cy + h / 2, 'left'],
-      [cx - r - 2 - w, cy - h / 2, cx - r - 2, cy + h / 2, 'right'],
-      [cx - w / 2, cy - r - 1 - h, cx + w / 2, cy - r - 1, 'center'],
-      [cx - w / 2, cy + r + 1, cx + w / 2, cy + r + 1 + h, 'center'],
-    ];
-    for (const box of candidates) {
-      if (box[0] < 0 || box[1] < 0 || box[2] > width || box[3] > height) continue;
-      if (boxes.some((b) => b[0] < box[2] && box[0] < b[2] && b[1] < box[3] && box[1] < b[3])) continue;
-      let hitsPoint = false;
-      for (let p = 0; p < px.length && !hitsPoint; p++) {
-        hitsPoint = px[p]! + r > box[0] && px[p]! - r < box[2] && py[p]! + r > box[1] && py[p]! - r < box[3];
+    let done = false;
+    for (const d of [0, 14, 28, 44, 64, 90, 120]) {
+      const g = r + 2 + d;
+      const diag = g * Math.SQRT1_2;
+      // Candidate boxes as [left, top, right, bottom] in pixels, with the text alignment that keeps
+      // the edge next to the point fixed whatever the real glyph widths.
+      const candidates: [number, number, number, number, PlacedLabel['align']][] = [
+        [cx + g, cy - h / 2, cx + g + w, cy + h / 2, 'left'],
+        [cx - g - w, cy - h / 2, cx - g, cy + h / 2, 'right'],
+        [cx - w / 2, cy - g - h, cx + w / 2, cy - g, 'center'],
+        [cx - w / 2, cy + g, cx + w / 2, cy + g + h, 'center'],
+        [cx + diag, cy - diag - h, cx + diag + w, cy - diag, 'left'],
+        [cx + diag, cy + diag, cx + diag + w, cy + diag + h, 'left'],
+        [cx - diag - w, cy - diag - h, cx - diag, cy - diag, 'right'],
+        [cx - diag - w, cy + diag, cx - diag, cy + diag + h, 'right'],
+      ];
+      for (const box of candidates) {
+        if (!free(box)) continue;
+        const align = box[4];
+        const anchor = align === 'left' ? box[0] : align === 'right' ? box[2] : (box[0] + box[2]) / 2;
+        const midY = (box[1] + box[3]) / 2;
+        const label: PlacedLabel = { point: k, x: xDomain[0] + anchor / sx, y: yDomain[1] - midY / sy, align, text };
+        if (d > 0) {
+          // the leader runs from the point to the nearest point of the label's box
+          const lx = Math.min(Math.max(cx, box[0]), box[2]);
+          const ly = Math.min(Math.max(cy, box[1]), box[3]);
+          const seg: [number, number, number, number] = [cx, cy, lx, ly];
+          // a leader must not cross a label or pass by another point, or it would name the wrong dot
+          if (boxes.some((b) => segmentHitsBox(seg, b))) continue;
+          if (px.some((x, p) => p !== k && segmentHitsBox(seg, [x - r - 2, py[p]! - r - 2, x + r + 2, py[p]! + r + 2]))) continue;
+          leaders.push(seg);
+          label.leader = [xDomain[0] + lx / sx, yDomain[1] - ly / sy];
+        }
+        boxes.push([box[0], box[1], box[2], box[3]]);
+        kept.push(label);
+        done = true;
+        break;
       }
-      if (hitsPoint) continue;
-      boxes.push([box[0], box[1], box[2], box[3]]);
-      const align = box[4];
-      const anchor = align === 'left' ? box[0] : align === 'right' ? box[2] : (box[0] + box[2]) / 2;
-      kept.push({ point: k, x: xDomain[0] + anchor / sx, y: yDomain[1] - (box[1] + box[3]) / 2 / sy, align, text });
-      break;
+      if (done) break;
     }
   }
   return kept;
+}
+
+/** Whether the segment [x0, y0, x1, y1] passes through the box [left, top, right, bottom] (sampled). */
+function segmentHitsBox(seg: readonly [number, number, number, number], box: readonly [number, number, number, number, ...unknown[]]): boolean {
+  for (let f = 1; f < 16; f++) {
+    const x = seg[0] + ((seg[2] - seg[0]) * f) / 16;
+    const y = seg[1] + ((seg[3] - seg[1]) * f) / 16;
+    if (x > box[0] && x < box[2] && y > box[1] && y < box[3]) return true;
+  }
+  return false;
 }
 
 /** [min, max] of the values widened by `frac` of the range on each side (or ±1 around a single value). */
@@ -463,6 +565,3 @@ function formatLr(lr: number): string {
   return lr.toExponential(2).replace('e+', 'e');
 }
 
-function shorten(text: string, maxChars: number): string {
-  return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1)}…`;
-}
