@@ -142,6 +142,7 @@ describe('read endpoints (SQLite)', () => {
     assert.equal(m.scoreKind, 'rating');
     assert.deepEqual(m.history, rec.info.history);
     assert.deepEqual(m.config, rec.info.config);
+    assert.deepEqual(m.ratingScale, [0.5, 5], 'the scale people rate on, not the sigmoid range');
     const map = (await app.inject('/api/map?limit=10')).json();
     assert.equal(map.points.length, 10);
     assert.deepEqual(map.points[0], { ...rec.movieMap(10).map(({ itemId, ...p }) => ({ movieId: itemId, ...p, displayTitle: displayTitle(p.title) }))[0] });

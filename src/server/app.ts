@@ -119,7 +119,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/api/model', { schema: { summary: 'model kind, hyperparameters and training history' } }, async () => {
     const i = options.recommender.info;
-    return { kind: i.kind, scoreKind: i.scoreKind ?? 'rating', config: i.config, history: i.history, nUsers: i.nUsers, nItems: i.nItems, ...(i.yRange ? { yRange: i.yRange } : {}) };
+    // ratingScale is the data's scale (what people rate on); yRange is the model's sigmoid output range
+    return { kind: i.kind, scoreKind: i.scoreKind ?? 'rating', config: i.config, history: i.history, nUsers: i.nUsers, nItems: i.nItems, ratingScale: service.ratingRange, ...(i.yRange ? { yRange: i.yRange } : {}) };
   });
 
   app.get('/api/genres', { schema: { summary: 'genres of the catalogue with movie counts' } }, async () => ({ genres: service.genres() }));

@@ -3,6 +3,8 @@
 export interface Movie {
   movieId: number;
   title: string;
+  /** The title in natural order ("The Matrix (1999)"). */
+  displayTitle?: string;
   genres: string[];
   year?: number;
   ratingCount: number;
@@ -12,6 +14,7 @@ export interface Movie {
 export interface Reason {
   movieId: number;
   title: string;
+  displayTitle?: string;
   similarity: number;
   rating: number;
 }
@@ -19,6 +22,7 @@ export interface Reason {
 export interface Scored {
   movieId: number;
   title: string;
+  displayTitle?: string;
   genres: string[];
   year?: number;
   score: number;
@@ -38,6 +42,7 @@ export interface Given {
 
 export interface StoredRating extends Given {
   title?: string;
+  displayTitle?: string;
   ratedAt: number;
   source: 'train' | 'api';
 }
@@ -45,6 +50,7 @@ export interface StoredRating extends Given {
 export interface MapPoint {
   movieId: number;
   title: string;
+  displayTitle?: string;
   x: number;
   y: number;
   ratingCount: number;
@@ -56,6 +62,9 @@ export interface ModelInfo {
   history: unknown;
   nUsers: number;
   nItems: number;
+  /** The scale people rate on, e.g. [0.5, 5]. */
+  ratingScale?: [number, number];
+  /** The model's sigmoid output range, e.g. [0, 5.5]. */
   yRange?: [number, number];
 }
 

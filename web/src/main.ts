@@ -72,7 +72,7 @@ async function loadMyRatings(): Promise<void> {
     return;
   }
   const r = await api.userRatings(identity.userId);
-  myRatings = new Map(r.ratings.map((x) => [x.movieId, { rating: x.rating, title: x.title ?? `#${x.movieId}` }]));
+  myRatings = new Map(r.ratings.map((x) => [x.movieId, { rating: x.rating, title: x.displayTitle ?? x.title ?? `#${x.movieId}` }]));
 }
 
 async function rate(movieId: number, title: string, rating: number | null): Promise<void> {
@@ -130,6 +130,11 @@ function meta(m: { year?: number; genres: string[] }): string {
   return [m.year, m.genres.slice(0, 3).join(' · ')].filter(Boolean).join(' — ');
 }
 
+/** The title in natural order ("The Matrix (1999)") when the API gives it, else as stored. */
+function nice(m: { title: string; displayTitle?: string }): string {
+  return m.displayTitle ?? m.title;
+}
+
 /** The title without its trailing "(1995)", which `meta` shows. */
 function shortTitle(title: string): string {
   return title.replace(/\s*\(\d{4}\)\s*$/, '');
@@ -147,11 +152,11 @@ function movieCard(m: Movie): HTMLElement {
   return h(
     'li',
     { class: 'card movie', 'data-movie': m.movieId },
-    h('div', { class: 'card-main' }, h('a', { class: 'title', href: `#/movie/${m.movieId}` }, shortTitle(m.title)), h('div', { class: 'meta' }, meta(m))),
+    h('div', { class: 'card-main' }, h('a', { class: 'title', href: `#/movie/${m.movieId}` }, shortTitle(nice(m))), h('div', { class: 'meta' }, meta(m))),
     h(
       'div',
       { class: 'card-side' },
-      stars(m.movieId, m.title),
+      stars(m.movieId, nice(m)),
       m.ratingCount > 0 ? h('div', { class: 'avg', title: `${m.ratingCount} ratings` }, `${m.meanRating.toFixed(1)}★ avg · ${m.ratingCount}`) : null,
     ),
   );
@@ -162,7 +167,7 @@ function because(r: Scored): HTMLElement | null {
   const links: Child[] = [];
   r.because.forEach((b, t) => {
     if (t > 0) links.push(t === r.because!.length - 1 ? ' and ' : ', ');
-    links.push(h('a', { href: `#/movie/${b.movieId}` }, shortTitle(b.title)));
+    links.push(h('a', { href: `#/movie/${b.movieId}` }, shortTitle(nice(b))));
   });
   return h('div', { class: 'because' }, 'Because you liked ', ...links);
 }
@@ -175,11 +180,16 @@ function recItem(r: Scored, rank: number): HTMLElement {
     h(
       'div',
       { class: 'rec-body' },
-      h('a', { class: 'title', href: `#/movie/${r.movieId}` }, shortTitle(r.title)),
+      h('a', { class: 'title', href: `#/movie/${r.movieId}` }, shortTitle(nice(r))),
       h('div', { class: 'meta' }, meta(r)),
       because(r),
     ),
-    h('div', { class: 'rec-side' }, h('span', { class: 'score', title: 'predicted rating' }, `${Math.min(r.score, 5).toFixed(1)}★`), stars(r.movieId, r.title)),
+    h(
+      'div',
+      { class: 'rec-side' },
+      h('span', { class: 'score', title: 'the rating the model predicts you would give' }, h('span', { class: 'score-word' }, 'predicted '), `${Math.min(r.score, 5).toFixed(1)}★`),
+      stars(r.movieId, nice(r)),
+    ),
   );
 }
 
@@ -223,19 +233,45 @@ async function renderRecs(): Promise<void> {
   box.replaceChildren(h('p', { class: 'how' }, `Picked ${how}`), list);
 }
 
+/** Rating chips shown before "Show all": a heavy rater's list would otherwise fill several screens. */
+const MINE_SHOWN = 8;
+let mineExpanded = false;
+
 function renderMine(): void {
   const box = document.getElementById('mine');
   if (!box) return;
   const n = myRatings.size;
+  // newest first: an anonymous visitor's map keeps rating order, a user's list comes newest first
+  const all = identity.userId === undefined ? [...myRatings].reverse() : [...myRatings];
+  const shown = mineExpanded ? all : all.slice(0, MINE_SHOWN);
+  const toggle =
+    n > MINE_SHOWN
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'more',
+            'aria-expanded': String(mineExpanded),
+            'data-testid': 'mine-toggle',
+            onclick: () => {
+              mineExpanded = !mineExpanded;
+              renderMine();
+            },
+          },
+          mineExpanded ? 'Show the latest only' : `Show all ${n}`,
+        )
+      : null;
   box.replaceChildren(
     h('h2', {}, 'Your ratings ', h('span', { class: 'count', 'data-testid': 'rated-count' }, n)),
     n === 0
       ? h('p', { class: 'empty' }, 'None yet.')
       : h(
           'ul',
-          { class: 'chips' },
-          ...[...myRatings].reverse().map(([id, r]) => h('li', { class: 'chip' }, h('a', { href: `#/movie/${id}` }, shortTitle(r.title)), h('span', { class: 'chip-stars' }, '★'.repeat(Math.round(r.rating))))),
+          { class: 'chips', 'data-testid': 'mine' },
+          ...shown.map(([id, r]) => h('li', { class: 'chip' }, h('a', { href: `#/movie/${id}` }, shortTitle(r.title)), h('span', { class: 'chip-stars', 'aria-label': `${r.rating} stars` }, '★'.repeat(Math.round(r.rating))))),
         ),
+    n > MINE_SHOWN && !mineExpanded ? h('p', { class: 'how' }, `The latest ${MINE_SHOWN} of ${n}.`) : '',
+    toggle ?? '',
   );
 }
 
@@ -309,14 +345,14 @@ async function movieView(root: HTMLElement, id: number): Promise<void> {
       'article',
       { class: 'panel moviepage' },
       h('a', { href: '#/', class: 'back' }, '← Discover'),
-      h('h1', {}, movie.title),
+      h('h1', {}, nice(movie)),
       h('p', { class: 'meta big' }, movie.genres.join(' · ')),
       h(
         'div',
         { class: 'facts' },
         h('div', {}, h('strong', {}, movie.ratingCount > 0 ? `${movie.meanRating.toFixed(2)}★` : '—'), h('span', {}, 'mean rating')),
         h('div', {}, h('strong', {}, movie.ratingCount), h('span', {}, 'ratings')),
-        h('div', { class: 'rate-here' }, stars(movie.movieId, movie.title), h('span', {}, 'your rating')),
+        h('div', { class: 'rate-here' }, stars(movie.movieId, nice(movie)), h('span', {}, 'your rating')),
       ),
       h('h2', {}, 'Similar movies'),
       h('p', { class: 'how' }, 'Closest by the cosine of the learned movie embeddings.'),
@@ -327,8 +363,8 @@ async function movieView(root: HTMLElement, id: number): Promise<void> {
           h(
             'li',
             { class: 'card movie' },
-            h('div', { class: 'card-main' }, h('a', { class: 'title', href: `#/movie/${m.movieId}` }, shortTitle(m.title)), h('div', { class: 'meta' }, meta(m))),
-            h('div', { class: 'card-side' }, h('span', { class: 'sim', title: 'cosine similarity' }, m.score.toFixed(2)), stars(m.movieId, m.title)),
+            h('div', { class: 'card-main' }, h('a', { class: 'title', href: `#/movie/${m.movieId}` }, shortTitle(nice(m))), h('div', { class: 'meta' }, meta(m))),
+            h('div', { class: 'card-side' }, h('span', { class: 'sim', title: 'cosine similarity' }, m.score.toFixed(2)), stars(m.movieId, nice(m))),
           ),
         ),
       ),
@@ -340,32 +376,36 @@ async function movieView(root: HTMLElement, id: number): Promise<void> {
 
 async function mapView(root: HTMLElement): Promise<void> {
   const { points } = await api.map(400);
-  const W = 1000;
-  const H = 640;
-  const pad = 44;
+  // a phone gets a narrower drawing, so text and dots keep a readable size when it is scaled down
+  const narrow = window.innerWidth < 640;
+  const W = narrow ? 400 : 1000;
+  const H = narrow ? 520 : 640;
+  const pad = narrow ? 22 : 44;
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   const sx = (x: number) => pad + ((x - x0) / (x1 - x0 || 1)) * (W - 2 * pad);
   const sy = (y: number) => H - pad - ((y - y0) / (y1 - y0 || 1)) * (H - 2 * pad);
   const maxCount = Math.max(1, ...points.map((p) => p.ratingCount));
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'map', role: 'img', 'aria-label': 'Map of movies: the first two principal components of the movie embeddings' });
+  const radius = (p: MapPoint) => (narrow ? 2.5 + 6 * Math.sqrt(p.ratingCount / maxCount) : 3 + 9 * Math.sqrt(p.ratingCount / maxCount));
+  const byCount = [...points].sort((a, b) => b.ratingCount - a.ratingCount);
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: narrow ? 'map narrow' : 'map', role: 'img', 'aria-label': 'Map of movies: the first two principal components of the movie embeddings' });
   const label = s('text', { class: 'map-label', x: 0, y: 0 });
   const labelBg = s('rect', { class: 'map-label-bg', rx: 4 });
   const show = (p: MapPoint | null) => {
-    // the landmark names step back while a hovered title is shown
+    // the landmark names step back while a title is shown
     svg.classList.toggle('hovering', p !== null);
     if (!p) {
       label.textContent = '';
       labelBg.setAttribute('width', '0');
       return;
     }
-    label.textContent = p.title;
+    label.textContent = shortTitle(nice(p));
     const x = sx(p.x);
-    const y = sy(p.y) - 12;
+    const y = sy(p.y) - radius(p) - 8;
     const anchor = x > W * 0.7 ? 'end' : x < W * 0.3 ? 'start' : 'middle';
     label.setAttribute('x', String(x));
-    label.setAttribute('y', String(y));
+    label.setAttribute('y', String(Math.max(y, 20)));
     label.setAttribute('text-anchor', anchor);
     const bb = label.getBBox();
     labelBg.setAttribute('x', String(bb.x - 6));
@@ -373,97 +413,192 @@ async function mapView(root: HTMLElement): Promise<void> {
     labelBg.setAttribute('width', String(bb.width + 12));
     labelBg.setAttribute('height', String(bb.height + 6));
   };
+  // a tap or click selects a movie: its name on the map and a card below with a link to open it
+  const selected = h('div', { class: 'map-selected', 'data-testid': 'map-selected', 'aria-live': 'polite' }, h('p', { class: 'how' }, narrow ? 'Tap a dot to see its title.' : 'Hover or click a dot to see its title.'));
+  let chosen: MapPoint | null = null;
+  const dotOf = new Map<number, SVGCircleElement>();
+  const select = (p: MapPoint) => {
+    if (chosen) dotOf.get(chosen.movieId)?.classList.remove('chosen');
+    chosen = p;
+    dotOf.get(p.movieId)?.classList.add('chosen');
+    show(p);
+    selected.replaceChildren(
+      h('a', { class: 'title', href: `#/movie/${p.movieId}` }, nice(p)),
+      h('span', { class: 'meta' }, ` · ${p.ratingCount} ratings`),
+      ' ',
+      h('a', { class: 'open', href: `#/movie/${p.movieId}` }, 'Open →'),
+    );
+  };
   const dots = s('g');
   // biggest first so small dots stay clickable on top
-  for (const p of [...points].sort((a, b) => b.ratingCount - a.ratingCount)) {
-    const r = 3 + 9 * Math.sqrt(p.ratingCount / maxCount);
-    const dot = s('circle', { cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: r.toFixed(1), class: myRatings.has(p.movieId) ? 'dot rated' : 'dot', tabindex: 0 }, s('title', {}, p.title));
+  for (const p of byCount) {
+    const dot = s('circle', { cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: radius(p).toFixed(1), class: myRatings.has(p.movieId) ? 'dot rated' : 'dot', tabindex: 0, 'data-movie': p.movieId }, s('title', {}, nice(p)));
+    dotOf.set(p.movieId, dot);
     dot.addEventListener('mouseenter', () => show(p));
     dot.addEventListener('focus', () => show(p));
-    dot.addEventListener('mouseleave', () => show(null));
-    dot.addEventListener('blur', () => show(null));
-    dot.addEventListener('click', () => (location.hash = `#/movie/${p.movieId}`));
+    dot.addEventListener('mouseleave', () => show(chosen));
+    dot.addEventListener('blur', () => show(chosen));
     dot.addEventListener('keydown', (e) => {
       if ((e as KeyboardEvent).key === 'Enter') location.hash = `#/movie/${p.movieId}`;
     });
     dots.append(dot);
   }
+  // a finger is wider than a dot: a tap picks the nearest dot within reach
+  svg.addEventListener('click', (e) => {
+    const m = svg.getScreenCTM();
+    if (!m) return;
+    const at = new DOMPoint(e.clientX, e.clientY).matrixTransform(m.inverse());
+    let best: MapPoint | null = null;
+    let bestD = (narrow ? 26 : 16) ** 2;
+    for (const p of points) {
+      const d = (sx(p.x) - at.x) ** 2 + (sy(p.y) - at.y) ** 2;
+      if (d < bestD) [best, bestD] = [p, d];
+    }
+    if (best) select(best);
+  });
   // the best-known titles stay labelled so the map has landmarks
   const names = s('g');
-  for (const p of [...points].sort((a, b) => b.ratingCount - a.ratingCount).slice(0, 12)) {
+  for (const p of byCount.slice(0, narrow ? 5 : 12)) {
     const x = sx(p.x);
-    const anchor = x > W * 0.85 ? 'end' : x < W * 0.15 ? 'start' : 'middle';
-    names.append(s('text', { class: 'map-name', x: x.toFixed(1), y: (sy(p.y) + 3 + 9 * Math.sqrt(p.ratingCount / maxCount) + 12).toFixed(1), 'text-anchor': anchor }, clip(shortTitle(p.title), 26)));
+    const anchor = x > W * 0.8 ? 'end' : x < W * 0.2 ? 'start' : 'middle';
+    names.append(s('text', { class: 'map-name', x: x.toFixed(1), y: (sy(p.y) + radius(p) + (narrow ? 15 : 13)).toFixed(1), 'text-anchor': anchor }, clip(shortTitle(nice(p)), narrow ? 22 : 30)));
   }
-  const axes = [s('text', { class: 'map-axis', x: W - 12, y: H - 10, 'text-anchor': 'end' }, 'first component →'), s('text', { class: 'map-axis', x: 12, y: 20 }, '↑ second component')];
+  const axes = [s('text', { class: 'map-axis', x: W - 12, y: H - 8, 'text-anchor': 'end' }, 'first component →'), s('text', { class: 'map-axis', x: 10, y: 16 }, '↑ second component')];
   svg.append(s('rect', { class: 'map-bg', x: 0, y: 0, width: W, height: H, rx: 12 }), ...axes, names, dots, labelBg, label);
+  // every movie as a list too: for screen readers, and for anyone who would rather read than aim
+  const list = h(
+    'details',
+    { class: 'maplist' },
+    h('summary', {}, `All ${points.length} movies on the map, as a list`),
+    h('ol', {}, ...byCount.map((p) => h('li', {}, h('a', { href: `#/movie/${p.movieId}` }, nice(p)), h('span', { class: 'meta' }, ` · ${p.ratingCount} ratings`)))),
+  );
   root.replaceChildren(
     h(
       'section',
       { class: 'panel' },
       h('h1', {}, 'Map of movies'),
-      h('p', { class: 'how' }, `The ${points.length} most-rated movies placed by the first two principal components of their embeddings: neighbours were liked by the same people. Hover for a title, click to open; your rated movies are highlighted.`),
+      h('p', { class: 'how' }, `The ${points.length} most-rated movies placed by the first two principal components of their embeddings: neighbours were liked by the same people. ${narrow ? 'Tap' : 'Hover or click'} a dot for its title; your rated movies are highlighted.`),
       svg,
+      selected,
+      list,
     ),
   );
 }
 
 // ---- the model view: kind, hyperparameters, training curves ----
 
-/** Named numeric series from a training history of any of the usual shapes. */
-function historySeries(history: unknown): { name: string; values: number[] }[] {
-  const out: { name: string; values: number[] }[] = [];
-  const isNums = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (Array.isArray(history) && history.every((r) => r !== null && typeof r === 'object')) {
-    const keys = new Set<string>();
-    for (const r of history as Record<string, unknown>[]) for (const [k, v] of Object.entries(r)) if (typeof v === 'number' && !/^(epoch|step|iter|time|lr)/i.test(k)) keys.add(k);
-    for (const k of keys) out.push({ name: k, values: (history as Record<string, unknown>[]).map((r) => Number(r[k])) });
-  } else if (history !== null && typeof history === 'object') {
-    for (const [k, v] of Object.entries(history as Record<string, unknown>)) {
-      if (isNums(v) && !/^(epoch|step|iter|time|lr)/i.test(k)) out.push({ name: k, values: v });
-      else if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [k2, v2] of Object.entries(v)) if (isNums(v2)) out.push({ name: `${k} ${k2}`, values: v2 });
+/** A training history as the page draws it: one record per epoch and every minibatch's loss. */
+interface Curves {
+  epochs: { label: string; trainLoss?: number; validMse?: number }[];
+  batchLosses: number[];
+}
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * Reads a model's history: `{ epochs: [{ epoch, trainLoss, validMse }], batchLosses: [...] }` as
+ * collab saves it, or per-epoch arrays (`trainLoss: [...]`, `validLoss: [...]`) from other writers.
+ */
+function trainingCurves(history: unknown): Curves {
+  const out: Curves = { epochs: [], batchLosses: [] };
+  if (history === null || typeof history !== 'object') return out;
+  const h = history as Record<string, unknown>;
+  if (Array.isArray(h.batchLosses)) out.batchLosses = h.batchLosses.filter(finite);
+  if (Array.isArray(h.epochs) && h.epochs.every((r) => r !== null && typeof r === 'object')) {
+    out.epochs = (h.epochs as Record<string, unknown>[]).map((r, e) => {
+      const valid = r.validMse ?? r.validLoss ?? r.valid_loss;
+      const train = r.trainLoss ?? r.train_loss;
+      return { label: String(r.epoch ?? e), ...(finite(train) ? { trainLoss: train } : {}), ...(finite(valid) ? { validMse: valid } : {}) };
+    });
+  } else {
+    const train = Array.isArray(h.trainLoss) ? h.trainLoss : [];
+    const valid = Array.isArray(h.validMse) ? h.validMse : Array.isArray(h.validLoss) ? h.validLoss : [];
+    const names = Array.isArray(h.epochs) ? h.epochs : [];
+    const n = Math.max(train.length, valid.length);
+    for (let e = 0; e < n; e++) {
+      out.epochs.push({ label: String(names[e] ?? e), ...(finite(train[e]) ? { trainLoss: train[e] } : {}), ...(finite(valid[e]) ? { validMse: valid[e] } : {}) });
     }
   }
   return out;
 }
 
-function curves(series: { name: string; values: number[] }[]): SVGSVGElement {
+/** fastai's smoothing of the batch losses: an exponential moving average (β = 0.98), debiased. */
+function smoothed(values: number[], beta = 0.98): number[] {
+  let avg = 0;
+  return values.map((v, t) => {
+    avg = beta * avg + (1 - beta) * v;
+    return avg / (1 - beta ** (t + 1));
+  });
+}
+
+/** The series of the curves chart, with the words of its legend. */
+const CURVE_NAMES = { batch: 'train loss (per batch, smoothed)', train: 'train loss', valid: 'valid MSE' } as const;
+
+/**
+ * Loss against epochs, numbered as the epoch table numbers them: epoch k's batches fill [k, k + 1)
+ * and its train loss and validation MSE sit in the middle; the y axis fits the drawn values.
+ */
+function curves(c: Curves): SVGSVGElement {
   const W = 720;
   const H = 340;
   const L = 54;
   const R = 16;
   const T = 16;
-  const B = 40;
-  const n = Math.max(...series.map((x) => x.values.length));
-  const all = series.flatMap((x) => x.values.filter(Number.isFinite));
+  const B = 42;
+  const nEpochs = c.epochs.length;
+  // no epoch records: the batches alone, one unit per batch
+  const span = nEpochs > 0 ? nEpochs : Math.max(1, c.batchLosses.length);
+  const batch = smoothed(c.batchLosses);
+  const step = Math.max(1, Math.floor(batch.length / 360));
+  const batchPts: [number, number][] = [];
+  for (let b = 0; b < batch.length; b += step) batchPts.push([((b + 1) / batch.length) * span, batch[b]!]);
+  if (batch.length > 0 && (batch.length - 1) % step !== 0) batchPts.push([span, batch[batch.length - 1]!]);
+  const trainPts: [number, number][] = [];
+  const validPts: [number, number][] = [];
+  c.epochs.forEach((r, e) => {
+    if (r.trainLoss !== undefined) trainPts.push([e + 0.5, r.trainLoss]);
+    if (r.validMse !== undefined) validPts.push([e + 0.5, r.validMse]);
+  });
+  const all = [...batchPts, ...trainPts, ...validPts].map((p) => p[1]);
   let lo = Math.min(...all);
   let hi = Math.max(...all);
-  if (hi === lo) [lo, hi] = [lo - 1, hi + 1];
+  if (hi === lo) [lo, hi] = [lo - 0.5, hi + 0.5];
   const m = (hi - lo) * 0.08;
-  lo -= m;
+  // losses are never negative: the axis starts at 0 at the lowest, else just under the lowest value
+  lo = Math.max(0, lo - m);
   hi += m;
-  const sx = (t: number) => L + (n <= 1 ? 0 : (t / (n - 1)) * (W - L - R));
+  const sx = (x: number) => L + (x / span) * (W - L - R);
   const sy = (v: number) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'curves', role: 'img', 'aria-label': 'Training curves' });
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'curves', role: 'img', 'aria-label': 'Training curves: loss per epoch' });
   for (let k = 0; k <= 4; k++) {
     const v = lo + ((hi - lo) * k) / 4;
-    svg.append(s('line', { x1: L, x2: W - R, y1: sy(v), y2: sy(v), class: 'grid' }), s('text', { x: L - 8, y: sy(v) + 4, 'text-anchor': 'end', class: 'tick' }, v.toFixed(3)));
+    svg.append(s('line', { x1: L, x2: W - R, y1: sy(v), y2: sy(v), class: 'grid' }), s('text', { x: L - 8, y: sy(v) + 4, 'text-anchor': 'end', class: 'tick' }, v.toFixed(2)));
   }
-  const step = Math.max(1, Math.ceil(n / 10));
-  for (let t = 0; t < n; t += step) svg.append(s('text', { x: sx(t), y: H - B + 18, 'text-anchor': 'middle', class: 'tick' }, String(t + 1)));
-  svg.append(s('text', { x: (L + W - R) / 2, y: H - 6, 'text-anchor': 'middle', class: 'axis' }, 'epoch'));
-  series.forEach((x, k) => {
-    const d = x.values.map((v, t) => `${t === 0 ? 'M' : 'L'}${sx(t).toFixed(1)},${sy(v).toFixed(1)}`).join('');
-    svg.append(s('path', { d, class: `line c${k % 6}` }));
-    x.values.forEach((v, t) => svg.append(s('circle', { cx: sx(t), cy: sy(v), r: 3, class: `pt c${k % 6}` }, s('title', {}, `${x.name} epoch ${t + 1}: ${v.toFixed(4)}`))));
-  });
+  if (nEpochs > 0) {
+    const every = Math.max(1, Math.ceil(nEpochs / 12));
+    for (let e = 0; e < nEpochs; e += every) svg.append(s('text', { x: sx(e + 0.5), y: H - B + 18, 'text-anchor': 'middle', class: 'tick' }, c.epochs[e]!.label));
+  }
+  svg.append(s('text', { x: (L + W - R) / 2, y: H - 6, 'text-anchor': 'middle', class: 'axis' }, nEpochs > 0 ? 'epoch' : 'batch'));
+  const path = (pts: [number, number][]) => pts.map(([x, v], t) => `${t === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(v).toFixed(1)}`).join('');
+  if (batchPts.length > 1) svg.append(s('path', { d: path(batchPts), class: 'line thin cb', 'data-series': CURVE_NAMES.batch }));
+  for (const [pts, cls, name] of [
+    [trainPts, 'c0', CURVE_NAMES.train],
+    [validPts, 'c1', CURVE_NAMES.valid],
+  ] as const) {
+    if (pts.length === 0) continue;
+    svg.append(s('path', { d: path(pts), class: `line ${cls}`, 'data-series': name }));
+    pts.forEach(([x, v], e) => svg.append(s('circle', { cx: sx(x), cy: sy(v), r: 3.5, class: `pt ${cls}` }, s('title', {}, `${name}, epoch ${c.epochs[e]?.label ?? e}: ${v.toFixed(4)}`))));
+  }
   return svg;
 }
 
 async function modelView(root: HTMLElement): Promise<void> {
   const info = await api.model();
-  const series = historySeries(info.history);
+  const c = trainingCurves(info.history);
+  const has = { batch: c.batchLosses.length > 1, train: c.epochs.some((r) => r.trainLoss !== undefined), valid: c.epochs.some((r) => r.validMse !== undefined) };
+  const empty = !has.batch && !has.train && !has.valid;
   const config = Object.entries(info.config).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v) || Array.isArray(v));
+  const scale = info.ratingScale ?? info.yRange;
   root.replaceChildren(
     h(
       'section',
@@ -475,11 +610,19 @@ async function modelView(root: HTMLElement): Promise<void> {
         h('div', {}, h('strong', {}, info.kind), h('span', {}, 'kind')),
         h('div', {}, h('strong', {}, info.nUsers.toLocaleString()), h('span', {}, 'users')),
         h('div', {}, h('strong', {}, info.nItems.toLocaleString()), h('span', {}, 'movies')),
-        info.yRange ? h('div', {}, h('strong', {}, info.yRange.join(' – ')), h('span', {}, 'rating range')) : null,
+        scale ? h('div', { 'data-testid': 'rating-scale', title: info.yRange ? `the model's sigmoid spans ${info.yRange.join(' – ')}` : '' }, h('strong', {}, `${scale[0]} – ${scale[1]}`), h('span', {}, 'rating scale')) : null,
       ),
       h('h2', {}, 'Training curves'),
-      series.length === 0 ? h('p', { class: 'empty' }, 'This model has no training history.') : h('div', { class: 'legend' }, ...series.map((x, k) => h('span', { class: `key c${k % 6}` }, x.name))),
-      series.length === 0 ? null : curves(series),
+      empty
+        ? h('p', { class: 'empty' }, 'This model has no training history.')
+        : h(
+            'div',
+            { class: 'legend', 'data-testid': 'curve-legend' },
+            has.batch ? h('span', { class: 'key thin cb' }, CURVE_NAMES.batch) : null,
+            has.train ? h('span', { class: 'key c0' }, CURVE_NAMES.train) : null,
+            has.valid ? h('span', { class: 'key c1' }, CURVE_NAMES.valid) : null,
+          ),
+      empty ? null : curves(c),
       h('h2', {}, 'Hyperparameters'),
       h('table', { class: 'config' }, h('tbody', {}, ...config.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, Array.isArray(v) ? JSON.stringify(v) : String(v)))))),
     ),
@@ -487,6 +630,9 @@ async function modelView(root: HTMLElement): Promise<void> {
 }
 
 // ---- identity box and router ----
+
+/** Whether the anonymous visitor opened the "sign in as a user" form. */
+let whoOpen = false;
 
 function renderWho(): void {
   const box = document.getElementById('who')!;
@@ -497,8 +643,29 @@ function renderWho(): void {
     );
     return;
   }
-  const idInput = h('input', { type: 'text', inputmode: 'numeric', pattern: '[0-9]+', placeholder: 'user id', 'aria-label': 'User id', size: 7 });
-  const tokenInput = h('input', { type: 'password', placeholder: 'token (if any)', 'aria-label': 'Token', size: 10 });
+  // an anonymous visitor sees one control; the id and token boxes only when they ask for them
+  if (!whoOpen) {
+    box.replaceChildren(
+      h('span', { class: 'anon', title: 'Your ratings are kept in this browser only' }, 'Rating anonymously'),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'signin',
+          'aria-expanded': 'false',
+          onclick: () => {
+            whoOpen = true;
+            renderWho();
+            box.querySelector<HTMLInputElement>('input')?.focus();
+          },
+        },
+        'Sign in as a user',
+      ),
+    );
+    return;
+  }
+  const idInput = h('input', { type: 'text', inputmode: 'numeric', pattern: '[0-9]+', placeholder: 'User id', 'aria-label': 'User id', size: 7 });
+  const tokenInput = h('input', { type: 'password', placeholder: 'Token', 'aria-label': 'Token', title: 'Only needed when the server was started with a token', size: 10 });
   box.replaceChildren(
     h(
       'form',
@@ -507,13 +674,27 @@ function renderWho(): void {
         onsubmit: (e: Event) => {
           e.preventDefault();
           const id = Number(idInput.value);
-          if (Number.isInteger(id) && id >= 0 && idInput.value.trim() !== '') void switchIdentity({ userId: id, ...(tokenInput.value ? { token: tokenInput.value } : {}) });
+          if (Number.isInteger(id) && id >= 0 && idInput.value.trim() !== '') {
+            whoOpen = false;
+            void switchIdentity({ userId: id, ...(tokenInput.value ? { token: tokenInput.value } : {}) });
+          }
         },
       },
-      h('span', { class: 'anon', title: 'Your ratings are kept in this browser only' }, 'Anonymous'),
       idInput,
       tokenInput,
-      h('button', { type: 'submit' }, 'Use id'),
+      h('button', { type: 'submit' }, 'Sign in'),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          onclick: () => {
+            whoOpen = false;
+            renderWho();
+          },
+        },
+        'cancel',
+      ),
     ),
   );
 }

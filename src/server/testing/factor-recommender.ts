@@ -218,10 +218,10 @@ export function makeFactorRecommender(options: FactorRecommenderOptions = {}): F
     info: {
       kind: 'dotbias (test factors)',
       config: { nFactors: k, seed: options.seed ?? 0, note: 'random factors for tests, not a trained model' },
+      // the shape a trained model file has: one record per epoch and the loss of every minibatch
       history: {
-        epochs: [1, 2, 3, 4, 5],
-        trainLoss: [1.2, 0.95, 0.84, 0.79, 0.76],
-        validLoss: [1.05, 0.92, 0.87, 0.85, 0.85],
+        epochs: [1.2, 0.95, 0.84, 0.79, 0.76].map((trainLoss, epoch) => ({ epoch, trainLoss, validMse: [1.05, 0.92, 0.87, 0.85, 0.85][epoch]!, validRmse: Math.sqrt([1.05, 0.92, 0.87, 0.85, 0.85][epoch]!) })),
+        batchLosses: Array.from({ length: 500 }, (_, b) => 0.7 + 0.9 * Math.exp(-b / 80) + 0.25 * Math.sin(b * 12.9898) ** 2),
       },
       nUsers,
       nItems,
