@@ -236,12 +236,15 @@ export interface ContributionOptions extends FoldInOptions {
 }
 
 /**
- * Each given rating's share of an item's fold-in score. The ridge fold-in is linear in its targets:
+ * Each given rating's share of what an item's fold-in score owes to the user vector. The ridge fold-in
+ * is linear in its targets:
  *   x - x0 = A⁻¹ Σ_t z_t res_t,   res_t = y_t - c_t - z_t·x0,   A = Σ z zᵀ + Λ,
- * so an item's score moves away from the prior user's by  s_i - s_i(x0) = Σ_t (z_iᵀ A⁻¹ z_t) res_t,
+ * so the factor part of an item's score moves away from the prior user's by
+ *   q_i·(p - p0) = Σ_t ([q_i; 0]ᵀ A⁻¹ z_t) res_t,
  * and term t is rating t's contribution: large when the visitor rated t above what an average user
- * would and t lies close to i. Sigmoid models are explained on the logit scale of their linear start.
- * Returns, per item index, the contributions in the order of `items` (A is factored once).
+ * would and t lies close to i. The user bias is left out on purpose: it lifts every movie alike, so it
+ * cannot say why this movie was picked. Sigmoid models are explained on the logit scale of their
+ * linear start. Returns, per item index, the contributions in the order of `items` (A is factored once).
  */
 export function foldInContributions(itemFactors: Float32Array, nFactors: number, items: Int32Array, ratings: Float32Array, options: ContributionOptions = {}): (item: number) => Float64Array {
   const c = checkInputs(itemFactors, nFactors, items, ratings, options);
@@ -260,10 +263,10 @@ export function foldInContributions(itemFactors: Float32Array, nFactors: number,
     if (!Number.isInteger(item) || item < 0 || item >= c.nItems) {
       throw new CollabError('INVALID_OPTION', `item index ${item} is outside 0..${c.nItems - 1}`, { field: 'item' });
     }
-    // w = A⁻¹ z_i, then contribution_t = (z_t · w) res_t
+    // w = A⁻¹ [q_i; 0], then contribution_t = (z_t · w) res_t
     const w = new Float64Array(d);
     const iRow = item * k;
-    for (let a = 0; a < d; a++) w[a] = a < k ? itemFactors[iRow + a]! : 1;
+    for (let f = 0; f < k; f++) w[f] = itemFactors[iRow + f]!;
     choleskySubstitute(A, w, d);
     const out = new Float64Array(c.n);
     for (let t = 0; t < c.n; t++) {
