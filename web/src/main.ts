@@ -375,9 +375,9 @@ async function movieView(root: HTMLElement, id: number): Promise<void> {
 // ---- the map view ----
 
 async function mapView(root: HTMLElement): Promise<void> {
-  const { points } = await api.map(400);
-  // a phone gets a narrower drawing, so text and dots keep a readable size when it is scaled down
+  // a phone gets a narrower drawing with fewer movies, so text and dots keep a readable size
   const narrow = window.innerWidth < 640;
+  const { points } = await api.map(narrow ? 150 : 400);
   const W = narrow ? 400 : 1000;
   const H = narrow ? 520 : 640;
   const pad = narrow ? 22 : 44;
@@ -458,13 +458,25 @@ async function mapView(root: HTMLElement): Promise<void> {
   });
   // the best-known titles stay labelled so the map has landmarks
   const names = s('g');
+  // greedily, most-rated first: a name whose box (estimated from its length) would cover one already
+  // placed is skipped
+  const placed: [number, number, number, number][] = [];
+  const charW = narrow ? 8.3 : 6.8;
   for (const p of byCount.slice(0, narrow ? 5 : 12)) {
     const x = sx(p.x);
+    const y = sy(p.y) + radius(p) + (narrow ? 15 : 13);
+    const text = clip(shortTitle(nice(p)), narrow ? 22 : 30);
     const anchor = x > W * 0.8 ? 'end' : x < W * 0.2 ? 'start' : 'middle';
-    names.append(s('text', { class: 'map-name', x: x.toFixed(1), y: (sy(p.y) + radius(p) + (narrow ? 15 : 13)).toFixed(1), 'text-anchor': anchor }, clip(shortTitle(nice(p)), narrow ? 22 : 30)));
+    const w = text.length * charW;
+    const left = anchor === 'start' ? x : anchor === 'end' ? x - w : x - w / 2;
+    const box: [number, number, number, number] = [left - 3, y - (narrow ? 14 : 11), left + w + 3, y + 3];
+    if (placed.some((b) => b[0] < box[2] && box[0] < b[2] && b[1] < box[3] && box[1] < b[3])) continue;
+    placed.push(box);
+    names.append(s('text', { class: 'map-name', x: x.toFixed(1), y: y.toFixed(1), 'text-anchor': anchor }, text));
   }
   const axes = [s('text', { class: 'map-axis', x: W - 12, y: H - 8, 'text-anchor': 'end' }, 'first component →'), s('text', { class: 'map-axis', x: 10, y: 16 }, '↑ second component')];
-  svg.append(s('rect', { class: 'map-bg', x: 0, y: 0, width: W, height: H, rx: 12 }), ...axes, names, dots, labelBg, label);
+  // names over the dots (with a halo), so a crowded map cannot hide its landmarks
+  svg.append(s('rect', { class: 'map-bg', x: 0, y: 0, width: W, height: H, rx: 12 }), ...axes, dots, names, labelBg, label);
   // every movie as a list too: for screen readers, and for anyone who would rather read than aim
   const list = h(
     'details',
