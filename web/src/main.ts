@@ -297,7 +297,7 @@ async function runSearch(q: string, genre: string, offset = 0): Promise<void> {
 
 async function homeView(root: HTMLElement): Promise<void> {
   const genres = await api.genres().catch(() => ({ genres: [] }));
-  const input = h('input', { type: 'search', id: 'search', name: 'q', placeholder: 'Search movies, e.g. Toy Story', autocomplete: 'off', 'aria-label': 'Search movies', 'data-testid': 'search' });
+  const input = h('input', { type: 'search', id: 'search', name: 'q', placeholder: window.matchMedia('(max-width: 600px)').matches ? 'Search movies' : 'Search movies, e.g. Toy Story', autocomplete: 'off', 'aria-label': 'Search movies', 'data-testid': 'search' });
   const select = h('select', { 'aria-label': 'Genre', id: 'genre' }, h('option', { value: '' }, 'All genres'), ...genres.genres.map((g) => h('option', { value: g.genre }, g.genre)));
   let timer: number | undefined;
   const go = () => void runSearch(input.value.trim(), select.value).catch(showError);
