@@ -21,7 +21,7 @@ export interface StartOptions {
   /** PostgreSQL schema (tests). Default: the server's search_path. */
   pgSchema?: string;
   /** Passed to buildApp. */
-  app?: Pick<AppOptions, 'bodyLimit' | 'webRoot' | 'logger'>;
+  app?: Pick<AppOptions, 'bodyLimit' | 'webRoot' | 'logger' | 'limits'>;
   /** Line-by-line progress for people. Default: silent. */
   log?: (line: string) => void;
 }
