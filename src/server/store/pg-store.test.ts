@@ -35,7 +35,7 @@ describe('PostgreSQL stopped or frozen under the service', { skip: PG_CLUSTER_SK
   });
   after(async () => {
     await app?.close();
-    cluster?.dispose();
+    await cluster?.dispose();
   });
 
   /** Store routes answer 503 DATABASE_UNAVAILABLE with Retry-After; model-only routes answer 200. */
@@ -82,9 +82,9 @@ describe('PostgreSQL stopped or frozen under the service', { skip: PG_CLUSTER_SK
   });
 
   test('stopped: 503 DATABASE_UNAVAILABLE with Retry-After, model-only routes serve; it recovers on its own', async () => {
-    cluster.stop();
+    await cluster.stop();
     await assertDegraded();
-    cluster.restart();
+    await cluster.restart();
     await assertRecovered(3.5);
   });
 

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,8 @@ export const PG_BIN: string | undefined = (() => {
 /** The `skip` option of a test needing its own cluster: one line saying what is missing, else false. */
 export const PG_CLUSTER_SKIP: string | false =
   PG_BIN === undefined ? 'skipped: no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql; apt-get install postgresql to run the database fault tests' : false;
+
+const run = promisify(execFile);
 
 /** A free TCP port on 127.0.0.1. */
 async function freePort(): Promise<number> {
@@ -61,8 +64,8 @@ export class PgCluster {
       chmodSync(dir, 0o700);
     }
     const cluster = new PgCluster(dir, await freePort(), asRoot);
-    cluster.run('initdb', ['-D', cluster.dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-    cluster.startServer();
+    await cluster.run('initdb', ['-D', cluster.dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+    await cluster.startServer();
     return cluster;
   }
 
@@ -70,24 +73,25 @@ export class PgCluster {
     return join(this.dir, 'data');
   }
 
-  private run(tool: string, args: string[]): void {
+  /** Runs a PostgreSQL tool (as the postgres user when root) without blocking the event loop, so a service in this process keeps answering. */
+  private async run(tool: string, args: string[]): Promise<void> {
     const bin = join(PG_BIN!, tool);
-    if (this.asRoot) execFileSync('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: 'ignore' });
-    else execFileSync(bin, args, { stdio: 'ignore' });
+    if (this.asRoot) await run('runuser', ['-u', 'postgres', '--', bin, ...args]);
+    else await run(bin, args);
   }
 
-  private startServer(): void {
-    this.run('pg_ctl', ['-D', this.dataDir, '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', join(this.dir, 'log'), '-w', 'start']);
+  private startServer(): Promise<void> {
+    return this.run('pg_ctl', ['-D', this.dataDir, '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', join(this.dir, 'log'), '-w', 'start']);
   }
 
   /** Stops the server (fast shutdown: sessions are cut, committed data stays). */
-  stop(): void {
-    this.run('pg_ctl', ['-D', this.dataDir, '-m', 'fast', '-w', 'stop']);
+  stop(): Promise<void> {
+    return this.run('pg_ctl', ['-D', this.dataDir, '-m', 'fast', '-w', 'stop']);
   }
 
   /** Starts the server again after `stop`. */
-  restart(): void {
-    this.startServer();
+  restart(): Promise<void> {
+    return this.startServer();
   }
 
   /** Process ids of the postmaster and its children (the backends). */
@@ -121,10 +125,10 @@ export class PgCluster {
   }
 
   /** Stops the server at once and deletes the cluster. */
-  dispose(): void {
+  async dispose(): Promise<void> {
     try {
       this.thaw();
-      this.run('pg_ctl', ['-D', this.dataDir, '-m', 'immediate', '-w', 'stop']);
+      await this.run('pg_ctl', ['-D', this.dataDir, '-m', 'immediate', '-w', 'stop']);
     } catch {
       // already stopped
     }
