@@ -83,6 +83,9 @@ const HELMET: HelmetOptions = {
   },
 };
 
+/** HELMET applied by hand, for the responses fastify gives before any hook runs. */
+const securityHeaders = helmetHeaders(HELMET);
+
 /** Where `npm run build` puts the web page: <package>/dist/web, seen from dist/server/app.js. */
 export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'web');
 
@@ -135,7 +138,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     http: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), connectionsCheckingInterval: Math.min(1_000, Math.max(100, limits.requestTimeoutMs / 4)) },
     // errors fastify raises before routing (a bad %-escape) get the same JSON and security headers
     frameworkErrors: (err, req, reply) => {
-      helmetHeaders(HELMET)(req.raw, reply.raw, () => sendError(err, req, reply));
+      securityHeaders(req.raw, reply.raw, () => sendError(err, req, reply));
     },
   });
   app.server.maxConnections = limits.maxConnections;
