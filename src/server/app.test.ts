@@ -347,6 +347,25 @@ describe('hostile and odd requests', () => {
     assert.match(String(r.headers['content-security-policy']), /frame-ancestors 'none'/);
   });
 
+  test('a request that is not valid HTTP gets a JSON 400 with the security headers', async () => {
+    const url = new URL(await app.listen({ port: 0, host: '127.0.0.1' }));
+    const reply = await new Promise<string>((resolve) => {
+      const socket = connect(Number(url.port), url.hostname);
+      let text = '';
+      socket.on('error', () => {});
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+      socket.write('GET /api/health HTTP/1.1\r\nHost: x\r\nNot a header line\r\n\r\n');
+    });
+    assert.match(reply, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(reply, /\r\nContent-Security-Policy: default-src 'self'/i);
+    assert.ok(reply.endsWith('{"error":{"code":"BAD_REQUEST","message":"the request is not valid HTTP/1.1"}}'));
+    const long = await app.inject(`/api/movies/${'1'.repeat(150)}`);
+    assert.equal(long.statusCode, 414);
+    assert.deepEqual(long.json(), { error: { code: 'URI_TOO_LONG', message: 'a path parameter is too long', field: 'url' } });
+    assert.equal(long.headers['x-content-type-options'], 'nosniff');
+  });
+
   test('401 and 403 have their own codes, also when a plugin answers them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'collab-web-'));
     writeFileSync(join(dir, 'index.html'), '<!doctype html>');
@@ -474,7 +493,10 @@ describe('timeouts and connection limits', () => {
       const ends = await Promise.all(cut);
       for (const { sent, reply } of ends) {
         assert.ok(sent < 10_000, 'the server closed the connection before the body was complete');
-        if (reply !== '') assert.match(reply, /^HTTP\/1\.1 408 /);
+        if (reply === '') continue;
+        assert.match(reply, /^HTTP\/1\.1 408 /);
+        assert.match(reply, /\r\nX-Content-Type-Options: nosniff\r\n/i);
+        assert.ok(reply.endsWith('\r\n\r\n{"error":{"code":"REQUEST_TIMEOUT","message":"the request was not complete within 1000 ms; send the headers and body without pauses"}}'));
       }
       assert.ok(ends.some((e) => e.reply.startsWith('HTTP/1.1 408 ')), 'the server said why (408)');
       assert.equal((await fetch(`${url.origin}/api/health`)).status, 200);

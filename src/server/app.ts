@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import helmet from '@fastify/helmet';
@@ -83,8 +84,29 @@ const HELMET: HelmetOptions = {
   },
 };
 
-/** HELMET applied by hand, for the responses fastify gives before any hook runs. */
-const securityHeaders = helmetHeaders(HELMET);
+/**
+ * HELMET's headers as name/value pairs, for the answers given before any hook runs (a bad URL) or
+ * without fastify at all (a request that is not valid HTTP, or too slow).
+ */
+const SECURITY_HEADERS: readonly [string, string][] = (() => {
+  const out: [string, string][] = [];
+  const collect = { setHeader: (name: string, value: unknown) => out.push([name, String(value)]), removeHeader: () => {} };
+  helmetHeaders(HELMET)({} as IncomingMessage, collect as unknown as ServerResponse, () => {});
+  return out;
+})();
+
+/** The raw HTTP answer to a client error node reports before fastify sees a request. */
+function clientErrorAnswer(err: NodeJS.ErrnoException, requestTimeoutMs: number): string {
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', `the request was not complete within ${requestTimeoutMs} ms; send the headers and body without pauses`]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'HEADERS_TOO_LARGE', 'the request headers are too large']
+        : [400, 'BAD_REQUEST', 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify({ error: { code, message } });
+  const headers = SECURITY_HEADERS.map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers}Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
 
 /** Where `npm run build` puts the web page: <package>/dist/web, seen from dist/server/app.js. */
 export const DEFAULT_WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'web');
@@ -138,7 +160,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     http: { headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), connectionsCheckingInterval: Math.min(1_000, Math.max(100, limits.requestTimeoutMs / 4)) },
     // errors fastify raises before routing (a bad %-escape) get the same JSON and security headers
     frameworkErrors: (err, req, reply) => {
-      securityHeaders(req.raw, reply.raw, () => sendError(err, req, reply));
+      for (const [name, value] of SECURITY_HEADERS) void reply.header(name, value);
+      sendError(err, req, reply);
+    },
+    clientErrorHandler: (err, socket) => {
+      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
+      if (socket.writable) socket.write(clientErrorAnswer(err, limits.requestTimeoutMs));
+      socket.destroy(err);
     },
   });
   app.server.maxConnections = limits.maxConnections;
