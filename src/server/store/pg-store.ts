@@ -26,9 +26,9 @@ export interface PgStoreOptions {
   maxConnections?: number;
   /** Milliseconds to get a connection (a new one, or a free one of a busy pool). Default 3000. */
   connectTimeoutMs?: number;
-  /** Milliseconds a statement may run on the server (statement_timeout). Default 10000. */
+  /** Milliseconds a statement may run on the server (statement_timeout). Default: no limit (`collab train --db` reads every rating in one query; the service sets 10000). */
   statementTimeoutMs?: number;
-  /** Milliseconds the client waits for any answer before dropping the connection (a frozen server). Default 12000. */
+  /** Milliseconds the client waits for any answer before dropping the connection (a frozen server). Default: no limit (the service sets 12000). */
   queryTimeoutMs?: number;
 }
 
@@ -102,8 +102,8 @@ export class PgStore implements Store {
       connectionString: url,
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 3_000,
-      statement_timeout: options.statementTimeoutMs ?? 10_000,
-      query_timeout: options.queryTimeoutMs ?? 12_000,
+      ...(options.statementTimeoutMs === undefined ? {} : { statement_timeout: options.statementTimeoutMs }),
+      ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
       idle_in_transaction_session_timeout: 30_000,
       idleTimeoutMillis: 10_000,
       keepAlive: true,
