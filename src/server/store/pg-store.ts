@@ -119,7 +119,9 @@ export class PgStore implements Store {
     } catch (err) {
       await pool.end();
       if (err instanceof CollabError) throw err;
-      throw new CollabError('BAD_FILE', `cannot open PostgreSQL database ${redactUrl(url)}: ${(err as Error).message}; check the URL and that the server is running`, { field: 'db' }, { cause: err });
+      // the driver's own words (connect ECONNREFUSED ...), not the 503 text meant for HTTP clients
+      const reason = err instanceof DatabaseUnavailableError && err.cause instanceof Error ? err.cause : (err as Error);
+      throw new CollabError('BAD_FILE', `cannot open PostgreSQL database ${redactUrl(url)}: ${reason.message}; check the URL and that the server is running`, { field: 'db' }, { cause: err });
     }
     return store;
   }
