@@ -120,6 +120,7 @@ test(`mixed load for ${SECONDS} s with a PostgreSQL restart in the middle`, { sk
     // warm up, then take the heap figure the end is compared with
     for (let k = 0; k < 200; k++) await one();
     const heapStart = heapMb();
+    const rssStart = process.memoryUsage().rss / 2 ** 20;
 
     const faults = (async () => {
       await new Promise((r) => setTimeout(r, (SECONDS * 1000) / 3));
@@ -131,6 +132,7 @@ test(`mixed load for ${SECONDS} s with a PostgreSQL restart in the middle`, { sk
     })();
     await Promise.all([faults, ...Array.from({ length: WORKERS }, worker)]);
     const heapEnd = heapMb();
+    const rssEnd = process.memoryUsage().rss / 2 ** 20;
 
     const client = new pg.Client({ connectionString: cluster.url });
     await client.connect();
@@ -146,7 +148,7 @@ test(`mixed load for ${SECONDS} s with a PostgreSQL restart in the middle`, { sk
     const total = [...statuses.values()].reduce((a, b) => a + b, 0);
     console.log(`${SECONDS} s, ${WORKERS} at once: ${total} requests; database away ${((outage!.to - outage!.from) / 1000).toFixed(1)} s`);
     for (const [k, n] of [...statuses].sort()) console.log(`  ${k}: ${n}`);
-    console.log(`acknowledged writes ${acked.length}, found ${acked.length - lost.length}, lost ${lost.length}; heap after warm-up ${heapStart.toFixed(1)} MB, at the end ${heapEnd.toFixed(1)} MB`);
+    console.log(`acknowledged writes ${acked.length}, found ${acked.length - lost.length}, lost ${lost.length}; heap after warm-up ${heapStart.toFixed(1)} MB, at the end ${heapEnd.toFixed(1)} MB (RSS ${rssStart.toFixed(0)} -> ${rssEnd.toFixed(0)} MB)`);
 
     assert.deepEqual(lost, [], 'every acknowledged write is in the database');
     assert.deepEqual(bad.slice(0, 20), [], `${bad.length} requests failed outside the rules`);
