@@ -92,3 +92,24 @@ test('a removed database file: store routes and health answer 503, model-only ro
     await t.dispose();
   }
 });
+
+test('an unwritable database: a write answers 503 DATABASE_UNAVAILABLE and writes nothing; reads still serve', async () => {
+  const t = sqliteTestDatabase();
+  const store = new SqliteStore(t.db);
+  await store.importMovies(catalogueRows(rec));
+  await store.importRatings(training);
+  const app = await buildApp({ recommender: rec, store, webRoot });
+  try {
+    // root ignores file modes, so the connection is made read-only the way SQLite reports a read-only file
+    (store as unknown as { db: Database.Database }).db.pragma('query_only = ON');
+    const write = await app.inject({ method: 'POST', url: '/api/users/5/ratings', payload: { movieId: 1, rating: 4 } });
+    assert.equal(write.statusCode, 503);
+    assert.equal(write.headers['retry-after'], '5');
+    assert.deepEqual(write.json(), { error: { code: 'DATABASE_UNAVAILABLE', message: 'the SQLite database file cannot be used: attempt to write a readonly database' } });
+    assert.equal((await store.counts()).apiRatings, 0);
+    assert.equal((await app.inject('/api/users/5/ratings')).statusCode, 200);
+  } finally {
+    await app.close();
+    await t.dispose();
+  }
+});
