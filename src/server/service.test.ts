@@ -21,6 +21,10 @@ test('the PCA map cache keeps only the most recently asked limits, however many 
     service.movieMap(2);
     assert.equal(computed, 40, 'an old limit was dropped and is computed again');
     assert.equal(new CollabService(rec, store).mapCacheEntries, 0);
+    // the catalogue has 40 movies: larger limits are the same map
+    service.movieMap(41);
+    service.movieMap(5000);
+    assert.equal(computed, 40, 'limits past the catalogue share the full map');
   } finally {
     await store.close();
     await t.dispose();

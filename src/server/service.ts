@@ -184,10 +184,12 @@ export class CollabService {
 
   /** The PCA map of the `limit` most-rated movies (kept for the most recently asked limits). */
   movieMap(limit: number): MapPoint[] {
-    let points = this.mapCache.get(limit);
+    // every limit past the catalogue's size is the same map: one cache entry, one PCA
+    const key = Math.min(limit, this.recommender.info.nItems);
+    let points = this.mapCache.get(key);
     if (points === undefined) {
-      points = this.recommender.movieMap(limit);
-      this.mapCache.set(limit, points);
+      points = this.recommender.movieMap(key);
+      this.mapCache.set(key, points);
     }
     return points;
   }
