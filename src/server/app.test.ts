@@ -417,6 +417,8 @@ describe('hostile and odd requests', () => {
     assert.equal(id.statusCode, 400);
     assert.equal(id.json().error.message, 'body.movieId must be integer');
     assert.equal((await app.inject('/api/movies?limit=3')).json().limit, 3, 'the query string is still read as numbers');
+    const list = await app.inject({ method: 'POST', url: '/api/users/5/ratings', headers: auth, payload: [{ movieId: 1, rating: 4 }] });
+    assert.deepEqual(list.json(), { error: { code: 'BAD_REQUEST', message: 'body must be a JSON object {movieId, rating}', field: 'body' } });
   });
 
   test('ids and counts are decimal integers: 0x10 and 1e3 are refused, not read as 16 and 1000', async () => {
