@@ -121,10 +121,13 @@ export class Catalogue {
       this.genreIndex = index;
     }
     const mask = this.genreIndex.get(genre.toLowerCase());
-    if (!mask) {
-      const known = [...this.genreIndex.keys()].sort().join(', ');
-      throw new CollabError('INVALID_OPTION', `unknown genre "${genre}"; known genres: ${known || 'none (the model has no genre data)'}`, { field: 'genre' });
-    }
+    if (!mask) throw unknownGenre(genre, this.genreIndex.keys());
     return mask;
   }
+}
+
+/** The error of a genre filter that names no genre of the catalogue; lists the known ones (lower case). */
+export function unknownGenre(genre: string, known: Iterable<string>, field = 'genre'): CollabError {
+  const names = [...new Set([...known].map((g) => g.toLowerCase()))].sort().join(', ');
+  return new CollabError('INVALID_OPTION', `unknown genre "${genre}"; known genres: ${names || 'none (the model has no genre data)'}`, { field });
 }

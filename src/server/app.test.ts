@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { displayTitle } from '../data/titles.js';
-import { buildApp } from './app.js';
+import { buildApp, DEFAULT_LIMITS, type AppOptions } from './app.js';
 import { STATUS_OF_CODE } from './errors.js';
 import { catalogueRows } from './service.js';
 import { startServer } from './start.js';
@@ -20,11 +21,17 @@ const TOKEN = 'test-token-123';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 /** A fresh database with the catalogue and training ratings, and an app over it. */
-async function setup(t: TestDatabase, opts: { token?: string; webRoot?: string } = {}): Promise<{ app: FastifyInstance; store: Store }> {
+async function setup(t: TestDatabase, opts: { token?: string; webRoot?: string; limits?: AppOptions['limits'] } = {}): Promise<{ app: FastifyInstance; store: Store }> {
   const store = await t.open();
   await store.importMovies(catalogueRows(rec));
   await store.importRatings(training);
-  const app = await buildApp({ recommender: rec, store, webRoot: opts.webRoot ?? join(tmpdir(), 'collab-no-web-page'), ...(opts.token ? { token: opts.token } : {}) });
+  const app = await buildApp({
+    recommender: rec,
+    store,
+    webRoot: opts.webRoot ?? join(tmpdir(), 'collab-no-web-page'),
+    ...(opts.token ? { token: opts.token } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  });
   return { app, store };
 }
 
@@ -305,4 +312,205 @@ test('an unexpected failure is a bare 500: no message, no stack', async () => {
     await app.close();
     await t.dispose();
   }
+});
+
+describe('hostile and odd requests', () => {
+  const t = sqliteTestDatabase();
+  let app: FastifyInstance;
+  before(async () => {
+    ({ app } = await setup(t, { token: TOKEN }));
+  });
+  after(async () => {
+    await app.close();
+    await t.dispose();
+  });
+
+  test('many distinct /api/map limits leave the map cache bounded', async () => {
+    for (let limit = 2; limit <= 60; limit++) assert.equal((await app.inject(`/api/map?limit=${limit}`)).statusCode, 200);
+    assert.equal(app.collab.mapCacheEntries, 8);
+  });
+
+  test('a wrong method on a known route is 405 with Allow; an unknown route is 404', async () => {
+    const del = await app.inject({ method: 'DELETE', url: '/api/movies/1' });
+    assert.equal(del.statusCode, 405);
+    assert.equal(del.headers.allow, 'GET, HEAD');
+    assert.deepEqual(del.json(), { error: { code: 'METHOD_NOT_ALLOWED', message: 'DELETE is not allowed on /api/movies/1; use GET, HEAD' } });
+    const get = await app.inject('/api/recommendations');
+    assert.equal(get.statusCode, 405);
+    assert.equal(get.headers.allow, 'POST');
+    assert.equal((await app.inject({ method: 'PUT', url: '/api/users/5/ratings' })).headers.allow, 'GET, HEAD, POST');
+    const none = await app.inject({ method: 'POST', url: '/api/nowhere' });
+    assert.equal(none.statusCode, 404);
+    assert.equal(none.json().error.code, 'NOT_FOUND');
+  });
+
+  test('a malformed %-escape gets the JSON error and the security headers', async () => {
+    const r = await app.inject('/api/movies/%zz');
+    assert.equal(r.statusCode, 400);
+    assert.deepEqual(r.json(), { error: { code: 'BAD_URL', message: 'the URL path is not valid percent-encoding (a % must be followed by two hex digits)', field: 'url' } });
+    assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    assert.match(String(r.headers['content-security-policy']), /frame-ancestors 'none'/);
+  });
+
+  test('a request that is not valid HTTP gets a JSON 400 with the security headers', async () => {
+    const url = new URL(await app.listen({ port: 0, host: '127.0.0.1' }));
+    const reply = await new Promise<string>((resolve) => {
+      const socket = connect(Number(url.port), url.hostname);
+      let text = '';
+      socket.on('error', () => {});
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+      socket.write('GET /api/health HTTP/1.1\r\nHost: x\r\nNot a header line\r\n\r\n');
+    });
+    assert.match(reply, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(reply, /\r\nContent-Security-Policy: default-src 'self'/i);
+    assert.ok(reply.endsWith('{"error":{"code":"BAD_REQUEST","message":"the request is not valid HTTP/1.1"}}'));
+    const long = await app.inject(`/api/movies/${'1'.repeat(150)}`);
+    assert.equal(long.statusCode, 414);
+    assert.deepEqual(long.json(), { error: { code: 'URI_TOO_LONG', message: 'a path parameter is too long', field: 'url' } });
+    assert.equal(long.headers['x-content-type-options'], 'nosniff');
+  });
+
+  test('401 and 403 have their own codes, also when a plugin answers them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'collab-web-'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html>');
+    writeFileSync(join(dir, '.env'), 'SECRET=1');
+    const t2 = sqliteTestDatabase();
+    const { app: web } = await setup(t2, { webRoot: dir });
+    try {
+      const dot = await web.inject('/.env');
+      assert.equal(dot.statusCode, 403);
+      assert.equal(dot.json().error.code, 'FORBIDDEN');
+      assert.equal(dot.json().error.field, undefined);
+    } finally {
+      await web.close();
+      await t2.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const wrong = await app.inject({ method: 'POST', url: '/api/users/5/ratings', headers: { authorization: 'Bearer wrong-token' }, payload: { movieId: 1, rating: 4 } });
+    assert.deepEqual(wrong.json().error, { code: 'FORBIDDEN', message: 'the bearer token is wrong; use the token the server was started with', field: 'authorization' });
+    assert.equal((await app.inject({ method: 'POST', url: '/api/users/5/ratings', payload: { movieId: 1, rating: 4 } })).json().error.code, 'UNAUTHORIZED');
+  });
+
+  test('bodies must be JSON: text/plain is 415, an empty or non-array body says what to send, __proto__ is named', async () => {
+    const post = (payload: string | object | undefined, contentType?: string) =>
+      app.inject({ method: 'POST', url: '/api/recommendations', ...(payload === undefined ? {} : { payload: payload as string }), ...(contentType ? { headers: { 'content-type': contentType } } : {}) });
+    const text = await post('[{"movieId":1,"rating":5}]', 'text/plain');
+    assert.equal(text.statusCode, 415);
+    assert.deepEqual(text.json(), { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'request bodies must be JSON: send "Content-Type: application/json"', field: 'content-type' } });
+    const shape = { error: { code: 'BAD_REQUEST', message: 'body must be a JSON array of {movieId, rating} objects', field: 'body' } };
+    assert.deepEqual((await post(undefined)).json(), shape);
+    assert.deepEqual((await post({ movieId: 1, rating: 5 })).json(), shape);
+    assert.deepEqual((await post('"1,5"', 'application/json')).json(), shape);
+    const empty = await post('', 'application/json');
+    assert.equal(empty.statusCode, 400);
+    assert.equal(empty.json().error.message, 'the body is empty but Content-Type says JSON; send a JSON body');
+    for (const poisoned of ['[{"movieId":1,"rating":5,"__proto__":{"x":1}}]', '[{"movieId":1,"rating":5,"constructor":{"prototype":{"x":1}}}]']) {
+      const r = await post(poisoned, 'application/json');
+      assert.equal(r.statusCode, 400);
+      assert.deepEqual(r.json(), { error: { code: 'BAD_REQUEST', message: 'body must not contain "__proto__" or "constructor": "prototype" keys; send only the documented fields', field: 'body' } });
+    }
+    const broken = await post('[{"movieId":1,', 'application/json');
+    assert.match(broken.json().error.message, /^body is not valid JSON: /);
+  });
+
+  test('body fields keep their JSON types: "5" is not a rating, "1" is not a movie id', async () => {
+    const r = await app.inject({ method: 'POST', url: '/api/recommendations', payload: [{ movieId: 1, rating: '5' }] });
+    assert.equal(r.statusCode, 400);
+    assert.deepEqual(r.json(), { error: { code: 'BAD_REQUEST', message: 'body[0].rating must be number', field: 'body[0].rating' } });
+    const id = await app.inject({ method: 'POST', url: '/api/users/5/ratings', headers: auth, payload: { movieId: '1', rating: 4 } });
+    assert.equal(id.statusCode, 400);
+    assert.equal(id.json().error.message, 'body.movieId must be integer');
+    assert.equal((await app.inject('/api/movies?limit=3')).json().limit, 3, 'the query string is still read as numbers');
+    const list = await app.inject({ method: 'POST', url: '/api/users/5/ratings', headers: auth, payload: [{ movieId: 1, rating: 4 }] });
+    assert.deepEqual(list.json(), { error: { code: 'BAD_REQUEST', message: 'body must be a JSON object {movieId, rating}', field: 'body' } });
+  });
+
+  test('ids and counts are decimal integers: 0x10 and 1e3 are refused, not read as 16 and 1000', async () => {
+    for (const [url, field, value] of [['/api/movies/0x10', 'params.id', '0x10'], ['/api/movies/1e3', 'params.id', '1e3'], ['/api/users/1e1/ratings', 'params.id', '1e1'], ['/api/movies?limit=1e1', 'query.limit', '1e1'], ['/api/movies/1?n=0x5', 'query.n', '0x5']]) {
+      const r = await app.inject(url!);
+      assert.equal(r.statusCode, 400, url);
+      assert.deepEqual(r.json(), { error: { code: 'BAD_REQUEST', message: `${field} must be a decimal integer (digits only), got "${value}"`, field } });
+    }
+    assert.equal((await app.inject('/api/movies?q=1e3')).statusCode, 200, 'a title search may look like a number');
+  });
+
+  test('GET /api/movies refuses an unknown genre like the recommendations do', async () => {
+    for (const url of ['/api/movies?genre=Nope', '/api/users/4/recommendations?genre=Nope']) {
+      const r = await app.inject(url);
+      assert.equal(r.statusCode, 400, url);
+      assert.equal(r.json().error.field, 'query.genre');
+      assert.match(r.json().error.message, /^unknown genre "Nope"; known genres: action, adventure, animation, /);
+    }
+  });
+
+  test('OpenAPI describes 401/403/413/415/500/503 besides 400/404', async () => {
+    const doc = (await app.inject('/api/openapi.json')).json();
+    const write = doc.paths['/api/users/{id}/ratings'].post.responses;
+    for (const status of ['400', '401', '403', '404', '413', '415', '500', '503']) assert.ok(write[status]?.description, `POST ratings documents ${status}`);
+    assert.match(write['503'].description, /DATABASE_UNAVAILABLE/);
+    assert.ok(doc.paths['/api/health'].get.responses['503']);
+  });
+});
+
+describe('timeouts and connection limits', () => {
+  test('defaults are set on the HTTP server', async () => {
+    const t = sqliteTestDatabase();
+    const { app } = await setup(t);
+    try {
+      assert.deepEqual(DEFAULT_LIMITS, { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000, maxRequestsPerSocket: 1_000, maxConnections: 1_024, healthTimeoutMs: 2_000 });
+      assert.equal(app.server.requestTimeout, 30_000);
+      assert.equal(app.server.headersTimeout, 10_000);
+      assert.equal(app.server.keepAliveTimeout, 5_000);
+      assert.equal(app.server.maxRequestsPerSocket, 1_000);
+      assert.equal(app.server.maxConnections, 1_024);
+      assert.equal(app.server.timeout, 60_000);
+    } finally {
+      await app.close();
+      await t.dispose();
+    }
+  });
+
+  test('slow-body clients are cut off while /api/health still answers', { timeout: 30_000 }, async () => {
+    const t = sqliteTestDatabase();
+    const { app } = await setup(t, { limits: { requestTimeoutMs: 1_000, headersTimeoutMs: 1_000 } });
+    const url = new URL(await app.listen({ port: 0, host: '127.0.0.1' }));
+    const timers: NodeJS.Timeout[] = [];
+    try {
+      // 20 clients each promise a 10,000-byte body and send one byte every 50 ms (8 minutes in all)
+      const cut = Array.from({ length: 20 }, () =>
+        new Promise<{ sent: number; reply: string }>((resolve) => {
+          const socket = connect(Number(url.port), url.hostname);
+          let sent = 0;
+          let reply = '';
+          // a write racing the server's close may fail with EPIPE/ECONNRESET; 'close' follows either way
+          socket.on('error', () => {});
+          socket.on('data', (d) => (reply += d.toString()));
+          socket.on('close', () => resolve({ sent, reply }));
+          socket.write(`POST /api/recommendations HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n`);
+          const timer = setInterval(() => {
+            if (socket.writable) socket.write('[', () => sent++);
+          }, 50);
+          timers.push(timer);
+          socket.on('close', () => clearInterval(timer));
+        }),
+      );
+      const health = await fetch(`${url.origin}/api/health`);
+      assert.equal(health.status, 200, 'health answers while the slow clients are connected');
+      const ends = await Promise.all(cut);
+      for (const { sent, reply } of ends) {
+        assert.ok(sent < 10_000, 'the server closed the connection before the body was complete');
+        if (reply === '') continue;
+        assert.match(reply, /^HTTP\/1\.1 408 /);
+        assert.match(reply, /\r\nX-Content-Type-Options: nosniff\r\n/i);
+        assert.ok(reply.endsWith('\r\n\r\n{"error":{"code":"REQUEST_TIMEOUT","message":"the request was not complete within 1000 ms; send the headers and body without pauses"}}'));
+      }
+      assert.ok(ends.some((e) => e.reply.startsWith('HTTP/1.1 408 ')), 'the server said why (408)');
+      assert.equal((await fetch(`${url.origin}/api/health`)).status, 200);
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+      await app.close();
+      await t.dispose();
+    }
+  });
 });

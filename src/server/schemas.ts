@@ -104,15 +104,41 @@ const scored = {
   },
 } as const;
 
-const errorBody = {
-  type: 'object',
-  properties: {
-    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } } },
-  },
+const errorFields = {
+  error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } } },
 } as const;
 
-/** Error responses every route may give. */
-export const errors = { 400: errorBody, 404: errorBody } as const;
+/** An error response with what it means, for the OpenAPI document. */
+function errorBody(description: string) {
+  return { description, type: 'object', properties: errorFields } as const;
+}
+
+/** Error responses every API route may give. */
+export const errors = {
+  400: errorBody('BAD_REQUEST (a field is invalid; `field` names it), BAD_URL'),
+  404: errorBody('UNKNOWN_ITEM, UNKNOWN_USER or NOT_FOUND'),
+  413: errorBody('PAYLOAD_TOO_LARGE: the body is over the limit'),
+  415: errorBody('UNSUPPORTED_MEDIA_TYPE: bodies must be application/json'),
+  500: errorBody('INTERNAL: unexpected; the server log has the details'),
+  503: errorBody('DATABASE_UNAVAILABLE (database down or not answering) or DATABASE_BUSY (write lock held elsewhere); retry after the Retry-After header\'s seconds'),
+} as const;
+
+/** Error responses of the endpoints that need the bearer token. */
+export const authErrors = {
+  401: errorBody('UNAUTHORIZED: no "Authorization: Bearer <token>" header'),
+  403: errorBody('FORBIDDEN: the bearer token is wrong'),
+} as const;
+
+/** The 503 of GET /api/health: this replica cannot serve, and why. */
+export const unavailableHealth = {
+  description: 'this replica cannot serve now (database unreachable); retry after Retry-After seconds',
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['unavailable'] },
+    model: { type: 'object', properties: { kind: { type: 'string' }, nUsers: { type: 'integer' }, nItems: { type: 'integer' } } },
+    db: { type: 'object', properties: { kind: { type: 'string' }, ...errorFields } },
+  },
+} as const;
 
 /** Response of GET /api/movies. */
 export const movieList = {

@@ -1,4 +1,6 @@
+import { LRUCache } from 'lru-cache';
 import { CollabError } from '../core/errors.js';
+import { unknownGenre } from '../recommend/catalogue.js';
 import type { RawId } from '../data/id-map.js';
 import { displayTitle } from '../data/titles.js';
 import type { MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from '../recommend/types.js';
@@ -42,6 +44,8 @@ export interface ApiRecommendations {
 export interface ServiceOptions {
   /** Inclusive range accepted for a rating. Default [0.5, 5]. */
   ratingRange?: [number, number];
+  /** Distinct `/api/map` limits whose PCA maps are kept (least recently used dropped). Default 8. */
+  mapCacheSize?: number;
 }
 
 /** Converts the recommender's ScoredItem to the API's shape (raw ids named movieId). */
@@ -73,7 +77,8 @@ export function catalogueRows(rec: Recommender): MovieRow[] {
  * never saw), so a new rating changes the next answer without retraining.
  */
 export class CollabService {
-  private readonly mapCache = new Map<number, MapPoint[]>();
+  // bounded: every distinct limit is a fresh PCA, so an unbounded map grows with each new query string
+  private readonly mapCache: LRUCache<number, MapPoint[]>;
   readonly ratingRange: [number, number];
 
   constructor(
@@ -82,6 +87,12 @@ export class CollabService {
     options: ServiceOptions = {},
   ) {
     this.ratingRange = options.ratingRange ?? [0.5, 5];
+    this.mapCache = new LRUCache({ max: options.mapCacheSize ?? 8 });
+  }
+
+  /** Maps currently cached (at most `mapCacheSize`). */
+  get mapCacheEntries(): number {
+    return this.mapCache.size;
   }
 
   /** Imports the model's catalogue when the movies table is empty; returns the movies written. */
@@ -91,8 +102,19 @@ export class CollabService {
     return this.store.importMovies(catalogueRows(this.recommender));
   }
 
+  /**
+   * Throws the 400 of an unknown genre filter (field query.genre), so browsing and both kinds of
+   * recommendations refuse the same genres the same way instead of one answering an empty list.
+   */
+  checkGenre(genre: string | undefined): void {
+    if (genre === undefined || genre === '') return;
+    const known = this.genres().map((g) => g.genre);
+    if (!known.some((g) => g.toLowerCase() === genre.toLowerCase())) throw unknownGenre(genre, known, 'query.genre');
+  }
+
   /** Title/genre search over the database's movies, with the model's statistics where it knows the movie. */
   async searchMovies(query: MovieQuery): Promise<{ total: number; movies: ApiMovie[] }> {
+    this.checkGenre(query.genre);
     const found = await this.store.searchMovies(query);
     return {
       total: found.total,
@@ -121,6 +143,7 @@ export class CollabService {
 
   /** Recommendations for a user id: trained vector, or fold-in over stored ratings (see the class doc). */
   async recommendForUser(userId: RawId, options: RecommendOptions): Promise<ApiRecommendations> {
+    this.checkGenre(options.genre);
     const stored = await this.store.userRatings(userId);
     const known = this.recommender.hasUser(userId);
     const newer = stored.some((r) => r.source === 'api');
@@ -137,6 +160,7 @@ export class CollabService {
 
   /** Recommendations for an anonymous visitor's ratings (fold-in). */
   recommendForRatings(ratings: { movieId: RawId; rating: number }[], options: RecommendOptions): ApiRecommendations {
+    this.checkGenre(options.genre);
     const seen = new Set<RawId>();
     ratings.forEach((r, t) => {
       if (seen.has(r.movieId)) throw new CollabError('INVALID_OPTION', `movie ${r.movieId} is rated twice (again at position ${t}); send each movie once`, { field: `body[${t}].movieId` });
@@ -165,12 +189,14 @@ export class CollabService {
     });
   }
 
-  /** The PCA map of the `limit` most-rated movies (computed once per limit). */
+  /** The PCA map of the `limit` most-rated movies (kept for the most recently asked limits). */
   movieMap(limit: number): MapPoint[] {
-    let points = this.mapCache.get(limit);
+    // every limit past the catalogue's size is the same map: one cache entry, one PCA
+    const key = Math.min(limit, this.recommender.info.nItems);
+    let points = this.mapCache.get(key);
     if (points === undefined) {
-      points = this.recommender.movieMap(limit);
-      this.mapCache.set(limit, points);
+      points = this.recommender.movieMap(key);
+      this.mapCache.set(key, points);
     }
     return points;
   }

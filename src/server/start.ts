@@ -3,6 +3,8 @@ import type { Recommender } from '../recommend/types.js';
 import { buildApp, type AppOptions } from './app.js';
 import { catalogueRows } from './service.js';
 import { openStore } from './store/open-store.js';
+import type { PgStoreOptions } from './store/pg-store.js';
+import type { SqliteStoreOptions } from './store/sqlite-store.js';
 import type { RatingRow, Store } from './store/store.js';
 
 /** Options of `startServer`. */
@@ -20,11 +22,24 @@ export interface StartOptions {
   initialRatings?: () => RatingRow[];
   /** PostgreSQL schema (tests). Default: the server's search_path. */
   pgSchema?: string;
+  /** Database timeouts and pool size (see PgStoreOptions, SqliteStoreOptions). Default: SERVING_STORE_OPTIONS. */
+  store?: Omit<PgStoreOptions, 'schema'> & SqliteStoreOptions;
   /** Passed to buildApp. */
-  app?: Pick<AppOptions, 'bodyLimit' | 'webRoot' | 'logger'>;
+  app?: Pick<AppOptions, 'bodyLimit' | 'webRoot' | 'logger' | 'limits'>;
   /** Line-by-line progress for people. Default: silent. */
   log?: (line: string) => void;
 }
+
+/**
+ * Database limits while serving: a request never waits on PostgreSQL longer than these (a frozen
+ * server answers 503), unlike the command line, whose long reads and imports have no statement limit.
+ */
+export const SERVING_STORE_OPTIONS: Readonly<Omit<PgStoreOptions, 'schema'> & SqliteStoreOptions> = {
+  connectTimeoutMs: 3_000,
+  statementTimeoutMs: 10_000,
+  queryTimeoutMs: 12_000,
+  lockWaitMs: 2_000,
+};
 
 /** A running server. */
 export interface RunningServer {
@@ -42,7 +57,7 @@ export interface RunningServer {
  */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const log = options.log ?? (() => {});
-  const store = await openStore(options.db, options.pgSchema === undefined ? {} : { schema: options.pgSchema });
+  const store = await openStore(options.db, { ...SERVING_STORE_OPTIONS, ...options.store, ...(options.pgSchema === undefined ? {} : { schema: options.pgSchema }) });
   try {
     // upsert, not insert-if-empty: a newer model may know more movies than the database
     const movies = await store.importMovies(catalogueRows(options.recommender));

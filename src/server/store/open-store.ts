@@ -1,5 +1,5 @@
 import { PgStore, type PgStoreOptions } from './pg-store.js';
-import { SqliteStore } from './sqlite-store.js';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import type { Store } from './store.js';
 
 /** Whether a --db value names a PostgreSQL server rather than a SQLite file. */
@@ -8,6 +8,6 @@ export function isPostgresUrl(db: string): boolean {
 }
 
 /** Opens and migrates the store a --db value names: a postgres:// URL or a SQLite file path. */
-export async function openStore(db: string, options: PgStoreOptions = {}): Promise<Store> {
-  return isPostgresUrl(db) ? PgStore.open(db, options) : new SqliteStore(db);
+export async function openStore(db: string, options: PgStoreOptions & SqliteStoreOptions = {}): Promise<Store> {
+  return isPostgresUrl(db) ? PgStore.open(db, options) : new SqliteStore(db, options);
 }

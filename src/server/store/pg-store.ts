@@ -13,6 +13,7 @@ import {
   type RatingRow,
   type RatingSource,
   type RatingsColumns,
+  DatabaseUnavailableError,
   type Store,
   type StoreCounts,
   type StoredRating,
@@ -24,6 +25,44 @@ export interface PgStoreOptions {
   schema?: string;
   /** Pool size. Default 10. */
   maxConnections?: number;
+  /** Milliseconds to get a connection (a new one, or a free one of a busy pool). Default 3000. */
+  connectTimeoutMs?: number;
+  /** Milliseconds a statement may run on the server (statement_timeout). Default: no limit (`collab train --db` reads every rating in one query; the service sets 10000). */
+  statementTimeoutMs?: number;
+  /** Milliseconds the client waits for any answer before dropping the connection (a frozen server). Default: no limit (the service sets 12000). */
+  queryTimeoutMs?: number;
+}
+
+/** Seconds a client is told to wait (Retry-After) when the server is down or not answering. */
+const RETRY_AFTER_SECONDS = 2;
+
+/** Socket errors and PostgreSQL SQLSTATEs that mean the server cannot serve now, not that the request is wrong. */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '57014', '53300', '08000', '08001', '08003', '08004', '08006']);
+
+/** node-postgres's own messages for a connection that failed or timed out. */
+const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection error|Client was closed|not queryable/i;
+
+/** Whether `err` says the server is down, frozen or shutting down (answered 503) rather than a bad query. */
+export function isUnavailable(err: unknown): boolean {
+  if (err instanceof DatabaseUnavailableError) return true;
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (e === null || typeof e !== 'object') return false;
+  return UNAVAILABLE_CODES.has(String(e.code)) || UNAVAILABLE_MESSAGES.test(String(e.message ?? ''));
+}
+
+/** The 503 error for a failure `isUnavailable` recognised. */
+function unavailable(err: unknown): DatabaseUnavailableError {
+  if (err instanceof DatabaseUnavailableError) return err;
+  return new DatabaseUnavailableError('DATABASE_UNAVAILABLE', `the PostgreSQL database is not answering (${String((err as Error).message).split('\n')[0]}); nothing was written, retry shortly`, RETRY_AFTER_SECONDS, { cause: err });
+}
+
+/** `work`, with server-down failures turned into DatabaseUnavailableError. */
+async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw isUnavailable(err) ? unavailable(err) : err;
+  }
 }
 
 /** Rows per INSERT of a bulk import (5 array parameters each, so any size works; this bounds memory). */
@@ -59,7 +98,17 @@ export class PgStore implements Store {
     if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
       throw new CollabError('INVALID_OPTION', `schema "${schema}" must be lower-case letters, digits and _`, { field: 'schema' });
     }
-    const config: pg.PoolConfig = { connectionString: url, max: options.maxConnections ?? 10 };
+    // every wait is bounded: a stopped server fails fast, a frozen one (SIGSTOP, lost network) times out
+    const config: pg.PoolConfig = {
+      connectionString: url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 3_000,
+      ...(options.statementTimeoutMs === undefined ? {} : { statement_timeout: options.statementTimeoutMs }),
+      ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
+      idle_in_transaction_session_timeout: 30_000,
+      idleTimeoutMillis: 10_000,
+      keepAlive: true,
+    };
     if (schema !== undefined) config.options = `-c search_path=${schema}`;
     const pool = new pg.Pool(config);
     // an idle client losing its server must not crash the process; the next query reports it
@@ -71,7 +120,9 @@ export class PgStore implements Store {
     } catch (err) {
       await pool.end();
       if (err instanceof CollabError) throw err;
-      throw new CollabError('BAD_FILE', `cannot open PostgreSQL database ${redactUrl(url)}: ${(err as Error).message}; check the URL and that the server is running`, { field: 'db' }, { cause: err });
+      // the driver's own words (connect ECONNREFUSED ...), not the 503 text meant for HTTP clients
+      const reason = err instanceof DatabaseUnavailableError && err.cause instanceof Error ? err.cause : (err as Error);
+      throw new CollabError('BAD_FILE', `cannot open PostgreSQL database ${redactUrl(url)}: ${reason.message}; check the URL and that the server is running`, { field: 'db' }, { cause: err });
     }
     return store;
   }
@@ -94,28 +145,41 @@ export class PgStore implements Store {
     });
   }
 
+  /** Runs `body` in a transaction; a connection that failed is dropped from the pool, not reused. */
   private async inTransaction<T>(body: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
+    const c = await guarded(() => this.pool.connect());
+    // the server may drop a checked-out connection between two queries; the next query reports it
+    const ignore = (): void => {};
+    c.on('error', ignore);
+    let broken = false;
     try {
       await c.query('BEGIN');
       const out = await body(c);
       await c.query('COMMIT');
       return out;
     } catch (err) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw err;
+      broken = isUnavailable(err);
+      // a ROLLBACK to a frozen server would wait out another query timeout; dropping the connection rolls back
+      if (!broken) await c.query('ROLLBACK').catch(() => {});
+      throw broken ? unavailable(err) : err;
     } finally {
-      c.release();
+      c.off('error', ignore);
+      c.release(broken);
     }
   }
 
+  /** A pool query with server-down failures as DatabaseUnavailableError. */
+  private query(text: string, params?: unknown[]): Promise<pg.QueryResult> {
+    return guarded(() => this.pool.query(text, params));
+  }
+
   async schemaVersion(): Promise<number> {
-    return Number((await this.pool.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0].v);
+    return Number((await this.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0].v);
   }
 
   async counts(): Promise<StoreCounts> {
     const r = (
-      await this.pool.query(
+      await this.query(
         "SELECT (SELECT COUNT(*) FROM users) AS users, (SELECT COUNT(*) FROM movies) AS movies, (SELECT COUNT(*) FROM ratings) AS ratings, (SELECT COUNT(*) FROM ratings WHERE source = 'api') AS api",
       )
     ).rows[0];
@@ -184,7 +248,7 @@ export class PgStore implements Store {
   }
 
   async userRatings(userId: RawId): Promise<StoredRating[]> {
-    const r = await this.pool.query('SELECT user_id, movie_id, rating, rated_at, source FROM ratings WHERE user_id = $1 ORDER BY rated_at DESC, movie_id', [String(userId)]);
+    const r = await this.query('SELECT user_id, movie_id, rating, rated_at, source FROM ratings WHERE user_id = $1 ORDER BY rated_at DESC, movie_id', [String(userId)]);
     return r.rows.map(ratingFromDb);
   }
 
@@ -193,8 +257,8 @@ export class PgStore implements Store {
     let n = 0;
     // placeholders numbered in order; the conditions hold no other "?"
     const clause = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ').replace(/\?/g, () => `$${++n}`)}`;
-    const total = Number((await this.pool.query(`SELECT COUNT(*) AS n FROM movies ${clause}`, params)).rows[0].n);
-    const rows = await this.pool.query(
+    const total = Number((await this.query(`SELECT COUNT(*) AS n FROM movies ${clause}`, params)).rows[0].n);
+    const rows = await this.query(
       `SELECT id, title, genres, year, rating_count, mean_rating FROM movies ${clause} ORDER BY rating_count DESC, title, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, query.limit ?? 20, query.offset ?? 0],
     );
@@ -202,7 +266,7 @@ export class PgStore implements Store {
   }
 
   async ratingsColumns(): Promise<RatingsColumns> {
-    const r = await this.pool.query({ text: 'SELECT user_id, movie_id, rating, rated_at FROM ratings ORDER BY rated_at, user_id, movie_id', rowMode: 'array' });
+    const r = await guarded(() => this.pool.query({ text: 'SELECT user_id, movie_id, rating, rated_at FROM ratings ORDER BY rated_at, user_id, movie_id', rowMode: 'array' }));
     const n = r.rows.length;
     const users: RawId[] = new Array(n);
     const items: RawId[] = new Array(n);

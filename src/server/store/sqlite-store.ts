@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { CollabError } from '../../core/errors.js';
 import { parseRawId, type RawId } from '../../data/id-map.js';
@@ -15,6 +16,7 @@ import {
   type RatingRow,
   type RatingSource,
   type RatingsColumns,
+  DatabaseUnavailableError,
   type Store,
   type StoreCounts,
   type StoredRating,
@@ -72,15 +74,32 @@ function prepareAll(db: Database.Database) {
   };
 }
 
-/** The SQLite store: one file in WAL mode, created and migrated on open. */
+/** Options of `SqliteStore`. */
+export interface SqliteStoreOptions {
+  /** Milliseconds a write keeps retrying (asynchronously) while another connection holds the write lock; then DATABASE_BUSY. Default 2000. */
+  lockWaitMs?: number;
+}
+
+/** SQLite result codes that mean the file itself cannot be used now (gone, read-only, disk full, damaged). */
+const FILE_FAILURE = /^SQLITE_(IOERR|READONLY|CANTOPEN|FULL|NOTADB|CORRUPT)/;
+
+/**
+ * The SQLite store: one file in WAL mode, created and migrated on open. Readers never wait for the
+ * write lock (WAL); a write that finds it held retries on timers, not in a blocking busy wait, so
+ * the event loop keeps serving while another process (collab db import) writes.
+ */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly location: string;
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<typeof prepareAll>;
+  private readonly lockWaitMs: number;
+  /** Device and inode of the file at open, to notice it being deleted or replaced under us. */
+  private readonly identity: { dev: number; ino: number };
 
   /** Opens (creating folders and file as needed) and migrates `file`. */
-  constructor(file: string) {
+  constructor(file: string, options: SqliteStoreOptions = {}) {
+    this.lockWaitMs = options.lockWaitMs ?? 2_000;
     this.location = resolve(file);
     mkdirSync(dirname(this.location), { recursive: true });
     try {
@@ -90,65 +109,106 @@ export class SqliteStore implements Store {
     }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
+    // opening may wait for another process's migration; serving never blocks (see retrying)
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
+    this.db.pragma('busy_timeout = 0');
     this.stmt = prepareAll(this.db);
+    const st = statSync(this.location);
+    this.identity = { dev: st.dev, ino: st.ino };
+  }
+
+  /**
+   * Runs `work` (synchronous SQLite calls), retrying with backoff on timers while the lock is held
+   * elsewhere, until lockWaitMs; lock and file failures become DatabaseUnavailableError (503).
+   */
+  private async retrying<T>(work: () => T): Promise<T> {
+    const deadline = Date.now() + this.lockWaitMs;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+      this.checkFile();
+      try {
+        return work();
+      } catch (err) {
+        const code = String((err as { code?: unknown }).code ?? '');
+        if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+          if (Date.now() + delay <= deadline) {
+            await sleep(delay);
+            continue;
+          }
+          throw new DatabaseUnavailableError('DATABASE_BUSY', `the SQLite database is locked by another process (a write such as collab db import) for over ${this.lockWaitMs} ms; nothing was written, retry shortly`, Math.max(1, Math.ceil(this.lockWaitMs / 1000)), { cause: err });
+        }
+        if (FILE_FAILURE.test(code)) {
+          throw new DatabaseUnavailableError('DATABASE_UNAVAILABLE', `the SQLite database file cannot be used: ${(err as Error).message}`, 5, { cause: err });
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Refuses to go on when the file was deleted or replaced: writes would land in an unlinked file and be lost. */
+  private checkFile(): void {
+    const st = statSync(this.location, { throwIfNoEntry: false });
+    if (st === undefined || st.ino !== this.identity.ino || st.dev !== this.identity.dev) {
+      throw new DatabaseUnavailableError('DATABASE_UNAVAILABLE', 'the SQLite database file was removed or replaced while the server ran; restore it and restart the server', 5);
+    }
   }
 
   async schemaVersion(): Promise<number> {
-    return (this.stmt.version.get() as { v: number }).v;
+    return this.retrying(() => (this.stmt.version.get() as { v: number }).v);
   }
 
   async counts(): Promise<StoreCounts> {
-    const r = this.stmt.counts.get() as { users: number; movies: number; ratings: number; api: number };
+    const r = await this.retrying(() => this.stmt.counts.get() as { users: number; movies: number; ratings: number; api: number });
     return { users: r.users, movies: r.movies, ratings: r.ratings, apiRatings: r.api };
   }
 
   async importMovies(movies: MovieRow[]): Promise<number> {
-    this.db.transaction(() => {
+    await this.retrying(() => this.db.transaction(() => {
       for (const m of movies) this.stmt.upsertMovie.run(String(m.movieId), m.title, packGenres(m.genres), m.year ?? null, m.ratingCount ?? 0, m.meanRating ?? 0, titleSearchKey(m.title));
-    }).immediate();
+    }).immediate());
     return movies.length;
   }
 
   async importRatings(rows: RatingRow[], source: RatingSource = 'train'): Promise<number> {
     const now = Date.now();
-    this.db.transaction(() => {
+    await this.retrying(() => this.db.transaction(() => {
       for (const r of rows) {
         this.stmt.insertUser.run(String(r.userId), now);
         this.stmt.upsertRating.run(String(r.userId), String(r.movieId), r.rating, r.ratedAt ?? now, source);
       }
-    }).immediate();
+    }).immediate());
     return rows.length;
   }
 
   async upsertRating(userId: RawId, movieId: RawId, rating: number, ratedAt = Date.now()): Promise<StoredRating> {
-    this.db.transaction(() => {
+    await this.retrying(() => this.db.transaction(() => {
       if (this.stmt.hasMovie.get(String(movieId)) === undefined) {
         throw new CollabError('UNKNOWN_ITEM', `movie ${JSON.stringify(movieId)} is not in the catalogue; search /api/movies for valid ids`, { field: 'movieId' });
       }
       this.stmt.insertUser.run(String(userId), ratedAt);
       this.stmt.upsertRating.run(String(userId), String(movieId), rating, ratedAt, 'api');
-    }).immediate();
+    }).immediate());
     return { userId, movieId, rating, ratedAt, source: 'api' };
   }
 
   async userRatings(userId: RawId): Promise<StoredRating[]> {
-    return (this.stmt.userRatings.all(String(userId)) as RatingDbRow[]).map(ratingFromDb);
+    return (await this.retrying(() => this.stmt.userRatings.all(String(userId)) as RatingDbRow[])).map(ratingFromDb);
   }
 
   async searchMovies(query: MovieQuery): Promise<{ total: number; movies: MovieRow[] }> {
     const { conditions, params } = movieSearchFilter(query);
     const clause = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM movies ${clause}`).get(...params) as { n: number }).n;
-    const rows = this.db
-      .prepare(`SELECT id, title, genres, year, rating_count, mean_rating FROM movies ${clause} ORDER BY rating_count DESC, title, id LIMIT ? OFFSET ?`)
-      .all(...params, query.limit ?? 20, query.offset ?? 0) as MovieDbRow[];
+    const [total, rows] = await this.retrying(() => [
+      (this.db.prepare(`SELECT COUNT(*) AS n FROM movies ${clause}`).get(...params) as { n: number }).n,
+      this.db
+        .prepare(`SELECT id, title, genres, year, rating_count, mean_rating FROM movies ${clause} ORDER BY rating_count DESC, title, id LIMIT ? OFFSET ?`)
+        .all(...params, query.limit ?? 20, query.offset ?? 0) as MovieDbRow[],
+    ] as const);
     return { total, movies: rows.map(movieFromDb) };
   }
 
   async ratingsColumns(): Promise<RatingsColumns> {
-    const rows = this.stmt.allRatings.all() as [string, string, number, number][];
+    const rows = await this.retrying(() => this.stmt.allRatings.all() as [string, string, number, number][]);
     const users: RawId[] = new Array(rows.length);
     const items: RawId[] = new Array(rows.length);
     const ratings = new Float32Array(rows.length);

@@ -171,6 +171,7 @@ test('an unreachable PostgreSQL server is a clear error with the password hidden
     assert.equal(err.code, 'BAD_FILE');
     assert.match(err.message, /^cannot open PostgreSQL database postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/collab: .*; check the URL and that the server is running$/);
     assert.doesNotMatch(err.message, /hunter2/);
+    assert.match(err.message, /: connect ECONNREFUSED 127\.0\.0\.1:1; check the URL/, 'the driver\'s reason, not the text of a 503');
     return true;
   });
 });

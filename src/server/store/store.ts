@@ -1,6 +1,26 @@
 import { parseRawId, type RawId } from '../../data/id-map.js';
 import { foldSearchText } from '../../data/titles.js';
 
+/** Why a store cannot serve now: its server is down or frozen, or another process holds its write lock. */
+export type UnavailableCode = 'DATABASE_UNAVAILABLE' | 'DATABASE_BUSY';
+
+/**
+ * The database cannot answer now (server down or not answering in time, file gone, write lock held
+ * elsewhere past the deadline). Nothing was written; the same request may succeed after
+ * `retryAfterSeconds`, which the service sends as `Retry-After` with a 503.
+ */
+export class DatabaseUnavailableError extends Error {
+  constructor(
+    readonly code: UnavailableCode,
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
 /** Where a stored rating came from: the training data (`collab db import`, first start) or the API. */
 export type RatingSource = 'train' | 'api';
 
