@@ -108,8 +108,23 @@ export interface RatingModel {
   predict(user: number, item: number): number;
   /** Predictions for many pairs into `out` (evaluation mode). */
   predictMany(users: Int32Array, items: Int32Array, out: Float32Array): void;
+  /**
+   * The user and item factor tables (live row-major views, nUsers × k and nItems × k) of a model whose
+   * prediction is exactly their dot product p_u · q_i (what Spark's ALSModel predicts); absent otherwise.
+   */
+  dotFactors?(): DotFactors;
   /** Models with no closed-form fold-in (nn) expose themselves as a function of one user vector. */
   userVectorModel?(): UserVectorModel;
+}
+
+/** Factor tables of a pure dot-product model (views, not copies). */
+export interface DotFactors {
+  /** Factors per row (k). */
+  nFactors: number;
+  /** nUsers × k, row-major. */
+  users: Float32Array;
+  /** nItems × k, row-major. */
+  items: Float32Array;
 }
 
 /** What the gradient fold-in needs from a model: a prediction for (user vector, item) and its gradient. */
