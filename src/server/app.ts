@@ -11,6 +11,7 @@ import { errorResponse, HttpError } from './errors.js';
 import * as S from './schemas.js';
 import { installMetrics } from './metrics.js';
 import { modelFileVersion, ModelSlot, reloadModel } from './reload.js';
+import { RequestLog } from './request-log.js';
 import type { Store } from './store/store.js';
 
 /** Options of `buildApp`. */
@@ -84,6 +85,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // report unknown body fields instead of silently dropping them
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    logController: new RequestLog(),
   });
   app.decorate('models', models);
   let draining = false;
