@@ -20,7 +20,7 @@ die() { echo "cluster.sh: $*" >&2; exit 2; }
 wait_healthy() {
   local url=$1 log=$2
   for _ in $(seq 1 240); do
-    if curl -fsS -o /dev/null "$url/api/health" 2>/dev/null; then return 0; fi
+    if node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$url/api/health"; then return 0; fi
     sleep 0.25
   done
   echo "cluster.sh: $url did not become healthy in 60 s; see $log" >&2

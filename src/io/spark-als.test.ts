@@ -74,7 +74,7 @@ describe('export to Spark, import back', () => {
     assert.deepEqual(Object.keys(meta), ['class', 'timestamp', 'sparkVersion', 'uid', 'paramMap', 'defaultParamMap', 'rank']);
     assert.equal(meta.class, SPARK_ALS_CLASS);
     assert.match(String(meta.sparkVersion), /^3\.\d+\.\d+$/);
-    assert.match(String(meta.uid), /^ALSModel_[0-9a-f]{12}$/);
+    assert.match(String(meta.uid), /^als_[0-9a-f]{12}$/);
     assert.equal(meta.rank, 5);
     assert.deepEqual(meta.paramMap, { userCol: 'userId', itemCol: 'movieId', predictionCol: 'prediction', coldStartStrategy: 'nan', blockSize: 4096 });
     assert.deepEqual(meta.defaultParamMap, { userCol: 'user', itemCol: 'item', predictionCol: 'prediction', coldStartStrategy: 'nan', blockSize: 4096 });
@@ -172,6 +172,13 @@ describe('collab model import/export spark', () => {
     assert.equal(Math.fround(back.model.predict(0, 0)), Math.fround(dot.model.predict(u, i)));
     const rec = runCli(['recommend', '--model', out, '--user', '1', '--json']);
     assert.equal(rec.status, 0, rec.stderr);
+
+    const db = join(tmp, 'service.sqlite');
+    assert.equal(runCli(['db', 'import', data, '--db', db]).status, 0);
+    const fromDb = join(tmp, 'cli-from-db.json');
+    const viaDb = runCli(['model', 'import', 'spark', dir, '--db', db, '--out', fromDb, '--json']);
+    assert.equal(viaDb.status, 0, viaDb.stderr);
+    assert.deepEqual(viaDb.json, { out: fromDb, rank: 5, users: 40, movies: 30, ratings: r.ratings.length });
   });
 
   test('a bad directory fails with one line naming the missing part, exit 1, no model written', () => {

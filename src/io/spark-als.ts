@@ -181,7 +181,8 @@ export function sparkAlsMetadata(model: SparkAlsModel, now = Date.now()): Record
     class: SPARK_ALS_CLASS,
     timestamp: now,
     sparkVersion: SPARK_VERSION,
-    uid: `ALSModel_${randomUUID().slice(-12)}`,
+    // Spark's ALSModel keeps the uid of the ALS estimator that fitted it: "als_" and 12 hex digits
+    uid: `als_${randomUUID().slice(-12)}`,
     paramMap: { userCol: model.userCol ?? 'userId', itemCol: model.itemCol ?? 'movieId', predictionCol: 'prediction', coldStartStrategy: 'nan', blockSize: 4096 },
     defaultParamMap: { userCol: 'user', itemCol: 'item', predictionCol: 'prediction', coldStartStrategy: 'nan', blockSize: 4096 },
     rank: model.rank,
