@@ -101,16 +101,36 @@ describe('POST /api/model/reload', () => {
   test('a good model swaps in under load with zero failed requests', async () => {
     saveTrainedModel(modelPath, second);
     const want = modelFileVersion(modelPath).sha256;
-    const run = autocannon({ url: `${server.url}/api/users/1/recommendations`, connections: 4, amount: 600 });
-    // reload while the run is in flight: the run is bounded by its request count, not by time
-    await new Promise((r) => setTimeout(r, 50));
+    // known users (each scored by the model when first asked) and visitors (a fold-in every time)
+    const requests: autocannon.Request[] = Array.from({ length: 40 }, (_, u) =>
+      u % 4 === 3
+        ? { method: 'POST', path: '/api/recommendations?n=5', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ movieId: 101 + (u % 30), rating: 5 }, { movieId: 130 - (u % 10), rating: 1 }]) }
+        : { method: 'GET', path: `/api/users/${u + 1}/recommendations?n=5` },
+    );
+    let finished = false;
+    let instance!: autocannon.Instance;
+    const run = new Promise<autocannon.Result>((resolve, reject) => {
+      instance = autocannon({ url: server.url, connections: 4, amount: 1000, requests }, (err: unknown, result: autocannon.Result) => {
+        finished = true;
+        if (err) reject(err as Error);
+        else resolve(result);
+      });
+    });
+    // reload once the run is under way: it is bounded by its request count, not by time
+    let answered = 0;
+    await new Promise<void>((resolve) => {
+      instance.on('response', () => {
+        if (++answered === 100) resolve();
+      });
+    });
     const reloaded = await fetch(`${server.url}/api/model/reload`, { method: 'POST', headers: auth });
     assert.equal(reloaded.status, 200);
+    assert.equal(finished, false, 'the swap happened while the run was in flight');
     assert.equal(((await reloaded.json()) as { version: { sha256: string } }).version.sha256, want);
     const result = await run;
     assert.equal(result.errors, 0);
     assert.equal(result.non2xx, 0);
-    assert.equal(result.requests.sent, 600);
+    assert.equal(result.requests.sent, 1000);
     assert.equal(await servedVersion(), want);
   });
 
