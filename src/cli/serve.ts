@@ -81,7 +81,7 @@ export async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ 
     ...(initialRatings ? { initialRatings } : {}),
     modelPath: flags.model,
     drainMs: drainSeconds * 1000,
-    // fastify's pino logs each request's completion with its responseTime at level info
+    // at level info, RequestLog writes one JSON line per request with its latency
     app: { logger: { level: logFormat === 'json' ? 'info' : 'warn', stream: process.stderr } },
     log: (line) => out.info(line),
   });
