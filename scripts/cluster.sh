@@ -8,7 +8,7 @@
 #
 # The balancer listens on --port (default 8080) and the replicas on the next N ports. Its configuration,
 # pid files and logs live in $COLLAB_CLUSTER_DIR (default: a folder under ${TMPDIR:-/tmp}); haproxy checks
-# /api/health every second and stops sending to a replica that fails it twice (a draining one answers 503).
+# /api/health every half second and stops sending to a replica that fails it twice (a draining one answers 503).
 # Every response names the replica that served it in X-Collab-Replica.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -74,8 +74,9 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
-    # a request refused by a replica that just closed goes to another one
+    # a request refused by a replica that just closed (or whose idle connection it closed) goes to another one
     retries 2
+    retry-on conn-failure empty-response
     option redispatch
 
 frontend collab
@@ -86,7 +87,8 @@ backend replicas
     balance roundrobin
     option httpchk GET /api/health
     http-check expect status 200
-    default-server inter 1s fall 2 rise 1
+    # a draining replica (--drain 2) is out within about a second, before it stops listening
+    default-server inter 500ms fall 2 rise 1
     http-response set-header X-Collab-Replica %[srv_name]
 $servers
 EOF

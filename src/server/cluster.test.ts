@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,4 +126,31 @@ test('every replica reports the same model version and the balancer health-check
   const health = await fetch(`${balancer}/api/health`);
   assert.equal(health.status, 200);
   assert.equal(((await health.json()) as { db: { kind: string } }).db.kind, 'postgres');
+});
+
+test('a replica stopped with SIGTERM drains: requests through the balancer keep succeeding until it has exited', { skip: SKIP, timeout: 60_000 }, async () => {
+  const pid = Number(readFileSync(join(env.COLLAB_CLUSTER_DIR, 'replica-2.pid'), 'utf8'));
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  process.kill(pid, 'SIGTERM');
+  const statuses = new Map<number, number>();
+  let requests = 0;
+  // the run is bounded by the replica's exit (its drain lasts 2 s), not by a clock of ours
+  while (alive()) {
+    const r = await fetch(`${balancer}/api/users/${(requests % 40) + 1}/recommendations?n=3`);
+    await r.arrayBuffer();
+    statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    requests++;
+  }
+  assert.ok(requests > 0);
+  assert.deepEqual([...statuses.keys()], [200], `every request answered 200 (${JSON.stringify([...statuses])})`);
+  const after = await fetch(`${balancer}/api/health`);
+  assert.equal(after.status, 200);
+  assert.equal(after.headers.get('x-collab-replica'), 'r1', 'the remaining replica serves');
 });
