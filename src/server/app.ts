@@ -25,7 +25,7 @@ export interface AppOptions {
   /** Folder of the built web page. Default: dist/web beside the compiled server. */
   webRoot?: string;
   /** Fastify logger setting. Default false. */
-  logger?: boolean | { level: string; stream?: NodeJS.WritableStream };
+  logger?: boolean | { level: string; stream?: { write(line: string): void } };
   /** Inclusive star range of a rating. Default [0.5, 5]. */
   ratingRange?: [number, number];
   /** Close the store when the app closes. Default true. */
