@@ -87,7 +87,9 @@ backend replicas
     balance roundrobin
     option httpchk GET /api/health
     http-check expect status 200
-    # a draining replica (--drain 2) is out within about a second, before it stops listening
+    # a draining replica (--drain 2) answers 503 at once and is out within about a second, before it
+    # stops listening; a busy one may answer slowly without being taken out
+    timeout check 5s
     default-server inter 500ms fall 2 rise 1
     http-response set-header X-Collab-Replica %[srv_name]
 $servers
