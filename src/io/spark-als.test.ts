@@ -48,6 +48,29 @@ describe('export to Spark, import back', () => {
     assert.equal(back.train.ratings.length, board.ratings.ratings.length, "the catalogue's ratings of the model's users come along");
   });
 
+  test('an mf model travels as rank k + 2 with its biases: the same predictions up to float32 rounding and collab\'s clipping', async () => {
+    const learner = collabLearner(board.ratings, undefined, { model: 'mf', nFactors: 4, seed: 2 });
+    await learner.fit(2, 0.01);
+    const mf = learner.model;
+    const dir = join(tmp, 'mf');
+    writeSparkAls(dir, sparkAlsFromTrainedModel({ ...dot, model: mf }));
+    const als = await readSparkAls(dir);
+    assert.equal(als.rank, 6);
+    const back = trainedModelFromSparkAls(als, { ratings: board.ratings, items: board.items, name: 'checkerboard' });
+    const clip = mf.config().clip as [number | null, number | null];
+    const lo = clip[0] ?? -Infinity;
+    const hi = clip[1] ?? Infinity;
+    const { userIds, itemIds } = board.ratings;
+    let worst = 0;
+    for (let u = 0; u < mf.nUsers; u++) {
+      for (let i = 0; i < mf.nItems; i++) {
+        const spark = back.model.predict(back.train.userIds.indexOf(userIds.idOf(u)), back.train.itemIds.indexOf(itemIds.idOf(i)));
+        worst = Math.max(worst, Math.abs(Math.min(hi, Math.max(lo, spark)) - mf.predict(u, i)));
+      }
+    }
+    assert.ok(worst < 1e-5, `largest difference ${worst}`);
+  });
+
   test("the directory has Spark's layout: metadata JSON, _SUCCESS files, snappy part files with Spark's schema", () => {
     const dir = join(tmp, 'layout');
     writeSparkAls(dir, sparkAlsFromTrainedModel(dot));
@@ -146,7 +169,7 @@ describe('bad or partial directories', () => {
     const before = tree(parent);
     assert.throws(() => writeSparkAls(join(parent, 'taken'), sparkAlsFromTrainedModel(dot)), { message: `${join(parent, 'taken')}: already exists; remove it or pick another folder (nothing was written)` });
     const learner = collabLearner(board.ratings, undefined, { model: 'dotbias', nFactors: 3, seed: 1 });
-    assert.throws(() => sparkAlsFromTrainedModel({ ...dot, model: learner.model }), { code: 'BAD_MODEL', message: "a dotbias model does not predict p·q alone, so Spark's ALSModel would predict something else; export a dot model (collab train --model dot)" });
+    assert.throws(() => sparkAlsFromTrainedModel({ ...dot, model: learner.model }), { code: 'BAD_MODEL', message: "a dotbias model does not predict a dot product p·q, so Spark's ALSModel would predict something else; export a dot or mf model (collab train --model mf)" });
     assert.deepEqual(tree(parent), before);
   });
 });

@@ -222,11 +222,15 @@ function sparkId(id: RawId, what: string): number {
   return id;
 }
 
-/** The ALSModel of a collab model whose prediction is p_u · q_i; other kinds are refused (Spark would predict something else). */
+/**
+ * The ALSModel of a collab model whose prediction is a dot product of factor tables: `dot` as it is, `mf`
+ * with its biases as two extra factors (Spark does not clip to the rating range as collab does). Other
+ * kinds are refused: Spark would predict something else.
+ */
 export function sparkAlsFromTrainedModel(trained: TrainedModel): SparkAlsModel {
   const f = trained.model.dotFactors?.();
   if (f === undefined) {
-    throw new CollabError('BAD_MODEL', `a ${trained.model.kind} model does not predict p·q alone, so Spark's ALSModel would predict something else; export a dot model (collab train --model dot)`, { field: 'model' });
+    throw new CollabError('BAD_MODEL', `a ${trained.model.kind} model does not predict a dot product p·q, so Spark's ALSModel would predict something else; export a dot or mf model (collab train --model mf)`, { field: 'model' });
   }
   const k = f.nFactors;
   const users = trained.train.userIds;

@@ -109,15 +109,16 @@ export interface RatingModel {
   /** Predictions for many pairs into `out` (evaluation mode). */
   predictMany(users: Int32Array, items: Int32Array, out: Float32Array): void;
   /**
-   * The user and item factor tables (live row-major views, nUsers × k and nItems × k) of a model whose
-   * prediction is exactly their dot product p_u · q_i (what Spark's ALSModel predicts); absent otherwise.
+   * User and item factor tables (row-major, nUsers × k and nItems × k) whose dot product p_u · q_i is
+   * the model's prediction before any clipping (what Spark's ALSModel predicts): `dot` gives its live
+   * tables, `mf` derived copies with its biases as two extra columns; absent when no such tables exist.
    */
   dotFactors?(): DotFactors;
   /** Models with no closed-form fold-in (nn) expose themselves as a function of one user vector. */
   userVectorModel?(): UserVectorModel;
 }
 
-/** Factor tables of a pure dot-product model (views, not copies). */
+/** Factor tables whose row dot products are a model's predictions. */
 export interface DotFactors {
   /** Factors per row (k). */
   nFactors: number;
