@@ -40,9 +40,9 @@ export function registerModelCommands(program: Command): void {
   });
   const exp = model
     .command('export')
-    .description("write a collab dot model as a Spark ALSModel directory that ALSModel.load reads")
+    .description("write a collab dot or mf model as a Spark ALSModel directory that ALSModel.load reads")
     .argument('<format>', `target format: ${FORMATS.join(', ')}`)
-    .argument('<model>', 'collab model file (collab train --model dot --out)')
+    .argument('<model>', 'collab model file of kind dot or mf (collab train --model mf --out)')
     .argument('<dir>', 'directory to create (must not exist)');
   withExamples(withCommonFlags(exp), 'collab model export spark model.json als-model/');
   exp.action(async (format: string, modelPath: string, dir: string, flags: GlobalFlags) => {
