@@ -36,6 +36,7 @@ test('collab serve: JSON request logs with latency, SIGHUP keeps the model when 
   try {
     const url = /on (http:\/\/\S+)/.exec(await nextLine(/^collab serving/))![1]!;
     const version = async () => ((await (await fetch(`${url}/api/model`)).json()) as { version: { sha256: string } }).version.sha256;
+    assert.equal((await fetch(`${url}/api/health`)).status, 200);
     assert.equal((await fetch(`${url}/api/users/1/recommendations?n=3`)).status, 200);
     const served = await version();
 
@@ -46,6 +47,7 @@ test('collab serve: JSON request logs with latency, SIGHUP keeps the model when 
     assert.equal(rec.statusCode, 200);
     assert.equal(typeof rec.responseTime, 'number');
     assert.equal(rec.level, 30);
+    assert.ok(!requestLogs.some((l) => l.route === '/api/health'), 'a successful health check is not logged');
 
     truncateSync(join(tmp, 'model.weights.bin'), statSync(join(tmp, 'model.weights.bin')).size - 4);
     child.kill('SIGHUP');
