@@ -35,6 +35,7 @@ export { interpretModel, type Interpretation, type InterpretOptions } from './re
 export type { Recommender, RecommendOptions, ScoredItem, MovieInfo, GivenRating, MapPoint, BecauseReason } from './recommend/types.js';
 export { saveTrainedModel, loadTrainedModel, type TrainedModel, type SaveModelOptions } from './io/trained-model.js';
 export { writeModelFile, readModelFile, fingerprintRatings, type ModelManifest } from './io/model-file.js';
+export { readSparkAls, writeSparkAls, trainedModelFromSparkAls, sparkAlsFromTrainedModel, type SparkAlsModel, type SparkCatalogue } from './io/spark-als.js';
 export * from './plot/index.js';
 export { HybridModel, type HybridOptions } from './models/hybrid.js';
 export { PickHead } from './models/pick-head.js';

@@ -7,6 +7,7 @@ import { registerDbCommands } from './db.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerExplainCommand } from './explain.js';
 import { registerFetchCommand } from './fetch.js';
+import { registerModelCommands } from './model.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerRankCommand } from './rank.js';
 import { registerRecommendCommand, registerSimilarCommand } from './recommend.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerColdstartCommand(program);
   registerServeCommand(program);
   registerDbCommands(program);
+  registerModelCommands(program);
   return program;
 }
 

@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
+import pino from 'pino';
 import { CollabError } from '../core/errors.js';
 import { loadDataset } from '../data/load.js';
 import { loadRecommender } from '../recommend/load.js';
+import { reloadOnSighup } from '../server/reload.js';
 import { startServer, waitForShutdownSignal } from '../server/start.js';
 import type { RatingRow } from '../server/store/store.js';
 import { intFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
@@ -16,7 +18,12 @@ export interface ServeFlags extends GlobalFlags {
   token?: string;
   data?: string;
   dataDir?: string;
+  log?: string;
+  drain?: string;
 }
+
+/** Values of `collab serve --log`. */
+const LOG_FORMATS = ['json', 'quiet'] as const;
 
 /** Adds `collab serve --model M` (HTTP API and web page) to the program. */
 export function registerServeCommand(program: Command): void {
@@ -29,12 +36,15 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--db <file-or-url>', 'SQLite file (created and migrated on first start) or a postgres:// URL').default('collab.sqlite'))
     .addOption(new Option('--token <token>', 'bearer token required by write endpoints (default: $COLLAB_TOKEN; none = open writes)'))
     .addOption(new Option('--data <dataset>', 'training ratings imported on first start, when the database has none (a dataset name, folder or file)'))
-    .addOption(new Option('--data-dir <dir>', 'folder holding unpacked datasets, looked at first (default: $COLLAB_DATA_DIR)'));
+    .addOption(new Option('--data-dir <dir>', 'folder holding unpacked datasets, looked at first (default: $COLLAB_DATA_DIR)'))
+    .addOption(new Option('--log <format>', 'json: one JSON line per request with its latency on stderr; quiet: warnings and errors only (default: json when stderr is not a terminal, else quiet)').choices(LOG_FORMATS))
+    .addOption(new Option('--drain <seconds>', 'on SIGTERM, answer /api/health with 503 this long before closing, so a load balancer stops sending first').default('0'));
   withExamples(
     withCommonFlags(cmd),
     'collab serve --model model.json',
     'collab serve --model model.json --data ml-latest-small --port 8080',
     'COLLAB_TOKEN=s3cret collab serve --model model.json --db postgres://collab@localhost/collab',
+    'collab serve --model model.json --db postgres://collab@localhost/collab --log json --drain 2   # a replica behind a balancer',
   );
   cmd.action(async (flags: ServeFlags) => {
     await runCommand(flags, (out) => serveCommand(flags, out));
@@ -49,7 +59,15 @@ export async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ 
   if (token !== undefined && token.length < 8) {
     throw new CollabError('USAGE', 'the token must be at least 8 characters; pick a longer --token or $COLLAB_TOKEN', { field: 'token' });
   }
+  const drainSeconds = Number(flags.drain ?? '0');
+  if (!Number.isFinite(drainSeconds) || drainSeconds < 0 || drainSeconds > 600) {
+    throw new CollabError('USAGE', `--drain must be a number of seconds from 0 to 600, got ${flags.drain}`, { field: 'drain' });
+  }
+  const logFormat = flags.log ?? (process.stderr.isTTY ? 'quiet' : 'json');
   const recommender = await loadRecommender(flags.model);
+  // process.stderr into a file or pipe is one blocking write per line, which halved the requests/s of a
+  // busy replica with --log json; pino's asynchronous destination batches lines (flushed on shutdown)
+  const logStream = pino.destination({ dest: 2, sync: false });
   const dataset = flags.data;
   const initialRatings =
     dataset === undefined
@@ -65,13 +83,19 @@ export async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ 
     host: flags.host,
     ...(token !== undefined ? { token } : {}),
     ...(initialRatings ? { initialRatings } : {}),
-    app: { logger: { level: 'warn', stream: process.stderr } },
+    modelPath: flags.model,
+    drainMs: drainSeconds * 1000,
+    // at level info, RequestLog writes one JSON line per request with its latency
+    app: { logger: { level: logFormat === 'json' ? 'info' : 'warn', stream: logStream } },
     log: (line) => out.info(line),
   });
   out.info(`collab serving ${recommender.info.kind} on ${server.url} (database: ${server.store.kind} ${server.store.location}${token ? ', writes need the bearer token' : ''})`);
+  const stopReloads = reloadOnSighup(server.app.models, (line) => out.info(line));
   const signal = await waitForShutdownSignal();
-  out.info(`${signal}: finishing in-flight requests and closing the database`);
+  stopReloads();
+  out.info(`${signal}: ${drainSeconds > 0 ? `draining for ${drainSeconds} s (health 503), then ` : ''}finishing in-flight requests and closing the database`);
   await server.close();
+  logStream.flushSync();
   return { url: server.url, db: server.store.location, stoppedBy: signal };
 }
 

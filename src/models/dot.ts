@@ -1,7 +1,7 @@
 import { RandomState } from '../core/random.js';
 import { requireNumber } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
-import type { Param, RatingModel } from './model.js';
+import type { DotFactors, Param, RatingModel } from './model.js';
 import { uniform } from './init.js';
 import { FactorModel, dotRows } from './factor-kernels.js';
 
@@ -65,6 +65,11 @@ export class EmbeddingDot extends FactorModel implements RatingModel {
       gQ.touch(i);
     }
     return sse;
+  }
+
+  /** The P and Q tables: this model's prediction is exactly P[u]·Q[i]. */
+  dotFactors(): DotFactors {
+    return { nFactors: this.nFactors, users: this.userFactors.value, items: this.itemFactors.value };
   }
 
   /** Predicted rating of dense (user, item). */

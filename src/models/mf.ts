@@ -1,7 +1,7 @@
 import { RandomState } from '../core/random.js';
 import { requireNumber } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
-import type { Param, RatingModel } from './model.js';
+import type { DotFactors, Param, RatingModel } from './model.js';
 import { normal } from './init.js';
 import { FactorModel, biasParams, dotRows } from './factor-kernels.js';
 
@@ -138,6 +138,30 @@ export class BiasedMF extends FactorModel implements RatingModel {
       gbi.touch(i);
     }
     return sse;
+  }
+
+  /**
+   * The prediction before clipping as one dot product of width k + 2: [P[u], 1, mu + bu[u]] · [Q[i], bi[i], 1]
+   * = P[u]·Q[i] + bi[i] + mu + bu[u] (copies; the model's own tables are untouched).
+   */
+  dotFactors(): DotFactors {
+    const k = this.nFactors;
+    const w = k + 2;
+    const P = this.userFactors.value;
+    const Q = this.itemFactors.value;
+    const users = new Float32Array(this.nUsers * w);
+    const items = new Float32Array(this.nItems * w);
+    for (let u = 0; u < this.nUsers; u++) {
+      users.set(P.subarray(u * k, (u + 1) * k), u * w);
+      users[u * w + k] = 1;
+      users[u * w + k + 1] = this.globalMean + this.userBias.value[u]!;
+    }
+    for (let i = 0; i < this.nItems; i++) {
+      items.set(Q.subarray(i * k, (i + 1) * k), i * w);
+      items[i * w + k] = this.itemBias.value[i]!;
+      items[i * w + k + 1] = 1;
+    }
+    return { nFactors: w, users, items };
   }
 
   /** Predicted rating of dense (user, item), clipped to the rating range. */

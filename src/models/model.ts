@@ -108,8 +108,24 @@ export interface RatingModel {
   predict(user: number, item: number): number;
   /** Predictions for many pairs into `out` (evaluation mode). */
   predictMany(users: Int32Array, items: Int32Array, out: Float32Array): void;
+  /**
+   * User and item factor tables (row-major, nUsers × k and nItems × k) whose dot product p_u · q_i is
+   * the model's prediction before any clipping (what Spark's ALSModel predicts): `dot` gives its live
+   * tables, `mf` derived copies with its biases as two extra columns; absent when no such tables exist.
+   */
+  dotFactors?(): DotFactors;
   /** Models with no closed-form fold-in (nn) expose themselves as a function of one user vector. */
   userVectorModel?(): UserVectorModel;
+}
+
+/** Factor tables whose row dot products are a model's predictions. */
+export interface DotFactors {
+  /** Factors per row (k). */
+  nFactors: number;
+  /** nUsers × k, row-major. */
+  users: Float32Array;
+  /** nItems × k, row-major. */
+  items: Float32Array;
 }
 
 /** What the gradient fold-in needs from a model: a prediction for (user vector, item) and its gradient. */

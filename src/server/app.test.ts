@@ -327,7 +327,7 @@ describe('hostile and odd requests', () => {
 
   test('many distinct /api/map limits leave the map cache bounded', async () => {
     for (let limit = 2; limit <= 60; limit++) assert.equal((await app.inject(`/api/map?limit=${limit}`)).statusCode, 200);
-    assert.equal(app.collab.mapCacheEntries, 8);
+    assert.equal(app.models.current.service.mapCacheEntries, 8);
   });
 
   test('a wrong method on a known route is 405 with Allow; an unknown route is 404', async () => {

@@ -14,7 +14,9 @@ import { displayTitle } from '../data/titles.js';
 import type { Recommender } from '../recommend/types.js';
 import { errorResponse, HttpError } from './errors.js';
 import * as S from './schemas.js';
-import { CollabService } from './service.js';
+import { installMetrics } from './metrics.js';
+import { modelFileVersion, ModelSlot, reloadModel } from './reload.js';
+import { RequestLog } from './request-log.js';
 import { DatabaseUnavailableError, type Store } from './store/store.js';
 
 /** Options of `buildApp`. */
@@ -28,13 +30,17 @@ export interface AppOptions {
   /** Folder of the built web page. Default: dist/web beside the compiled server. */
   webRoot?: string;
   /** Fastify logger setting. Default false. */
-  logger?: boolean | { level: string; stream?: NodeJS.WritableStream };
+  logger?: boolean | { level: string; stream?: { write(line: string): void } };
   /** Inclusive star range of a rating. Default [0.5, 5]. */
   ratingRange?: [number, number];
   /** Close the store when the app closes. Default true. */
   closeStore?: boolean;
   /** Limits that protect the process from slow or many clients; see `DEFAULT_LIMITS`. */
   limits?: Partial<ServerLimits>;
+  /** The model file `recommender` was loaded from: what `POST /api/model/reload` reads again. Default: none (reload refused). */
+  modelPath?: string;
+  /** Serve `GET /api/metrics` (Prometheus text). Default true. */
+  metrics?: boolean;
 }
 
 /** Timeouts and caps of the HTTP server. */
@@ -133,13 +139,24 @@ function bearerAuth(token: string | undefined) {
   };
 }
 
+/** The reload endpoint's hook: always needs the token, so a server started without one refuses reloads (403). */
+function reloadAuth(token: string | undefined) {
+  if (token !== undefined) return bearerAuth(token);
+  return async (): Promise<void> => {
+    throw new HttpError(403, 'FORBIDDEN', 'model reload is off: start the server with --token (or $COLLAB_TOKEN), or send it SIGHUP', 'authorization');
+  };
+}
+
 /**
  * The collab HTTP service: JSON API under /api (schema-validated, OpenAPI at /api/openapi.json), the
  * built web page at /, security headers, body limit, bearer token on writes, JSON errors only.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const range = options.ratingRange ?? [0.5, 5];
-  const service = new CollabService(options.recommender, options.store, { ratingRange: range });
+  const version = options.modelPath === undefined ? { sha256: 'unknown', loadedAt: new Date().toISOString() } : modelFileVersion(options.modelPath);
+  const models = new ModelSlot(options.recommender, options.store, options.modelPath, version, { ratingRange: range });
+  // each handler takes the served model once, at its start: a reload never swaps it mid-request
+  const model = () => models.current;
   const bodyLimit = options.bodyLimit ?? 64 * 1024;
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const sendError = (err: unknown, req: FastifyRequest, reply: FastifyReply): void => {
@@ -153,6 +170,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     bodyLimit,
     return503OnClosing: true,
+    logController: new RequestLog(),
     requestTimeout: limits.requestTimeoutMs,
     connectionTimeout: limits.idleTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -171,7 +189,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   app.server.maxConnections = limits.maxConnections;
-  app.decorate('collab', service);
+  app.decorate('models', models);
+  let draining = false;
+  app.decorate('drain', () => {
+    draining = true;
+  });
+  if (options.metrics !== false) installMetrics(app, { models, store: options.store, draining: () => draining });
 
   // bodies are JSON as sent ("5" is not a rating); only the query and path, which are text, are coerced
   const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, verbose: true } as const;
@@ -246,35 +269,48 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get(
     '/api/health',
-    { schema: { summary: 'model and database summary; 503 when this replica cannot serve (a load balancer reads it)', response: { 503: S.unavailableHealth } } },
+    { schema: { summary: 'model and database summary; 503 when this replica cannot serve (draining, or the database unreachable): a load balancer reads it', response: { 503: S.unavailableHealth } } },
     async (_req, reply) => {
-      const info = options.recommender.info;
-      const model = { kind: info.kind, nUsers: info.nUsers, nItems: info.nItems };
+      const { recommender } = model();
+      if (draining) {
+        // the balancer's health check sees this and stops sending before the listener closes
+        void reply.status(503);
+        return { status: 'draining' };
+      }
+      const info = recommender.info;
+      const summary = { kind: info.kind, nUsers: info.nUsers, nItems: info.nItems };
       try {
         const [counts, schemaVersion] = await withDeadline(Promise.all([options.store.counts(), options.store.schemaVersion()]), limits.healthTimeoutMs, options.store.kind);
-        return { status: 'ok', model, db: { kind: options.store.kind, schemaVersion, ...counts } };
+        return { status: 'ok', model: summary, db: { kind: options.store.kind, schemaVersion, ...counts } };
       } catch (err) {
         if (!(err instanceof DatabaseUnavailableError)) throw err;
         void reply.status(503).header('Retry-After', String(err.retryAfterSeconds));
-        return { status: 'unavailable', model, db: { kind: options.store.kind, error: { code: err.code, message: err.message } } };
+        return { status: 'unavailable', model: summary, db: { kind: options.store.kind, error: { code: err.code, message: err.message } } };
       }
     },
   );
 
-  app.get('/api/model', { schema: { summary: 'model kind, hyperparameters and training history' } }, async () => {
-    const i = options.recommender.info;
+  app.get('/api/model', { schema: { summary: 'model kind, version, hyperparameters and training history' } }, async () => {
+    const { recommender, version, service } = model();
+    const i = recommender.info;
     // ratingScale is the data's scale (what people rate on); yRange is the model's sigmoid output range
-    return { kind: i.kind, scoreKind: i.scoreKind ?? 'rating', config: i.config, history: i.history, nUsers: i.nUsers, nItems: i.nItems, ratingScale: service.ratingRange, ...(i.yRange ? { yRange: i.yRange } : {}) };
+    return { kind: i.kind, version, scoreKind: i.scoreKind ?? 'rating', config: i.config, history: i.history, nUsers: i.nUsers, nItems: i.nItems, ratingScale: service.ratingRange, ...(i.yRange ? { yRange: i.yRange } : {}) };
   });
 
-  app.get('/api/genres', { schema: { summary: 'genres of the catalogue with movie counts' } }, async () => ({ genres: service.genres() }));
+  app.post(
+    '/api/model/reload',
+    { onRequest: reloadAuth(options.token), schema: { summary: 'load the model file again and swap it in when it passes its checks', security: [{ bearer: [] }] } },
+    async () => reloadModel(models),
+  );
+
+  app.get('/api/genres', { schema: { summary: 'genres of the catalogue with movie counts' } }, async () => ({ genres: model().service.genres() }));
 
   app.get<{ Querystring: { q?: string; genre?: string; limit: number; offset: number } }>(
     '/api/movies',
     { schema: { summary: 'search and browse movies, most-rated first', querystring: S.movieQuery, response: { 200: S.movieList, ...S.errors } } },
     async (req) => {
       const { q, genre, limit, offset } = req.query;
-      const found = await service.searchMovies({ q, genre, limit, offset });
+      const found = await model().service.searchMovies({ q, genre, limit, offset });
       return { total: found.total, limit, offset, movies: found.movies };
     },
   );
@@ -282,13 +318,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get<{ Params: { id: number }; Querystring: { n: number } }>(
     '/api/movies/:id',
     { schema: { summary: 'one movie and the movies most similar to it', params: S.idParams, querystring: S.similarQuery, response: { 200: S.movieDetails, ...S.errors } } },
-    async (req) => service.movieDetails(req.params.id, req.query.n),
+    async (req) => model().service.movieDetails(req.params.id, req.query.n),
   );
 
   app.get<{ Params: { id: number }; Querystring: { n: number; genre?: string } }>(
     '/api/users/:id/recommendations',
     { schema: { summary: 'top-N for a user, with "because you liked" reasons', params: S.idParams, querystring: S.recommendQuery, response: { 200: S.recommendations, ...S.errors } } },
-    async (req) => ({ userId: req.params.id, ...(await service.recommendForUser(req.params.id, { n: req.query.n, genre: req.query.genre })) }),
+    async (req) => ({ userId: req.params.id, ...(await model().service.recommendForUser(req.params.id, { n: req.query.n, genre: req.query.genre })) }),
   );
 
   app.post<{ Querystring: { n: number; genre?: string }; Body: { movieId: number; rating: number }[] }>(
@@ -301,7 +337,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         response: { 200: S.recommendations, ...S.errors },
       },
     },
-    async (req) => service.recommendForRatings(req.body, { n: req.query.n, genre: req.query.genre }),
+    async (req) => model().service.recommendForRatings(req.body, { n: req.query.n, genre: req.query.genre }),
   );
 
   app.post<{ Params: { id: number }; Body: { movieId: number; rating: number } }>(
@@ -317,8 +353,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     },
     async (req, reply) => {
+      const { service, recommender } = model();
       const stored = await service.rate(req.params.id, req.body.movieId, req.body.rating);
-      const title = options.recommender.movie(stored.movieId)?.title;
+      const title = recommender.movie(stored.movieId)?.title;
       void reply.status(201);
       return { rating: { ...stored, ...(title ? { title, displayTitle: displayTitle(title) } : {}) } };
     },
@@ -327,13 +364,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get<{ Params: { id: number } }>(
     '/api/users/:id/ratings',
     { schema: { summary: "a user's stored ratings, most recent first", params: S.idParams, response: { 200: S.userRatings, ...S.errors } } },
-    async (req) => ({ userId: req.params.id, ratings: await service.userRatings(req.params.id) }),
+    async (req) => ({ userId: req.params.id, ratings: await model().service.userRatings(req.params.id) }),
   );
 
   app.get<{ Querystring: { limit: number } }>(
     '/api/map',
     { schema: { summary: 'a 2-D PCA map of the most-rated movies', querystring: S.mapQuery, response: { 200: S.mapPoints, ...S.errors } } },
-    async (req) => ({ points: service.movieMap(req.query.limit).map((p) => ({ movieId: p.itemId, title: p.title, displayTitle: displayTitle(p.title), x: p.x, y: p.y, ratingCount: p.ratingCount })) }),
+    async (req) => ({ points: model().service.movieMap(req.query.limit).map((p) => ({ movieId: p.itemId, title: p.title, displayTitle: displayTitle(p.title), x: p.x, y: p.y, ratingCount: p.ratingCount })) }),
   );
 
   const webRoot = options.webRoot ?? DEFAULT_WEB_ROOT;
@@ -385,7 +422,9 @@ async function withDeadline<T>(work: Promise<T>, ms: number, kind: string): Prom
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The service behind the routes. */
-    collab: CollabService;
+    /** The served model and its service (swapped by reloads; read `.current` once per request). */
+    models: ModelSlot;
+    /** Starts draining: /api/health answers 503 so a balancer stops sending; the caller closes the app later. */
+    drain(): void;
   }
 }

@@ -40,6 +40,9 @@ export interface ApiRecommendations {
   items: ApiScored[];
 }
 
+/** Known users' trained recommendations kept per service (about 2 KB each). */
+const TRAINED_CACHE_SIZE = 10_000;
+
 /** Options of `CollabService`. */
 export interface ServiceOptions {
   /** Inclusive range accepted for a rating. Default [0.5, 5]. */
@@ -79,6 +82,8 @@ export function catalogueRows(rec: Recommender): MovieRow[] {
 export class CollabService {
   // bounded: every distinct limit is a fresh PCA, so an unbounded map grows with each new query string
   private readonly mapCache: LRUCache<number, MapPoint[]>;
+  // known users' recommendations per (user, options), least recently used dropped
+  private readonly trainedCache = new LRUCache<string, ApiScored[]>({ max: TRAINED_CACHE_SIZE });
   readonly ratingRange: [number, number];
 
   constructor(
@@ -147,15 +152,28 @@ export class CollabService {
     const stored = await this.store.userRatings(userId);
     const known = this.recommender.hasUser(userId);
     const newer = stored.some((r) => r.source === 'api');
-    if (known && !newer) {
-      return { method: 'model', ratingsUsed: 0, items: this.recommender.recommendForUser(userId, { ...options, explain: true }).map(apiScored) };
-    }
+    if (known && !newer) return { method: 'model', ratingsUsed: 0, items: this.trainedRecommendations(userId, options) };
     const usable = stored.filter((r) => this.recommender.movie(r.movieId) !== undefined);
     if (usable.length === 0) {
       throw new CollabError('UNKNOWN_USER', `user ${JSON.stringify(userId)} is not in the model and has no ratings in the database; POST /api/users/${userId}/ratings first, or use POST /api/recommendations`, { field: 'id' });
     }
     const given = usable.map((r) => ({ itemId: r.movieId, rating: r.rating }));
     return { method: 'fold-in', ratingsUsed: given.length, items: this.recommender.recommendForRatings(given, { ...options, explain: true }).map(apiScored) };
+  }
+
+  /**
+   * A known user's recommendations from the trained vector, remembered per (user, options): they depend
+   * on the model alone, which never changes under this object (a reload makes a new service), and they
+   * are used only after the database has shown the user has no newer ratings, so nothing stale is served.
+   */
+  private trainedRecommendations(userId: RawId, options: RecommendOptions): ApiScored[] {
+    const key = `${typeof userId}:${userId}|${JSON.stringify(options)}`;
+    let items = this.trainedCache.get(key);
+    if (items === undefined) {
+      items = this.recommender.recommendForUser(userId, { ...options, explain: true }).map(apiScored);
+      this.trainedCache.set(key, items);
+    }
+    return items;
   }
 
   /** Recommendations for an anonymous visitor's ratings (fold-in). */

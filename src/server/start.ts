@@ -26,6 +26,10 @@ export interface StartOptions {
   store?: Omit<PgStoreOptions, 'schema'> & SqliteStoreOptions;
   /** Passed to buildApp. */
   app?: Pick<AppOptions, 'bodyLimit' | 'webRoot' | 'logger' | 'limits'>;
+  /** The model file `recommender` came from, read again by reloads (SIGHUP, POST /api/model/reload). Default: none. */
+  modelPath?: string;
+  /** Milliseconds `close` keeps serving with /api/health at 503 before it stops accepting, so a balancer's health check moves traffic away first. Default 0. */
+  drainMs?: number;
   /** Line-by-line progress for people. Default: silent. */
   log?: (line: string) => void;
 }
@@ -47,7 +51,7 @@ export interface RunningServer {
   store: Store;
   /** http://host:port */
   url: string;
-  /** Stops accepting, finishes in-flight requests, closes the database. */
+  /** Drains (health 503 for `drainMs`), stops accepting, finishes in-flight requests, closes the database. */
   close(): Promise<void>;
 }
 
@@ -73,15 +77,27 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await store.close();
     throw err;
   }
-  const app = await buildApp({ recommender: options.recommender, store, ...(options.token !== undefined ? { token: options.token } : {}), ...options.app });
+  const app = await buildApp({
+    recommender: options.recommender,
+    store,
+    ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(options.modelPath !== undefined ? { modelPath: options.modelPath } : {}),
+    ...options.app,
+  });
   const address = await app.listen({ port: options.port ?? 3000, host: options.host ?? '127.0.0.1' });
   let closing: Promise<void> | undefined;
   return {
     app,
     store,
     url: address,
-    close: () => (closing ??= app.close()),
+    close: () => (closing ??= drainThenClose(app, options.drainMs ?? 0)),
   };
+}
+
+async function drainThenClose(app: FastifyInstance, drainMs: number): Promise<void> {
+  app.drain();
+  if (drainMs > 0) await new Promise((r) => setTimeout(r, drainMs));
+  await app.close();
 }
 
 /** Resolves with the name of the first SIGINT or SIGTERM received (the signal to shut down gracefully). */

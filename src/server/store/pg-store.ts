@@ -173,6 +173,11 @@ export class PgStore implements Store {
     return guarded(() => this.pool.query(text, params));
   }
 
+  /** Connections of the pool by state. */
+  poolState(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
   async schemaVersion(): Promise<number> {
     return Number((await this.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0].v);
   }

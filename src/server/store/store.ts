@@ -115,6 +115,8 @@ export interface Store {
   ratingsColumns(): Promise<RatingsColumns>;
   /** Closes connections; later calls fail. */
   close(): Promise<void>;
+  /** Connections of the pool by state, for metrics (absent: no pool, as with SQLite). */
+  poolState?(): { total: number; idle: number; waiting: number };
 }
 
 /** Genres as stored: "|Action|Comedy|", so one LIKE '%|action|%' finds a genre exactly. */
