@@ -38,8 +38,7 @@ test('save then load gives the same predictions bit for bit', () => {
 
 test('a truncated weights file is refused with a clear error', () => {
   const copy = join(tmp, 'cut.json');
-  saveTrainedModel(copy, trained);
-  const weights = join(tmp, 'cut.weights.bin');
+  const weights = join(tmp, saveTrainedModel(copy, trained).weights.file);
   truncateSync(weights, statSync(weights).size - 8);
   assert.throws(() => loadTrainedModel(copy), /weights file is truncated/);
 });
