@@ -73,7 +73,11 @@ export function easeModelFromFile(path: string, file: LoadedModelFile): TrainedE
     throw new CollabError('BAD_MODEL', `${path}: the EASE config must be {lambda: number, nItems: ${m}}, got ${JSON.stringify(manifest.config)}; re-save it with collab rank --out`);
   }
   const B = tables.get('B');
-  if (!B || B.length !== m * m) {
+  const bInfo = manifest.weights.tables.find((t) => t.name === 'B');
+  if (B && bInfo && B.length !== m * m) {
+    throw new CollabError('BAD_MODEL', `${path}: table "B" is ${bInfo.rows}x${bInfo.cols} but an EASE model of ${m} items needs ${m}x${m}; re-save it with collab rank --out`);
+  }
+  if (!B) {
     throw new CollabError('BAD_MODEL', `${path}: the weights have no ${m}x${m} table "B" that an EASE model needs; re-save it with collab rank --out`);
   }
   const train = ratingsFromTables(tables, userIds, itemIds);

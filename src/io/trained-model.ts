@@ -91,13 +91,25 @@ export function trainedModelFromFile(path: string, file: LoadedModelFile): Train
   const model = createModel(manifest.kind as ModelKind, userIds.size, itemIds.size, config);
   const paramList: ParamTable[] = model.params.map((p) => {
     const data = tables.get(p.name);
-    if (!data) throw new CollabError('BAD_MODEL', `${path}: the weights have no table "${p.name}" that a ${model.kind} model needs; retrain`);
-    return { name: p.name, rows: p.rows, cols: p.cols, data };
+    const info = manifest.weights.tables.find((t) => t.name === p.name);
+    if (!data || !info) throw new CollabError('BAD_MODEL', `${path}: the weights have no table "${p.name}" that a ${model.kind} model needs; retrain`);
+    // the file's own shape, so a mismatch names both
+    return { name: p.name, rows: info.rows, cols: info.cols, data };
   });
-  loadParams(model, paramList);
+  try {
+    loadParams(model, paramList);
+  } catch (err) {
+    // loadParams names both shapes; the path says which file they came from
+    if (err instanceof CollabError) throw new CollabError(err.code, `${path}: ${err.message}`, {}, { cause: err });
+    throw err;
+  }
   for (const b of model.buffers ?? []) {
     const data = tables.get(b.name);
-    if (!data || data.length !== b.value.length) {
+    const info = manifest.weights.tables.find((t) => t.name === b.name);
+    if (data && info && data.length !== b.value.length) {
+      throw new CollabError('BAD_MODEL', `${path}: table "${b.name}" is ${info.rows}x${info.cols} but the ${model.kind} model expects ${b.rows}x${b.cols}; the file does not match its config — retrain`);
+    }
+    if (!data) {
       throw new CollabError('BAD_MODEL', `${path}: the weights have no ${b.rows}x${b.cols} table "${b.name}" that a ${model.kind} model needs; retrain`);
     }
     b.value.set(data);
