@@ -5,6 +5,12 @@ import { CollabError } from '../core/errors.js';
 import { IdMap, parseRawId } from './id-map.js';
 import type { Dataset, LoadReport, Ratings } from './ratings.js';
 
+/**
+ * Largest rating read when no scale is declared: far above any star scale or play count, far below
+ * float32's overflow (1e39 would be read as Infinity and poison every mean and loss).
+ */
+export const MAX_RATING = 1e6;
+
 /** A field separator: one of the usual single characters, MovieLens' `::`, or runs of spaces/tabs. */
 export type Delimiter = ',' | '\t' | '::' | ';' | '|' | 'whitespace';
 
@@ -33,7 +39,7 @@ export interface ReadOptions {
   timestampColumn?: ColumnRef | null;
   /** Encoding of text ids; default 'utf8' (invalid UTF-8 is an error, pointing at 'latin1'). */
   encoding?: TextEncoding;
-  /** Declared rating scale [lo, hi]; a rating outside it is a bad row. Default: no check. */
+  /** Declared rating scale [lo, hi]; a rating outside it is a bad row. Default: [0, MAX_RATING] (1e6). */
   scale?: [number, number];
   /** Count and skip bad rows instead of throwing; default false. */
   skipBadRows?: boolean;
@@ -365,8 +371,8 @@ class RatingsReader {
       this.scaleHi = hi;
     } else {
       this.hasScale = false;
-      this.scaleLo = -Infinity;
-      this.scaleHi = Infinity;
+      this.scaleLo = 0;
+      this.scaleHi = MAX_RATING;
     }
   }
 
@@ -720,8 +726,13 @@ class RatingsReader {
         return;
       }
     }
-    if (this.hasScale && (rating < this.scaleLo || rating > this.scaleHi)) {
+    if (this.hasScale && (rating < this.scaleLo || rating > this.scaleHi || !Number.isFinite(Math.fround(rating)))) {
       this.bad(`rating ${rating} is outside the declared scale ${this.scaleLo} to ${this.scaleHi}`);
+      return;
+    }
+    if (!this.hasScale && !(rating >= 0 && rating <= MAX_RATING)) {
+      const t = this.fieldText(buf, this.rc);
+      this.bad(`rating ${t} is ${rating < 0 ? 'negative' : 'too large'}: ratings are read from 0 to ${MAX_RATING} (declare another range with --scale lo,hi)`);
       return;
     }
     let time = 0;
