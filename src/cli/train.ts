@@ -9,6 +9,7 @@ import { buildItemFeatures, buildUserFeatures, parseFeatureKinds, ITEM_FEATURE_K
 import { readRatingsFile } from '../data/read-delimited.js';
 import { joinSplit, randomSplit, type SplitResult } from '../data/split.js';
 import { saveTrainedModel } from '../io/trained-model.js';
+import { checkSaveTarget } from '../io/model-file.js';
 import { lossChart, lrFinderChart } from '../plot/charts.js';
 import { writePlot } from '../plot/render.js';
 import { loadOptionsFromFlags, withReadFlags, type ReadFlags } from './data.js';
@@ -263,6 +264,7 @@ export interface TrainResult {
 /** Trains per the flags; the learner is returned too so saving (once model files land) is one call on it. */
 export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<{ result: TrainResult; learner: CollabLearner }> {
   learnerOptions(flags); // bad flags fail before any data is read
+  if (flags.out !== undefined) checkSaveTarget(flags.out); // an unwritable --out fails before training, not after
   const data = await loadTrainingData(flags);
   const { kind, epochs, lr, schedule, options } = learnerOptions({ ...flags, model: flags.model ?? defaultModelFor(data) });
   if (kind === 'hybrid') {
@@ -288,6 +290,9 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
   try {
     if (schedule === 'one-cycle') await learner.fitOneCycle(epochs, lr);
     else await learner.fit(epochs, lr);
+  } catch (err) {
+    await learner.close(); // its worker threads would keep the process alive
+    throw err;
   } finally {
     report.stop();
   }
@@ -308,7 +313,9 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     history: learner.history,
   };
   if (data.cold) result.cold = data.cold;
-  out.info(`valid MSE ${last.validMse.toFixed(4)} (RMSE ${last.validRmse.toFixed(4)}) after ${learner.trainSeconds.toFixed(2)} s of training`);
+  if ((data.valid?.ratings.length ?? 0) === 0) {
+    out.info(`no validation ratings (train loss ${last.trainLoss.toFixed(4)}) after ${learner.trainSeconds.toFixed(2)} s of training`);
+  } else out.info(`valid MSE ${last.validMse.toFixed(4)} (RMSE ${last.validRmse.toFixed(4)}) after ${learner.trainSeconds.toFixed(2)} s of training`);
   if (flags.out) {
     saveTrainedModel(flags.out, {
       model: learner.model,

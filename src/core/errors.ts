@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'UNKNOWN_DATASET'
   | 'CHECKSUM_MISMATCH'
   | 'DOWNLOAD_FAILED'
-  | 'BAD_MODEL';
+  | 'BAD_MODEL'
+  | 'CATALOGUE_MISMATCH';
 
 /** Where in an input a problem was found. */
 export interface ErrorLocation {

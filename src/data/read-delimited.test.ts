@@ -216,6 +216,15 @@ describe('bad input', () => {
     assert.equal(readRatingsFile(path).ratings.ratings.length, 6);
   });
 
+  test('a line longer than 1 MiB is refused at its line number, not read into one huge string', () => {
+    const tail = fixture(header + good + '7,'.padEnd(5 << 20, '9'));
+    const message = 'is longer than 1048576 bytes without a line break; this is not a ratings file (or its line breaks were lost)';
+    throwsExactly(() => readRatingsFile(tail), 'BAD_FILE', `${tail}:7: ${message}`);
+    throwsExactly(() => readRatingsFile(tail, { bufferBytes: 4096 }), 'BAD_FILE', `${tail}:7: ${message}`);
+    const first = fixture('1'.repeat(3 << 20));
+    throwsExactly(() => readRatingsFile(first), 'BAD_FILE', `${first}:1: ${message}`);
+  });
+
   test('a declared scale may hold negative ratings, but never one float32 cannot hold', () => {
     const path = fixture(header + good + '3,2,-10,100\n');
     assert.equal(readRatingsFile(path, { scale: [-10, 10] }).ratings.ratings[5], -10);

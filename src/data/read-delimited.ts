@@ -246,7 +246,37 @@ function readFileOrThrow(path: string): Buffer {
   if (!existsSync(path)) {
     throw new CollabError('NOT_FOUND', 'no such file; check the path (or the dataset name and --data-dir)', { file: path });
   }
-  return readFileSync(path);
+  const fd = openForReading(path);
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_TEXT_FILE_BYTES) {
+      throw new CollabError('BAD_FILE', `is ${size} bytes; metadata files of up to ${MAX_TEXT_FILE_BYTES} bytes are read (is this the right file?)`, { file: path });
+    }
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Longest line a ratings file may have: a ratings row is tens of bytes, so a longer line means the file is not one. */
+export const MAX_LINE_BYTES = 1 << 20;
+// Metadata files (movies, tags, users) are read whole; ml-25m's tags.csv, the largest, is 38 MB.
+const MAX_TEXT_FILE_BYTES = 512 * 1024 * 1024;
+
+function lineTooLong(path: string, line: number): CollabError {
+  return new CollabError('BAD_FILE', `is longer than ${MAX_LINE_BYTES} bytes without a line break; this is not a ratings file (or its line breaks were lost)`, { file: path, line });
+}
+
+/** Opens a file to read, turning the system's errors (EACCES, EISDIR, ...) into one line naming the file. */
+export function openForReading(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new CollabError('NOT_FOUND', 'no such file; check the path (or the dataset name and --data-dir)', { file: path });
+    const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied; check the file\'s permissions (or run as its owner)' : `${e.code ?? 'error'}: ${e.message.replace(/^[A-Z]+: /, '')}`;
+    throw new CollabError('BAD_FILE', `cannot read: ${why}`, { file: path }, { cause: err });
+  }
 }
 
 /** Throws BAD_FILE when bytes start with a UTF-16 byte-order mark. */
@@ -890,7 +920,7 @@ export function readRatingsFile(path: string, options: ReadOptions = {}): ReadRe
     throw new CollabError('BAD_FILE', 'is a folder, not a ratings file; give a file, or load the folder as a dataset', { file: path });
   }
   const reader = new RatingsReader(path, options);
-  const fd = openSync(path, 'r');
+  const fd = openForReading(path);
   try {
     const size = fstatSync(fd).size;
     let buf: Buffer = Buffer.allocUnsafe(Math.max(64, options.bufferBytes ?? DEFAULT_BUFFER));
@@ -905,6 +935,7 @@ export function readRatingsFile(path: string, options: ReadOptions = {}): ReadRe
     for (;;) {
       let nl = findLF(buf, p, filled);
       while (nl < 0 && !eof) {
+        if (filled - p > MAX_LINE_BYTES) throw lineTooLong(path, reader.line + 1);
         if (p > 0) {
           buf.copy(buf, 0, p, filled);
           filled -= p;
@@ -918,6 +949,7 @@ export function readRatingsFile(path: string, options: ReadOptions = {}): ReadRe
       let lineEnd = nl < 0 ? filled : nl;
       if (lineEnd > p && buf[lineEnd - 1] === CR) lineEnd--;
       reader.line++;
+      if (lineEnd - p > MAX_LINE_BYTES) throw lineTooLong(path, reader.line);
       if (!isBlank(buf, p, lineEnd)) {
         const bytes = buf.subarray(p, lineEnd);
         if (bytes.includes(0)) {
@@ -949,6 +981,7 @@ export function readRatingsFile(path: string, options: ReadOptions = {}): ReadRe
       if (eof) break;
       const left = filled - consumed;
       if (left > 0) buf.copy(buf, 0, consumed, filled);
+      if (left > MAX_LINE_BYTES) throw lineTooLong(path, reader.line + 1);
       if (left === buf.length) buf = grownBuffer(buf, left);
       filled = left + readInto(fd, buf, left);
       eof = filled < buf.length;

@@ -11,6 +11,7 @@ export const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   BAD_FILE: 500,
   BAD_MODEL: 500,
+  CATALOGUE_MISMATCH: 409,
   CHECKSUM_MISMATCH: 500,
   DOWNLOAD_FAILED: 502,
 };
