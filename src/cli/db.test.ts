@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Command } from 'commander';
 import { openStore } from '../server/store/open-store.js';
+import { MIGRATIONS } from '../server/store/migrations.js';
 import { PG_SKIP, pgTestDatabase } from '../server/testing/databases.js';
 import { registerDbCommands } from './db.js';
 import { registerServeCommand } from './serve.js';
@@ -50,7 +51,7 @@ test('collab db import writes movies and ratings into SQLite; importing again re
     assert.deepEqual(r.json, { db, dataset: 'ratings.csv', movies: 3, ratings: 4, users: 2 });
     assert.equal((await run(['db', 'import', file, '--db', db, '--json'])).code, 0);
     const info = await run(['db', 'info', '--db', db, '--json']);
-    assert.deepEqual(info.json, { db, kind: 'sqlite', schemaVersion: 1, users: 2, movies: 3, ratings: 4, apiRatings: 0 });
+    assert.deepEqual(info.json, { db, kind: 'sqlite', schemaVersion: MIGRATIONS.at(-1)!.version, users: 2, movies: 3, ratings: 4, apiRatings: 0 });
     const store = await openStore(db);
     const cols = await store.ratingsColumns();
     assert.deepEqual(cols.users, [1, 1, 2, 2]);

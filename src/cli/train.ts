@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { IdMap, type RawId } from '../data/id-map.js';
-import { openStore } from '../server/store/open-store.js';
+import { datasetIdentity, type DatasetIdentity } from '../data/identity.js';
+import { openCliStore } from './db.js';
 import { loadDataset } from '../data/load.js';
 import type { Dataset, ItemMeta, Ratings, UserMeta } from '../data/ratings.js';
 import { buildItemFeatures, buildUserFeatures, parseFeatureKinds, ITEM_FEATURE_KINDS, USER_FEATURE_KINDS } from '../models/hybrid-features.js';
@@ -64,6 +65,8 @@ interface LoadedData {
   items: Map<RawId, ItemMeta>;
   /** Validation ratings whose user or movie never occurs in training (the model keeps their init). */
   cold: { users: number; items: number; ratings: number } | undefined;
+  /** The dataset's identity (recorded in the model), when it has a catalogue. */
+  dataset: DatasetIdentity | undefined;
 }
 
 /**
@@ -77,7 +80,9 @@ async function loadTrainingData(flags: TrainFlags): Promise<LoadedData> {
   }
   if (flags.data && flags.db) throw new CollabError('USAGE', 'give --data or --db, not both', { field: 'db' });
   const ds = flags.db ? await datasetFromStore(flags.db) : loadDataset(flags.data!, loadOptionsFromFlags(flags));
-  const base = { name: ds.name, items: ds.items, users: ds.users };
+  // a database knows which dataset it was imported from; a loaded dataset knows its own catalogue
+  const dataset = 'identity' in ds ? (ds.identity as DatasetIdentity | undefined) : datasetIdentity(ds);
+  const base = { name: ds.name, items: ds.items, users: ds.users, dataset };
   if (flags.valid !== undefined) {
     const valid = readRatingsFile(flags.valid, { userIds: ds.ratings.userIds, itemIds: ds.ratings.itemIds, skipBadRows: flags.skipBadRows === true });
     const split = joinSplit(ds.ratings, valid.ratings);
@@ -90,8 +95,8 @@ async function loadTrainingData(flags: TrainFlags): Promise<LoadedData> {
 }
 
 /** Every rating in a service database (training imports and ratings given through the API) with its movies. */
-async function datasetFromStore(db: string): Promise<Dataset> {
-  const store = await openStore(db);
+async function datasetFromStore(db: string): Promise<Dataset & { identity: DatasetIdentity | undefined }> {
+  const store = await openCliStore(db);
   try {
     const cols = await store.ratingsColumns();
     if (cols.ratings.length === 0) {
@@ -105,7 +110,8 @@ async function datasetFromStore(db: string): Promise<Dataset> {
     const items = new Map<RawId, ItemMeta>();
     for (const m of movies) items.set(m.movieId, m.year === undefined ? { title: m.title, genres: m.genres } : { title: m.title, genres: m.genres, year: m.year });
     const ratings: Ratings = { users, items: itemsCol, ratings: cols.ratings, timestamps: Float64Array.from(cols.ratedAt, (ms) => ms / 1000), userIds, itemIds };
-    return { name: `database ${store.kind}`, source: db, ratings, items, users: new Map(), report: { badRows: 0, badRowExamples: [], duplicates: 0 } };
+    const identity = await store.datasetIdentity();
+    return { name: `database ${store.kind}`, source: db, ratings, items, users: new Map(), report: { badRows: 0, badRowExamples: [], duplicates: 0 }, identity };
   } finally {
     await store.close();
   }
@@ -322,6 +328,7 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
       train: data.train,
       items: data.items,
       history: { epochs: learner.history, batchLosses: learner.batchLosses },
+      ...(data.dataset ? { dataset: data.dataset } : {}),
     });
     result.modelFile = flags.out;
     out.info(`model saved to ${flags.out}`);

@@ -4,6 +4,7 @@ import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { CollabError } from '../core/errors.js';
 import type { RawId } from '../data/id-map.js';
+import type { DatasetIdentity } from '../data/identity.js';
 import { openAtomicWriter, removeStaleTemps } from './atomic.js';
 
 /**
@@ -118,19 +119,7 @@ export interface ModelManifest {
   manifestSha256?: string;
 }
 
-/**
- * What a dataset is, independent of which of its ratings a model trained on: its name and a hash
- * of its catalogue (the sorted movie ids), so a model or database of ml-100k can tell it is being
- * handed ml-latest-small, whose movie ids mean other films.
- */
-export interface DatasetIdentity {
-  /** Dataset name (ml-100k, ml-latest-small, a file's base name, ...). */
-  name: string;
-  /** Number of movies in the catalogue. */
-  items: number;
-  /** sha256 (hex) of the sorted catalogue ids, one per line. */
-  catalogueSha256: string;
-}
+export type { DatasetIdentity };
 
 /** What the caller gives `writeModelFile`; the format fields and the weights description are filled in. */
 export type ModelManifestInput = Omit<ModelManifest, 'format' | 'version' | 'weights' | 'createdAt' | 'collabVersion' | 'manifestSha256'> & {
@@ -357,10 +346,10 @@ export function verifyModelFile(path: string): ModelManifest {
 }
 
 /**
- * Loads a model file: checks the manifest (format, version, required fields), then the weights file
- * (presence, size, sha256, table layout), and returns the manifest with each table as a Float32Array.
+ * Reads and checks a model's manifest alone (fields, version, checksum), without its weights: what a
+ * command needs to know about a model (its kind, dataset) before loading it.
  */
-export function readModelFile(path: string): LoadedModelFile {
+export function readModelManifest(path: string): ModelManifest {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -375,7 +364,15 @@ export function readModelFile(path: string): LoadedModelFile {
   } catch (err) {
     throw new CollabError('BAD_MODEL', `not valid JSON (${(err as Error).message}); the model manifest is damaged — re-save or re-copy the model`, { file: path });
   }
-  const manifest = checkManifest(parsed, path);
+  return checkManifest(parsed, path);
+}
+
+/**
+ * Loads a model file: checks the manifest (format, version, required fields), then the weights file
+ * (presence, size, sha256, table layout), and returns the manifest with each table as a Float32Array.
+ */
+export function readModelFile(path: string): LoadedModelFile {
+  const manifest = readModelManifest(path);
   const w = manifest.weights;
   const weightsPath = join(dirname(path), w.file);
   let bytes: Buffer;

@@ -1,6 +1,7 @@
 import { CollabError } from '../core/errors.js';
 import { IdMap, type RawId } from '../data/id-map.js';
 import type { ItemMeta, Ratings } from '../data/ratings.js';
+import type { DatasetIdentity } from '../data/identity.js';
 import { createModel, loadParams, paramTables, type ParamTable } from '../models/factory.js';
 import type { ModelKind, RatingModel } from '../models/model.js';
 import {
@@ -29,6 +30,8 @@ export interface TrainedModel {
   history: TrainingHistory;
   /** The manifest it was loaded from (absent before the first save). */
   manifest?: ModelManifest;
+  /** The dataset it was trained on (its catalogue), recorded in the file; absent for bare ratings files. */
+  dataset?: DatasetIdentity;
 }
 
 /** Options of {@link saveTrainedModel}. */
@@ -62,6 +65,7 @@ export function saveTrainedModel(path: string, trained: TrainedModel, options: S
       items,
       history: jsonSafeHistory(trained.history),
       dataFingerprint: fingerprintRatings(train.users, train.items, train.ratings),
+      ...(trained.dataset ? { dataset: trained.dataset } : {}),
     },
     tables,
   );
@@ -122,6 +126,7 @@ export function trainedModelFromFile(path: string, file: LoadedModelFile): Train
     items,
     history: manifest.history,
     manifest,
+    ...(manifest.dataset ? { dataset: manifest.dataset } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import { startServer } from './start.js';
 import { testDatabases, sqliteTestDatabase, type TestDatabase } from './testing/databases.js';
 import { makeFactorRecommender } from './testing/factor-recommender.js';
 import type { Store } from './store/store.js';
+import { MIGRATIONS } from './store/migrations.js';
 
 const rec = makeFactorRecommender({ seed: 3 });
 const training = rec.trainingRatings().map((r) => ({ userId: r.userId, movieId: r.itemId, rating: r.rating, ratedAt: 1_000 }));
@@ -57,7 +58,7 @@ describe('read endpoints (SQLite)', () => {
     assert.deepEqual(r.json(), {
       status: 'ok',
       model: { kind: rec.info.kind, nUsers: 30, nItems: 40 },
-      db: { kind: 'sqlite', schemaVersion: 1, users: 30, movies: 40, ratings: training.length, apiRatings: 0 },
+      db: { kind: 'sqlite', schemaVersion: MIGRATIONS.at(-1)!.version, users: 30, movies: 40, ratings: training.length, apiRatings: 0 },
     });
   });
 

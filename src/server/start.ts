@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Recommender } from '../recommend/types.js';
 import { buildApp, type AppOptions } from './app.js';
 import { catalogueRows } from './service.js';
+import { requireSameDataset, type DatasetIdentity } from '../data/identity.js';
 import { openStore } from './store/open-store.js';
 import type { RatingRow, Store } from './store/store.js';
 
@@ -22,6 +23,10 @@ export interface StartOptions {
   pgSchema?: string;
   /** Passed to buildApp. */
   app?: Pick<AppOptions, 'bodyLimit' | 'webRoot' | 'logger'>;
+  /** The dataset the model was trained on: a database of another one is refused, one with none records it. Default: unknown (no check). */
+  dataset?: DatasetIdentity;
+  /** Serve even when the database holds another dataset (its catalogue rows are then overwritten). Default false. */
+  forceDataset?: boolean;
   /** Line-by-line progress for people. Default: silent. */
   log?: (line: string) => void;
 }
@@ -44,6 +49,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const log = options.log ?? (() => {});
   const store = await openStore(options.db, options.pgSchema === undefined ? {} : { schema: options.pgSchema });
   try {
+    // before any catalogue row is written: a model of another dataset would rename the database's movies
+    const held = await store.datasetIdentity();
+    if (options.forceDataset !== true) {
+      requireSameDataset(options.dataset, held, { have: 'the model was trained on', given: `the database ${store.location} holds`, override: '--force-dataset' });
+    }
+    if (held === undefined && options.dataset !== undefined) await store.setDatasetIdentity(options.dataset);
     // upsert, not insert-if-empty: a newer model may know more movies than the database
     const movies = await store.importMovies(catalogueRows(options.recommender));
     log(`catalogue: ${movies} movies synced into ${store.kind} ${store.location}`);

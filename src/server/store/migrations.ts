@@ -46,4 +46,10 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX movies_popularity ON movies (rating_count DESC, title)',
     ],
   },
+  {
+    // 3, not 2: version 2 is the search-title migration of another line of work, merged beside this one
+    version: 3,
+    name: 'collab_meta: which dataset the database holds',
+    statements: ['CREATE TABLE collab_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)'],
+  },
 ];

@@ -1,3 +1,4 @@
+import type { DatasetIdentity } from '../../data/identity.js';
 import { parseRawId, type RawId } from '../../data/id-map.js';
 
 /** Where a stored rating came from: the training data (`collab db import`, first start) or the API. */
@@ -90,6 +91,10 @@ export interface Store {
   /** Every rating as columns. */
   ratingsColumns(): Promise<RatingsColumns>;
   /** Closes connections; later calls fail. */
+  /** The dataset the database holds (its catalogue identity), recorded by the first import; undefined before. */
+  datasetIdentity(): Promise<DatasetIdentity | undefined>;
+  /** Records which dataset the database holds. */
+  setDatasetIdentity(identity: DatasetIdentity): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -144,3 +149,13 @@ export function ratingFromDb(r: RatingDbRow): StoredRating {
   return { userId: parseRawId(r.user_id), movieId: parseRawId(r.movie_id), rating: Number(r.rating), ratedAt: Number(r.rated_at), source: r.source };
 }
 
+
+/** A dataset identity as collab_meta stores it (JSON), or undefined when the text is not one. */
+export function parseDatasetIdentity(text: string): DatasetIdentity | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<DatasetIdentity>;
+    return typeof v.name === 'string' && typeof v.items === 'number' && typeof v.catalogueSha256 === 'string' ? { name: v.name, items: v.items, catalogueSha256: v.catalogueSha256 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
