@@ -76,7 +76,7 @@ async function importCommand(spec: string, flags: DbFlags, out: Reporter): Promi
   try {
     const held = await store.datasetIdentity();
     if (flags.forceDataset !== true) {
-      requireSameDataset(held, identity, { have: `the database ${store.location} holds`, given: `${spec} is`, override: '--force-dataset' });
+      requireSameDataset(held, identity, { have: `the database ${store.location} holds`, given: `the import (${spec}) is`, override: '--force-dataset' });
     }
     await store.importMovies(movies);
     if (held === undefined && identity !== undefined) await store.setDatasetIdentity(identity);

@@ -696,6 +696,7 @@ class RatingsReader {
       nf++;
       if (complete) p++;
       this.line++;
+      if (lineEnd - lineStart > MAX_LINE_BYTES) throw lineTooLong(this.path, this.line);
       if (ws && nf > 0 && fs[nf - 1] === fe[nf - 1]) nf--;
       if (nf === 0 || (nf === 1 && isBlank(buf, fs[0]!, fe[0]!))) {
         this.noteSkippedLine();
