@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { runCli } from '../testing/fixtures.js';
 
 // The bad-input corpus: every bad file or argument runs through the real CLI and must give exactly
@@ -17,11 +18,11 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const p = (...parts: string[]): string => join(root, ...parts);
 
 /** A MovieLens-shaped folder (ratings.csv + movies.csv) whose movie ids start at `first`. */
-function catalogue(name: string, first: number): void {
+function catalogue(name: string, first: number, word = 'Movie'): void {
   mkdirSync(p(name));
   const movies = ['movieId,title,genres'];
   const ratings = ['userId,movieId,rating,timestamp'];
-  for (let i = first; i < first + 20; i++) movies.push(`${i},Movie ${i} (${1990 + (i % 10)}),Comedy|Drama`);
+  for (let i = first; i < first + 20; i++) movies.push(`${i},${word} ${i} (${1990 + (i % 10)}),Comedy|Drama`);
   for (let u = 1; u <= 30; u++) {
     for (let i = first; i < first + 20; i++) if ((u * 7 + i * 3) % 5 !== 0) ratings.push(`${u},${i},${u % 2 === i % 2 ? 5 : 1},${1000 + u}`);
   }
@@ -51,12 +52,18 @@ let busyPort = 0;
 before(async () => {
   catalogue('catA', 1);
   catalogue('catB', 500);
+  catalogue('catC', 1, 'Film');
   const ok = (args: string[]): void => {
     const r = runCli(args);
     assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
   };
   ok([...train, '--data', p('catA'), '--out', p('a.json')]);
   ok(['db', 'import', p('catB'), '--db', p('b.sqlite')]);
+  ok(['db', 'import', p('catC'), '--db', p('c-old.sqlite')]);
+  // a database written before identities were recorded
+  const old = new Database(p('c-old.sqlite'));
+  old.exec('DELETE FROM collab_meta');
+  old.close();
   const manifest = JSON.parse(readFileSync(p('a.json'), 'utf8')) as { userIds: unknown[]; yRange: number[]; kind: string; weights: { file: string } };
   const edited = (name: string, edit: (m: typeof manifest) => void): void => {
     const copy = structuredClone(manifest);
@@ -143,6 +150,12 @@ const cases: Case[] = [
     args: () => ['serve', '--model', p('a.json'), '--db', p('b.sqlite'), '--port', '0'],
     exit: 1,
     line: () => /^collab: error: the model was trained on catA \(20 movies, catalogue [0-9a-f]{12}\) but the database .*b\.sqlite holds catB \(20 movies, catalogue [0-9a-f]{12}\): .*--force-dataset/,
+  },
+  {
+    name: 'serve a model over an older database (no identity recorded) holding other titles',
+    args: () => ['serve', '--model', p('a.json'), '--db', p('c-old.sqlite'), '--port', '0'],
+    exit: 1,
+    line: () => /^collab: error: 20 of the 20 movies the database .*c-old\.sqlite and the model share have other titles \(movie (\d+) is "Film \1 \(\d+\)" in the database .*c-old\.sqlite, "Movie \1 \(\d+\)" in the model\): they hold different datasets; use matching data, or pass --force-dataset to overwrite the titles$/,
   },
   { name: 'serve on a busy port', args: () => ['serve', '--model', p('a.json'), '--db', p('new.sqlite'), '--port', String(busyPort)], exit: 2, line: () => `collab: error: port ${busyPort} on 127.0.0.1 is already in use (another collab serve?); stop it or pick another --port` },
   { name: 'serve with a missing token file', args: () => ['serve', '--model', p('a.json'), '--db', p('new.sqlite'), '--token-file', p('no-token')], exit: 1, line: () => `collab: error: ${p('no-token')}: cannot read the token file: no such file` },

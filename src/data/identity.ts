@@ -61,3 +61,42 @@ export function requireSameDataset(
 function describeDataset(d: DatasetIdentity): string {
   return `${d.name} (${d.items} movies, catalogue ${d.catalogueSha256.slice(0, 12)})`;
 }
+
+/** A movie as a catalogue lists it: its raw id and title. */
+export interface CatalogueEntry {
+  movieId: RawId;
+  title: string;
+}
+
+/**
+ * Refuses a catalogue whose titles contradict another's for the same ids, for stores and files that
+ * recorded no identity: more than 5% of the shared movies (placeholder titles "Movie <id>" aside)
+ * under other titles means another dataset. `what` names the two sides ("the database x.sqlite", "the model").
+ */
+export function requireConsistentTitles(
+  have: readonly CatalogueEntry[],
+  given: readonly CatalogueEntry[],
+  what: { have: string; given: string; override: string },
+): void {
+  const placeholder = (title: string): boolean => /^Movie \S+$/.test(title);
+  const titles = new Map<string, string>();
+  for (const m of have) if (!placeholder(m.title)) titles.set(String(m.movieId), m.title);
+  let shared = 0;
+  let differ = 0;
+  let example: [CatalogueEntry, string] | undefined;
+  for (const m of given) {
+    const other = titles.get(String(m.movieId));
+    if (other === undefined || placeholder(m.title)) continue;
+    shared++;
+    if (other !== m.title) {
+      differ++;
+      example ??= [m, other];
+    }
+  }
+  if (example === undefined || differ <= shared * 0.05) return;
+  const [m, other] = example;
+  throw new CollabError(
+    'CATALOGUE_MISMATCH',
+    `${differ} of the ${shared} movies ${what.have} and ${what.given} share have other titles (movie ${JSON.stringify(m.movieId)} is "${other}" in ${what.have}, "${m.title}" in ${what.given}): they hold different datasets; use matching data, or pass ${what.override} to overwrite the titles`,
+  );
+}

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Recommender } from '../recommend/types.js';
 import { buildApp, type AppOptions } from './app.js';
 import { catalogueRows } from './service.js';
-import { requireSameDataset, type DatasetIdentity } from '../data/identity.js';
+import { requireConsistentTitles, requireSameDataset, type DatasetIdentity } from '../data/identity.js';
 import { openStore } from './store/open-store.js';
 import type { RatingRow, Store } from './store/store.js';
 
@@ -54,9 +54,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     if (options.forceDataset !== true) {
       requireSameDataset(options.dataset, held, { have: 'the model was trained on', given: `the database ${store.location} holds`, override: '--force-dataset' });
     }
+    const catalogue = catalogueRows(options.recommender);
+    if (held === undefined && options.forceDataset !== true && (await store.counts()).movies > 0) {
+      // a database from before identities were recorded: its titles must agree with the model's
+      const { movies: stored } = await store.searchMovies({ limit: 100_000_000 });
+      requireConsistentTitles(stored, catalogue, { have: `the database ${store.location}`, given: 'the model', override: '--force-dataset' });
+    }
     if (held === undefined && options.dataset !== undefined) await store.setDatasetIdentity(options.dataset);
     // upsert, not insert-if-empty: a newer model may know more movies than the database
-    const movies = await store.importMovies(catalogueRows(options.recommender));
+    const movies = await store.importMovies(catalogue);
     log(`catalogue: ${movies} movies synced into ${store.kind} ${store.location}`);
     const counts = await store.counts();
     if (counts.ratings === 0 && options.initialRatings !== undefined) {
