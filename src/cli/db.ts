@@ -78,7 +78,14 @@ async function importCommand(spec: string, flags: DbFlags, out: Reporter): Promi
     if (flags.forceDataset !== true) {
       requireSameDataset(held, identity, { have: `the database ${store.location} holds`, given: `the import (${spec}) is`, override: '--force-dataset' });
     }
-    await store.importMovies(movies);
+    let toWrite = movies;
+    if (ds.items.size === 0 && (await store.counts()).movies > 0) {
+      // a bare ratings file has no titles: its "Movie <id>" rows must not rename the movies already there
+      const { movies: stored } = await store.searchMovies({ limit: 100_000_000 });
+      const have = new Set(stored.map((m) => String(m.movieId)));
+      toWrite = movies.filter((m) => !have.has(String(m.movieId)));
+    }
+    await store.importMovies(toWrite);
     if (held === undefined && identity !== undefined) await store.setDatasetIdentity(identity);
     await store.importRatings(datasetRatingRows(r), 'train');
     const counts = await store.counts();
