@@ -369,7 +369,7 @@ function withTrainingFlags(cmd: Command): Command {
 /** Registers `collab train` and `collab lr-find`. */
 export function registerTrainCommands(program: Command): void {
   const train = withTrainingFlags(program.command('train').description('train a rating model and report its validation error'))
-    .option('--out <file>', 'save the trained model here (a JSON manifest plus <name>.weights.bin beside it)')
+    .option('--out <file>', 'save the trained model here (a JSON manifest plus <name>.<sha256>.weights.bin beside it; checked before training)')
     .option('--plot <file>', 'draw the training loss per batch and per epoch with the validation loss (.svg or .png)')
     .option('--epochs <n>', 'epochs (default dotbias 6, dot 3, mf 8)')
     .option('--lr <x>', 'learning rate: the one-cycle peak, or the constant lr (default dotbias 4e-3, dot 0.1, mf 0.05)')
