@@ -48,6 +48,16 @@ const FLOAT32_EXACT_INT = 1 << 24;
 export function saveTrainedModel(path: string, trained: TrainedModel, options: SaveModelOptions = {}): ModelManifest {
   const { model, train } = trained;
   const tables: ParamTable[] = paramTables(model);
+  for (const t of tables) {
+    const k = t.data.findIndex((v) => !Number.isFinite(v));
+    if (k >= 0) {
+      throw new CollabError(
+        'INVALID_OPTION',
+        `the model's table "${t.name}" holds ${t.data[k]} at row ${Math.floor(k / t.cols)}: its training diverged; train again with a lower lr`,
+        { field: 'model' },
+      );
+    }
+  }
   // Non-learned state (nn's batch-norm running statistics) is saved beside the params.
   for (const b of model.buffers ?? []) tables.push({ name: b.name, rows: b.rows, cols: b.cols, data: b.value });
   if (options.includeRatings ?? true) tables.push(...ratingsTables(train));

@@ -58,6 +58,22 @@ test('a config whose shapes differ from the weights is refused naming the file a
   });
 });
 
+test('a model whose weights overflowed is not saved', () => {
+  const copy = join(tmp, 'nan.json');
+  const table = trained.model.params[1]!;
+  const before = table.value[5]!;
+  table.value[5] = Number.NaN;
+  try {
+    assert.throws(() => saveTrainedModel(copy, trained), {
+      code: 'INVALID_OPTION',
+      message: `the model's table "${table.name}" holds NaN at row ${Math.floor(5 / table.cols)}: its training diverged; train again with a lower lr`,
+    });
+  } finally {
+    table.value[5] = before;
+  }
+  assert.throws(() => statSync(copy), { code: 'ENOENT' });
+});
+
 test('a known user gets unrated movies of the half they like, best first', () => {
   // user 1 left exactly three comedies unrated (seeded fixture)
   const items = rec.recommendForUser(1, { n: 3 });
