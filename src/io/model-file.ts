@@ -242,9 +242,11 @@ export function writeModelFile(path: string, input: ModelManifestInput, tables: 
     const reason = err instanceof Error ? err.message : String(err);
     throw new CollabError('BAD_FILE', `cannot save the model: ${reason}; check that ${dir} is writable and has free space`, { file: path }, { cause: err });
   }
-  // The new manifest is in place: weights no manifest names any more can go (a failure here costs disk space only).
+  // The new manifest is in place: weights it does not name can go (a failure here costs disk space
+  // only). It is read again because a concurrent save may have replaced it since: its weights stay.
+  const keep = currentWeightsFile(path) ?? weightsFile;
   for (const name of safeReaddir(dir)) {
-    if (name !== weightsFile && isWeightsOf(name, base)) {
+    if (name !== keep && isWeightsOf(name, base)) {
       rmSync(join(dir, name), { force: true });
       crashPoint();
     }
@@ -295,6 +297,16 @@ function writeStepwise(path: string, chunks: readonly (string | Uint8Array)[]): 
     throw err;
   }
   crashPoint();
+}
+
+/** The weights file the manifest at `path` names now, or undefined when it cannot be read. */
+function currentWeightsFile(path: string): string | undefined {
+  try {
+    const m = JSON.parse(readFileSync(path, 'utf8')) as { weights?: { file?: unknown } };
+    return typeof m.weights?.file === 'string' ? m.weights.file : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function safeReaddir(dir: string): string[] {
