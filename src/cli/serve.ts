@@ -61,7 +61,7 @@ export async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ 
   }
   checkDbFlag(flags.db);
   // a busy port is found before the model is loaded and the catalogue synced, not after
-  if (port !== 0) await requirePortFree(flags.host, port);
+  await requirePortFree(flags.host, port);
   const modelDataset = readModelManifest(flags.model).dataset;
   const recommender = await loadRecommender(flags.model);
   const dataset = flags.data;
@@ -122,8 +122,9 @@ function serveToken(flags: ServeFlags, out: Reporter): string | undefined {
   return process.env.COLLAB_TOKEN;
 }
 
-/** Throws a usage error naming the port when something already listens on host:port. */
-async function requirePortFree(host: string, port: number): Promise<void> {
+/** Throws a usage error naming the port when something already listens on host:port (port 0 always passes). */
+export async function requirePortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
   await new Promise<void>((resolve, reject) => {
     const probe = createServer();
     probe.once('error', (err: NodeJS.ErrnoException) => {
