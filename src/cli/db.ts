@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { loadDataset } from '../data/load.js';
 import { closeSync, existsSync, readSync, statSync } from 'node:fs';
-import { openForReading } from '../data/read-delimited.js';
+import { openForReading } from '../core/fs-errors.js';
 import { CollabError } from '../core/errors.js';
 import { datasetIdentity, requireSameDataset } from '../data/identity.js';
 import { openStore } from '../server/store/open-store.js';

@@ -5,6 +5,7 @@ import { datasetIdentity, requireSameDataset } from '../data/identity.js';
 import { readModelManifest } from '../io/model-file.js';
 import { checkDbFlag } from './db.js';
 import { CollabError } from '../core/errors.js';
+import { describeFsError } from '../core/fs-errors.js';
 import { loadDataset } from '../data/load.js';
 import { loadRecommender } from '../recommend/load.js';
 import { startServer, waitForShutdownSignal } from '../server/start.js';
@@ -107,9 +108,7 @@ function serveToken(flags: ServeFlags, out: Reporter): string | undefined {
     try {
       text = readFileSync(flags.tokenFile, 'utf8');
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
-      throw new CollabError('BAD_FILE', `cannot read the token file: ${why}`, { file: flags.tokenFile, field: 'token-file' });
+      throw new CollabError('BAD_FILE', `cannot read the token file: ${describeFsError(err)}`, { file: flags.tokenFile, field: 'token-file' });
     }
     const token = text.split(/\r?\n/)[0]!.trim();
     if (token === '') throw new CollabError('BAD_FILE', 'the token file is empty; write the token on its first line', { file: flags.tokenFile, field: 'token-file' });

@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CollabError } from '../core/errors.js';
+import { openForReading } from '../core/fs-errors.js';
 import { IdMap, parseRawId } from './id-map.js';
 import type { Dataset, LoadReport, Ratings } from './ratings.js';
 
@@ -267,17 +268,6 @@ function lineTooLong(path: string, line: number): CollabError {
   return new CollabError('BAD_FILE', `is longer than ${MAX_LINE_BYTES} bytes without a line break; this is not a ratings file (or its line breaks were lost)`, { file: path, line });
 }
 
-/** Opens a file to read, turning the system's errors (EACCES, EISDIR, ...) into one line naming the file. */
-export function openForReading(path: string): number {
-  try {
-    return openSync(path, 'r');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT') throw new CollabError('NOT_FOUND', 'no such file; check the path (or the dataset name and --data-dir)', { file: path });
-    const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied; check the file\'s permissions (or run as its owner)' : `${e.code ?? 'error'}: ${e.message.replace(/^[A-Z]+: /, '')}`;
-    throw new CollabError('BAD_FILE', `cannot read: ${why}`, { file: path }, { cause: err });
-  }
-}
 
 /** Throws BAD_FILE when bytes start with a UTF-16 byte-order mark. */
 function checkNotUtf16(bytes: Uint8Array, path: string): void {

@@ -3,6 +3,7 @@ import { accessSync, constants as fsConstants, readdirSync, readFileSync, rmSync
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { CollabError } from '../core/errors.js';
+import { describeFsError } from '../core/fs-errors.js';
 import type { RawId } from '../data/id-map.js';
 import type { DatasetIdentity } from '../data/identity.js';
 import { openAtomicWriter, removeStaleTemps } from './atomic.js';
@@ -368,7 +369,7 @@ export function readModelManifest(path: string): ModelManifest {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CollabError('NOT_FOUND', 'model file not found; check the path (collab train --out writes it)', { file: path });
-    throw new CollabError('BAD_FILE', `cannot read the model file: ${(err as Error).message}`, { file: path }, { cause: err });
+    throw new CollabError('BAD_FILE', `cannot read the model file: ${describeFsError(err)}`, { file: path }, { cause: err });
   }
   let parsed: unknown;
   try {
@@ -394,7 +395,7 @@ export function readModelFile(path: string): LoadedModelFile {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new CollabError('BAD_MODEL', `weights file is missing (the manifest ${basename(path)} needs it); copy it beside the manifest or re-train the model`, { file: weightsPath });
     }
-    throw new CollabError('BAD_FILE', `cannot read the weights file: ${(err as Error).message}`, { file: weightsPath }, { cause: err });
+    throw new CollabError('BAD_FILE', `cannot read the weights file: ${describeFsError(err)}`, { file: weightsPath }, { cause: err });
   }
   if (bytes.length < w.bytes) {
     throw new CollabError('BAD_MODEL', `weights file is truncated: expected ${w.bytes} bytes, found ${bytes.length}; re-train or re-copy the model`, { file: weightsPath });
