@@ -45,7 +45,7 @@ export function registerServeCommand(program: Command): void {
     'collab serve --model model.json',
     'collab serve --model model.json --data ml-latest-small --port 8080',
     'COLLAB_TOKEN=s3cret-token collab serve --model model.json --db postgres://collab@localhost/collab',
-    'collab serve --model model.json --token-file /run/secrets/collab-token',
+    'collab serve --model model.json --token-file secrets/collab-token',
   );
   cmd.action(async (flags: ServeFlags) => {
     await runCommand(flags, (out) => serveCommand(flags, out));
@@ -56,7 +56,7 @@ export function registerServeCommand(program: Command): void {
 export async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ url: string; db: string; stoppedBy: string }> {
   const port = intFlag('port', flags.port)!;
   if (port < 0 || port > 65535) throw new CollabError('USAGE', `--port must be from 0 to 65535, got ${port}`, { field: 'port' });
-  const token = serveToken(flags, out);
+  const token = serveToken(flags);
   if (token !== undefined && token.length < 8) {
     throw new CollabError('USAGE', 'the token must be at least 8 characters; pick a longer --token-file, $COLLAB_TOKEN or --token', { field: 'token' });
   }
@@ -99,7 +99,7 @@ export async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ 
  * The write token: --token-file (first line), else $COLLAB_TOKEN, else --token, which works but is
  * visible to every user of the machine in `ps`, so it gets a warning.
  */
-function serveToken(flags: ServeFlags, out: Reporter): string | undefined {
+function serveToken(flags: ServeFlags): string | undefined {
   if (flags.tokenFile !== undefined && flags.token !== undefined) {
     throw new CollabError('USAGE', 'give --token-file or --token, not both', { field: 'token' });
   }
