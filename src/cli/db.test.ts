@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { openStore } from '../server/store/open-store.js';
 import { MIGRATIONS } from '../server/store/migrations.js';
 import { PG_SKIP, pgTestDatabase } from '../server/testing/databases.js';
+import { catalogueIdentity } from '../data/identity.js';
 import { registerDbCommands } from './db.js';
 import { registerServeCommand } from './serve.js';
 
@@ -83,6 +84,8 @@ test('collab db import of a bare ratings file keeps the titles already in the da
     const { movies } = await store.searchMovies({ limit: 10 });
     assert.deepEqual(movies.map((m) => [m.movieId, m.title]).sort(), [[10, 'Heat (1995)'], [20, 'Fargo (1996)'], [30, 'Movie 30']]);
     await store.close();
+    const info = await run(['db', 'info', '--db', db, '--json']);
+    assert.deepEqual((info.json as { dataset: unknown }).dataset, { name: 'cat', items: 2, catalogueSha256: catalogueIdentity('cat', [10, 20]).catalogueSha256 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -39,8 +39,9 @@ export function registerDbCommands(program: Command): void {
     await runCommand(flags, async (out) => {
       const store = await openCliStore(flags.db);
       try {
-        const result = { db: store.location, kind: store.kind, schemaVersion: await store.schemaVersion(), ...(await store.counts()) };
-        out.info(`${result.kind} ${result.db}: schema v${result.schemaVersion}, ${result.movies} movies, ${result.users} users, ${result.ratings} ratings (${result.apiRatings} from the API)`);
+        const dataset = await store.datasetIdentity();
+        const result = { db: store.location, kind: store.kind, schemaVersion: await store.schemaVersion(), ...(await store.counts()), ...(dataset ? { dataset } : {}) };
+        out.info(`${result.kind} ${result.db}: schema v${result.schemaVersion}, ${result.movies} movies, ${result.users} users, ${result.ratings} ratings (${result.apiRatings} from the API)${dataset ? `; dataset ${dataset.name} (${dataset.items} movies)` : ''}`);
         return result;
       } finally {
         await store.close();
