@@ -14,9 +14,12 @@ export interface AtomicWriter {
 /**
  * Opens a streaming atomic write of `path`: the bytes go to a temp file beside the target (same
  * folder, so the rename cannot cross file systems) and `commit` flushes and renames it over the
- * target, so a crash never leaves a half-written file under the final name. On any error, call `abort`.
+ * target, so a crash never leaves a half-written file under the final name; temp files a killed
+ * writer of the same target left behind are removed. On any error, call `abort`.
  */
 export function openAtomicWriter(path: string): AtomicWriter {
+  // temp files of an earlier writer of this target that was killed mid-write
+  removeStaleTemps(dirname(path), (target) => target === basename(path));
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(tmp, 'w');
   let open = true;
