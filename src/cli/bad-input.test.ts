@@ -157,6 +157,12 @@ const cases: Case[] = [
     exit: 1,
     line: () => /^collab: error: 20 of the 20 movies the database .*c-old\.sqlite and the model share have other titles \(movie (\d+) is "Film \1 \(\d+\)" in the database .*c-old\.sqlite, "Movie \1 \(\d+\)" in the model\): they hold different datasets; use matching data, or pass --force-dataset to overwrite the titles$/,
   },
+  {
+    name: 'db import into an older database (no identity recorded) holding other titles',
+    args: () => ['db', 'import', p('catA'), '--db', p('c-old.sqlite')],
+    exit: 1,
+    line: () => /^collab: error: 20 of the 20 movies the database .*c-old\.sqlite and the import \(.*catA\) share have other titles \(movie (\d+) is "Film \1 \(\d+\)" in the database .*c-old\.sqlite, "Movie \1 \(\d+\)" in the import \(.*catA\)\): they hold different datasets; use matching data, or pass --force-dataset to overwrite the titles$/,
+  },
   { name: 'serve on a busy port', args: () => ['serve', '--model', p('a.json'), '--db', p('new.sqlite'), '--port', String(busyPort)], exit: 2, line: () => `collab: error: port ${busyPort} on 127.0.0.1 is already in use (another collab serve?); stop it or pick another --port` },
   { name: 'quickstart --serve on a busy port (before any download or training)', args: () => ['quickstart', '--serve', '--port', String(busyPort), '--data-dir', p('absent')], exit: 2, line: () => `collab: error: port ${busyPort} on 127.0.0.1 is already in use (another collab serve?); stop it or pick another --port` },
   { name: 'serve with a missing token file', args: () => ['serve', '--model', p('a.json'), '--db', p('new.sqlite'), '--token-file', p('no-token')], exit: 1, line: () => `collab: error: ${p('no-token')}: cannot read the token file: no such file` },

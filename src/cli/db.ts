@@ -3,7 +3,7 @@ import { loadDataset } from '../data/load.js';
 import { closeSync, existsSync, readSync, statSync } from 'node:fs';
 import { openForReading } from '../core/fs-errors.js';
 import { CollabError } from '../core/errors.js';
-import { datasetIdentity, requireSameDataset } from '../data/identity.js';
+import { datasetIdentity, requireConsistentTitles, requireSameDataset } from '../data/identity.js';
 import { openStore } from '../server/store/open-store.js';
 import type { MovieRow, Store } from '../server/store/store.js';
 import { runCommand, type GlobalFlags, type Reporter } from './command.js';
@@ -80,11 +80,16 @@ async function importCommand(spec: string, flags: DbFlags, out: Reporter): Promi
       requireSameDataset(held, identity, { have: `the database ${store.location} holds`, given: `the import (${spec}) is`, override: '--force-dataset' });
     }
     let toWrite = movies;
-    if (ds.items.size === 0 && (await store.counts()).movies > 0) {
-      // a bare ratings file has no titles: its "Movie <id>" rows must not rename the movies already there
+    if ((ds.items.size === 0 || held === undefined) && (await store.counts()).movies > 0) {
       const { movies: stored } = await store.searchMovies({ limit: 100_000_000 });
-      const have = new Set(stored.map((m) => String(m.movieId)));
-      toWrite = movies.filter((m) => !have.has(String(m.movieId)));
+      if (ds.items.size === 0) {
+        // a bare ratings file has no titles: its "Movie <id>" rows must not rename the movies already there
+        const have = new Set(stored.map((m) => String(m.movieId)));
+        toWrite = movies.filter((m) => !have.has(String(m.movieId)));
+      } else if (flags.forceDataset !== true) {
+        // a database from before identities were recorded: its titles must agree with the import's
+        requireConsistentTitles(stored, movies, { have: `the database ${store.location}`, given: `the import (${spec})`, override: '--force-dataset' });
+      }
     }
     await store.importMovies(toWrite);
     if (held === undefined && identity !== undefined) await store.setDatasetIdentity(identity);
