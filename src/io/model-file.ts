@@ -342,7 +342,11 @@ const DIGEST_WEIGHT_KEYS = ['file', 'bytes', 'sha256', 'dtype', 'byteOrder', 'ta
 /** JSON with object keys sorted at every level, so equal values always give equal text. */
 function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    // ids and batch losses (millions of numbers for a big dataset) serialize in one native call
+    if (value.every((v) => v === null || typeof v !== 'object')) return JSON.stringify(value);
+    return `[${value.map(canonicalJson).join(',')}]`;
+  }
   const keys = Object.keys(value as Obj)
     .filter((k) => (value as Obj)[k] !== undefined)
     .sort();
