@@ -34,7 +34,8 @@ export { saveEaseModel, loadEaseModel, type TrainedEase } from './io/ease-model.
 export { interpretModel, type Interpretation, type InterpretOptions } from './recommend/interpret.js';
 export type { Recommender, RecommendOptions, ScoredItem, MovieInfo, GivenRating, MapPoint, BecauseReason } from './recommend/types.js';
 export { saveTrainedModel, loadTrainedModel, type TrainedModel, type SaveModelOptions } from './io/trained-model.js';
-export { writeModelFile, readModelFile, readModelManifest, verifyModelFile, fingerprintRatings, type ModelManifest } from './io/model-file.js';
+export { writeModelFile, readModelFile, readModelManifest, fingerprintRatings, type ModelManifest } from './io/model-file.js';
+export { verifyModelFile } from './io/verify.js';
 export { datasetIdentity, requireSameDataset, type DatasetIdentity } from './data/identity.js';
 export * from './plot/index.js';
 export { HybridModel, type HybridOptions } from './models/hybrid.js';

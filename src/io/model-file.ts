@@ -353,14 +353,6 @@ function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Obj)[k])}`).join(',')}}`;
 }
 
-/**
- * Checks a model file end to end without building the model: the manifest's fields and checksum,
- * the weights' presence, size and sha256. Returns the manifest; throws BAD_MODEL naming the file and
- * what is wrong. A service calls it before swapping in a new model.
- */
-export function verifyModelFile(path: string): ModelManifest {
-  return readModelFile(path).manifest;
-}
 
 /**
  * Reads and checks a model's manifest alone (fields, version, checksum), without its weights: what a
