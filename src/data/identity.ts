@@ -62,6 +62,11 @@ function describeDataset(d: DatasetIdentity): string {
   return `${d.name} (${d.items} movies, catalogue ${d.catalogueSha256.slice(0, 12)})`;
 }
 
+/** Whether a title is the stand-in ("Movie 10", "movie 10") given to a movie whose source has no title. */
+export function isPlaceholderTitle(title: string): boolean {
+  return /^movie \S+$/i.test(title);
+}
+
 /** A movie as a catalogue lists it: its raw id and title. */
 export interface CatalogueEntry {
   movieId: RawId;
@@ -78,7 +83,7 @@ export function requireConsistentTitles(
   given: readonly CatalogueEntry[],
   what: { have: string; given: string; override: string },
 ): void {
-  const placeholder = (title: string): boolean => /^Movie \S+$/.test(title);
+  const placeholder = isPlaceholderTitle;
   const titles = new Map<string, string>();
   for (const m of have) if (!placeholder(m.title)) titles.set(String(m.movieId), m.title);
   let shared = 0;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Recommender } from '../recommend/types.js';
 import { buildApp, type AppOptions } from './app.js';
 import { catalogueRows } from './service.js';
-import { requireConsistentTitles, requireSameDataset, type DatasetIdentity } from '../data/identity.js';
+import { isPlaceholderTitle, requireConsistentTitles, requireSameDataset, type DatasetIdentity } from '../data/identity.js';
 import { openStore } from './store/open-store.js';
 import type { RatingRow, Store } from './store/store.js';
 
@@ -54,11 +54,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     if (options.forceDataset !== true) {
       requireSameDataset(options.dataset, held, { have: 'the model was trained on', given: `the database ${store.location} holds`, override: '--force-dataset' });
     }
-    const catalogue = catalogueRows(options.recommender);
-    if (held === undefined && options.forceDataset !== true && (await store.counts()).movies > 0) {
-      // a database from before identities were recorded: its titles must agree with the model's
+    let catalogue = catalogueRows(options.recommender);
+    if ((held === undefined || catalogue.some((m) => isPlaceholderTitle(m.title))) && (await store.counts()).movies > 0) {
       const { movies: stored } = await store.searchMovies({ limit: 100_000_000 });
-      requireConsistentTitles(stored, catalogue, { have: `the database ${store.location}`, given: 'the model', override: '--force-dataset' });
+      if (held === undefined && options.forceDataset !== true) {
+        // a database from before identities were recorded: its titles must agree with the model's
+        requireConsistentTitles(stored, catalogue, { have: `the database ${store.location}`, given: 'the model', override: '--force-dataset' });
+      }
+      // a model that knows no title for a movie keeps the database's title, genres and year
+      const byId = new Map(stored.map((m) => [String(m.movieId), m]));
+      catalogue = catalogue.map((m) => {
+        const known = isPlaceholderTitle(m.title) ? byId.get(String(m.movieId)) : undefined;
+        return known ? { ...m, title: known.title, genres: known.genres, ...(known.year !== undefined ? { year: known.year } : {}) } : m;
+      });
     }
     if (held === undefined && options.dataset !== undefined) await store.setDatasetIdentity(options.dataset);
     // upsert, not insert-if-empty: a newer model may know more movies than the database
