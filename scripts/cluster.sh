@@ -55,10 +55,14 @@ start() {
   for i in $(seq 1 "$n"); do
     local p=$((port + i)) log="$state/replica-$i.log"
     local args=(serve --model "$model" --db "$db" --port "$p" --host 127.0.0.1 --log json --drain 2)
-    if [ -n "$token" ]; then args+=(--token "$token"); fi
     # only the first replica imports the training ratings, and alone: the others find them there
     if [ -n "$data" ] && [ "$i" = 1 ]; then args+=(--data "$data"); fi
-    node "$root/dist/cli/main.js" "${args[@]}" "${extra[@]}" >"$log" 2>&1 &
+    # the token goes by the environment, not the command line, where every user of the machine sees it in ps
+    if [ -n "$token" ]; then
+      COLLAB_TOKEN="$token" node "$root/dist/cli/main.js" "${args[@]}" "${extra[@]}" >"$log" 2>&1 &
+    else
+      node "$root/dist/cli/main.js" "${args[@]}" "${extra[@]}" >"$log" 2>&1 &
+    fi
     echo $! >"$state/replica-$i.pid"
     echo "$p" >"$state/replica-$i.port"
     if [ "$i" = 1 ]; then wait_healthy "http://127.0.0.1:$p" "$log"; fi

@@ -34,8 +34,10 @@ export { saveEaseModel, loadEaseModel, type TrainedEase } from './io/ease-model.
 export { interpretModel, type Interpretation, type InterpretOptions } from './recommend/interpret.js';
 export type { Recommender, RecommendOptions, ScoredItem, MovieInfo, GivenRating, MapPoint, BecauseReason } from './recommend/types.js';
 export { saveTrainedModel, loadTrainedModel, type TrainedModel, type SaveModelOptions } from './io/trained-model.js';
-export { writeModelFile, readModelFile, fingerprintRatings, type ModelManifest } from './io/model-file.js';
+export { writeModelFile, readModelFile, readModelManifest, fingerprintRatings, type ModelManifest } from './io/model-file.js';
 export { readSparkAls, writeSparkAls, trainedModelFromSparkAls, sparkAlsFromTrainedModel, type SparkAlsModel, type SparkCatalogue } from './io/spark-als.js';
+export { verifyModelFile } from './io/verify.js';
+export { datasetIdentity, requireSameDataset, type DatasetIdentity } from './data/identity.js';
 export * from './plot/index.js';
 export { HybridModel, type HybridOptions } from './models/hybrid.js';
 export { PickHead } from './models/pick-head.js';

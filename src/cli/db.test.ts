@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { MIGRATIONS } from '../server/store/migrations.js';
 import { openStore } from '../server/store/open-store.js';
 import { PG_SKIP, pgTestDatabase } from '../server/testing/databases.js';
+import { catalogueIdentity } from '../data/identity.js';
 import { registerDbCommands } from './db.js';
 import { registerServeCommand } from './serve.js';
 
@@ -63,6 +64,28 @@ test('collab db import writes movies and ratings into SQLite; importing again re
     const bad = await run(['db', 'import', join(dir, 'missing.csv'), '--db', db]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /no dataset or file ".*missing\.csv": give a ratings file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('collab db import of a bare ratings file keeps the titles already in the database', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-dbcli-'));
+  try {
+    const folder = join(dir, 'cat');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'movies.csv'), 'movieId,title,genres\n10,Heat (1995),Crime\n20,Fargo (1996),Crime\n');
+    writeFileSync(join(folder, 'ratings.csv'), 'userId,movieId,rating,timestamp\n1,10,4,100\n2,20,5,200\n');
+    const db = join(dir, 'x.sqlite');
+    assert.equal((await run(['db', 'import', folder, '--db', db, '--json'])).code, 0);
+    const r = await run(['db', 'import', ratingsFile(dir), '--db', db, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const store = await openStore(db);
+    const { movies } = await store.searchMovies({ limit: 10 });
+    assert.deepEqual(movies.map((m) => [m.movieId, m.title]).sort(), [[10, 'Heat (1995)'], [20, 'Fargo (1996)'], [30, 'Movie 30']]);
+    await store.close();
+    const info = await run(['db', 'info', '--db', db, '--json']);
+    assert.deepEqual((info.json as { dataset: unknown }).dataset, { name: 'cat', items: 2, catalogueSha256: catalogueIdentity('cat', [10, 20]).catalogueSha256 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { datasetIdentity, requireSameDataset } from '../data/identity.js';
 import { loadDataset } from '../data/load.js';
 import { evaluateModel } from '../evaluate/evaluate-model.js';
 import { PROTOCOL_DESCRIPTION } from '../evaluate/protocol.js';
@@ -13,6 +14,7 @@ interface EvaluateFlags extends GlobalFlags {
   threshold: string;
   dataDir?: string;
   ratingOnly?: boolean;
+  forceDataset?: boolean;
 }
 
 /** Registers `collab evaluate`. */
@@ -25,7 +27,8 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--k <count>', 'length of the ranked lists', '10')
     .option('--threshold <rating>', 'a test rating at or above this makes the movie relevant', '4')
     .option('--rating-only', 'skip the ranking metrics')
-    .option('--data-dir <dir>', 'folder holding datasets by name');
+    .option('--data-dir <dir>', 'folder holding datasets by name')
+    .option('--force-dataset', 'evaluate even though the model was trained on another dataset (its movie ids then name other films)');
   cmd.addHelpText('after', `\n${PROTOCOL_DESCRIPTION} Test ratings whose user or movie the model never saw are predicted as the training mean and counted.`);
   withExamples(withCommonFlags(cmd), 'collab evaluate --model model.json --data valid.csv', 'collab evaluate --model model.json --data u1.test --k 10 --json');
   cmd.action((flags: EvaluateFlags) =>
@@ -34,6 +37,9 @@ export function registerEvaluateCommand(program: Command): void {
       const threshold = numberFlag('threshold', flags.threshold)!;
       const trained = loadTrainedModel(flags.model);
       const test = loadDataset(flags.data, flags.dataDir ? { dataDir: flags.dataDir } : {});
+      if (flags.forceDataset !== true) {
+        requireSameDataset(trained.dataset, datasetIdentity(test), { have: 'the model was trained on', given: `--data ${flags.data} is`, file: flags.model, override: '--force-dataset' });
+      }
       const result = evaluateModel(trained, test.ratings, { k, threshold, ratingOnly: flags.ratingOnly === true });
       out.info(`test ratings ${result.n} (unknown user or movie: ${result.unknown.ratings}, predicted as the training mean ${result.unknown.fallbackValue.toFixed(3)})`);
       out.info(`MSE ${result.mse.toFixed(4)}  RMSE ${result.rmse.toFixed(4)}  MAE ${result.mae.toFixed(4)}`);

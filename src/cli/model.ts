@@ -4,6 +4,7 @@ import { loadDataset } from '../data/load.js';
 import { readSparkAls, sparkAlsFromTrainedModel, trainedModelFromSparkAls, writeSparkAls } from '../io/spark-als.js';
 import { loadTrainedModel, saveTrainedModel } from '../io/trained-model.js';
 import { datasetFromStore } from '../server/store/store-dataset.js';
+import { openCliStore } from './db.js';
 import { runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
 
@@ -56,7 +57,7 @@ async function importSpark(format: string, dir: string, flags: ImportFlags, out:
   if (flags.data !== undefined && flags.db !== undefined) throw new CollabError('USAGE', 'give --data or --db, not both', { field: 'db' });
   // read and check the Spark side first: a bad directory fails before any dataset is loaded
   const als = await readSparkAls(dir);
-  const ds = flags.db !== undefined ? await datasetFromStore(flags.db) : loadDataset(flags.data!, flags.dataDir === undefined ? {} : { dataDir: flags.dataDir });
+  const ds = flags.db !== undefined ? await datasetFromStore(flags.db, openCliStore) : loadDataset(flags.data!, flags.dataDir === undefined ? {} : { dataDir: flags.dataDir });
   const trained = trainedModelFromSparkAls(als, { ratings: ds.ratings, items: ds.items, name: flags.db !== undefined ? 'the database' : ds.name });
   saveTrainedModel(flags.out, trained);
   const result = { out: flags.out, rank: als.rank, users: als.users.ids.length, movies: als.items.ids.length, ratings: trained.train.ratings.length };

@@ -5,10 +5,10 @@ import { fetchDataset } from '../data/cache.js';
 import { parseRawId } from '../data/id-map.js';
 import { collabHome } from '../data/locate.js';
 import { loadRecommender } from '../recommend/load.js';
-import { runCommand, type GlobalFlags } from './command.js';
+import { intFlag, runCommand, type GlobalFlags } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
 import { printItems } from './recommend.js';
-import { serveCommand } from './serve.js';
+import { requirePortFree, serveCommand } from './serve.js';
 import { trainFromFlags } from './train.js';
 
 interface QuickstartFlags extends GlobalFlags {
@@ -34,6 +34,8 @@ export function registerQuickstartCommand(program: Command): void {
   withExamples(withCommonFlags(cmd), 'collab quickstart', 'collab quickstart --serve --port 8080', 'COLLAB_DATA_DIR=../datasets collab quickstart --user 42 --json');
   cmd.action((flags: QuickstartFlags) =>
     runCommand(flags, async (out) => {
+      // a busy port is found before the download and the training, not after
+      if (flags.serve) await requirePortFree('127.0.0.1', intFlag('port', flags.port)!);
       const fetched = await fetchDataset(flags.data, flags.dataDir ? { dataDir: flags.dataDir } : {});
       out.info(fetched.status === 'present' ? `using ${flags.data} from ${fetched.path}` : `downloaded ${flags.data} to ${fetched.path}`);
       out.info(`licence: ${fetched.licence}`);

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { CollabError } from '../core/errors.js';
 import { loadDataset } from '../data/load.js';
 import { saveEaseModel } from '../io/ease-model.js';
+import { checkSaveTarget } from '../io/model-file.js';
+import { datasetIdentity } from '../data/identity.js';
 import { joinSplit, stratifiedSplit } from '../data/split.js';
 import { EASE_DEFAULT_LAMBDA, fitEase } from '../ranking/ease.js';
 import { IMPLICIT_PROTOCOL_DESCRIPTION, evaluateTopN, implicitProtocol } from '../ranking/protocol.js';
@@ -49,6 +51,7 @@ export function registerRankCommand(program: Command): void {
       const n = intFlag('n', flags.n)!;
       if (k < 1) throw new CollabError('USAGE', `--k must be an integer >= 1, got ${flags.k}`, { field: 'k' });
       if (n < 1) throw new CollabError('USAGE', `-n must be an integer >= 1, got ${flags.n}`, { field: 'n' });
+      if (flags.out !== undefined) checkSaveTarget(flags.out); // before the fit, not after
       const data = loadDataset(flags.data, opts);
       const split = flags.test ? joinSplit(data.ratings, loadDataset(flags.test, opts).ratings) : stratifiedSplit(data.ratings, { ratio, seed });
       const { train, valid: test } = split;
@@ -83,7 +86,8 @@ export function registerRankCommand(program: Command): void {
         const all = flags.test ? train : data.ratings;
         const full = flags.test ? model : fitEase(all.users, all.items, all.userIds.size, all.itemIds.size, { lambda });
         const t2 = performance.now();
-        saveEaseModel(flags.out, { model: full, train: all, items: data.items });
+        const dataset = datasetIdentity(data);
+        saveEaseModel(flags.out, { model: full, train: all, items: data.items, ...(dataset ? { dataset } : {}) });
         const t3 = performance.now();
         saved = { out: flags.out, fitSeconds: (t2 - t1) / 1000, saveSeconds: (t3 - t2) / 1000, ratings: all.ratings.length };
         out.info(`saved EASE fitted on all ${all.ratings.length} ratings of --data to ${flags.out} (fit ${saved.fitSeconds.toFixed(2)} s, save ${saved.saveSeconds.toFixed(2)} s); use it with collab recommend --model ${flags.out}`);

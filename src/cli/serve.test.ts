@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { readModelManifest } from '../io/model-file.js';
 import { saveTrainedModel } from '../io/trained-model.js';
 import { checkerboard } from '../testing/fixtures.js';
 import { collabLearner } from '../train/learner.js';
@@ -49,7 +50,8 @@ test('collab serve: JSON request logs with latency, SIGHUP keeps the model when 
     assert.equal(rec.level, 30);
     assert.ok(!requestLogs.some((l) => l.route === '/api/health'), 'a successful health check is not logged');
 
-    truncateSync(join(tmp, 'model.weights.bin'), statSync(join(tmp, 'model.weights.bin')).size - 4);
+    const weights = join(tmp, readModelManifest(model).weights.file);
+    truncateSync(weights, statSync(weights).size - 4);
     child.kill('SIGHUP');
     assert.match(await nextLine(/^SIGHUP/), /^SIGHUP: kept the served model: .*weights file is truncated/);
     assert.equal(await version(), served);

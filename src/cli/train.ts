@@ -2,13 +2,16 @@ import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { IdMap, type RawId } from '../data/id-map.js';
+import { datasetIdentity, type DatasetIdentity } from '../data/identity.js';
 import { datasetFromStore } from '../server/store/store-dataset.js';
+import { openCliStore } from './db.js';
 import { loadDataset } from '../data/load.js';
 import type { Dataset, ItemMeta, Ratings, UserMeta } from '../data/ratings.js';
 import { buildItemFeatures, buildUserFeatures, parseFeatureKinds, ITEM_FEATURE_KINDS, USER_FEATURE_KINDS } from '../models/hybrid-features.js';
 import { readRatingsFile } from '../data/read-delimited.js';
 import { joinSplit, randomSplit, type SplitResult } from '../data/split.js';
 import { saveTrainedModel } from '../io/trained-model.js';
+import { checkSaveTarget } from '../io/model-file.js';
 import { lossChart, lrFinderChart } from '../plot/charts.js';
 import { writePlot } from '../plot/render.js';
 import { loadOptionsFromFlags, withReadFlags, type ReadFlags } from './data.js';
@@ -63,6 +66,8 @@ interface LoadedData {
   items: Map<RawId, ItemMeta>;
   /** Validation ratings whose user or movie never occurs in training (the model keeps their init). */
   cold: { users: number; items: number; ratings: number } | undefined;
+  /** The dataset's identity (recorded in the model), when it has a catalogue. */
+  dataset: DatasetIdentity | undefined;
 }
 
 /**
@@ -75,8 +80,10 @@ async function loadTrainingData(flags: TrainFlags): Promise<LoadedData> {
     throw new CollabError('USAGE', '--data is required: a dataset name (ml-100k, ml-latest-small, ...), a folder or a ratings file (or --db)', { field: 'data' });
   }
   if (flags.data && flags.db) throw new CollabError('USAGE', 'give --data or --db, not both', { field: 'db' });
-  const ds = flags.db ? await datasetFromStore(flags.db) : loadDataset(flags.data!, loadOptionsFromFlags(flags));
-  const base = { name: ds.name, items: ds.items, users: ds.users };
+  const ds = flags.db ? await datasetFromStore(flags.db, openCliStore) : loadDataset(flags.data!, loadOptionsFromFlags(flags));
+  // a database knows which dataset it was imported from; a loaded dataset knows its own catalogue
+  const dataset = 'identity' in ds ? (ds.identity as DatasetIdentity | undefined) : datasetIdentity(ds);
+  const base = { name: ds.name, items: ds.items, users: ds.users, dataset };
   if (flags.valid !== undefined) {
     const valid = readRatingsFile(flags.valid, { userIds: ds.ratings.userIds, itemIds: ds.ratings.itemIds, skipBadRows: flags.skipBadRows === true });
     const split = joinSplit(ds.ratings, valid.ratings);
@@ -242,6 +249,7 @@ export interface TrainResult {
 /** Trains per the flags; the learner is returned too so saving (once model files land) is one call on it. */
 export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<{ result: TrainResult; learner: CollabLearner }> {
   learnerOptions(flags); // bad flags fail before any data is read
+  if (flags.out !== undefined) checkSaveTarget(flags.out); // an unwritable --out fails before training, not after
   const data = await loadTrainingData(flags);
   const { kind, epochs, lr, schedule, options } = learnerOptions({ ...flags, model: flags.model ?? defaultModelFor(data) });
   if (kind === 'hybrid') {
@@ -267,6 +275,9 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
   try {
     if (schedule === 'one-cycle') await learner.fitOneCycle(epochs, lr);
     else await learner.fit(epochs, lr);
+  } catch (err) {
+    await learner.close(); // its worker threads would keep the process alive
+    throw err;
   } finally {
     report.stop();
   }
@@ -287,13 +298,16 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     history: learner.history,
   };
   if (data.cold) result.cold = data.cold;
-  out.info(`valid MSE ${last.validMse.toFixed(4)} (RMSE ${last.validRmse.toFixed(4)}) after ${learner.trainSeconds.toFixed(2)} s of training`);
+  if ((data.valid?.ratings.length ?? 0) === 0) {
+    out.info(`no validation ratings (train loss ${last.trainLoss.toFixed(4)}) after ${learner.trainSeconds.toFixed(2)} s of training`);
+  } else out.info(`valid MSE ${last.validMse.toFixed(4)} (RMSE ${last.validRmse.toFixed(4)}) after ${learner.trainSeconds.toFixed(2)} s of training`);
   if (flags.out) {
     saveTrainedModel(flags.out, {
       model: learner.model,
       train: data.train,
       items: data.items,
       history: { epochs: learner.history, batchLosses: learner.batchLosses },
+      ...(data.dataset ? { dataset: data.dataset } : {}),
     });
     result.modelFile = flags.out;
     out.info(`model saved to ${flags.out}`);
@@ -334,7 +348,7 @@ function withTrainingFlags(cmd: Command): Command {
 /** Registers `collab train` and `collab lr-find`. */
 export function registerTrainCommands(program: Command): void {
   const train = withTrainingFlags(program.command('train').description('train a rating model and report its validation error'))
-    .option('--out <file>', 'save the trained model here (a JSON manifest plus <name>.weights.bin beside it)')
+    .option('--out <file>', 'save the trained model here (a JSON manifest plus <name>.<sha256>.weights.bin beside it; checked before training)')
     .option('--plot <file>', 'draw the training loss per batch and per epoch with the validation loss (.svg or .png)')
     .option('--epochs <n>', 'epochs (default dotbias 6, dot 3, mf 8)')
     .option('--lr <x>', 'learning rate: the one-cycle peak, or the constant lr (default dotbias 4e-3, dot 0.1, mf 0.05)')

@@ -189,6 +189,10 @@ describe('bad input', () => {
     ['an empty item id', '3, ,4,100', 'empty item id'],
     ['a missing field', '3,2,4', 'expected 4 fields separated by ",", found 3'],
     ['an extra field', '3,2,4,100,9', 'expected 4 fields separated by ",", found 5'],
+    ['a rating beyond float32 (1e39)', '3,2,1e39,100', 'rating 1e39 is too large: ratings are read from 0 to 1000000 (declare another range with --scale lo,hi)'],
+    ['a rating of 1e308', '3,2,1e308,100', 'rating 1e308 is too large: ratings are read from 0 to 1000000 (declare another range with --scale lo,hi)'],
+    ['an absurdly large rating', '3,2,10000000,100', 'rating 10000000 is too large: ratings are read from 0 to 1000000 (declare another range with --scale lo,hi)'],
+    ['a negative rating', '3,2,-1,100', 'rating -1 is negative: ratings are read from 0 to 1000000 (declare another range with --scale lo,hi)'],
     ['a bad timestamp', '3,2,4,yesterday', 'timestamp "yesterday" is not a number of seconds or an ISO date (pass --time-col none if column 3 is not a time)'],
   ];
   for (const [what, line, problem] of cases) {
@@ -210,6 +214,30 @@ describe('bad input', () => {
     throwsExactly(() => readRatingsFile(path, { scale: [0.5, 5] }), 'BAD_ROW', `${path}:7: rating 6 is outside the declared scale 0.5 to 5; ${hint}`);
     assert.equal(readRatingsFile(path, { scale: [0, 10] }).ratings.ratings.length, 6);
     assert.equal(readRatingsFile(path).ratings.ratings.length, 6);
+  });
+
+  test('a line longer than 1 MiB is refused at its line number, not read into one huge string', () => {
+    const tail = fixture(header + good + '7,'.padEnd(5 << 20, '9'));
+    const message = 'is longer than 1048576 bytes without a line break; this is not a ratings file (or its line breaks were lost)';
+    throwsExactly(() => readRatingsFile(tail), 'BAD_FILE', `${tail}:7: ${message}`);
+    throwsExactly(() => readRatingsFile(tail, { bufferBytes: 4096 }), 'BAD_FILE', `${tail}:7: ${message}`);
+    const first = fixture('1'.repeat(3 << 20));
+    throwsExactly(() => readRatingsFile(first), 'BAD_FILE', `${first}:1: ${message}`);
+  });
+
+  test('a declared scale may hold negative ratings, but never one float32 cannot hold', () => {
+    const path = fixture(header + good + '3,2,-10,100\n');
+    assert.equal(readRatingsFile(path, { scale: [-10, 10] }).ratings.ratings[5], -10);
+    const huge = fixture(header + good + '3,2,1e39,100\n');
+    throwsExactly(() => readRatingsFile(huge, { scale: [0, 1e300] }), 'BAD_ROW', `${huge}:7: rating 1e+39 is outside the declared scale 0 to 1e+300; ${hint}`);
+  });
+
+  test('out-of-range ratings are skipped and counted under skipBadRows', () => {
+    const path = fixture(header + good + '3,2,1e39,100\n3,3,-0.5,100\n');
+    const r = readRatingsFile(path, { skipBadRows: true });
+    assert.equal(r.ratings.ratings.length, 5);
+    assert.equal(r.report.badRows, 2);
+    assert.ok(Array.from(r.ratings.ratings).every(Number.isFinite));
   });
 
   test('line numbers count blank lines and the header', () => {

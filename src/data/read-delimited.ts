@@ -1,9 +1,16 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CollabError } from '../core/errors.js';
+import { openForReading } from '../core/fs-errors.js';
 import { IdMap, parseRawId } from './id-map.js';
 import type { Dataset, LoadReport, Ratings } from './ratings.js';
+
+/**
+ * Largest rating read when no scale is declared: far above any star scale or play count, far below
+ * float32's overflow (1e39 would be read as Infinity and poison every mean and loss).
+ */
+export const MAX_RATING = 1e6;
 
 /** A field separator: one of the usual single characters, MovieLens' `::`, or runs of spaces/tabs. */
 export type Delimiter = ',' | '\t' | '::' | ';' | '|' | 'whitespace';
@@ -33,7 +40,7 @@ export interface ReadOptions {
   timestampColumn?: ColumnRef | null;
   /** Encoding of text ids; default 'utf8' (invalid UTF-8 is an error, pointing at 'latin1'). */
   encoding?: TextEncoding;
-  /** Declared rating scale [lo, hi]; a rating outside it is a bad row. Default: no check. */
+  /** Declared rating scale [lo, hi]; a rating outside it is a bad row. Default: [0, MAX_RATING] (1e6). */
   scale?: [number, number];
   /** Count and skip bad rows instead of throwing; default false. */
   skipBadRows?: boolean;
@@ -240,8 +247,27 @@ function readFileOrThrow(path: string): Buffer {
   if (!existsSync(path)) {
     throw new CollabError('NOT_FOUND', 'no such file; check the path (or the dataset name and --data-dir)', { file: path });
   }
-  return readFileSync(path);
+  const fd = openForReading(path);
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_TEXT_FILE_BYTES) {
+      throw new CollabError('BAD_FILE', `is ${size} bytes; metadata files of up to ${MAX_TEXT_FILE_BYTES} bytes are read (is this the right file?)`, { file: path });
+    }
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
+
+/** Longest line a ratings file may have: a ratings row is tens of bytes, so a longer line means the file is not one. */
+export const MAX_LINE_BYTES = 1 << 20;
+// Metadata files (movies, tags, users) are read whole; ml-25m's tags.csv, the largest, is 38 MB.
+const MAX_TEXT_FILE_BYTES = 512 * 1024 * 1024;
+
+function lineTooLong(path: string, line: number): CollabError {
+  return new CollabError('BAD_FILE', `is longer than ${MAX_LINE_BYTES} bytes without a line break; this is not a ratings file (or its line breaks were lost)`, { file: path, line });
+}
+
 
 /** Throws BAD_FILE when bytes start with a UTF-16 byte-order mark. */
 function checkNotUtf16(bytes: Uint8Array, path: string): void {
@@ -365,8 +391,8 @@ class RatingsReader {
       this.scaleHi = hi;
     } else {
       this.hasScale = false;
-      this.scaleLo = -Infinity;
-      this.scaleHi = Infinity;
+      this.scaleLo = 0;
+      this.scaleHi = MAX_RATING;
     }
   }
 
@@ -660,6 +686,7 @@ class RatingsReader {
       nf++;
       if (complete) p++;
       this.line++;
+      if (lineEnd - lineStart > MAX_LINE_BYTES) throw lineTooLong(this.path, this.line);
       if (ws && nf > 0 && fs[nf - 1] === fe[nf - 1]) nf--;
       if (nf === 0 || (nf === 1 && isBlank(buf, fs[0]!, fe[0]!))) {
         this.noteSkippedLine();
@@ -720,8 +747,13 @@ class RatingsReader {
         return;
       }
     }
-    if (this.hasScale && (rating < this.scaleLo || rating > this.scaleHi)) {
+    if (this.hasScale && (rating < this.scaleLo || rating > this.scaleHi || !Number.isFinite(Math.fround(rating)))) {
       this.bad(`rating ${rating} is outside the declared scale ${this.scaleLo} to ${this.scaleHi}`);
+      return;
+    }
+    if (!this.hasScale && !(rating >= 0 && rating <= MAX_RATING)) {
+      const t = this.fieldText(buf, this.rc);
+      this.bad(`rating ${t} is ${rating < 0 ? 'negative' : 'too large'}: ratings are read from 0 to ${MAX_RATING} (declare another range with --scale lo,hi)`);
       return;
     }
     let time = 0;
@@ -879,7 +911,7 @@ export function readRatingsFile(path: string, options: ReadOptions = {}): ReadRe
     throw new CollabError('BAD_FILE', 'is a folder, not a ratings file; give a file, or load the folder as a dataset', { file: path });
   }
   const reader = new RatingsReader(path, options);
-  const fd = openSync(path, 'r');
+  const fd = openForReading(path);
   try {
     const size = fstatSync(fd).size;
     let buf: Buffer = Buffer.allocUnsafe(Math.max(64, options.bufferBytes ?? DEFAULT_BUFFER));
@@ -894,6 +926,7 @@ export function readRatingsFile(path: string, options: ReadOptions = {}): ReadRe
     for (;;) {
       let nl = findLF(buf, p, filled);
       while (nl < 0 && !eof) {
+        if (filled - p > MAX_LINE_BYTES) throw lineTooLong(path, reader.line + 1);
         if (p > 0) {
           buf.copy(buf, 0, p, filled);
           filled -= p;
@@ -907,6 +940,7 @@ export function readRatingsFile(path: string, options: ReadOptions = {}): ReadRe
       let lineEnd = nl < 0 ? filled : nl;
       if (lineEnd > p && buf[lineEnd - 1] === CR) lineEnd--;
       reader.line++;
+      if (lineEnd - p > MAX_LINE_BYTES) throw lineTooLong(path, reader.line);
       if (!isBlank(buf, p, lineEnd)) {
         const bytes = buf.subarray(p, lineEnd);
         if (bytes.includes(0)) {
@@ -938,6 +972,7 @@ export function readRatingsFile(path: string, options: ReadOptions = {}): ReadRe
       if (eof) break;
       const left = filled - consumed;
       if (left > 0) buf.copy(buf, 0, consumed, filled);
+      if (left > MAX_LINE_BYTES) throw lineTooLong(path, reader.line + 1);
       if (left === buf.length) buf = grownBuffer(buf, left);
       filled = left + readInto(fd, buf, left);
       eof = filled < buf.length;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openAtomicWriter, writeFileAtomic } from './atomic.js';
+import { spawnSync } from 'node:child_process';
+import { openAtomicWriter, removeStaleTemps, writeFileAtomic } from './atomic.js';
 
 test('openAtomicWriter: nothing under the target until commit; abort keeps the old file and removes the temp', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'collab-atomic-'));
@@ -28,4 +29,17 @@ test('openAtomicWriter: nothing under the target until commit; abort keeps the o
   writeFileAtomic(path, 'x', new Uint8Array([10]));
   assert.equal(readFileSync(path, 'utf8'), 'x\n');
   assert.deepEqual(readdirSync(dir), ['out.csv']);
+});
+
+test('a killed writer\'s temp file is removed by the next write of the same target; a live writer\'s and other targets\' are kept', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-atomic-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dead = spawnSync(process.execPath, ['-e', '']).pid!; // a process id that has exited
+  const stale = `.out.csv.${dead}.1700000000000.tmp`;
+  const live = `.out.csv.${process.ppid}.1700000000000.tmp`;
+  const other = `.other.csv.${dead}.1700000000000.tmp`;
+  for (const name of [stale, live, other]) writeFileSync(join(dir, name), 'half');
+  writeFileAtomic(join(dir, 'out.csv'), 'new\n');
+  assert.deepEqual(readdirSync(dir).sort(), [live, other, 'out.csv'].sort());
+  assert.deepEqual(removeStaleTemps(dir, (target) => target === 'other.csv'), [other]);
 });

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** A file being written under a temp name beside its target; nothing appears under the target until `commit`. */
@@ -14,9 +14,12 @@ export interface AtomicWriter {
 /**
  * Opens a streaming atomic write of `path`: the bytes go to a temp file beside the target (same
  * folder, so the rename cannot cross file systems) and `commit` flushes and renames it over the
- * target, so a crash never leaves a half-written file under the final name. On any error, call `abort`.
+ * target, so a crash never leaves a half-written file under the final name; temp files a killed
+ * writer of the same target left behind are removed. On any error, call `abort`.
  */
 export function openAtomicWriter(path: string): AtomicWriter {
+  // temp files of an earlier writer of this target that was killed mid-write
+  removeStaleTemps(dirname(path), (target) => target === basename(path));
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(tmp, 'w');
   let open = true;
@@ -38,6 +41,7 @@ export function openAtomicWriter(path: string): AtomicWriter {
       fsyncSync(fd);
       close();
       renameSync(tmp, path);
+      syncFolder(dirname(path));
     },
     abort() {
       try {
@@ -48,6 +52,19 @@ export function openAtomicWriter(path: string): AtomicWriter {
       rmSync(tmp, { force: true });
     },
   };
+}
+
+// The rename is durable only once the folder's entry is on disk; some systems cannot sync a folder.
+function syncFolder(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // best effort: the data itself was synced before the rename
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**
@@ -63,4 +80,38 @@ export function writeFileAtomic(path: string, ...chunks: (string | Uint8Array)[]
     out.abort();
     throw err;
   }
+}
+
+/** Whether a process with this id is running (one we may not signal counts as running). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files that writers of `dir` killed mid-write left behind (`.<target>.<pid>.<ms>.tmp`
+ * whose process is gone), for targets `owns` accepts; a live writer's temp files are left alone.
+ * Returns the names removed.
+ */
+export function removeStaleTemps(dir: string, owns: (target: string) => boolean): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = /^\.(.+)\.(\d+)\.(\d+)\.tmp$/.exec(name);
+    if (!m || !owns(m[1]!)) continue;
+    const pid = Number(m[2]);
+    if (pid !== process.pid && processAlive(pid)) continue;
+    rmSync(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }

@@ -1,6 +1,7 @@
 import { CollabError } from '../core/errors.js';
 import { IdMap, type RawId } from '../data/id-map.js';
 import type { ItemMeta, Ratings } from '../data/ratings.js';
+import type { DatasetIdentity } from '../data/identity.js';
 import { userItemsCsr } from '../evaluate/protocol.js';
 import { EaseModel } from '../ranking/ease.js';
 import { fingerprintRatings, readModelFile, writeModelFile, type LoadedModelFile, type ModelManifest } from './model-file.js';
@@ -21,6 +22,8 @@ export interface TrainedEase {
   items: Map<RawId, ItemMeta>;
   /** The manifest it was loaded from (absent before the first save). */
   manifest?: ModelManifest;
+  /** The dataset it was fitted on (its catalogue), recorded in the file; absent for bare ratings files. */
+  dataset?: DatasetIdentity;
 }
 
 /** The manifest kind of an EASE model file. */
@@ -47,6 +50,7 @@ export function saveEaseModel(path: string, trained: TrainedEase): ModelManifest
       items: manifestItems(train.itemIds, trained.items),
       history: { epochs: [] },
       dataFingerprint: fingerprintRatings(train.users, train.items, train.ratings),
+      ...(trained.dataset ? { dataset: trained.dataset } : {}),
     },
     [{ name: 'B', rows: m, cols: m, data: model.B }, ...ratingsTables(train)],
   );
@@ -73,7 +77,11 @@ export function easeModelFromFile(path: string, file: LoadedModelFile): TrainedE
     throw new CollabError('BAD_MODEL', `${path}: the EASE config must be {lambda: number, nItems: ${m}}, got ${JSON.stringify(manifest.config)}; re-save it with collab rank --out`);
   }
   const B = tables.get('B');
-  if (!B || B.length !== m * m) {
+  const bInfo = manifest.weights.tables.find((t) => t.name === 'B');
+  if (B && bInfo && B.length !== m * m) {
+    throw new CollabError('BAD_MODEL', `${path}: table "B" is ${bInfo.rows}x${bInfo.cols} but an EASE model of ${m} items needs ${m}x${m}; re-save it with collab rank --out`);
+  }
+  if (!B) {
     throw new CollabError('BAD_MODEL', `${path}: the weights have no ${m}x${m} table "B" that an EASE model needs; re-save it with collab rank --out`);
   }
   const train = ratingsFromTables(tables, userIds, itemIds);
@@ -81,5 +89,5 @@ export function easeModelFromFile(path: string, file: LoadedModelFile): TrainedE
     throw new CollabError('BAD_MODEL', `${path}: the EASE model has no training ratings (its users' histories); re-save it with collab rank --out`);
   }
   const model = new EaseModel(m, B, lambda, userItemsCsr(train.users, train.items, userIds.size));
-  return { model, train, items: itemsFromManifest(manifest, itemIds), manifest };
+  return { model, train, items: itemsFromManifest(manifest, itemIds), manifest, ...(manifest.dataset ? { dataset: manifest.dataset } : {}) };
 }

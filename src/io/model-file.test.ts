@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { renameSync } from 'node:fs';
 import {
   fingerprintRatings,
   MODEL_FORMAT_VERSION,
@@ -13,6 +15,7 @@ import {
   type ModelManifestInput,
   type WeightTable,
 } from './model-file.js';
+import { verifyModelFile } from './verify.js';
 
 const root = mkdtempSync(join(tmpdir(), 'collab-model-file-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -55,8 +58,8 @@ function tables(): WeightTable[] {
 function saved(): { dir: string; path: string; weights: string } {
   const dir = freshDir();
   const path = join(dir, 'model.json');
-  writeModelFile(path, manifestInput(), tables());
-  return { dir, path, weights: join(dir, 'model.weights.bin') };
+  const manifest = writeModelFile(path, manifestInput(), tables());
+  return { dir, path, weights: join(dir, manifest.weights.file) };
 }
 
 function editManifest(path: string, edit: (m: Record<string, any>) => void): void {
@@ -72,7 +75,8 @@ function bytesOf(a: Float32Array): number[] {
 describe('writeModelFile / readModelFile', () => {
   it('round-trips every Float32 bit and the manifest', () => {
     const { dir, path, weights } = saved();
-    assert.deepEqual(readdirSync(dir).sort(), ['model.json', 'model.weights.bin'], 'no temp files left');
+    const weightsName = `model.${createHash('sha256').update(readFileSync(weights)).digest('hex').slice(0, 16)}.weights.bin`;
+    assert.deepEqual(readdirSync(dir).sort(), [weightsName, 'model.json'].sort(), 'no temp files left');
     assert.equal(readFileSync(weights).length, (6 + 4) * 4);
     const { manifest, tables: loaded } = readModelFile(path);
     for (const t of tables()) assert.deepEqual(bytesOf(loaded.get(t.name)!), bytesOf(t.data), t.name);
@@ -87,7 +91,7 @@ describe('writeModelFile / readModelFile', () => {
       { name: 'itemEmb', rows: 2, cols: 2, offset: 24, length: 16 },
       { name: 'empty', rows: 0, cols: 5, offset: 40, length: 0 },
     ]);
-    assert.equal(manifest.weights.file, 'model.weights.bin');
+    assert.equal(manifest.weights.file, weightsName);
     assert.equal(manifest.weights.sha256, createHash('sha256').update(readFileSync(weights)).digest('hex'));
   });
 
@@ -158,11 +162,11 @@ describe('readModelFile errors', () => {
   it('a newer format version', () => {
     const { path } = saved();
     editManifest(path, (m) => {
-      m.version = 2;
+      m.version = 3;
     });
     assert.throws(() => readModelFile(path), {
       code: 'BAD_MODEL',
-      message: `${path}: model format version 2 is newer than this collab (${PKG_VERSION}) can read (up to version 1); upgrade collab to load it, or re-train the model with this version`,
+      message: `${path}: model format version 3 is newer than this collab (${PKG_VERSION}) can read (up to version 2); upgrade collab to load it, or re-train the model with this version`,
     });
   });
 
@@ -279,7 +283,7 @@ describe('writeModelFile input checks and atomicity', () => {
     t[0]!.data[0] = 42;
     assert.throws(() => writeModelFile(path, input, t), { message: /manifest\.config\.lr is Infinity/ });
     assert.deepEqual([readFileSync(path), readFileSync(weights)], before);
-    assert.deepEqual(readdirSync(dir).sort(), ['model.json', 'model.weights.bin']);
+    assert.deepEqual(readdirSync(dir).sort(), ['model.json', basename(weights)].sort());
   });
 
   it('fails cleanly in a missing folder, creating nothing', () => {
@@ -314,7 +318,7 @@ describe('writeModelFile input checks and atomicity', () => {
       chmodSync(dir, 0o755);
     }
     assert.deepEqual([readFileSync(path), readFileSync(weights)], before);
-    assert.deepEqual(readdirSync(dir).sort(), ['model.json', 'model.weights.bin']);
+    assert.deepEqual(readdirSync(dir).sort(), ['model.json', basename(weights)].sort());
   });
 });
 
@@ -347,5 +351,110 @@ describe('fingerprintRatings', () => {
       code: 'INVALID_OPTION',
       message: 'fingerprintRatings: columns differ in length (users 4, items 3, ratings 4); pass one entry per rating',
     });
+  });
+});
+
+const CHECKSUM_MESSAGE =
+  'manifest was edited or damaged: its contents (ids, kind, config, catalogue, ...) no longer match its manifestSha256; re-save or re-train the model rather than editing it';
+
+describe('manifest checksum', () => {
+  const edits: [string, (m: Record<string, any>) => void][] = [
+    ['user ids swapped', (m) => {
+      m.userIds = [7, 1, 'u-x'];
+    }],
+    ['yRange 5.5 -> 9.5', (m) => {
+      m.yRange = [0.5, 9.5];
+    }],
+    ['kind dotbias -> dot', (m) => {
+      m.kind = 'dot';
+    }],
+    ['a title', (m) => {
+      m.items['260'].title = 'The Usual Suspects (1995)';
+    }],
+    ['a hyperparameter', (m) => {
+      m.config.nFactors = 3;
+    }],
+    ['the data fingerprint', (m) => {
+      m.dataFingerprint.ratings = 5;
+    }],
+    ['the checksum itself', (m) => {
+      m.manifestSha256 = 'b'.repeat(64);
+    }],
+  ];
+  for (const [what, edit] of edits) {
+    it(`refuses an edited manifest: ${what}`, () => {
+      const { path } = saved();
+      editManifest(path, edit);
+      assert.throws(() => readModelFile(path), { code: 'BAD_MODEL', message: `${path}: ${CHECKSUM_MESSAGE}` });
+      assert.throws(() => verifyModelFile(path), { code: 'BAD_MODEL', message: `${path}: ${CHECKSUM_MESSAGE}` });
+    });
+  }
+
+  it('refuses a version 2 manifest without its checksum', () => {
+    const { path } = saved();
+    editManifest(path, (m) => {
+      delete m.manifestSha256;
+    });
+    assert.throws(() => readModelFile(path), {
+      message: `${path}: manifest has no "manifestSha256"; the file is incomplete or was not written by collab — re-save or re-train the model`,
+    });
+  });
+
+
+  it('still loads a version 1 file (no checksum, weights named model.weights.bin); a new save replaces its weights', () => {
+    const { dir, path, weights } = saved();
+    renameSync(weights, join(dir, 'model.weights.bin'));
+    editManifest(path, (m) => {
+      m.version = 1;
+      delete m.manifestSha256;
+      m.weights.file = 'model.weights.bin';
+    });
+    const old = readModelFile(path);
+    assert.equal(old.manifest.version, 1);
+    assert.deepEqual(bytesOf(old.tables.get('userEmb')!), bytesOf(tables()[0]!.data));
+    const again = writeModelFile(path, manifestInput(), tables());
+    assert.deepEqual(readdirSync(dir).sort(), [again.weights.file, 'model.json'].sort());
+  });
+});
+
+describe('an interrupted save (kill -9 at every step)', () => {
+  const script = `
+    import { writeModelFile } from ${JSON.stringify(new URL('./model-file.js', import.meta.url).href)};
+    const input = JSON.parse(process.argv[2]);
+    const t = [{ name: 'userEmb', rows: 3, cols: 2, data: new Float32Array([9, 9, 9, 9, 9, 9]) }];
+    writeModelFile(process.argv[1], { ...input, kind: 'dot', userIds: [7, 1, 'u-x'] }, t);
+  `;
+  const killedSave = (path: string, step: number): number | null => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, path, JSON.stringify(manifestInput())], {
+      env: { ...process.env, COLLAB_TEST_SAVE_KILL_STEP: String(step) },
+      encoding: 'utf8',
+    });
+    assert.equal(r.stderr, '', `step ${step}`);
+    return r.signal === 'SIGKILL' ? step : null;
+  };
+
+  it('leaves the previous model or the new one, never a mix, and the next save cleans up', () => {
+    let sawNew = false;
+    let sawOld = false;
+    for (let step = 1; step <= 8; step++) {
+      const { dir, path } = saved();
+      const killed = killedSave(path, step);
+      const { manifest, tables: loaded } = readModelFile(path);
+      const userEmb = [...loaded.get('userEmb')!];
+      if (manifest.kind === 'dot') {
+        sawNew = true;
+        assert.deepEqual(manifest.userIds, [7, 1, 'u-x'], `step ${step}`);
+        assert.deepEqual(userEmb, [9, 9, 9, 9, 9, 9], `step ${step}`);
+      } else {
+        sawOld = true;
+        assert.equal(killed, step, `an old model after a finished save (step ${step})`);
+        assert.deepEqual(manifest.userIds, [1, 7, 'u-x'], `step ${step}`);
+        assert.deepEqual(bytesOf(loaded.get('userEmb')!), bytesOf(tables()[0]!.data), `step ${step}`);
+      }
+      const next = writeModelFile(path, manifestInput(), tables());
+      assert.deepEqual(readdirSync(dir).sort(), [next.weights.file, 'model.json'].sort(), `step ${step}: stale files removed`);
+      if (killed === null) break;
+    }
+    assert.ok(sawNew && sawOld);
   });
 });

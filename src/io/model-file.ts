@@ -1,21 +1,30 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { CollabError } from '../core/errors.js';
+import { describeFsError } from '../core/fs-errors.js';
 import type { RawId } from '../data/id-map.js';
-import { writeFileAtomic } from './atomic.js';
+import type { DatasetIdentity } from '../data/identity.js';
+import { openAtomicWriter, removeStaleTemps } from './atomic.js';
 
 /**
  * collab's model file: a JSON manifest (`model.json`) that describes the model, its vocabulary and
- * history, plus its weights beside it (`model.weights.bin`) as raw little-endian Float32 tables laid
- * end to end. Plain data only: nothing in either file is ever evaluated.
+ * history, plus its weights beside it (`model.<sha>.weights.bin`, named by the first 16 hex digits of
+ * their sha256) as raw little-endian Float32 tables laid end to end. Plain data only: nothing in
+ * either file is ever evaluated.
+ *
+ * A save is all-or-nothing for the pair: the weights go under a new name first, the manifest is
+ * renamed over the old one last, and only then are the old weights removed. A crash at any step
+ * leaves either the old manifest with its old weights or the new manifest with its new weights.
+ * Version 2 manifests carry `manifestSha256`, a sha256 over their own meaning (see {@link manifestDigest}),
+ * so an edited id, range or kind is refused rather than served.
  */
 
 /** Value of the manifest's `format` field. */
 export const MODEL_FORMAT = 'collab-model';
-/** The manifest version this code writes and the newest it reads. */
-export const MODEL_FORMAT_VERSION = 1;
+/** The manifest version this code writes and the newest it reads (1: no manifest checksum, weights named model.weights.bin). */
+export const MODEL_FORMAT_VERSION = 2;
 
 /** Any value JSON can hold (finite numbers only). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -105,10 +114,16 @@ export interface ModelManifest {
   /** collab version that saved it. */
   collabVersion: string;
   weights: WeightsInfo;
+  /** Which dataset the model was trained on (absent in files written before it was recorded). */
+  dataset?: DatasetIdentity;
+  /** sha256 (hex) of {@link manifestDigest} over every other field; version 2 and later. */
+  manifestSha256?: string;
 }
 
+export type { DatasetIdentity };
+
 /** What the caller gives `writeModelFile`; the format fields and the weights description are filled in. */
-export type ModelManifestInput = Omit<ModelManifest, 'format' | 'version' | 'weights' | 'createdAt' | 'collabVersion'> & {
+export type ModelManifestInput = Omit<ModelManifest, 'format' | 'version' | 'weights' | 'createdAt' | 'collabVersion' | 'manifestSha256'> & {
   /** Default: now. */
   createdAt?: string;
   /** Default: the version in collab's package.json. */
@@ -131,17 +146,45 @@ export interface LoadedModelFile {
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 
-/** The weights file that goes with a manifest path: model.json → model.weights.bin. */
+/** The weights file a version 1 manifest names beside it: model.json → model.weights.bin. */
 export function weightsPathFor(manifestPath: string): string {
-  const base = manifestPath.toLowerCase().endsWith('.json') ? manifestPath.slice(0, -5) : manifestPath;
-  return `${base}.weights.bin`;
+  return join(dirname(manifestPath), `${manifestBase(manifestPath)}.weights.bin`);
+}
+
+/** The manifest's name without its .json: the stem every file of the model starts with. */
+function manifestBase(manifestPath: string): string {
+  const name = basename(manifestPath);
+  return name.toLowerCase().endsWith('.json') ? name.slice(0, -5) : name;
+}
+
+/** The weights file name of a version 2 save: model.json with weights sha256 abcd… → model.abcd….weights.bin. */
+export function weightsFileName(manifestPath: string, weightsSha256: string): string {
+  return `${manifestBase(manifestPath)}.${weightsSha256.slice(0, 16)}.weights.bin`;
+}
+
+/** Whether `file` is a weights file of the manifest stem `base` (either naming: version 1 or 2). */
+function isWeightsOf(file: string, base: string): boolean {
+  if (!file.startsWith(`${base}.`) || !file.endsWith('.weights.bin')) return false;
+  const middle = file.slice(base.length + 1, -'.weights.bin'.length);
+  return middle === '' ? file === `${base}.weights.bin` : /^[0-9a-f]{16}$/.test(middle);
+}
+
+// A crash-test hook: with COLLAB_TEST_SAVE_KILL_STEP=N the saving process SIGKILLs itself after the
+// Nth file-system step of a save, so tests can check what every interrupted save leaves behind.
+let saveStep = 0;
+function crashPoint(): void {
+  const at = process.env.COLLAB_TEST_SAVE_KILL_STEP;
+  if (at === undefined) return;
+  saveStep++;
+  if (saveStep === Number(at)) process.kill(process.pid, 'SIGKILL');
 }
 
 /**
- * Saves a model: the weights file first, then the manifest, each written atomically. Everything is
- * validated and serialized before the first byte is written, so bad input leaves earlier files as
- * they were. (If the manifest write itself fails after the weights were replaced, loading reports the
- * checksum mismatch instead of returning a mixed model.)
+ * Saves a model, all-or-nothing for the manifest and its weights together: the weights are written
+ * under a name made from their sha256, then the manifest (which names them) is renamed over the old
+ * one, and only then are the previous weights removed. Everything is validated and serialized before
+ * the first byte is written, so bad input leaves earlier files as they were; temp files left by a
+ * killed save are removed.
  */
 export function writeModelFile(path: string, input: ModelManifestInput, tables: readonly WeightTable[]): ModelManifest {
   checkTables(tables);
@@ -156,7 +199,8 @@ export function writeModelFile(path: string, input: ModelManifestInput, tables: 
     hash.update(chunks[t]!);
     offset += length;
   }
-  const weightsPath = weightsPathFor(path);
+  const weightsSha = hash.digest('hex');
+  const weightsFile = weightsFileName(path, weightsSha);
   const manifest: ModelManifest = {
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
@@ -168,22 +212,54 @@ export function writeModelFile(path: string, input: ModelManifestInput, tables: 
     ...(input.items ? { items: input.items } : {}),
     history: input.history,
     dataFingerprint: input.dataFingerprint,
+    ...(input.dataset ? { dataset: input.dataset } : {}),
     createdAt: input.createdAt ?? new Date().toISOString(),
     collabVersion: input.collabVersion ?? collabVersion(),
     weights: {
-      file: basename(weightsPath),
+      file: weightsFile,
       bytes: offset,
-      sha256: hash.digest('hex'),
+      sha256: weightsSha,
       dtype: 'float32',
       byteOrder: 'little-endian',
       tables: infos,
     },
   };
   checkJson(manifest, 'manifest');
+  manifest.manifestSha256 = manifestDigest(manifest);
   // Validate what we wrote with the reader's own rules, so a file we write is always one we can read.
   checkManifest(manifest, path, true);
   const text = `${stringifyManifest(manifest, '')}\n`;
 
+  const dir = dirname(path);
+  checkSaveTarget(path);
+  const base = manifestBase(path);
+  saveStep = 0;
+  try {
+    removeStaleTemps(dir, (name) => name === basename(path) || isWeightsOf(name, base));
+    crashPoint();
+    writeStepwise(join(dir, weightsFile), chunks);
+    writeStepwise(path, [text]);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new CollabError('BAD_FILE', `cannot save the model: ${reason}; check that ${dir} is writable and has free space`, { file: path }, { cause: err });
+  }
+  // The new manifest is in place: weights it does not name can go (a failure here costs disk space
+  // only). It is read again because a concurrent save may have replaced it since: its weights stay.
+  const keep = currentWeightsFile(path) ?? weightsFile;
+  for (const name of safeReaddir(dir)) {
+    if (name !== keep && isWeightsOf(name, base)) {
+      rmSync(join(dir, name), { force: true });
+      crashPoint();
+    }
+  }
+  return manifest;
+}
+
+/**
+ * Checks that a model can be saved at `path` (its folder exists, the path is not a folder, the folder
+ * is writable), so a command can refuse a bad --out before it spends minutes training.
+ */
+export function checkSaveTarget(path: string): void {
   const dir = dirname(path);
   let isDir = false;
   try {
@@ -194,28 +270,102 @@ export function writeModelFile(path: string, input: ModelManifestInput, tables: 
   if (!isDir) {
     throw new CollabError('NOT_FOUND', `cannot save the model: folder ${dir} does not exist; create it first or choose another --out`, { file: path });
   }
+  let target: ReturnType<typeof statSync> | undefined;
   try {
-    writeFileAtomic(weightsPath, ...chunks);
-    writeFileAtomic(path, text);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new CollabError('BAD_FILE', `cannot save the model: ${reason}; check that ${dir} is writable and has free space`, { file: path }, { cause: err });
+    target = statSync(path);
+  } catch {
+    target = undefined;
   }
-  return manifest;
+  if (target?.isDirectory()) {
+    throw new CollabError('BAD_FILE', 'cannot save the model: this is a folder; give a file name such as model.json inside it', { file: path });
+  }
+  try {
+    accessSync(dir, fsConstants.W_OK);
+  } catch {
+    throw new CollabError('BAD_FILE', `cannot save the model: folder ${dir} is not writable; choose another --out`, { file: path });
+  }
+}
+
+/** An atomic write with a crash point after the temp file is written and another after the rename. */
+function writeStepwise(path: string, chunks: readonly (string | Uint8Array)[]): void {
+  const out = openAtomicWriter(path);
+  try {
+    for (const chunk of chunks) out.write(chunk);
+    crashPoint();
+    out.commit();
+  } catch (err) {
+    out.abort();
+    throw err;
+  }
+  crashPoint();
+}
+
+/** The weights file the manifest at `path` names now, or undefined when it cannot be read. */
+function currentWeightsFile(path: string): string | undefined {
+  try {
+    const m = JSON.parse(readFileSync(path, 'utf8')) as { weights?: { file?: unknown } };
+    return typeof m.weights?.file === 'string' ? m.weights.file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /**
- * Loads a model file: checks the manifest (format, version, required fields), then the weights file
- * (presence, size, sha256, table layout), and returns the manifest with each table as a Float32Array.
+ * The sha256 (hex) of a manifest's meaning: a canonical JSON (keys sorted at every level) of every
+ * field this version reads, leaving out `manifestSha256` itself and keys it does not know (notes a
+ * person may add carry no meaning to collab).
  */
-export function readModelFile(path: string): LoadedModelFile {
+export function manifestDigest(manifest: ModelManifest): string {
+  const m = manifest as unknown as Obj;
+  const covered: Obj = {};
+  for (const key of DIGEST_KEYS) if (m[key] !== undefined) covered[key] = m[key];
+  const w = m.weights as Obj | undefined;
+  if (w && typeof w === 'object') {
+    const cw: Obj = {};
+    for (const key of DIGEST_WEIGHT_KEYS) if (w[key] !== undefined) cw[key] = w[key];
+    covered.weights = cw;
+  }
+  return createHash('sha256').update('collab-manifest-v2\n').update(canonicalJson(covered)).digest('hex');
+}
+
+const DIGEST_KEYS = ['format', 'version', 'kind', 'config', 'yRange', 'userIds', 'itemIds', 'items', 'history', 'dataFingerprint', 'dataset', 'createdAt', 'collabVersion'] as const;
+const DIGEST_WEIGHT_KEYS = ['file', 'bytes', 'sha256', 'dtype', 'byteOrder', 'tables'] as const;
+
+/** JSON with object keys sorted at every level, so equal values always give equal text. */
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    // ids and batch losses (millions of numbers for a big dataset) serialize in one native call
+    if (value.every((v) => v === null || typeof v !== 'object')) return JSON.stringify(value);
+    return `[${value.map(canonicalJson).join(',')}]`;
+  }
+  const keys = Object.keys(value as Obj)
+    .filter((k) => (value as Obj)[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Obj)[k])}`).join(',')}}`;
+}
+
+
+/**
+ * Reads and checks a model's manifest alone (fields, version, checksum), without its weights: what a
+ * command needs to know about a model (its kind, dataset) before loading it.
+ */
+export function readModelManifest(path: string): ModelManifest {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CollabError('NOT_FOUND', 'model file not found; check the path (collab train --out writes it)', { file: path });
-    throw new CollabError('BAD_FILE', `cannot read the model file: ${(err as Error).message}`, { file: path }, { cause: err });
+    throw new CollabError('BAD_FILE', `cannot read the model file: ${describeFsError(err)}`, { file: path }, { cause: err });
   }
   let parsed: unknown;
   try {
@@ -223,7 +373,15 @@ export function readModelFile(path: string): LoadedModelFile {
   } catch (err) {
     throw new CollabError('BAD_MODEL', `not valid JSON (${(err as Error).message}); the model manifest is damaged — re-save or re-copy the model`, { file: path });
   }
-  const manifest = checkManifest(parsed, path);
+  return checkManifest(parsed, path);
+}
+
+/**
+ * Loads a model file: checks the manifest (format, version, required fields), then the weights file
+ * (presence, size, sha256, table layout), and returns the manifest with each table as a Float32Array.
+ */
+export function readModelFile(path: string): LoadedModelFile {
+  const manifest = readModelManifest(path);
   const w = manifest.weights;
   const weightsPath = join(dirname(path), w.file);
   let bytes: Buffer;
@@ -233,7 +391,7 @@ export function readModelFile(path: string): LoadedModelFile {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new CollabError('BAD_MODEL', `weights file is missing (the manifest ${basename(path)} needs it); copy it beside the manifest or re-train the model`, { file: weightsPath });
     }
-    throw new CollabError('BAD_FILE', `cannot read the weights file: ${(err as Error).message}`, { file: weightsPath }, { cause: err });
+    throw new CollabError('BAD_FILE', `cannot read the weights file: ${describeFsError(err)}`, { file: weightsPath }, { cause: err });
   }
   if (bytes.length < w.bytes) {
     throw new CollabError('BAD_MODEL', `weights file is truncated: expected ${w.bytes} bytes, found ${bytes.length}; re-train or re-copy the model`, { file: weightsPath });
@@ -528,6 +686,23 @@ function checkManifest(parsed: unknown, file: string, writing = false): ModelMan
     offset += length;
   });
   if (offset !== bytes) c.fail('weights.bytes', `is ${bytes} but the tables add up to ${offset} bytes`);
+  if (m.dataset !== undefined) {
+    const d = c.object(m, 'dataset');
+    c.string(d, 'name', 'dataset');
+    c.count(d, 'items', 'dataset');
+    c.string(d, 'catalogueSha256', 'dataset');
+  }
+  // Version 1 files predate the checksum; from version 2 on a manifest must carry one that matches.
+  if ((version as number) >= 2) {
+    const sum = c.string(m, 'manifestSha256');
+    if (!writing && sum !== manifestDigest(m as unknown as ModelManifest)) {
+      throw new CollabError(
+        'BAD_MODEL',
+        'manifest was edited or damaged: its contents (ids, kind, config, catalogue, ...) no longer match its manifestSha256; re-save or re-train the model rather than editing it',
+        { file, field: 'manifestSha256' },
+      );
+    }
+  }
   return m as unknown as ModelManifest;
 }
 

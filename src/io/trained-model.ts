@@ -1,6 +1,7 @@
 import { CollabError } from '../core/errors.js';
 import { IdMap, type RawId } from '../data/id-map.js';
 import type { ItemMeta, Ratings } from '../data/ratings.js';
+import type { DatasetIdentity } from '../data/identity.js';
 import { createModel, loadParams, paramTables, type ParamTable } from '../models/factory.js';
 import type { ModelKind, RatingModel } from '../models/model.js';
 import {
@@ -29,6 +30,8 @@ export interface TrainedModel {
   history: TrainingHistory;
   /** The manifest it was loaded from (absent before the first save). */
   manifest?: ModelManifest;
+  /** The dataset it was trained on (its catalogue), recorded in the file; absent for bare ratings files. */
+  dataset?: DatasetIdentity;
 }
 
 /** Options of {@link saveTrainedModel}. */
@@ -45,6 +48,16 @@ const FLOAT32_EXACT_INT = 1 << 24;
 export function saveTrainedModel(path: string, trained: TrainedModel, options: SaveModelOptions = {}): ModelManifest {
   const { model, train } = trained;
   const tables: ParamTable[] = paramTables(model);
+  for (const t of tables) {
+    const k = t.data.findIndex((v) => !Number.isFinite(v));
+    if (k >= 0) {
+      throw new CollabError(
+        'INVALID_OPTION',
+        `the model's table "${t.name}" holds ${t.data[k]} at row ${Math.floor(k / t.cols)}: its training diverged; train again with a lower lr`,
+        { field: 'model' },
+      );
+    }
+  }
   // Non-learned state (nn's batch-norm running statistics) is saved beside the params.
   for (const b of model.buffers ?? []) tables.push({ name: b.name, rows: b.rows, cols: b.cols, data: b.value });
   if (options.includeRatings ?? true) tables.push(...ratingsTables(train));
@@ -62,6 +75,7 @@ export function saveTrainedModel(path: string, trained: TrainedModel, options: S
       items,
       history: jsonSafeHistory(trained.history),
       dataFingerprint: fingerprintRatings(train.users, train.items, train.ratings),
+      ...(trained.dataset ? { dataset: trained.dataset } : {}),
     },
     tables,
   );
@@ -91,13 +105,25 @@ export function trainedModelFromFile(path: string, file: LoadedModelFile): Train
   const model = createModel(manifest.kind as ModelKind, userIds.size, itemIds.size, config);
   const paramList: ParamTable[] = model.params.map((p) => {
     const data = tables.get(p.name);
-    if (!data) throw new CollabError('BAD_MODEL', `${path}: the weights have no table "${p.name}" that a ${model.kind} model needs; retrain`);
-    return { name: p.name, rows: p.rows, cols: p.cols, data };
+    const info = manifest.weights.tables.find((t) => t.name === p.name);
+    if (!data || !info) throw new CollabError('BAD_MODEL', `${path}: the weights have no table "${p.name}" that a ${model.kind} model needs; retrain`);
+    // the file's own shape, so a mismatch names both
+    return { name: p.name, rows: info.rows, cols: info.cols, data };
   });
-  loadParams(model, paramList);
+  try {
+    loadParams(model, paramList);
+  } catch (err) {
+    // loadParams names both shapes; the path says which file they came from
+    if (err instanceof CollabError) throw new CollabError(err.code, `${path}: ${err.message}`, {}, { cause: err });
+    throw err;
+  }
   for (const b of model.buffers ?? []) {
     const data = tables.get(b.name);
-    if (!data || data.length !== b.value.length) {
+    const info = manifest.weights.tables.find((t) => t.name === b.name);
+    if (data && info && data.length !== b.value.length) {
+      throw new CollabError('BAD_MODEL', `${path}: table "${b.name}" is ${info.rows}x${info.cols} but the ${model.kind} model expects ${b.rows}x${b.cols}; the file does not match its config — retrain`);
+    }
+    if (!data) {
       throw new CollabError('BAD_MODEL', `${path}: the weights have no ${b.rows}x${b.cols} table "${b.name}" that a ${model.kind} model needs; retrain`);
     }
     b.value.set(data);
@@ -110,6 +136,7 @@ export function trainedModelFromFile(path: string, file: LoadedModelFile): Train
     items,
     history: manifest.history,
     manifest,
+    ...(manifest.dataset ? { dataset: manifest.dataset } : {}),
   };
 }
 

@@ -205,10 +205,12 @@ test('a hybrid model file written before the pick head and the cold movie tables
   try {
     const path = join(dir, 'old.json');
     saveTrainedModel(path, { model: learner.model, train: ratings, items: new Map(), history: { epochs: [] } });
-    // the manifest of an older collab had no such keys
-    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { config: Record<string, unknown> };
+    // the manifest of an older collab had no such keys (and, being version 1, no manifest checksum)
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { config: Record<string, unknown>; version: number; manifestSha256?: string };
     delete manifest.config.pickFactors;
     delete manifest.config.coldItemTables;
+    manifest.version = 1;
+    delete manifest.manifestSha256;
     writeFileSync(path, JSON.stringify(manifest));
     const m = loadTrainedModel(path).model as HybridModel;
     assert.equal(m.pick, undefined);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import test from 'node:test';
 import { selectRows, type Ratings } from '../data/ratings.js';
 import { loadEaseModel, saveEaseModel, type TrainedEase } from '../io/ease-model.js';
+import { manifestDigest, type ModelManifest } from '../io/model-file.js';
 import { loadTrainedModel } from '../io/trained-model.js';
 import { fitEase } from '../ranking/ease.js';
 import { checkerboard, runCli } from '../testing/fixtures.js';
@@ -68,12 +69,14 @@ test('EASE file errors: a rating-model loader refuses it, a damaged config or mi
       message: `${path}: this is an EASE ranking model (collab rank --out), which predicts no ratings; use it with collab recommend, similar or serve, or train a rating model with collab train`,
     });
     const manifest = JSON.parse(readFileSync(path, 'utf8'));
-    writeFileSync(path, JSON.stringify({ ...manifest, config: { lambda: 'big', nItems: 30 } }));
+    // re-signed, so the loader's own checks (past the manifest checksum) are what is tested
+    const resigned = (m: ModelManifest): string => JSON.stringify({ ...m, manifestSha256: manifestDigest(m) });
+    writeFileSync(path, resigned({ ...manifest, config: { lambda: 'big', nItems: 30 } }));
     assert.throws(() => loadEaseModel(path), {
       message: `${path}: the EASE config must be {lambda: number, nItems: 30}, got {"lambda":"big","nItems":30}; re-save it with collab rank --out`,
     });
     const tables = manifest.weights.tables.map((t: { name: string }) => (t.name === 'B' ? { ...t, name: 'C' } : t));
-    writeFileSync(path, JSON.stringify({ ...manifest, weights: { ...manifest.weights, tables } }));
+    writeFileSync(path, resigned({ ...manifest, weights: { ...manifest.weights, tables } }));
     assert.throws(() => loadEaseModel(path), { message: `${path}: the weights have no 30x30 table "B" that an EASE model needs; re-save it with collab rank --out` });
     const other = fitted();
     const t = other.train;

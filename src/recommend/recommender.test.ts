@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, truncateSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { manifestDigest, type ModelManifest } from '../io/model-file.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkerboard, runCli } from '../testing/fixtures.js';
@@ -38,10 +39,39 @@ test('save then load gives the same predictions bit for bit', () => {
 
 test('a truncated weights file is refused with a clear error', () => {
   const copy = join(tmp, 'cut.json');
-  saveTrainedModel(copy, trained);
-  const weights = join(tmp, 'cut.weights.bin');
+  const weights = join(tmp, saveTrainedModel(copy, trained).weights.file);
   truncateSync(weights, statSync(weights).size - 8);
   assert.throws(() => loadTrainedModel(copy), /weights file is truncated/);
+});
+
+test('a config whose shapes differ from the weights is refused naming the file and both shapes', () => {
+  const copy = join(tmp, 'shape.json');
+  saveTrainedModel(copy, trained);
+  const m = JSON.parse(readFileSync(copy, 'utf8')) as ModelManifest;
+  const edited = { ...m, config: { ...m.config, nFactors: 5 } };
+  // re-signed, so the shape check (past the manifest checksum) is what is tested
+  writeFileSync(copy, JSON.stringify({ ...edited, manifestSha256: manifestDigest(edited) }));
+  const users = trained.train.userIds.size;
+  assert.throws(() => loadTrainedModel(copy), {
+    code: 'BAD_MODEL',
+    message: `${copy}: table 0 is userFactors ${users}x4 but the dotbias model expects userFactors ${users}x5; the file is damaged or does not match its manifest — retrain`,
+  });
+});
+
+test('a model whose weights overflowed is not saved', () => {
+  const copy = join(tmp, 'nan.json');
+  const table = trained.model.params[1]!;
+  const before = table.value[5]!;
+  table.value[5] = Number.NaN;
+  try {
+    assert.throws(() => saveTrainedModel(copy, trained), {
+      code: 'INVALID_OPTION',
+      message: `the model's table "${table.name}" holds NaN at row ${Math.floor(5 / table.cols)}: its training diverged; train again with a lower lr`,
+    });
+  } finally {
+    table.value[5] = before;
+  }
+  assert.throws(() => statSync(copy), { code: 'ENOENT' });
 });
 
 test('a known user gets unrated movies of the half they like, best first', () => {

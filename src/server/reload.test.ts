@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import autocannon from 'autocannon';
 import type { ItemMeta } from '../data/ratings.js';
+import { readModelManifest } from '../io/model-file.js';
 import { saveTrainedModel, type TrainedModel } from '../io/trained-model.js';
 import { loadRecommender } from '../recommend/load.js';
 import { checkerboard } from '../testing/fixtures.js';
@@ -71,7 +72,7 @@ describe('POST /api/model/reload', () => {
   test('a damaged model file is refused with 422 and the replica keeps serving the old model', async () => {
     const before = await servedVersion();
     saveTrainedModel(modelPath, second);
-    const weights = join(tmp, 'model.weights.bin');
+    const weights = join(tmp, readModelManifest(modelPath).weights.file);
     truncateSync(weights, statSync(weights).size - 8);
     const r = await server.app.inject({ method: 'POST', url: '/api/model/reload', headers: auth });
     assert.equal(r.statusCode, 422);

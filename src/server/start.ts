@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Recommender } from '../recommend/types.js';
 import { buildApp, type AppOptions } from './app.js';
 import { catalogueRows } from './service.js';
+import { isPlaceholderTitle, requireConsistentTitles, requireSameDataset, type DatasetIdentity } from '../data/identity.js';
 import { openStore } from './store/open-store.js';
 import type { PgStoreOptions } from './store/pg-store.js';
 import type { SqliteStoreOptions } from './store/sqlite-store.js';
@@ -30,6 +31,10 @@ export interface StartOptions {
   modelPath?: string;
   /** Milliseconds `close` keeps serving with /api/health at 503 before it stops accepting, so a balancer's health check moves traffic away first. Default 0. */
   drainMs?: number;
+  /** The dataset the model was trained on: a database of another one is refused, one with none records it. Default: unknown (no check). */
+  dataset?: DatasetIdentity;
+  /** Serve even when the database holds another dataset (its catalogue rows are then overwritten). Default false. */
+  forceDataset?: boolean;
   /** Line-by-line progress for people. Default: silent. */
   log?: (line: string) => void;
 }
@@ -63,8 +68,28 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const log = options.log ?? (() => {});
   const store = await openStore(options.db, { ...SERVING_STORE_OPTIONS, ...options.store, ...(options.pgSchema === undefined ? {} : { schema: options.pgSchema }) });
   try {
+    // before any catalogue row is written: a model of another dataset would rename the database's movies
+    const held = await store.datasetIdentity();
+    if (options.forceDataset !== true) {
+      requireSameDataset(options.dataset, held, { have: 'the model was trained on', given: `the database ${store.location} holds`, override: '--force-dataset' });
+    }
+    let catalogue = catalogueRows(options.recommender);
+    if ((held === undefined || catalogue.some((m) => isPlaceholderTitle(m.title))) && (await store.counts()).movies > 0) {
+      const { movies: stored } = await store.searchMovies({ limit: 100_000_000 });
+      if (held === undefined && options.forceDataset !== true) {
+        // a database from before identities were recorded: its titles must agree with the model's
+        requireConsistentTitles(stored, catalogue, { have: `the database ${store.location}`, given: 'the model', override: '--force-dataset' });
+      }
+      // a model that knows no title for a movie keeps the database's title, genres and year
+      const byId = new Map(stored.map((m) => [String(m.movieId), m]));
+      catalogue = catalogue.map((m) => {
+        const known = isPlaceholderTitle(m.title) ? byId.get(String(m.movieId)) : undefined;
+        return known ? { ...m, title: known.title, genres: known.genres, ...(known.year !== undefined ? { year: known.year } : {}) } : m;
+      });
+    }
+    if (held === undefined && options.dataset !== undefined) await store.setDatasetIdentity(options.dataset);
     // upsert, not insert-if-empty: a newer model may know more movies than the database
-    const movies = await store.importMovies(catalogueRows(options.recommender));
+    const movies = await store.importMovies(catalogue);
     log(`catalogue: ${movies} movies synced into ${store.kind} ${store.location}`);
     const counts = await store.counts();
     if (counts.ratings === 0 && options.initialRatings !== undefined) {

@@ -49,6 +49,20 @@ test('dotbias learns the two-taste structure and predicts by raw ids', async () 
   assert.ok(last.elapsed > 0 && last.elapsed === learner.trainSeconds);
 });
 
+test('a loss that overflows stops training at once, saying so and asking for a lower lr', async () => {
+  const { train, valid } = split(tasteRatings());
+  for (const model of ['dot', 'dotbias', 'mf'] as const) {
+    const learner = collabLearner(train, valid, { model, nFactors: 4, batchSize: 16 });
+    await assert.rejects(learner.fit(3, 1e12), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'INVALID_OPTION');
+      assert.match(err.message, /^training diverged: the loss became (NaN|Infinity) at epoch 0(, batch \d+ of \d+)? \(lr 1\.00e\+12\); stopped without saving — train again with a lower --lr \(collab lr-find suggests one\)$/);
+      return true;
+    }, model);
+    assert.equal(learner.history.length, 0, `${model}: no epoch of NaNs recorded`);
+    await learner.close();
+  }
+});
+
 test('same seed gives the same model bit for bit; another seed does not', async () => {
   const { train, valid } = split(tasteRatings());
   const run = async (seed: number) => {

@@ -247,6 +247,7 @@ export class CollabLearner {
             const start = b * bs;
             const end = b === nb - 1 ? n : Math.min(n, start + bs);
             const batchSse = this.trainBatch(start, end, lr(pos), mom(pos));
+            if (!Number.isFinite(batchSse)) throw diverged(batchSse, `epoch ${this.history.length}, batch ${b + 1} of ${nb}`, lr(pos));
             sse += batchSse;
             this.batchLosses.push(batchSse / (end - start));
             if (this.onBatch) this.onBatch(step + 1, total);
@@ -254,7 +255,10 @@ export class CollabLearner {
         }
         this.optimizer.flush();
         this.trainSeconds += (performance.now() - t0) / 1000;
+        // Hogwild reports a whole epoch at once; a model whose weights overflowed predicts NaN on validation.
+        if (!Number.isFinite(sse)) throw diverged(sse, `epoch ${this.history.length}`, lr((e + 1) / epochs));
         const validMse = this.validMse();
+        if (this.valid && this.valid.ratings.length > 0 && !Number.isFinite(validMse)) throw diverged(validMse, `epoch ${this.history.length} (validation)`, lr((e + 1) / epochs));
         const row: EpochStats = {
           epoch: this.history.length,
           trainLoss: sse / n,
@@ -417,4 +421,13 @@ function sharedCopy(a: Int32Array): Int32Array {
 /** Builds a learner over training (and optional validation) ratings that share their id maps. */
 export function collabLearner(train: Ratings, valid?: Ratings, options: CollabLearnerOptions = {}): CollabLearner {
   return new CollabLearner(train, valid, options);
+}
+
+/** The error that stops a run whose loss overflowed: going on would only save a model of NaNs. */
+function diverged(loss: number, where: string, lr: number): CollabError {
+  return new CollabError(
+    'INVALID_OPTION',
+    `training diverged: the loss became ${loss} at ${where} (lr ${lr.toPrecision(3)}); stopped without saving — train again with a lower --lr (collab lr-find suggests one)`,
+    { field: 'lr' },
+  );
 }

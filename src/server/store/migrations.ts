@@ -52,4 +52,9 @@ export const MIGRATIONS: readonly Migration[] = [
     // rows from before this version get their key from the store right after migrating (fillSearchTitles)
     statements: ["ALTER TABLE movies ADD COLUMN search_title TEXT NOT NULL DEFAULT ''"],
   },
+  {
+    version: 3,
+    name: 'collab_meta: which dataset the database holds',
+    statements: ['CREATE TABLE collab_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)'],
+  },
 ];

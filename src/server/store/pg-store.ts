@@ -2,7 +2,9 @@ import pg from 'pg';
 import { CollabError } from '../../core/errors.js';
 import { parseRawId, type RawId } from '../../data/id-map.js';
 import { titleSearchKey } from '../../data/titles.js';
+import type { DatasetIdentity } from '../../data/identity.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
+import { parseDatasetIdentity } from './store.js';
 import {
   movieSearchFilter,
   movieFromDb,
@@ -285,6 +287,15 @@ export class PgStore implements Store {
       ratedAt[t] = Number(row[3]);
     }
     return { users, items, ratings, ratedAt };
+  }
+
+  async datasetIdentity(): Promise<DatasetIdentity | undefined> {
+    const rows = (await this.pool.query("SELECT value FROM collab_meta WHERE key = 'dataset'")).rows as { value: string }[];
+    return rows[0] ? parseDatasetIdentity(rows[0].value) : undefined;
+  }
+
+  async setDatasetIdentity(identity: DatasetIdentity): Promise<void> {
+    await this.pool.query("INSERT INTO collab_meta (key, value) VALUES ('dataset', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [JSON.stringify(identity)]);
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,9 @@ import Database from 'better-sqlite3';
 import { CollabError } from '../../core/errors.js';
 import { parseRawId, type RawId } from '../../data/id-map.js';
 import { titleSearchKey } from '../../data/titles.js';
+import type { DatasetIdentity } from '../../data/identity.js';
 import { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
+import { parseDatasetIdentity } from './store.js';
 import {
   movieFromDb,
   movieSearchFilter,
@@ -221,6 +223,15 @@ export class SqliteStore implements Store {
       ratedAt[r] = row[3];
     }
     return { users, items, ratings, ratedAt };
+  }
+
+  async datasetIdentity(): Promise<DatasetIdentity | undefined> {
+    const row = this.db.prepare("SELECT value FROM collab_meta WHERE key = 'dataset'").get() as { value: string } | undefined;
+    return row ? parseDatasetIdentity(row.value) : undefined;
+  }
+
+  async setDatasetIdentity(identity: DatasetIdentity): Promise<void> {
+    this.db.prepare("INSERT INTO collab_meta (key, value) VALUES ('dataset', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify(identity));
   }
 
   async close(): Promise<void> {

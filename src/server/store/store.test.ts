@@ -60,6 +60,23 @@ for (const kind of testDatabases()) {
       }
     });
 
+    test('records which dataset it holds: none at first, then the identity given, kept across opens', async () => {
+      const t = kind.make();
+      try {
+        const s1 = await t.open();
+        assert.equal(await s1.datasetIdentity(), undefined);
+        const id = { name: 'ml-100k', items: 1682, catalogueSha256: 'c'.repeat(64) };
+        await s1.setDatasetIdentity(id);
+        await s1.setDatasetIdentity(id);
+        await s1.close();
+        const s2 = await t.open();
+        assert.deepEqual(await s2.datasetIdentity(), id);
+        await s2.close();
+      } finally {
+        await t.dispose();
+      }
+    });
+
     test('search: title substring, genre, popularity order, paging, and SQL text taken literally', async () => {
       const t = kind.make();
       const s = await t.open();

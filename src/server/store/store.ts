@@ -1,3 +1,4 @@
+import type { DatasetIdentity } from '../../data/identity.js';
 import { parseRawId, type RawId } from '../../data/id-map.js';
 import { foldSearchText } from '../../data/titles.js';
 
@@ -114,6 +115,10 @@ export interface Store {
   /** Every rating as columns. */
   ratingsColumns(): Promise<RatingsColumns>;
   /** Closes connections; later calls fail. */
+  /** The dataset the database holds (its catalogue identity), recorded by the first import; undefined before. */
+  datasetIdentity(): Promise<DatasetIdentity | undefined>;
+  /** Records which dataset the database holds. */
+  setDatasetIdentity(identity: DatasetIdentity): Promise<void>;
   close(): Promise<void>;
   /** Connections of the pool by state, for metrics (absent: no pool, as with SQLite). */
   poolState?(): { total: number; idle: number; waiting: number };
@@ -195,3 +200,13 @@ export function ratingFromDb(r: RatingDbRow): StoredRating {
   return { userId: parseRawId(r.user_id), movieId: parseRawId(r.movie_id), rating: Number(r.rating), ratedAt: Number(r.rated_at), source: r.source };
 }
 
+
+/** A dataset identity as collab_meta stores it (JSON), or undefined when the text is not one. */
+export function parseDatasetIdentity(text: string): DatasetIdentity | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<DatasetIdentity>;
+    return typeof v.name === 'string' && typeof v.items === 'number' && typeof v.catalogueSha256 === 'string' ? { name: v.name, items: v.items, catalogueSha256: v.catalogueSha256 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
