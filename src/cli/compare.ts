@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CollabError } from '../core/errors.js';
 import { findDatasetFolder, loadDataset } from '../data/load.js';
+import { resolveDatasetPath } from '../data/locate.js';
 import { readRatingsFile } from '../data/read-delimited.js';
 import { joinSplit, randomSplit } from '../data/split.js';
 import { compareModels, summarizeFolds, type ComparisonRow } from '../evaluate/compare.js';
@@ -82,7 +83,7 @@ export function registerCompareCommand(program: Command): void {
       }
       const ds = loadDataset(flags.data, flags.dataDir ? { dataDir: flags.dataDir } : {});
       const split = flags.valid
-        ? joinSplit(ds.ratings, readRatingsFile(flags.valid, { userIds: ds.ratings.userIds, itemIds: ds.ratings.itemIds }).ratings)
+        ? joinSplit(ds.ratings, readRatingsFile(resolveDatasetPath(flags.valid, flags.dataDir), { userIds: ds.ratings.userIds, itemIds: ds.ratings.itemIds }).ratings)
         : randomSplit(ds.ratings, { validPct: numberFlag('valid-pct', flags.validPct)!, seed: intFlag('seed', flags.seed)! });
       out.info(`${ds.name}: ${split.train.ratings.length} training, ${split.valid.ratings.length} test ratings`);
       const rows = await compareModels(split.train, split.valid, options);

@@ -4,6 +4,7 @@ import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { IdMap, type RawId } from '../data/id-map.js';
 import { openStore } from '../server/store/open-store.js';
 import { loadDataset } from '../data/load.js';
+import { resolveDatasetPath } from '../data/locate.js';
 import type { Dataset, ItemMeta, Ratings, UserMeta } from '../data/ratings.js';
 import { buildItemFeatures, buildUserFeatures, parseFeatureKinds, ITEM_FEATURE_KINDS, USER_FEATURE_KINDS } from '../models/hybrid-features.js';
 import { readRatingsFile } from '../data/read-delimited.js';
@@ -78,7 +79,7 @@ async function loadTrainingData(flags: TrainFlags): Promise<LoadedData> {
   const ds = flags.db ? await datasetFromStore(flags.db) : loadDataset(flags.data!, loadOptionsFromFlags(flags));
   const base = { name: ds.name, items: ds.items, users: ds.users };
   if (flags.valid !== undefined) {
-    const valid = readRatingsFile(flags.valid, { userIds: ds.ratings.userIds, itemIds: ds.ratings.itemIds, skipBadRows: flags.skipBadRows === true });
+    const valid = readRatingsFile(resolveDatasetPath(flags.valid, flags.dataDir), { userIds: ds.ratings.userIds, itemIds: ds.ratings.itemIds, skipBadRows: flags.skipBadRows === true });
     const split = joinSplit(ds.ratings, valid.ratings);
     return { ...base, train: split.train, valid: split.valid, cold: coldOf(split) };
   }
