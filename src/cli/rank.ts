@@ -6,6 +6,7 @@ import { saveEaseModel } from '../io/ease-model.js';
 import { joinSplit, stratifiedSplit } from '../data/split.js';
 import { EASE_DEFAULT_LAMBDA, fitEase } from '../ranking/ease.js';
 import { IMPLICIT_PROTOCOL_DESCRIPTION, evaluateTopN, implicitProtocol } from '../ranking/protocol.js';
+import { RANK_ORDER_LINE } from './recommend.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
 
@@ -63,16 +64,16 @@ export function registerRankCommand(program: Command): void {
       out.info(
         `P@${k} ${report.precision.toFixed(4)}  R@${k} ${report.recall.toFixed(4)}  nDCG@${k} ${report.ndcg.toFixed(4)}  MAP ${report.mapRecommenders.toFixed(4)} (Recommenders) / ${report.map.toFixed(4)} (collab)`,
       );
-      let items: { itemId: string | number; title: string; score: number }[] | undefined;
+      let items: { itemId: string | number; title: string; score: number; rankScore: number }[] | undefined;
       if (flags.user !== undefined) {
         const raw = /^-?\d+$/.test(flags.user) ? Number(flags.user) : flags.user;
         const u = train.userIds.lookup(raw, 'error', 'user');
         const top = model.recommend(u, n);
         items = Array.from(top.items, (i, t) => {
           const itemId = train.itemIds.idOf(i);
-          return { itemId, title: data.items.get(itemId)?.title ?? String(itemId), score: top.scores[t]! };
+          return { itemId, title: data.items.get(itemId)?.title ?? String(itemId), score: top.scores[t]!, rankScore: top.scores[t]! };
         });
-        out.info(`what user ${flags.user} may watch next:`);
+        out.info(`what user ${flags.user} may watch next (${RANK_ORDER_LINE.ease}):`);
         for (const it of items) out.info(`  ${String(it.itemId).padStart(6)}  ${it.score.toFixed(3)}  ${it.title}`);
       }
       let saved: { out: string; fitSeconds: number; saveSeconds: number; ratings: number } | undefined;
