@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadDataset } from '../data/load.js';
 import { evaluateModel } from '../evaluate/evaluate-model.js';
 import { PROTOCOL_DESCRIPTION } from '../evaluate/protocol.js';
+import { UNKNOWN_SHARE_LIMIT, checkUnknownShare, unknownShare } from '../evaluate/unknown-share.js';
 import { loadTrainedModel } from '../io/trained-model.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
@@ -13,6 +14,7 @@ interface EvaluateFlags extends GlobalFlags {
   threshold: string;
   dataDir?: string;
   ratingOnly?: boolean;
+  strict?: boolean;
 }
 
 /** Registers `collab evaluate`. */
@@ -25,6 +27,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--k <count>', 'length of the ranked lists', '10')
     .option('--threshold <rating>', 'a test rating at or above this makes the movie relevant', '4')
     .option('--rating-only', 'skip the ranking metrics')
+    .option('--strict', `refuse (exit 1) when over ${UNKNOWN_SHARE_LIMIT * 100}% of the test ratings are by users or of movies the model never trained on (default: warn)`)
     .option('--data-dir <dir>', 'folder holding datasets by name');
   cmd.addHelpText('after', `\n${PROTOCOL_DESCRIPTION} Test ratings whose user or movie the model never saw are predicted as the training mean and counted.`);
   withExamples(withCommonFlags(cmd), 'collab evaluate --model model.json --data valid.csv', 'collab evaluate --model model.json --data u1.test --k 10 --json');
@@ -34,7 +37,11 @@ export function registerEvaluateCommand(program: Command): void {
       const threshold = numberFlag('threshold', flags.threshold)!;
       const trained = loadTrainedModel(flags.model);
       const test = loadDataset(flags.data, flags.dataDir ? { dataDir: flags.dataDir } : {});
-      const result = evaluateModel(trained, test.ratings, { k, threshold, ratingOnly: flags.ratingOnly === true });
+      const unknownToModel = unknownShare(trained.train, test.ratings);
+      const warning = checkUnknownShare(unknownToModel, test.source, flags.strict === true);
+      // on stderr even without --json: the figures below would otherwise look trustworthy
+      if (warning) process.stderr.write(warning + '\n');
+      const result = { ...evaluateModel(trained, test.ratings, { k, threshold, ratingOnly: flags.ratingOnly === true }), unknownToModel };
       out.info(`test ratings ${result.n} (unknown user or movie: ${result.unknown.ratings}, predicted as the training mean ${result.unknown.fallbackValue.toFixed(3)})`);
       out.info(`MSE ${result.mse.toFixed(4)}  RMSE ${result.rmse.toFixed(4)}  MAE ${result.mae.toFixed(4)}`);
       const rk = result.ranking;

@@ -5,6 +5,7 @@ import { loadDataset } from '../data/load.js';
 import { saveEaseModel } from '../io/ease-model.js';
 import { joinSplit, stratifiedSplit } from '../data/split.js';
 import { EASE_DEFAULT_LAMBDA, fitEase } from '../ranking/ease.js';
+import { UNKNOWN_SHARE_LIMIT, checkUnknownShare, unknownShare, type UnknownShare } from '../evaluate/unknown-share.js';
 import { IMPLICIT_PROTOCOL_DESCRIPTION, evaluateTopN, implicitProtocol } from '../ranking/protocol.js';
 import { RANK_ORDER_LINE } from './recommend.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags } from './command.js';
@@ -21,6 +22,7 @@ interface RankFlags extends GlobalFlags {
   n: string;
   dataDir?: string;
   out?: string;
+  strict?: boolean;
 }
 
 /** Registers `collab rank`: the EASE top-N model on implicit feedback, judged by the Microsoft Recommenders protocol. */
@@ -37,6 +39,7 @@ export function registerRankCommand(program: Command): void {
     .option('--user <id>', 'also print this user\'s top n unseen movies')
     .option('-n <count>', 'movies for --user', '10')
     .option('--data-dir <dir>', 'folder holding datasets by name')
+    .option('--strict', `with --test: refuse (exit 1) when over ${UNKNOWN_SHARE_LIMIT * 100}% of its ratings are by users or of movies --data has no rating of (default: warn)`)
     .option('--out <file>', 'save EASE fitted on all ratings of --data (not only the training part) for collab recommend / similar / serve --model');
   cmd.addHelpText('after', `\n${IMPLICIT_PROTOCOL_DESCRIPTION} MAP is also given as Microsoft Recommenders computes it (mapRecommenders: divided by all relevant items).`);
   withExamples(withCommonFlags(cmd), 'collab rank --data ml-100k', 'collab rank --data ml-100k --user 1 -n 10 --json', 'collab rank --data train.csv --test valid.csv --lambda 400', 'collab rank --data ml-100k --out next.json');
@@ -51,7 +54,17 @@ export function registerRankCommand(program: Command): void {
       if (k < 1) throw new CollabError('USAGE', `--k must be an integer >= 1, got ${flags.k}`, { field: 'k' });
       if (n < 1) throw new CollabError('USAGE', `-n must be an integer >= 1, got ${flags.n}`, { field: 'n' });
       const data = loadDataset(flags.data, opts);
-      const split = flags.test ? joinSplit(data.ratings, loadDataset(flags.test, opts).ratings) : stratifiedSplit(data.ratings, { ratio, seed });
+      let unknownToModel: UnknownShare | undefined;
+      let split;
+      if (flags.test) {
+        const test = loadDataset(flags.test, opts);
+        unknownToModel = unknownShare(data.ratings, test.ratings);
+        const warning = checkUnknownShare(unknownToModel, test.source, flags.strict === true);
+        if (warning) process.stderr.write(warning + '\n');
+        split = joinSplit(data.ratings, test.ratings);
+      } else {
+        split = stratifiedSplit(data.ratings, { ratio, seed });
+      }
       const { train, valid: test } = split;
       const t0 = performance.now();
       const model = fitEase(train.users, train.items, train.userIds.size, train.itemIds.size, { lambda });
@@ -105,6 +118,7 @@ export function registerRankCommand(program: Command): void {
         mapRecommenders: report.mapRecommenders,
         ...(items ? { items } : {}),
         ...(saved ? { saved } : {}),
+        ...(unknownToModel ? { unknownToModel } : {}),
       };
     }),
   );
