@@ -17,6 +17,7 @@ import type { ModelKind } from '../models/model.js';
 import { MODEL_KINDS } from '../models/factory.js';
 import { collabLearner, type CollabLearner, type CollabLearnerOptions, type EpochStats } from '../train/learner.js';
 import { TRAIN_DEFAULTS } from '../train/defaults.js';
+import { oneCycleRampLength, oneCycleSuggestion } from '../train/lr-find.js';
 import type { OptimizerKind } from '../train/optimizers.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
@@ -51,6 +52,7 @@ export interface TrainFlags extends GlobalFlags, ReadFlags {
   startLr?: string;
   endLr?: string;
   numIt?: string;
+  cycleIt?: string;
 }
 
 /** Training and validation ratings with shared id maps, plus where they came from. */
@@ -371,10 +373,11 @@ export function registerTrainCommands(program: Command): void {
     await runCommand(flags, async (out) => (await trainFromFlags(flags, out)).result);
   });
 
-  const lrFind = withTrainingFlags(program.command('lr-find').description('sweep the learning rate exponentially and suggest one (fastai\'s lr_find "valley")'))
+  const lrFind = withTrainingFlags(program.command('lr-find').description('sweep the learning rate exponentially: fastai\'s lr_find "valley", and a peak lr for the one-cycle schedule collab train uses'))
     .option('--start-lr <x>', 'first lr of the ramp (default 1e-7)')
     .option('--end-lr <x>', 'last lr of the ramp (default 10)')
-    .option('--num-it <n>', 'batches to run (default 100)')
+    .option('--num-it <n>', 'batches of fastai\'s ramp, whose valley is shown (default 100)')
+    .option('--cycle-it <n>', 'batches of the ramp the fit_one_cycle suggestion comes from (default one epoch, at least 100)')
     .option('--plot <file>', 'draw the loss against the learning rate with the suggestion (.svg or .png)');
   withExamples(withCommonFlags(lrFind), 'collab lr-find --data ml-100k --plot lr.png', 'collab lr-find --data ml-100k --bs 256 --json').action(async (flags: TrainFlags) => {
     await runCommand(flags, async (out) => {
@@ -387,13 +390,28 @@ export function registerTrainCommands(program: Command): void {
         numIt: intFlag('num-it', flags.numIt) ?? 100,
       });
       out.info(`lr-find on ${data.name} (${kind}, bs ${options.batchSize}): ${r.lrs.length} batches${r.diverged ? ', stopped when the loss diverged' : ''}`);
-      out.info(`suggested lr (valley): ${r.valley.toExponential(2)}   minimum/10: ${r.minimum.toExponential(2)}`);
+      // fastai's 100-batch ramp barely trains the embeddings; a ramp over one epoch says what suits fitOneCycle
+      const cycleIt = intFlag('cycle-it', flags.cycleIt) ?? oneCycleRampLength(data.train.ratings.length, options.batchSize!);
+      const cycle = learner.lrFind({ startLr: numberFlag('start-lr', flags.startLr) ?? 1e-7, endLr: numberFlag('end-lr', flags.endLr) ?? 10, numIt: cycleIt });
+      const suggested = oneCycleSuggestion(cycle);
+      out.info(`valley ${r.valley.toExponential(1)} (fastai), minimum/10 ${r.minimum.toExponential(1)}; suggested for fit_one_cycle: ${suggested.toExponential(1)} (minimum/10 of a ramp over ${cycle.lrs.length} batches, about one epoch)`);
+      out.info(`use it with: collab train --data ${flags.data ?? '...'} --model ${kind} --lr ${suggested.toExponential(1)}`);
       await learner.close();
       if (flags.plot) {
-        await writePlot(flags.plot, lrFinderChart({ lrs: r.lrs, losses: r.losses, suggestion: r.valley, suggestionName: 'valley', title: `Learning rate finder: ${kind} on ${data.name}` }));
+        await writePlot(flags.plot, lrFinderChart({ lrs: cycle.lrs, losses: cycle.losses, suggestion: suggested, suggestionName: 'fit_one_cycle', title: `Learning rate finder: ${kind} on ${data.name} (one epoch)` }));
         out.info(`plot written to ${flags.plot}`);
       }
-      return { data: data.name, model: kind, valley: r.valley, minimum: r.minimum, diverged: r.diverged, lrs: r.lrs, losses: r.losses };
+      return {
+        data: data.name,
+        model: kind,
+        suggested,
+        valley: r.valley,
+        minimum: r.minimum,
+        diverged: r.diverged,
+        lrs: r.lrs,
+        losses: r.losses,
+        oneCycleRamp: { numIt: cycleIt, valley: cycle.valley, minimum: cycle.minimum, diverged: cycle.diverged, lrs: cycle.lrs, losses: cycle.losses },
+      };
     });
   });
 }
