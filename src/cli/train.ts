@@ -295,6 +295,7 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     report.stop();
   }
   const last = learner.history[learner.history.length - 1]!;
+  if (learner.history.length < epochs) out.info(`trained ${learner.history.length} of ${epochs} epochs: $COLLAB_MAX_EPOCHS caps them (for tests)`);
   const result: TrainResult = {
     data: data.name,
     model: kind,
