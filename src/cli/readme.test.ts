@@ -155,12 +155,14 @@ test('README walk-through: Quick start, Command line, Service and Library run in
           }
           const r = toRunnable(cmd);
           if (pgUrl !== undefined) r.argv = r.argv.map((a) => (a.startsWith('postgres://') ? pgUrl : a));
-          if (LONG_RUNNING.test(r.text)) {
-            await serveOnce(r, cwd, env);
-            continue;
+          const started = performance.now();
+          if (LONG_RUNNING.test(r.text)) await serveOnce(r, cwd, env);
+          else {
+            const res = spawnSync(process.execPath, [main, ...r.argv], { cwd, env: { ...env, ...r.env }, encoding: 'utf8' });
+            assert.equal(res.status, 0, `${section}: "${text}" exited with ${res.status}:\n${res.stderr}`);
           }
-          const res = spawnSync(process.execPath, [main, ...r.argv], { cwd, env: { ...env, ...r.env }, encoding: 'utf8' });
-          assert.equal(res.status, 0, `${section}: "${text}" exited with ${res.status}:\n${res.stderr}`);
+          // where the walk-through's time goes, for whoever adds the next slow example
+          console.log(`# README walk-through: ${((performance.now() - started) / 1000).toFixed(1)} s  ${text}`);
         }
       }
     }
