@@ -33,6 +33,9 @@ const SKIP: { match: RegExp; why: string; unlessEnv?: string }[] = [
   { match: /postgres:\/\//, why: 'needs a PostgreSQL server: set COLLAB_TEST_PG_URL to run it', unlessEnv: 'COLLAB_TEST_PG_URL' },
 ];
 
+/** A command still running after this long is a hang, not a slow machine (a generous bound, not a timing check). */
+const COMMAND_LIMIT_MS = 300_000;
+
 /** Commands that serve until stopped: started, asked one question, stopped. */
 const LONG_RUNNING = /^(npx collab serve|npm start)\b/;
 
@@ -128,6 +131,11 @@ async function serveOnce(r: Runnable, cwd: string, env: NodeJS.ProcessEnv): Prom
     child.stdout.on('data', look);
     child.stderr.on('data', look);
     child.on('exit', (code) => reject(new Error(`"${r.text}" exited with ${code} before serving:\n${output}`)));
+    // a server that neither serves nor exits would otherwise hang the suite
+    setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`"${r.text}" printed no URL within ${COMMAND_LIMIT_MS / 1000} s:\n${output}`));
+    }, COMMAND_LIMIT_MS).unref();
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
@@ -158,8 +166,8 @@ test('README walk-through: Quick start, Command line, Service and Library run in
           const started = performance.now();
           if (LONG_RUNNING.test(r.text)) await serveOnce(r, cwd, env);
           else {
-            const res = spawnSync(process.execPath, [main, ...r.argv], { cwd, env: { ...env, ...r.env }, encoding: 'utf8' });
-            assert.equal(res.status, 0, `${section}: "${text}" exited with ${res.status}:\n${res.stderr}`);
+            const res = spawnSync(process.execPath, [main, ...r.argv], { cwd, env: { ...env, ...r.env }, encoding: 'utf8', timeout: COMMAND_LIMIT_MS });
+            assert.equal(res.status, 0, `${section}: "${text}" exited with ${res.status}${res.error ? ` (${res.error.message})` : ''}:\n${res.stderr}`);
           }
           // where the walk-through's time goes, for whoever adds the next slow example
           console.log(`# README walk-through: ${((performance.now() - started) / 1000).toFixed(1)} s  ${text}`);
