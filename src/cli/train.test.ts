@@ -132,3 +132,24 @@ test('collab train --data ml-100k/u1.base --valid ml-100k/u1.test finds both fil
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('collab lr-find --model hybrid ramps the hybrid with its side features, as train builds it (not dotbias under another name)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-lrfind-hybrid-'));
+  try {
+    const folder = join(dir, 'ml-tiny');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'ratings.csv'), readFileSync(writeRatings(dir)));
+    writeFileSync(join(folder, 'movies.csv'), 'movieId,title,genres\n' + Array.from({ length: 20 }, (_, i) => `${i + 1},Movie ${i + 1} (${1990 + i}),${i % 2 ? 'Drama' : 'Comedy'}`).join('\n') + '\n');
+    const ramp = (model: string) => {
+      const r = run(['lr-find', '--data', folder, '--model', model, '--factors', '4', '--num-it', '30', '--cycle-it', '30', '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!) as { model: string; losses: number[] };
+    };
+    const hybrid = ramp('hybrid');
+    const dotbias = ramp('dotbias');
+    assert.equal(hybrid.model, 'hybrid');
+    assert.notDeepEqual(hybrid.losses, dotbias.losses);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
