@@ -59,8 +59,25 @@ export async function runCommand<T extends object>(
     if (out.json) process.stdout.write(JSON.stringify(result) + '\n');
   } catch (err) {
     reportError(err, flags.debug === true);
+    if (out.json) writeJsonError(err);
     process.exitCode = exitCodeOf(err);
   }
+}
+
+/** What `--json` prints as the last stdout line when a command fails. */
+export interface JsonError {
+  error: { code: string; message: string };
+}
+
+/** The `--json` form of an error: a CollabError keeps its code, anything else is INTERNAL. */
+export function jsonErrorOf(err: unknown): JsonError {
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  return { error: { code: err instanceof CollabError ? err.code : 'INTERNAL', message } };
+}
+
+/** Prints an error as the last stdout line, so scripts read failures where they read results. */
+export function writeJsonError(err: unknown): void {
+  process.stdout.write(JSON.stringify(jsonErrorOf(err)) + '\n');
 }
 
 /** Writes an error as one line (plus the stack under --debug). */

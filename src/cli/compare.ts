@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CollabError } from '../core/errors.js';
 import { findDatasetFolder, loadDataset } from '../data/load.js';
+import { resolveDatasetPath } from '../data/locate.js';
 import { readRatingsFile } from '../data/read-delimited.js';
 import { joinSplit, randomSplit } from '../data/split.js';
 import { compareModels, summarizeFolds, type ComparisonRow } from '../evaluate/compare.js';
 import { PROTOCOL_DESCRIPTION } from '../evaluate/protocol.js';
+import { UNKNOWN_SHARE_LIMIT, checkUnknownShare, unknownShare, type UnknownShare } from '../evaluate/unknown-share.js';
 import { MODEL_KINDS } from '../models/factory.js';
 import type { ModelKind } from '../models/model.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
@@ -22,6 +24,7 @@ interface CompareFlags extends GlobalFlags {
   threshold: string;
   cv?: boolean;
   dataDir?: string;
+  strict?: boolean;
 }
 
 const fmt = (x: number, digits = 4): string => (Number.isNaN(x) ? '-' : x.toFixed(digits));
@@ -50,7 +53,8 @@ export function registerCompareCommand(program: Command): void {
     .option('--k <count>', 'length of the ranked lists', '10')
     .option('--threshold <rating>', 'a test rating at or above this makes the movie relevant', '4')
     .option('--cv', 'five-fold cross-validation over the dataset folder\'s u1.base/u1.test .. u5.base/u5.test (ml-100k)')
-    .option('--data-dir <dir>', 'folder holding datasets by name');
+    .option('--data-dir <dir>', 'folder holding datasets by name')
+    .option('--strict', `with --valid: refuse (exit 1) when over ${UNKNOWN_SHARE_LIMIT * 100}% of its ratings are by users or of movies --data has no rating of (default: warn)`);
   cmd.addHelpText('after', `\n${PROTOCOL_DESCRIPTION}`);
   withExamples(withCommonFlags(cmd), 'collab compare --data ml-latest-small', 'collab compare --data ml-100k --cv --models dotbias,mf,nn --json');
   cmd.action((flags: CompareFlags) =>
@@ -81,13 +85,22 @@ export function registerCompareCommand(program: Command): void {
         return { data: flags.data, folds: folds.length, k, threshold, summary, perFold: folds };
       }
       const ds = loadDataset(flags.data, flags.dataDir ? { dataDir: flags.dataDir } : {});
-      const split = flags.valid
-        ? joinSplit(ds.ratings, readRatingsFile(flags.valid, { userIds: ds.ratings.userIds, itemIds: ds.ratings.itemIds }).ratings)
-        : randomSplit(ds.ratings, { validPct: numberFlag('valid-pct', flags.validPct)!, seed: intFlag('seed', flags.seed)! });
+      let unknownToModel: UnknownShare | undefined;
+      let split;
+      if (flags.valid) {
+        const validFile = resolveDatasetPath(flags.valid, flags.dataDir);
+        const valid = readRatingsFile(validFile, { userIds: ds.ratings.userIds, itemIds: ds.ratings.itemIds }).ratings;
+        unknownToModel = unknownShare(ds.ratings, valid);
+        const warning = checkUnknownShare(unknownToModel, validFile, flags.strict === true);
+        if (warning) process.stderr.write(warning + '\n');
+        split = joinSplit(ds.ratings, valid);
+      } else {
+        split = randomSplit(ds.ratings, { validPct: numberFlag('valid-pct', flags.validPct)!, seed: intFlag('seed', flags.seed)! });
+      }
       out.info(`${ds.name}: ${split.train.ratings.length} training, ${split.valid.ratings.length} test ratings`);
       const rows = await compareModels(split.train, split.valid, options);
       printTable(out, rows.map((r) => ({ name: r.name, cells: cellsOf(r) })), k);
-      return { data: ds.name, k, threshold, rows };
+      return { data: ds.name, k, threshold, rows, ...(unknownToModel ? { unknownToModel } : {}) };
     }),
   );
 }

@@ -9,7 +9,7 @@ import { openStore } from '../server/store/open-store.js';
 import { PG_SKIP, pgTestDatabase } from '../server/testing/databases.js';
 import { catalogueIdentity } from '../data/identity.js';
 import { registerDbCommands } from './db.js';
-import { registerServeCommand } from './serve.js';
+import { registerServeCommand, unratedMoviesNote } from './serve.js';
 
 /** Runs `collab <args>` in-process; returns the --json result line and the exit code. */
 async function run(args: string[]): Promise<{ json: unknown; code: number; stderr: string }> {
@@ -49,7 +49,8 @@ test('collab db import writes movies and ratings into SQLite; importing again re
     const db = join(dir, 'x.sqlite');
     const r = await run(['db', 'import', file, '--db', db, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.json, { db, dataset: 'ratings.csv', movies: 3, ratings: 4, users: 2 });
+    assert.deepEqual(r.json, { db, dataset: 'ratings.csv', movies: 3, ratedMovies: 3, ratings: 4, users: 2 });
+    assert.doesNotMatch(r.stderr, /no rating/);
     assert.equal((await run(['db', 'import', file, '--db', db, '--json'])).code, 0);
     const info = await run(['db', 'info', '--db', db, '--json']);
     assert.deepEqual(info.json, { db, kind: 'sqlite', schemaVersion: MIGRATIONS.at(-1)!.version, users: 2, movies: 3, ratings: 4, apiRatings: 0 });
@@ -89,6 +90,29 @@ test('collab db import of a bare ratings file keeps the titles already in the da
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('collab db import says how many listed movies nobody rated, which a model will not know', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-dbcli-unrated-'));
+  try {
+    const folder = join(dir, 'ml-tiny');
+    mkdirSync(folder);
+    ratingsFile(folder);
+    writeFileSync(join(folder, 'movies.csv'), 'movieId,title,genres\n10,Ten (1990),Drama\n20,Twenty (1991),Comedy\n30,Thirty (1992),Drama\n40,Forty (1993),Horror\n50,Fifty (1994),Horror\n');
+    const db = join(dir, 'x.sqlite');
+    const r = await run(['db', 'import', folder, '--db', db, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.json, { db, dataset: 'ml-tiny', movies: 5, ratedMovies: 3, ratings: 4, users: 2 });
+    assert.match(r.stderr, /\n3 of the 5 movies are rated: 2 movies have no rating \(the movie list names movies nobody rated\); a model knows only the 3 rated ones, so they can be searched but not recommended\n/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('unratedMoviesNote explains a listed/rated difference and says nothing without one', () => {
+  assert.equal(unratedMoviesNote(9742, 9724), '18 movies have no rating (the movie list names movies nobody rated); a model knows only the 9724 rated ones, so they can be searched but not recommended');
+  assert.equal(unratedMoviesNote(2, 1), '1 movie has no rating (the movie list names movies nobody rated); a model knows only the 1 rated ones, so it can be searched but not recommended');
+  assert.equal(unratedMoviesNote(5, 5), undefined);
 });
 
 test('collab db import into PostgreSQL', { skip: PG_SKIP }, async () => {

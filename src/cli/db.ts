@@ -8,7 +8,7 @@ import { openStore } from '../server/store/open-store.js';
 import type { MovieRow, Store } from '../server/store/store.js';
 import { runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
-import { datasetRatingRows } from './serve.js';
+import { datasetRatingRows, unratedMoviesNote } from './serve.js';
 
 interface DbFlags extends GlobalFlags {
   db: string;
@@ -51,7 +51,7 @@ export function registerDbCommands(program: Command): void {
 }
 
 /** Loads the dataset, then writes its movies (titles where the source has them) and ratings in two transactions. */
-async function importCommand(spec: string, flags: DbFlags, out: Reporter): Promise<{ db: string; dataset: string; movies: number; ratings: number; users: number }> {
+async function importCommand(spec: string, flags: DbFlags, out: Reporter): Promise<{ db: string; dataset: string; movies: number; ratedMovies: number; ratings: number; users: number }> {
   const ds = loadDataset(spec, { ...(flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {}), ...(flags.skipBadRows ? { skipBadRows: true } : {}) });
   const r = ds.ratings;
   const count = new Int32Array(r.itemIds.size);
@@ -96,7 +96,9 @@ async function importCommand(spec: string, flags: DbFlags, out: Reporter): Promi
     await store.importRatings(datasetRatingRows(r), 'train');
     const counts = await store.counts();
     out.info(`imported ${ds.name}: ${movies.length} movies, ${r.ratings.length} ratings into ${store.kind} ${store.location} (now ${counts.users} users, ${counts.ratings} ratings)`);
-    return { db: store.location, dataset: ds.name, movies: movies.length, ratings: r.ratings.length, users: counts.users };
+    const note = unratedMoviesNote(movies.length, r.itemIds.size);
+    if (note) out.info(`${r.itemIds.size} of the ${movies.length} movies are rated: ${note}`);
+    return { db: store.location, dataset: ds.name, movies: movies.length, ratedMovies: r.itemIds.size, ratings: r.ratings.length, users: counts.users };
   } finally {
     await store.close();
   }

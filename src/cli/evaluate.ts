@@ -3,6 +3,7 @@ import { datasetIdentity, requireSameDataset } from '../data/identity.js';
 import { loadDataset } from '../data/load.js';
 import { evaluateModel } from '../evaluate/evaluate-model.js';
 import { PROTOCOL_DESCRIPTION } from '../evaluate/protocol.js';
+import { UNKNOWN_SHARE_LIMIT, checkUnknownShare, unknownShare } from '../evaluate/unknown-share.js';
 import { loadTrainedModel } from '../io/trained-model.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
@@ -15,6 +16,7 @@ interface EvaluateFlags extends GlobalFlags {
   dataDir?: string;
   ratingOnly?: boolean;
   forceDataset?: boolean;
+  strict?: boolean;
 }
 
 /** Registers `collab evaluate`. */
@@ -28,6 +30,7 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--threshold <rating>', 'a test rating at or above this makes the movie relevant', '4')
     .option('--rating-only', 'skip the ranking metrics')
     .option('--data-dir <dir>', 'folder holding datasets by name')
+    .option('--strict', `refuse (exit 1) when over ${UNKNOWN_SHARE_LIMIT * 100}% of the test ratings are by users or of movies the model never trained on (default: warn)`)
     .option('--force-dataset', 'evaluate even though the model was trained on another dataset (its movie ids then name other films)');
   cmd.addHelpText('after', `\n${PROTOCOL_DESCRIPTION} Test ratings whose user or movie the model never saw are predicted as the training mean and counted.`);
   withExamples(withCommonFlags(cmd), 'collab evaluate --model model.json --data valid.csv', 'collab evaluate --model model.json --data u1.test --k 10 --json');
@@ -40,7 +43,11 @@ export function registerEvaluateCommand(program: Command): void {
       if (flags.forceDataset !== true) {
         requireSameDataset(trained.dataset, datasetIdentity(test), { have: 'the model was trained on', given: `--data ${flags.data} is`, file: flags.model, override: '--force-dataset' });
       }
-      const result = evaluateModel(trained, test.ratings, { k, threshold, ratingOnly: flags.ratingOnly === true });
+      const unknownToModel = unknownShare(trained.train, test.ratings);
+      const warning = checkUnknownShare(unknownToModel, test.source, flags.strict === true);
+      // on stderr even without --json: the figures below would otherwise look trustworthy
+      if (warning) process.stderr.write(warning + '\n');
+      const result = { ...evaluateModel(trained, test.ratings, { k, threshold, ratingOnly: flags.ratingOnly === true }), unknownToModel };
       out.info(`test ratings ${result.n} (unknown user or movie: ${result.unknown.ratings}, predicted as the training mean ${result.unknown.fallbackValue.toFixed(3)})`);
       out.info(`MSE ${result.mse.toFixed(4)}  RMSE ${result.rmse.toFixed(4)}  MAE ${result.mae.toFixed(4)}`);
       const rk = result.ranking;

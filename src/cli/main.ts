@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { CollabError } from '../core/errors.js';
+import { writeJsonError } from './command.js';
 import { registerColdstartCommand } from './coldstart.js';
 import { registerCompareCommand } from './compare.js';
 import { dataCommand, registerDataCommands } from './data.js';
@@ -54,6 +56,10 @@ async function main(): Promise<void> {
     if (err instanceof CommanderError) {
       // help and version exit 0; every other parse problem is bad usage.
       process.exitCode = err.exitCode === 0 ? 0 : 2;
+      // A script asked for JSON before commander could hand the flags to a command: answer in JSON too.
+      if (err.exitCode !== 0 && process.argv.includes('--json')) {
+        writeJsonError(new CollabError('USAGE', err.message.replace(/^error: /, '')));
+      }
       return;
     }
     throw err;

@@ -7,7 +7,7 @@ import { collabHome } from '../data/locate.js';
 import { loadRecommender } from '../recommend/load.js';
 import { intFlag, runCommand, type GlobalFlags } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
-import { printItems } from './recommend.js';
+import { printRecommendations } from './recommend.js';
 import { requirePortFree, serveCommand } from './serve.js';
 import { trainFromFlags } from './train.js';
 
@@ -45,7 +45,7 @@ export function registerQuickstartCommand(program: Command): void {
       const rec = await loadRecommender(modelFile);
       const items = rec.recommendForUser(parseRawId(flags.user), { n: 10, explain: true });
       out.info(`\nTop 10 for user ${flags.user}:`);
-      printItems(out, items, 'score');
+      printRecommendations(out, items, rec.info.scoreKind ?? 'rating');
       const summary = { data: flags.data, modelFile, validMse: result.validMse, validRmse: result.validRmse, trainSeconds: result.trainSeconds, userId: parseRawId(flags.user), items };
       if (!flags.serve) return summary;
       out.info('');

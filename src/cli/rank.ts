@@ -7,7 +7,9 @@ import { checkSaveTarget } from '../io/model-file.js';
 import { datasetIdentity } from '../data/identity.js';
 import { joinSplit, stratifiedSplit } from '../data/split.js';
 import { EASE_DEFAULT_LAMBDA, fitEase } from '../ranking/ease.js';
+import { UNKNOWN_SHARE_LIMIT, checkUnknownShare, unknownShare, type UnknownShare } from '../evaluate/unknown-share.js';
 import { IMPLICIT_PROTOCOL_DESCRIPTION, evaluateTopN, implicitProtocol } from '../ranking/protocol.js';
+import { RANK_ORDER_LINE } from './recommend.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
 
@@ -22,6 +24,7 @@ interface RankFlags extends GlobalFlags {
   n: string;
   dataDir?: string;
   out?: string;
+  strict?: boolean;
 }
 
 /** Registers `collab rank`: the EASE top-N model on implicit feedback, judged by the Microsoft Recommenders protocol. */
@@ -38,6 +41,7 @@ export function registerRankCommand(program: Command): void {
     .option('--user <id>', 'also print this user\'s top n unseen movies')
     .option('-n <count>', 'movies for --user', '10')
     .option('--data-dir <dir>', 'folder holding datasets by name')
+    .option('--strict', `with --test: refuse (exit 1) when over ${UNKNOWN_SHARE_LIMIT * 100}% of its ratings are by users or of movies --data has no rating of (default: warn)`)
     .option('--out <file>', 'save EASE fitted on all ratings of --data (not only the training part) for collab recommend / similar / serve --model');
   cmd.addHelpText('after', `\n${IMPLICIT_PROTOCOL_DESCRIPTION} MAP is also given as Microsoft Recommenders computes it (mapRecommenders: divided by all relevant items).`);
   withExamples(withCommonFlags(cmd), 'collab rank --data ml-100k', 'collab rank --data ml-100k --user 1 -n 10 --json', 'collab rank --data train.csv --test valid.csv --lambda 400', 'collab rank --data ml-100k --out next.json');
@@ -53,7 +57,17 @@ export function registerRankCommand(program: Command): void {
       if (n < 1) throw new CollabError('USAGE', `-n must be an integer >= 1, got ${flags.n}`, { field: 'n' });
       if (flags.out !== undefined) checkSaveTarget(flags.out); // before the fit, not after
       const data = loadDataset(flags.data, opts);
-      const split = flags.test ? joinSplit(data.ratings, loadDataset(flags.test, opts).ratings) : stratifiedSplit(data.ratings, { ratio, seed });
+      let unknownToModel: UnknownShare | undefined;
+      let split;
+      if (flags.test) {
+        const test = loadDataset(flags.test, opts);
+        unknownToModel = unknownShare(data.ratings, test.ratings);
+        const warning = checkUnknownShare(unknownToModel, test.source, flags.strict === true);
+        if (warning) process.stderr.write(warning + '\n');
+        split = joinSplit(data.ratings, test.ratings);
+      } else {
+        split = stratifiedSplit(data.ratings, { ratio, seed });
+      }
       const { train, valid: test } = split;
       const t0 = performance.now();
       const model = fitEase(train.users, train.items, train.userIds.size, train.itemIds.size, { lambda });
@@ -66,16 +80,16 @@ export function registerRankCommand(program: Command): void {
       out.info(
         `P@${k} ${report.precision.toFixed(4)}  R@${k} ${report.recall.toFixed(4)}  nDCG@${k} ${report.ndcg.toFixed(4)}  MAP ${report.mapRecommenders.toFixed(4)} (Recommenders) / ${report.map.toFixed(4)} (collab)`,
       );
-      let items: { itemId: string | number; title: string; score: number }[] | undefined;
+      let items: { itemId: string | number; title: string; score: number; rankScore: number }[] | undefined;
       if (flags.user !== undefined) {
         const raw = /^-?\d+$/.test(flags.user) ? Number(flags.user) : flags.user;
         const u = train.userIds.lookup(raw, 'error', 'user');
         const top = model.recommend(u, n);
         items = Array.from(top.items, (i, t) => {
           const itemId = train.itemIds.idOf(i);
-          return { itemId, title: data.items.get(itemId)?.title ?? String(itemId), score: top.scores[t]! };
+          return { itemId, title: data.items.get(itemId)?.title ?? String(itemId), score: top.scores[t]!, rankScore: top.scores[t]! };
         });
-        out.info(`what user ${flags.user} may watch next:`);
+        out.info(`what user ${flags.user} may watch next (${RANK_ORDER_LINE.ease}):`);
         for (const it of items) out.info(`  ${String(it.itemId).padStart(6)}  ${it.score.toFixed(3)}  ${it.title}`);
       }
       let saved: { out: string; fitSeconds: number; saveSeconds: number; ratings: number } | undefined;
@@ -108,6 +122,7 @@ export function registerRankCommand(program: Command): void {
         mapRecommenders: report.mapRecommenders,
         ...(items ? { items } : {}),
         ...(saved ? { saved } : {}),
+        ...(unknownToModel ? { unknownToModel } : {}),
       };
     }),
   );

@@ -33,13 +33,31 @@ export function parseRatingsFlag(text: string): GivenRating[] {
   });
 }
 
-/** Writes a ranked list of movies as a small table. */
-export function printItems(out: Reporter, items: ScoredItem[], scoreLabel: string, reason = 'because you liked'): void {
-  out.info(`${'#'.padStart(3)}  ${'movie'.padStart(7)}  ${scoreLabel.padStart(6)}  title`);
+/** Writes a ranked list of movies as a small table; `rankLabel` adds the column the list is sorted by. */
+export function printItems(out: Reporter, items: ScoredItem[], scoreLabel: string, reason = 'because you liked', rankLabel?: string): void {
+  const rankHead = rankLabel === undefined ? '' : `  ${rankLabel.padStart(10)}`;
+  out.info(`${'#'.padStart(3)}  ${'movie'.padStart(7)}  ${scoreLabel.padStart(6)}${rankHead}  title`);
   items.forEach((it, t) => {
-    out.info(`${String(t + 1).padStart(3)}  ${String(it.itemId).padStart(7)}  ${it.score.toFixed(3).padStart(6)}  ${it.title}${it.genres.length ? `  [${it.genres.join('|')}]` : ''}`);
-    if (it.because?.length) out.info(`${' '.repeat(23)}${reason}: ${it.because.map((b) => `${b.title} (${b.rating})`).join('; ')}`);
+    const rank = rankLabel === undefined ? '' : `  ${(it.rankScore ?? NaN).toFixed(3).padStart(10)}`;
+    out.info(`${String(t + 1).padStart(3)}  ${String(it.itemId).padStart(7)}  ${it.score.toFixed(3).padStart(6)}${rank}  ${it.title}${it.genres.length ? `  [${it.genres.join('|')}]` : ''}`);
+    if (it.because?.length) out.info(`${' '.repeat(23 + rankHead.length)}${reason}: ${it.because.map((b) => `${b.title} (${b.rating})`).join('; ')}`);
   });
+}
+
+/** How a recommendation list is ordered, in one line above its table. */
+export const RANK_ORDER_LINE = {
+  rating: 'sorted by rank score = predicted rating + 0.5 x a popularity term (ln(1 + training ratings), or a hybrid\'s learned pick score), so a higher rating can sit lower',
+  ease: 'sorted by EASE score (from what was watched; not a rating)',
+} as const;
+
+/**
+ * Writes recommendations: the line that says how they are ordered, then the table; a rating model's
+ * rows show the predicted rating beside the rank score they are sorted by.
+ */
+export function printRecommendations(out: Reporter, items: ScoredItem[], scoreKind: 'rating' | 'ease'): void {
+  out.info(RANK_ORDER_LINE[scoreKind]);
+  if (scoreKind === 'ease') printItems(out, items, 'score', 'because you watched');
+  else printItems(out, items, 'rating', 'because you liked', 'rank score');
 }
 
 /** Registers `collab recommend`. */
@@ -92,10 +110,9 @@ export function registerRecommendCommand(program: Command): void {
       }
       const ms = performance.now() - started;
       out.info(heading);
-      // EASE ranks by what was watched, not how it was rated
-      printItems(out, items, 'score', rec.info.scoreKind === 'ease' ? 'because you watched' : 'because you liked');
       // EASE scores rank movies but are not ratings; say which the numbers are.
       const scoreKind = rec.info.scoreKind ?? 'rating';
+      printRecommendations(out, items, scoreKind);
       return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : {}), foldIn: flags.ratings !== undefined, scoreKind, items, milliseconds: ms };
     }),
   );

@@ -63,7 +63,7 @@ export function registerServeCommand(program: Command): void {
 }
 
 /** Runs the server until SIGINT/SIGTERM, then closes it gracefully; returns what it served. */
-export async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ url: string; db: string; stoppedBy: string }> {
+export async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ url: string; db: string; modelMovies: number; databaseMovies: number; stoppedBy: string }> {
   const port = intFlag('port', flags.port)!;
   if (port < 0 || port > 65535) throw new CollabError('USAGE', `--port must be from 0 to 65535, got ${port}`, { field: 'port' });
   const token = serveToken(flags);
@@ -109,6 +109,10 @@ export async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ 
     app: { logger: { level: logFormat === 'json' ? 'info' : 'warn', stream: logStream } },
     log: (line) => out.info(line),
   });
+  const modelMovies = recommender.movies().length;
+  const databaseMovies = (await server.store.counts()).movies;
+  const note = unratedMoviesNote(databaseMovies, modelMovies);
+  if (note) out.info(`the database lists ${databaseMovies} movies, the model ${modelMovies}: ${note}`);
   out.info(`collab serving ${recommender.info.kind} on ${server.url} (database: ${server.store.kind} ${server.store.location}${token ? ', writes need the bearer token' : ''})`);
   const stopReloads = reloadOnSighup(server.app.models, (line) => out.info(line));
   const signal = await waitForShutdownSignal();
@@ -116,7 +120,17 @@ export async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ 
   out.info(`${signal}: ${drainSeconds > 0 ? `draining for ${drainSeconds} s (health 503), then ` : ''}finishing in-flight requests and closing the database`);
   await server.close();
   logStream.flushSync();
-  return { url: server.url, db: server.store.location, stoppedBy: signal };
+  return { url: server.url, db: server.store.location, modelMovies, databaseMovies, stoppedBy: signal };
+}
+
+/**
+ * Why a movie count differs between a dataset (or database) and a model: movies.csv also lists movies
+ * nobody rated, and a model knows only movies with a training rating. Undefined when nothing differs.
+ */
+export function unratedMoviesNote(listed: number, rated: number): string | undefined {
+  if (listed <= rated) return undefined;
+  const n = listed - rated;
+  return `${n} ${n === 1 ? 'movie has' : 'movies have'} no rating (the movie list names movies nobody rated); a model knows only the ${rated} rated ones, so ${n === 1 ? 'it' : 'they'} can be searched but not recommended`;
 }
 
 /**

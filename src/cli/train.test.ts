@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +111,44 @@ test('collab train --db trains on a service database (imported ratings), saves w
     const both = run(['train', '--db', db, '--data', file]);
     assert.equal(both.status, 2);
     assert.match(both.stderr, /give --data or --db, not both/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('collab train --data ml-100k/u1.base --valid ml-100k/u1.test finds both files in --data-dir', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-train-under-'));
+  try {
+    const lines: string[] = [];
+    for (let u = 1; u <= 20; u++) for (let i = 1; i <= 15; i++) if ((u + i) % 4 !== 0) lines.push(`${u}\t${i}\t${(u + i) % 5 + 1}\t0`);
+    mkdirSync(join(dir, 'ml-100k'));
+    writeFileSync(join(dir, 'ml-100k', 'u1.base'), lines.slice(0, 200).join('\n') + '\n');
+    writeFileSync(join(dir, 'ml-100k', 'u1.test'), lines.slice(200).join('\n') + '\n');
+    const r = spawnSync(process.execPath, [main, 'train', '--data', 'ml-100k/u1.base', '--valid', 'ml-100k/u1.test', '--data-dir', dir, '--epochs', '1', '--factors', '2', '--json'], { encoding: 'utf8', cwd: tmpdir() });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { nTrain: number; nValid: number };
+    assert.deepEqual([out.nTrain, out.nValid], [200, lines.length - 200]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('collab lr-find --model hybrid ramps the hybrid with its side features, as train builds it (not dotbias under another name)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-lrfind-hybrid-'));
+  try {
+    const folder = join(dir, 'ml-tiny');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'ratings.csv'), readFileSync(writeRatings(dir)));
+    writeFileSync(join(folder, 'movies.csv'), 'movieId,title,genres\n' + Array.from({ length: 20 }, (_, i) => `${i + 1},Movie ${i + 1} (${1990 + i}),${i % 2 ? 'Drama' : 'Comedy'}`).join('\n') + '\n');
+    const ramp = (model: string) => {
+      const r = run(['lr-find', '--data', folder, '--model', model, '--factors', '4', '--num-it', '30', '--cycle-it', '30', '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!) as { model: string; losses: number[] };
+    };
+    const hybrid = ramp('hybrid');
+    const dotbias = ramp('dotbias');
+    assert.equal(hybrid.model, 'hybrid');
+    assert.notDeepEqual(hybrid.losses, dotbias.losses);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

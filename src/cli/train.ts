@@ -6,6 +6,7 @@ import { datasetIdentity, type DatasetIdentity } from '../data/identity.js';
 import { datasetFromStore } from '../server/store/store-dataset.js';
 import { openCliStore } from './db.js';
 import { loadDataset } from '../data/load.js';
+import { resolveDatasetPath } from '../data/locate.js';
 import type { Dataset, ItemMeta, Ratings, UserMeta } from '../data/ratings.js';
 import { buildItemFeatures, buildUserFeatures, parseFeatureKinds, ITEM_FEATURE_KINDS, USER_FEATURE_KINDS } from '../models/hybrid-features.js';
 import { readRatingsFile } from '../data/read-delimited.js';
@@ -19,6 +20,7 @@ import type { ModelKind } from '../models/model.js';
 import { MODEL_KINDS } from '../models/factory.js';
 import { collabLearner, type CollabLearner, type CollabLearnerOptions, type EpochStats } from '../train/learner.js';
 import { TRAIN_DEFAULTS } from '../train/defaults.js';
+import { oneCycleRampLength, oneCycleSuggestion } from '../train/lr-find.js';
 import type { OptimizerKind } from '../train/optimizers.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
@@ -53,6 +55,7 @@ export interface TrainFlags extends GlobalFlags, ReadFlags {
   startLr?: string;
   endLr?: string;
   numIt?: string;
+  cycleIt?: string;
 }
 
 /** Training and validation ratings with shared id maps, plus where they came from. */
@@ -85,7 +88,7 @@ async function loadTrainingData(flags: TrainFlags): Promise<LoadedData> {
   const dataset = 'identity' in ds ? (ds.identity as DatasetIdentity | undefined) : datasetIdentity(ds);
   const base = { name: ds.name, items: ds.items, users: ds.users, dataset };
   if (flags.valid !== undefined) {
-    const valid = readRatingsFile(flags.valid, { userIds: ds.ratings.userIds, itemIds: ds.ratings.itemIds, skipBadRows: flags.skipBadRows === true });
+    const valid = readRatingsFile(resolveDatasetPath(flags.valid, flags.dataDir), { userIds: ds.ratings.userIds, itemIds: ds.ratings.itemIds, skipBadRows: flags.skipBadRows === true });
     const split = joinSplit(ds.ratings, valid.ratings);
     return { ...base, train: split.train, valid: split.valid, cold: coldOf(split) };
   }
@@ -246,8 +249,8 @@ export interface TrainResult {
   plot?: string;
 }
 
-/** Trains per the flags; the learner is returned too so saving (once model files land) is one call on it. */
-export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<{ result: TrainResult; learner: CollabLearner }> {
+/** What both `train` and `lr-find` build from the flags: the data, the model kind (the same default) and its options, side features included. */
+async function prepareTraining(flags: TrainFlags): Promise<{ data: LoadedData; kind: ModelKind; epochs: number; lr: number; schedule: 'one-cycle' | 'constant'; options: CollabLearnerOptions }> {
   learnerOptions(flags); // bad flags fail before any data is read
   if (flags.out !== undefined) checkSaveTarget(flags.out); // an unwritable --out fails before training, not after
   const data = await loadTrainingData(flags);
@@ -265,6 +268,12 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     const flag = flags.pickFactors !== undefined ? 'pick-factors' : 'user-features';
     throw new CollabError('USAGE', `--user-features, --item-features and --pick-factors are for --model hybrid (this is ${kind}${flags.model ? '' : ': the data has no metadata'})`, { field: flag });
   }
+  return { data, kind, epochs, lr, schedule, options };
+}
+
+/** Trains per the flags; the learner is returned too so saving (once model files land) is one call on it. */
+export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<{ result: TrainResult; learner: CollabLearner }> {
+  const { data, kind, epochs, lr, schedule, options } = await prepareTraining(flags);
   out.info(`${data.name}: ${data.train.ratings.length} training ratings, ${data.valid?.ratings.length ?? 0} validation ratings`);
   if (data.cold && data.cold.ratings > 0) {
     const how = kind === 'hybrid' ? 'the hybrid predicts them from their features (users: their id rows stay untrained)' : 'the model keeps their untrained init for them';
@@ -282,6 +291,7 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     report.stop();
   }
   const last = learner.history[learner.history.length - 1]!;
+  if (learner.history.length < epochs) out.info(`trained ${learner.history.length} of ${epochs} epochs: $COLLAB_MAX_EPOCHS caps them (for tests)`);
   const result: TrainResult = {
     data: data.name,
     model: kind,
@@ -363,15 +373,17 @@ export function registerTrainCommands(program: Command): void {
     await runCommand(flags, async (out) => (await trainFromFlags(flags, out)).result);
   });
 
-  const lrFind = withTrainingFlags(program.command('lr-find').description('sweep the learning rate exponentially and suggest one (fastai\'s lr_find "valley")'))
+  const lrFind = withTrainingFlags(program.command('lr-find').description('sweep the learning rate exponentially: fastai\'s lr_find "valley", and a peak lr for the one-cycle schedule collab train uses'))
     .option('--start-lr <x>', 'first lr of the ramp (default 1e-7)')
     .option('--end-lr <x>', 'last lr of the ramp (default 10)')
-    .option('--num-it <n>', 'batches to run (default 100)')
+    .option('--num-it <n>', 'batches of fastai\'s ramp, whose valley is shown (default 100)')
+    .option('--cycle-it <n>', 'batches of the ramp the fit_one_cycle suggestion comes from (default one epoch, at least 100)')
     .option('--plot <file>', 'draw the loss against the learning rate with the suggestion (.svg or .png)');
   withExamples(withCommonFlags(lrFind), 'collab lr-find --data ml-100k --plot lr.png', 'collab lr-find --data ml-100k --bs 256 --json').action(async (flags: TrainFlags) => {
     await runCommand(flags, async (out) => {
-      const { kind, options } = learnerOptions(flags);
-      const data = await loadTrainingData(flags);
+      // dotbias unless --model says otherwise: the one-cycle suggestion is measured for it (see oneCycleSuggestion);
+      // a hybrid gets its side features as train gives them
+      const { data, kind, options } = await prepareTraining({ ...flags, model: flags.model ?? 'dotbias' });
       const learner = collabLearner(data.train, data.valid, options);
       const r = learner.lrFind({
         startLr: numberFlag('start-lr', flags.startLr) ?? 1e-7,
@@ -379,13 +391,29 @@ export function registerTrainCommands(program: Command): void {
         numIt: intFlag('num-it', flags.numIt) ?? 100,
       });
       out.info(`lr-find on ${data.name} (${kind}, bs ${options.batchSize}): ${r.lrs.length} batches${r.diverged ? ', stopped when the loss diverged' : ''}`);
-      out.info(`suggested lr (valley): ${r.valley.toExponential(2)}   minimum/10: ${r.minimum.toExponential(2)}`);
+      // fastai's 100-batch ramp barely trains the embeddings; a ramp over one epoch says what suits fitOneCycle
+      const cycleIt = intFlag('cycle-it', flags.cycleIt) ?? oneCycleRampLength(data.train.ratings.length, options.batchSize!);
+      const cycle = learner.lrFind({ startLr: numberFlag('start-lr', flags.startLr) ?? 1e-7, endLr: numberFlag('end-lr', flags.endLr) ?? 10, numIt: cycleIt });
+      const suggested = oneCycleSuggestion(cycle);
+      out.info(`valley ${r.valley.toExponential(1)} (fastai), minimum/10 ${r.minimum.toExponential(1)}; suggested for fit_one_cycle: ${suggested.toExponential(1)} (minimum/10 of a ramp over ${cycle.lrs.length} batches, about one epoch)`);
+      out.info(`use it with: collab train --data ${flags.data ?? '...'} --model ${kind} --lr ${suggested.toExponential(1)}`);
+      if (kind !== 'dotbias') out.info(`note: this rule was measured on dotbias; for ${kind} compare it with the default lr ${TRAIN_DEFAULTS[kind].lr} (on ml-100k a hybrid trained worse at the suggestion: valid MSE 0.827 against 0.782)`);
       await learner.close();
       if (flags.plot) {
-        await writePlot(flags.plot, lrFinderChart({ lrs: r.lrs, losses: r.losses, suggestion: r.valley, suggestionName: 'valley', title: `Learning rate finder: ${kind} on ${data.name}` }));
+        await writePlot(flags.plot, lrFinderChart({ lrs: cycle.lrs, losses: cycle.losses, suggestion: suggested, suggestionName: 'fit_one_cycle', title: `Learning rate finder: ${kind} on ${data.name} (one epoch)` }));
         out.info(`plot written to ${flags.plot}`);
       }
-      return { data: data.name, model: kind, valley: r.valley, minimum: r.minimum, diverged: r.diverged, lrs: r.lrs, losses: r.losses };
+      return {
+        data: data.name,
+        model: kind,
+        suggested,
+        valley: r.valley,
+        minimum: r.minimum,
+        diverged: r.diverged,
+        lrs: r.lrs,
+        losses: r.losses,
+        oneCycleRamp: { numIt: cycleIt, valley: cycle.valley, minimum: cycle.minimum, diverged: cycle.diverged, lrs: cycle.lrs, losses: cycle.losses },
+      };
     });
   });
 }

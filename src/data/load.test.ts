@@ -84,6 +84,31 @@ describe('loadDataset by name, folder and file', () => {
     }
   });
 
+  test('a path under a dataset name (ml-100k/u1.base) resolves where the name does, with its metadata', () => {
+    const d = loadDataset('ml-100k/u1.base', { dataDir });
+    assert.equal(d.source, join(dataDir, 'ml-100k', 'u1.base'));
+    assert.equal(d.ratings.ratings.length, 2);
+    assert.equal(d.users.get(2)!.occupation, 'artist');
+  });
+
+  test('a path under a dataset name that holds no such file names the file and the folders looked in', () => {
+    const env = process.env.COLLAB_DATA_DIR;
+    delete process.env.COLLAB_DATA_DIR;
+    try {
+      assert.throws(
+        () => loadDataset('ml-100k/u9.base', { dataDir }),
+        (err: unknown) =>
+          err instanceof CollabError &&
+          err.code === 'NOT_FOUND' &&
+          err.message ===
+            `no file "ml-100k/u9.base": looked for u9.base in ml-100k/ under ${dataDir}, ${join(root, 'home', 'datasets')}; ` +
+              'run `collab data fetch ml-100k` or set COLLAB_DATA_DIR (or --data-dir) to a folder holding ml-100k/',
+      );
+    } finally {
+      if (env !== undefined) process.env.COLLAB_DATA_DIR = env;
+    }
+  });
+
   test('an unknown name that is not a path lists the known names', () => {
     assert.throws(
       () => loadDataset('ml-5m'),

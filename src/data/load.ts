@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CollabError } from '../core/errors.js';
-import { KNOWN_DATASETS, datasetSearchDirs, locateDataset } from './locate.js';
+import { KNOWN_DATASETS, datasetOfPath, datasetSearchDirs, locateDataset, resolveDatasetPath } from './locate.js';
 import { detectMovieLensFormat, MOVIELENS_LAYOUTS, readMovieLensFolder, readMovieLensMetadata, type MovieLensOptions } from './movielens.js';
 import { readRatingsFile, type ReadOptions, type ReadResult } from './read-delimited.js';
 import type { Ratings } from './ratings.js';
@@ -34,9 +34,10 @@ export function findDatasetFolder(name: string, dataDir?: string): string | unde
  * ratings.csv) also gets that folder's titles, genres and demographics. The result also tells the
  * layout the ratings file was read with.
  */
-export function loadDataset(nameOrPath: string, options: LoadOptions = {}): ReadResult {
+export function loadDataset(spec: string, options: LoadOptions = {}): ReadResult {
   const { dataDir, ...rest } = options;
-  const known = KNOWN_DATASETS[nameOrPath];
+  const known = KNOWN_DATASETS[spec];
+  const nameOrPath = known ? spec : resolveDatasetPath(spec, dataDir);
   if (known) {
     const dir = findDatasetFolder(nameOrPath, dataDir);
     if (dir) return readMovieLensFolder(dir, { ...rest, name: rest.name ?? known.name });
@@ -48,6 +49,15 @@ export function loadDataset(nameOrPath: string, options: LoadOptions = {}): Read
         { field: 'dataset' },
       );
     }
+  }
+  const under = datasetOfPath(nameOrPath);
+  if (!existsSync(nameOrPath) && under) {
+    throw new CollabError(
+      'NOT_FOUND',
+      `no file "${nameOrPath}": looked for ${nameOrPath.slice(nameOrPath.search(/[\\/]/) + 1)} in ${under.folder}/ under ${datasetSearchDirs(dataDir).join(', ')}; ` +
+        `run \`collab data fetch ${under.name}\` or set COLLAB_DATA_DIR (or --data-dir) to a folder holding ${under.folder}/`,
+      { field: 'dataset' },
+    );
   }
   if (!existsSync(nameOrPath)) {
     throw new CollabError(

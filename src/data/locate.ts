@@ -84,3 +84,30 @@ export function locateDataset(name: string, dataDir?: string): string | undefine
   }
   return undefined;
 }
+
+/**
+ * A path under a dataset name (`ml-100k/u1.base`) in the folder where that dataset is found (--data-dir,
+ * $COLLAB_DATA_DIR, then the cache), so a file of a dataset resolves wherever the name itself would. A path
+ * that exists as given, or that does not start with a known dataset name, is returned unchanged; so is one
+ * whose dataset holds no such file (the caller's "not found" error then names it).
+ */
+export function resolveDatasetPath(spec: string, dataDir?: string): string {
+  if (existsSync(spec)) return spec;
+  const parts = spec.split(/[\\/]/);
+  const head = parts[0]!;
+  const rest = parts.slice(1).filter((p) => p.length > 0);
+  const known = KNOWN_DATASETS[head] ?? Object.values(KNOWN_DATASETS).find((d) => d.folder === head);
+  if (!known || rest.length === 0) return spec;
+  for (const dir of datasetSearchDirs(dataDir)) {
+    const candidate = join(dir, known.folder, ...rest);
+    if (existsSync(candidate)) return candidate;
+  }
+  return spec;
+}
+
+/** The known dataset a path starts with (`ml-100k/u1.base` → ml-100k), for error messages. */
+export function datasetOfPath(spec: string): KnownDataset | undefined {
+  const head = spec.split(/[\\/]/)[0]!;
+  if (head === spec) return undefined;
+  return KNOWN_DATASETS[head] ?? Object.values(KNOWN_DATASETS).find((d) => d.folder === head);
+}

@@ -139,6 +139,7 @@ export class EaseRecommender implements Recommender {
     const top = topKForUser(scores, n);
     return Array.from(top.items, (i, t) => {
       const item = this.catalogue.scored(i, top.scores[t]!);
+      item.rankScore = item.score;
       if (options.explain) item.because = this.because(i, history, ratingOf);
       return item;
     });

@@ -392,11 +392,13 @@ export class ModelRecommender implements Recommender {
     const top = topKForUser(scores, n);
     // Shown scores are predicted ratings kept on the rating scale (a sigmoid range reaches past the top).
     const [lo, hi] = this.catalogue.scale;
+    const rankScores = Float32Array.from(top.scores);
     for (let t = 0; t < top.items.length; t++) top.scores[t] = Math.min(hi, Math.max(lo, this.rawScores[top.items[t]!]!));
     const view = this.embedding;
     const reasons = options.explain ? this.reasonCandidates(rated, values) : { items: rated, values };
     return Array.from(top.items, (i, t) => {
       const item = this.catalogue.scored(i, top.scores[t]!);
+      item.rankScore = rankScores[t]!;
       if (options.explain && view) {
         const because = contributionsOf ? becauseOfContributions(view.Q, view.k, i, rated, values, contributionsOf(i), { n: 3 }) : becauseYouLiked(view.Q, view.k, i, reasons.items, reasons.values, { n: 3 });
         item.because = because.map((r) => ({

@@ -30,6 +30,11 @@ export interface ScoredItem {
   year?: number;
   /** Predicted rating (recommendations) or cosine similarity (similar movies). */
   score: number;
+  /**
+   * What a recommendation list is sorted by: the predicted rating plus the popularity term (a rating
+   * model), or the score itself (EASE). Absent for similar movies.
+   */
+  rankScore?: number;
   /** Why it was recommended, when asked for. */
   because?: BecauseReason[];
 }

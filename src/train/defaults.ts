@@ -1,3 +1,4 @@
+import { CollabError } from '../core/errors.js';
 import type { ModelKind } from '../models/model.js';
 import type { OptimizerKind } from './optimizers.js';
 
@@ -33,3 +34,16 @@ export const TRAIN_DEFAULTS: Record<ModelKind, TrainRecipe> = {
   nn: { nFactors: 50, epochs: 5, lr: 5e-3, wd: 0.1, batchSize: 64, optimizer: 'adam', schedule: 'one-cycle', momentum: 0.9, biasDecay: true },
   hybrid: { nFactors: 50, epochs: 6, lr: 4e-3, wd: 0.2, batchSize: 64, optimizer: 'adam', schedule: 'one-cycle', momentum: 0.9, biasDecay: false },
 };
+
+/**
+ * Epochs a training run really makes: `epochs`, capped by $COLLAB_MAX_EPOCHS when it is set. The README
+ * walk-through test sets it to 1 so every example runs within its time budget on a small machine; it is
+ * meant for tests only (the figures such a run prints are not the documented ones).
+ */
+export function cappedEpochs(epochs: number): number {
+  const text = process.env.COLLAB_MAX_EPOCHS;
+  if (text === undefined || text === '') return epochs;
+  const cap = Number(text);
+  if (!Number.isInteger(cap) || cap < 1) throw new CollabError('INVALID_OPTION', `COLLAB_MAX_EPOCHS must be an integer >= 1, got "${text}"`, { field: 'COLLAB_MAX_EPOCHS' });
+  return Math.min(epochs, cap);
+}

@@ -151,3 +151,19 @@ test('defaults reach the issue-3 accuracy on the ml-100k 80/20 split', { skip: d
   const mse = l.history[l.history.length - 1]!.validMse;
   assert.ok(mse <= 0.805, `valid MSE ${mse}`);
 });
+
+test('$COLLAB_MAX_EPOCHS caps the epochs a learner trains (the README walk-through sets it); a bad value is refused', async () => {
+  const { cappedEpochs } = await import('./defaults.js');
+  const before = process.env.COLLAB_MAX_EPOCHS;
+  try {
+    delete process.env.COLLAB_MAX_EPOCHS;
+    assert.equal(cappedEpochs(6), 6);
+    process.env.COLLAB_MAX_EPOCHS = '1';
+    assert.equal(cappedEpochs(6), 1);
+    process.env.COLLAB_MAX_EPOCHS = '0';
+    assert.throws(() => cappedEpochs(6), { message: 'COLLAB_MAX_EPOCHS must be an integer >= 1, got "0"' });
+  } finally {
+    if (before === undefined) delete process.env.COLLAB_MAX_EPOCHS;
+    else process.env.COLLAB_MAX_EPOCHS = before;
+  }
+});

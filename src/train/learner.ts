@@ -12,7 +12,7 @@ import { runLrFind, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { makeOptimizer, type Optimizer, type OptimizerKind } from './optimizers.js';
 import { constant, oneCycle, type OneCycleOptions, type Schedule } from './schedules.js';
 import { HogwildPool } from './hogwild.js';
-import { TRAIN_DEFAULTS } from './defaults.js';
+import { TRAIN_DEFAULTS, cappedEpochs } from './defaults.js';
 import { SideParallelOptimizer, splitsBySide } from './side-parallel.js';
 import { PickParallel, pickCanRunElsewhere, withPickFlush } from './pick-parallel.js';
 import { HybridModel } from '../models/hybrid.js';
@@ -219,8 +219,8 @@ export class CollabLearner {
   }
 
   /** Trains `epochs` epochs with lr and momentum given as pure functions of progress pos ∈ [0, 1]. */
-  async fitSchedule(epochs: number, lr: Schedule, mom: Schedule): Promise<EpochStats[]> {
-    requireInt('epochs', epochs, 1);
+  async fitSchedule(requested: number, lr: Schedule, mom: Schedule): Promise<EpochStats[]> {
+    const epochs = cappedEpochs(requireInt('epochs', requested, 1));
     const n = this.train.ratings.length;
     const bs = this.batchSize;
     // A last batch of one rating would make batch norm (nn) degenerate: it joins the batch before it.
