@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { CollabError } from '../core/errors.js';
 import { parseRawId } from '../data/id-map.js';
 import { loadRecommender } from '../recommend/load.js';
-import type { GivenRating, RecommendOptions, ScoredItem } from '../recommend/types.js';
+import { ranksByHistory, type GivenRating, type RecommendOptions, type ScoredItem } from '../recommend/types.js';
 import { intFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
 
@@ -82,7 +82,7 @@ export function registerRecommendCommand(program: Command): void {
         heading = `Top ${items.length} for user ${flags.user}:`;
       } else if (flags.user === undefined) {
         items = rec.recommendForRatings(parseRatingsFlag(flags.ratings), options);
-        heading = `Top ${items.length} for the given ratings (${rec.info.scoreKind === 'ease' ? 'as the watch history' : 'fold-in'}):`;
+        heading = `Top ${items.length} for the given ratings (${ranksByHistory(rec.info) ? 'as the watch history' : 'fold-in'}):`;
       } else {
         // A known user's new ratings join (and override) their training ratings; the user is folded in again.
         const given = new Map(rec.userRatings(parseRawId(flags.user)).map((r) => [r.itemId, r.rating]));
@@ -92,9 +92,9 @@ export function registerRecommendCommand(program: Command): void {
       }
       const ms = performance.now() - started;
       out.info(heading);
-      // EASE ranks by what was watched, not how it was rated
-      printItems(out, items, 'score', rec.info.scoreKind === 'ease' ? 'because you watched' : 'because you liked');
-      // EASE scores rank movies but are not ratings; say which the numbers are.
+      // EASE and iALS rank by what was watched, not how it was rated
+      printItems(out, items, 'score', ranksByHistory(rec.info) ? 'because you watched' : 'because you liked');
+      // EASE and iALS scores rank movies but are not ratings; say which the numbers are.
       const scoreKind = rec.info.scoreKind ?? 'rating';
       return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : {}), foldIn: flags.ratings !== undefined, scoreKind, items, milliseconds: ms };
     }),
