@@ -53,9 +53,9 @@ export interface IalsOptions {
 export const IALS_DEFAULTS = {
   factors: 64,
   iterations: 15,
-  alpha: 1,
-  reg: 0.01,
-  unobservedWeight: 0.1,
+  alpha: 0.5,
+  reg: 0.02,
+  unobservedWeight: 0.5,
   regExponent: 1,
   cgSteps: 3,
   seed: 42,
