@@ -5,7 +5,7 @@ import { loadDataset } from '../data/load.js';
 import { saveEaseModel } from '../io/ease-model.js';
 import { saveIalsModel } from '../io/ials-model.js';
 import type { Ratings } from '../data/ratings.js';
-import { IALS_DEFAULTS, fitIals, type IalsModel, type IalsOptions } from '../ranking/ials.js';
+import { IALS_DEFAULTS, fitIals, ialsConfig, type IalsModel, type IalsOptions } from '../ranking/ials.js';
 import { joinSplit, stratifiedSplit } from '../data/split.js';
 import { EASE_DEFAULT_LAMBDA, EaseModel, fitEase } from '../ranking/ease.js';
 import { IMPLICIT_PROTOCOL_DESCRIPTION, evaluateTopN, implicitProtocol } from '../ranking/protocol.js';
@@ -63,6 +63,13 @@ export function registerRankCommand(program: Command): void {
       if (k < 1) throw new CollabError('USAGE', `--k must be an integer >= 1, got ${flags.k}`, { field: 'k' });
       if (n < 1) throw new CollabError('USAGE', `-n must be an integer >= 1, got ${flags.n}`, { field: 'n' });
       const ials: IalsOptions = { factors: intFlag('factors', flags.factors)!, iterations: intFlag('iterations', flags.iterations)!, alpha: numberFlag('alpha', flags.alpha)!, reg: numberFlag('reg', flags.reg)! };
+      try {
+        ialsConfig(ials);
+      } catch (e) {
+        // the library names the option; on the command line it is a flag
+        if (e instanceof CollabError) throw new CollabError('USAGE', `--${e.message}`, { field: e.location.field ?? 'model' });
+        throw e;
+      }
       const fit = (r: Ratings): Promise<EaseModel | IalsModel> =>
         flags.model === 'ials' ? fitIals(r.users, r.items, r.userIds.size, r.itemIds.size, ials) : Promise.resolve(fitEase(r.users, r.items, r.userIds.size, r.itemIds.size, { lambda }));
       const modelName = flags.model === 'ials' ? `iALS (${ials.factors} factors, ${ials.iterations} iterations, alpha ${ials.alpha}, reg ${ials.reg})` : `EASE (lambda ${lambda})`;

@@ -14,7 +14,8 @@ import { ialsRecommender } from './ials-recommender.js';
 import { ImplicitRecommender } from './implicit-recommender.js';
 import { loadRecommender } from './load.js';
 
-const OPTIONS = { factors: 8, iterations: 10, threads: 1 } as const;
+// two blocks are a rank-2 structure (more factors also fit which own-half movies each user skipped)
+const OPTIONS = { factors: 2, iterations: 10, threads: 1 } as const;
 
 async function fitted(): Promise<TrainedIals> {
   const { ratings, items } = implicitBoard();
@@ -36,8 +37,8 @@ test('an iALS model file round-trips: factors, config, ids, ratings, titles and 
     assert.equal(manifest.kind, 'ials');
     assert.deepEqual(manifest.config, trained.model.config);
     assert.deepEqual(manifest.weights.tables.map((t) => [t.name, t.rows, t.cols]), [
-      ['user.factors', 40, 8],
-      ['item.factors', 30, 8],
+      ['user.factors', 40, 2],
+      ['item.factors', 30, 2],
       ['data.users', trained.train.ratings.length, 1],
       ['data.items', trained.train.ratings.length, 1],
       ['data.ratings', trained.train.ratings.length, 1],
@@ -71,7 +72,7 @@ test('iALS file errors: a rating-model loader refuses it, a damaged config or mi
     const tables = manifest.weights.tables.map((t: { name: string }) => (t.name === 'item.factors' ? { ...t, name: 'other' } : t));
     writeFileSync(path, JSON.stringify({ ...manifest, weights: { ...manifest.weights, tables } }));
     assert.throws(() => loadIalsModel(path), {
-      message: `${path}: the weights need tables "user.factors" (40x8) and "item.factors" (30x8) for an iALS model; re-save it with collab rank --model ials --out`,
+      message: `${path}: the weights need tables "user.factors" (40x2) and "item.factors" (30x2) for an iALS model; re-save it with collab rank --model ials --out`,
     });
     const t = trained.train;
     const mismatched = { ...trained, model: await fitIals(t.users, t.items, t.userIds.size, 31, OPTIONS) };
@@ -111,11 +112,11 @@ test('collab rank --model ials --out saves iALS; recommend (a user, a visitor), 
     const data = join(dir, 'ratings.csv');
     writeFileSync(data, `${lines.join('\n')}\n`);
     const model = join(dir, 'next.json');
-    const rank = runCli(['rank', '--data', data, '--model', 'ials', '--factors', '8', '--iterations', '10', '--out', model, '--json']);
+    const rank = runCli(['rank', '--data', data, '--model', 'ials', '--factors', '2', '--iterations', '10', '--out', model, '--json']);
     assert.equal(rank.status, 0, rank.stderr);
     assert.equal(rank.json?.model, 'ials');
-    assert.equal(rank.json?.factors, 8);
-    assert.match(rank.stderr, /iALS \(8 factors, 10 iterations, alpha [\d.]+, reg [\d.]+\) trained in/);
+    assert.equal(rank.json?.factors, 2);
+    assert.match(rank.stderr, /iALS \(2 factors, 10 iterations, alpha [\d.]+, reg [\d.]+\) trained in/);
     assert.equal((rank.json?.saved as { ratings: number }).ratings, ratings.ratings.length);
     const rec = await loadRecommender(model);
     assert.ok(rec instanceof ImplicitRecommender);
@@ -136,8 +137,8 @@ test('collab rank --model ials --out saves iALS; recommend (a user, a visitor), 
     assert.equal(sim.json?.scoreKind, 'cosine');
     for (const it of sim.json?.items as { itemId: number }[]) assert.ok(firstHalf(it.itemId));
     const bad = runCli(['rank', '--data', data, '--model', 'ials', '--factors', '0']);
-    assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /factors must be an integer from 1 to 4096, got 0/);
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr.trim(), 'collab: error: --factors must be an integer from 1 to 4096, got 0');
   }));
 
 test('the app serves an iALS model: a user\'s recommendations, a visitor\'s, a movie\'s neighbours, /api/model', async () => {
@@ -154,16 +155,24 @@ test('the app serves an iALS model: a user\'s recommendations, a visitor\'s, a m
     assert.equal(model.json().scoreKind, 'ials');
     const user = await app.inject('/api/users/1/recommendations?n=3');
     assert.equal(user.statusCode, 200, user.body);
-    const body = user.json() as { items: { itemId: number }[] } | { itemId: number }[];
-    const list = Array.isArray(body) ? body : body.items;
-    assert.equal(list.length, 3);
-    for (const it of list) assert.ok(firstHalf(it.itemId));
+    const body = user.json() as { method: string; items: { movieId: number; because: { movieId: number }[] }[] };
+    assert.equal(body.method, 'model');
+    assert.equal(body.items.length, 3);
+    for (const it of body.items) {
+      assert.ok(firstHalf(it.movieId), `user 1 got movie ${it.movieId}`);
+      assert.ok(it.because.length > 0 && it.because.every((b) => firstHalf(b.movieId)));
+    }
     const visitor = await app.inject({ method: 'POST', url: '/api/recommendations?n=3', payload: [{ movieId: 120, rating: 5 }, { movieId: 121, rating: 5 }] });
     assert.equal(visitor.statusCode, 200, visitor.body);
-    const vBody = visitor.json() as { items: { itemId: number }[] } | { itemId: number }[];
-    for (const it of Array.isArray(vBody) ? vBody : vBody.items) assert.ok(!firstHalf(it.itemId));
+    const v = visitor.json() as { method: string; items: { movieId: number }[] };
+    assert.equal(v.items.length, 3);
+    for (const it of v.items) assert.ok(!firstHalf(it.movieId), `the visitor got movie ${it.movieId}`);
     const movie = await app.inject('/api/movies/101');
     assert.equal(movie.statusCode, 200, movie.body);
+    const similar = (movie.json() as { similar: { movieId: number }[] }).similar;
+    assert.ok(similar.length > 0 && similar.every((m) => firstHalf(m.movieId)));
+    const map = await app.inject('/api/map');
+    assert.equal(map.statusCode, 200, map.body);
   } finally {
     await app.close();
     await db.dispose();
