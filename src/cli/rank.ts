@@ -49,7 +49,7 @@ export function registerRankCommand(program: Command): void {
     .option('--user <id>', 'also print this user\'s top n unseen movies')
     .option('-n <count>', 'movies for --user', '10')
     .option('--data-dir <dir>', 'folder holding datasets by name')
-    .option('--out <file>', 'save EASE fitted on all ratings of --data (not only the training part) for collab recommend / similar / serve --model');
+    .option('--out <file>', 'save the model fitted on all ratings of --data (not only the training part) for collab recommend / similar / serve --model');
   cmd.addHelpText('after', `\n${IMPLICIT_PROTOCOL_DESCRIPTION} MAP is also given as Microsoft Recommenders computes it (mapRecommenders: divided by all relevant items).`);
   withExamples(withCommonFlags(cmd), 'collab rank --data ml-100k', 'collab rank --data ml-100k --user 1 -n 10 --json', 'collab rank --data train.csv --test valid.csv --lambda 400', 'collab rank --data ml-100k --out next.json', 'collab rank --data ml-latest-small --model ials --factors 128 --out next.json');
   cmd.action((flags: RankFlags) =>
