@@ -30,7 +30,7 @@ interface RankFlags extends GlobalFlags {
   reg: string;
 }
 
-/** Registers `collab rank`: the EASE top-N model on implicit feedback, judged by the Microsoft Recommenders protocol. */
+/** Registers `collab rank`: a top-N model on implicit feedback (EASE, or iALS), judged by the Microsoft Recommenders protocol. */
 export function registerRankCommand(program: Command): void {
   const cmd = program
     .command('rank')
