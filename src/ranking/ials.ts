@@ -75,7 +75,7 @@ export interface IalsConfig {
 
 /** A fitted iALS model: user and item factors (Float32, row-major) plus each training user's items. */
 export class IalsModel {
-  /** The item Gramian YᵀY (k × k), made once: a fold-in needs it. */
+  /** The item Gramian YᵀY (k × k), made on the first fold-in (the factors do not change after training). */
   private gram: Float64Array | undefined;
   private readonly params: Float64Array;
 
@@ -392,7 +392,8 @@ export async function fitIals(users: Int32Array, items: Int32Array, nUsers: numb
   } finally {
     await worker?.close();
   }
-  return model;
+  // a fresh object: one that onIteration saw may hold a Gramian of earlier factors
+  return new IalsModel(nItems, config, X, Y, byUser);
 }
 
 /** The item → users CSR of a user → items one. */
