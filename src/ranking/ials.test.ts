@@ -147,3 +147,13 @@ test('iALS option and input errors are pinned', async () => {
   const model = await fit({ factors: 2, iterations: 1 });
   assert.throws(() => model.scoreItems(Int32Array.of(31)), { message: 'item index 31 is outside 0..29; map raw ids with the training IdMap first' });
 });
+
+test('a fold-in inside the iteration callback does not leave the returned model a stale Gramian', async () => {
+  const { ratings: r } = implicitBoard();
+  const opts = { factors: 4, iterations: 3, threads: 1 };
+  const history = Int32Array.of(0, 1, 2);
+  const plain = await fitIals(r.users, r.items, r.userIds.size, r.itemIds.size, opts);
+  const peeked = await fitIals(r.users, r.items, r.userIds.size, r.itemIds.size, { ...opts, onIteration: (_, m) => void m.scoreItems(history) });
+  assert.deepEqual(peeked.itemFactors, plain.itemFactors);
+  assert.deepEqual(peeked.scoreItems(history), plain.scoreItems(history));
+});
