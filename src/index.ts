@@ -31,6 +31,9 @@ export { ModelRecommender, type ModelRecommenderOptions } from './recommend/reco
 export { loadRecommender } from './recommend/load.js';
 export { EaseRecommender, type EaseRecommenderOptions } from './recommend/ease-recommender.js';
 export { saveEaseModel, loadEaseModel, type TrainedEase } from './io/ease-model.js';
+export { ImplicitRecommender, type HistoryModel, type ImplicitRecommenderOptions } from './recommend/implicit-recommender.js';
+export { ialsRecommender } from './recommend/ials-recommender.js';
+export { saveIalsModel, loadIalsModel, type TrainedIals } from './io/ials-model.js';
 export { interpretModel, type Interpretation, type InterpretOptions } from './recommend/interpret.js';
 export type { Recommender, RecommendOptions, ScoredItem, MovieInfo, GivenRating, MapPoint, BecauseReason } from './recommend/types.js';
 export { saveTrainedModel, loadTrainedModel, type TrainedModel, type SaveModelOptions } from './io/trained-model.js';

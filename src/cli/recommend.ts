@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { CollabError } from '../core/errors.js';
 import { parseRawId } from '../data/id-map.js';
 import { loadRecommender } from '../recommend/load.js';
-import type { GivenRating, RecommendOptions, ScoredItem } from '../recommend/types.js';
+import { ranksByHistory, type GivenRating, type RecommendOptions, type ScoredItem } from '../recommend/types.js';
 import { intFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
 
@@ -48,15 +48,16 @@ export function printItems(out: Reporter, items: ScoredItem[], scoreLabel: strin
 export const RANK_ORDER_LINE = {
   rating: 'sorted by rank score = predicted rating + 0.5 x a popularity term (ln(1 + training ratings), or a hybrid\'s learned pick score), so a higher rating can sit lower',
   ease: 'sorted by EASE score (from what was watched; not a rating)',
+  ials: 'sorted by iALS score (preference from what was watched; not a rating)',
 } as const;
 
 /**
  * Writes recommendations: the line that says how they are ordered, then the table; a rating model's
  * rows show the predicted rating beside the rank score they are sorted by.
  */
-export function printRecommendations(out: Reporter, items: ScoredItem[], scoreKind: 'rating' | 'ease'): void {
+export function printRecommendations(out: Reporter, items: ScoredItem[], scoreKind: keyof typeof RANK_ORDER_LINE): void {
   out.info(RANK_ORDER_LINE[scoreKind]);
-  if (scoreKind === 'ease') printItems(out, items, 'score', 'because you watched');
+  if (scoreKind !== 'rating') printItems(out, items, 'score', 'because you watched');
   else printItems(out, items, 'rating', 'because you liked', 'rank score');
 }
 
@@ -100,7 +101,7 @@ export function registerRecommendCommand(program: Command): void {
         heading = `Top ${items.length} for user ${flags.user}:`;
       } else if (flags.user === undefined) {
         items = rec.recommendForRatings(parseRatingsFlag(flags.ratings), options);
-        heading = `Top ${items.length} for the given ratings (${rec.info.scoreKind === 'ease' ? 'as the watch history' : 'fold-in'}):`;
+        heading = `Top ${items.length} for the given ratings (${ranksByHistory(rec.info) ? 'as the watch history' : 'fold-in'}):`;
       } else {
         // A known user's new ratings join (and override) their training ratings; the user is folded in again.
         const given = new Map(rec.userRatings(parseRawId(flags.user)).map((r) => [r.itemId, r.rating]));
@@ -110,7 +111,7 @@ export function registerRecommendCommand(program: Command): void {
       }
       const ms = performance.now() - started;
       out.info(heading);
-      // EASE scores rank movies but are not ratings; say which the numbers are.
+      // EASE and iALS scores rank movies but are not ratings; say which the numbers are.
       const scoreKind = rec.info.scoreKind ?? 'rating';
       printRecommendations(out, items, scoreKind);
       return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : {}), foldIn: flags.ratings !== undefined, scoreKind, items, milliseconds: ms };

@@ -88,11 +88,14 @@ export function loadTrainedModel(path: string): TrainedModel {
   return trainedModelFromFile(path, readModelFile(path));
 }
 
-/** Builds the trained model of a model file already read (its kind must be a rating model, not 'ease'). */
+/** Builds the trained model of a model file already read (its kind must be a rating model, not 'ease' or 'ials'). */
 export function trainedModelFromFile(path: string, file: LoadedModelFile): TrainedModel {
   const { manifest, tables } = file;
   if (manifest.kind === 'ease') {
     throw new CollabError('BAD_MODEL', `${path}: this is an EASE ranking model (collab rank --out), which predicts no ratings; use it with collab recommend, similar or serve, or train a rating model with collab train`);
+  }
+  if (manifest.kind === 'ials') {
+    throw new CollabError('BAD_MODEL', `${path}: this is an iALS ranking model (collab rank --model ials --out), which predicts no ratings; use it with collab recommend, similar or serve, or train a rating model with collab train`);
   }
   const userIds = IdMap.fromIds(manifest.userIds);
   const itemIds = IdMap.fromIds(manifest.itemIds);

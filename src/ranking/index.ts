@@ -1,4 +1,5 @@
 export { EaseModel, fitEase, gramMatrix, spdInverse, EASE_DEFAULT_LAMBDA, type EaseOptions } from './ease.js';
+export { IalsModel, fitIals, ialsLoss, IALS_DEFAULTS, type IalsOptions, type IalsConfig } from './ials.js';
 export {
   IMPLICIT_PROTOCOL_DESCRIPTION,
   averagePrecisionAllRelevant,

@@ -3,26 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
-import { selectRows, type Ratings } from '../data/ratings.js';
 import { loadEaseModel, saveEaseModel, type TrainedEase } from '../io/ease-model.js';
 import { manifestDigest, type ModelManifest } from '../io/model-file.js';
 import { loadTrainedModel } from '../io/trained-model.js';
 import { fitEase } from '../ranking/ease.js';
-import { checkerboard, runCli } from '../testing/fixtures.js';
+import { implicitBoard, runCli } from '../testing/fixtures.js';
 import { EaseRecommender } from './ease-recommender.js';
 import { loadRecommender } from './load.js';
-
-/**
- * Implicit checkerboard: keep only the 5-star rows of `checkerboard`, so users 1..20 watched only movies
- * 101..115 (Comedy) and users 21..40 only 116..130 (Drama). EASE learns who watched what, so a
- * first-half user's next movies must all be first-half movies.
- */
-function implicitBoard(): { ratings: Ratings; items: TrainedEase['items'] } {
-  const { ratings, items } = checkerboard(40, 30, 0.6, 1);
-  const rows: number[] = [];
-  for (let r = 0; r < ratings.ratings.length; r++) if (ratings.ratings[r] === 5) rows.push(r);
-  return { ratings: selectRows(ratings, Int32Array.from(rows)), items };
-}
 
 function fitted(lambda = 5): TrainedEase {
   const { ratings, items } = implicitBoard();

@@ -90,8 +90,8 @@ export interface Recommender {
     nUsers: number;
     nItems: number;
     yRange?: [number, number];
-    /** What recommendation scores are: predicted ratings (default) or EASE scores (ranking only, no rating scale). */
-    scoreKind?: 'rating' | 'ease';
+    /** What recommendation scores are: predicted ratings (default), or EASE or iALS scores (ranking only, no rating scale). */
+    scoreKind?: 'rating' | 'ease' | 'ials';
   };
   /** The movie catalogue (all movies the model knows). */
   movies(): MovieInfo[];
@@ -107,4 +107,9 @@ export interface Recommender {
   similarItems(itemId: RawId, n?: number): ScoredItem[];
   /** 2-D PCA map of the `limit` most-rated movies. */
   movieMap(limit?: number): MapPoint[];
+}
+
+/** Whether a recommender ranks by who watched what (EASE, iALS: any rating counts as watched) rather than by predicted ratings. */
+export function ranksByHistory(info: Recommender['info']): boolean {
+  return info.scoreKind === 'ease' || info.scoreKind === 'ials';
 }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { RandomState } from '../core/random.js';
 import { IdMap } from '../data/id-map.js';
-import type { ItemMeta, Ratings } from '../data/ratings.js';
+import { selectRows, type ItemMeta, type Ratings } from '../data/ratings.js';
 
 /**
  * A known-structure set (implicit's "checkerboard"): users 1..nUsers in two halves; the first half rates
@@ -32,6 +32,18 @@ export function checkerboard(nUsers = 40, nItems = 30, density = 0.6, seed = 1):
     ratings: { users: Int32Array.from(users), items: Int32Array.from(itemsCol), ratings: Float32Array.from(values), userIds, itemIds },
     items,
   };
+}
+
+/**
+ * Implicit checkerboard: keep only the 5-star rows of `checkerboard`, so users 1..20 watched only movies
+ * 101..115 (Comedy) and users 21..40 only 116..130 (Drama). A model of who watched what must recommend a
+ * first-half user first-half movies.
+ */
+export function implicitBoard(): { ratings: Ratings; items: Map<number, ItemMeta> } {
+  const { ratings, items } = checkerboard(40, 30, 0.6, 1);
+  const rows: number[] = [];
+  for (let r = 0; r < ratings.ratings.length; r++) if (ratings.ratings[r] === 5) rows.push(r);
+  return { ratings: selectRows(ratings, Int32Array.from(rows)), items };
 }
 
 /** Result of running the built CLI. */
