@@ -271,6 +271,135 @@
             (br $klp2)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $slp))))
+  ;; The dense float64 linear algebra of src/maths/dense.ts (EASE's Cholesky inverse) rests on one product:
+  ;;   gemmNT: C[i, j] += alpha · Σ_{p<k} A[i, p] B[j, p]   for i < m, j < n
+  ;; with A, B and C row-major float64 at byte offsets a, b, c and row strides lda, ldb, ldc in elements. Rows of A
+  ;; and B are read along p (contiguous), four rows of A against two of B at a time: 8 f64x2 partial sums share 6
+  ;; loads per pair of p; the caller keeps k a cache-sized chunk. No fused multiply-add: deterministic.
+  (func (export "gemmNT") (param $c i32) (param $a i32) (param $b i32) (param $m i32) (param $n i32) (param $k i32)
+    (param $ldc i32) (param $lda i32) (param $ldb i32) (param $alpha f64)
+    (local $i i32) (local $j i32) (local $off i32) (local $kb2 i32) (local $kb i32)
+    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $b0 i32) (local $b1 i32) (local $cr i32)
+    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
+    (local $s20 v128) (local $s21 v128) (local $s30 v128) (local $s31 v128)
+    (local $va v128) (local $vb0 v128) (local $vb1 v128)
+    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 3)))
+    (local.set $lda (i32.shl (local.get $lda) (i32.const 3)))
+    (local.set $ldb (i32.shl (local.get $ldb) (i32.const 3)))
+    (local.set $kb (i32.shl (local.get $k) (i32.const 3)))
+    (local.set $kb2 (i32.shl (i32.and (local.get $k) (i32.const -2)) (i32.const 3)))
+    (block $idone
+      (loop $ilp
+        (br_if $idone (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+        (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))
+        (local.set $a1 (i32.add (local.get $a0) (local.get $lda)))
+        (local.set $a2 (i32.add (local.get $a1) (local.get $lda)))
+        (local.set $a3 (i32.add (local.get $a2) (local.get $lda)))
+        (local.set $cr (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+        (local.set $j (i32.const 0))
+        (block $jdone
+          (loop $jlp
+            (br_if $jdone (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $n)))
+            (local.set $b0 (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $ldb))))
+            (local.set $b1 (i32.add (local.get $b0) (local.get $ldb)))
+            (local.set $s00 (v128.const i64x2 0 0)) (local.set $s01 (v128.const i64x2 0 0))
+            (local.set $s10 (v128.const i64x2 0 0)) (local.set $s11 (v128.const i64x2 0 0))
+            (local.set $s20 (v128.const i64x2 0 0)) (local.set $s21 (v128.const i64x2 0 0))
+            (local.set $s30 (v128.const i64x2 0 0)) (local.set $s31 (v128.const i64x2 0 0))
+            (local.set $off (i32.const 0))
+            (block $pdone
+              (loop $plp
+                (br_if $pdone (i32.ge_u (local.get $off) (local.get $kb2)))
+                (local.set $vb0 (v128.load (i32.add (local.get $b0) (local.get $off))))
+                (local.set $vb1 (v128.load (i32.add (local.get $b1) (local.get $off))))
+                (local.set $va (v128.load (i32.add (local.get $a0) (local.get $off))))
+                (local.set $s00 (f64x2.add (local.get $s00) (f64x2.mul (local.get $va) (local.get $vb0))))
+                (local.set $s01 (f64x2.add (local.get $s01) (f64x2.mul (local.get $va) (local.get $vb1))))
+                (local.set $va (v128.load (i32.add (local.get $a1) (local.get $off))))
+                (local.set $s10 (f64x2.add (local.get $s10) (f64x2.mul (local.get $va) (local.get $vb0))))
+                (local.set $s11 (f64x2.add (local.get $s11) (f64x2.mul (local.get $va) (local.get $vb1))))
+                (local.set $va (v128.load (i32.add (local.get $a2) (local.get $off))))
+                (local.set $s20 (f64x2.add (local.get $s20) (f64x2.mul (local.get $va) (local.get $vb0))))
+                (local.set $s21 (f64x2.add (local.get $s21) (f64x2.mul (local.get $va) (local.get $vb1))))
+                (local.set $va (v128.load (i32.add (local.get $a3) (local.get $off))))
+                (local.set $s30 (f64x2.add (local.get $s30) (f64x2.mul (local.get $va) (local.get $vb0))))
+                (local.set $s31 (f64x2.add (local.get $s31) (f64x2.mul (local.get $va) (local.get $vb1))))
+                (local.set $off (i32.add (local.get $off) (i32.const 16)))
+                (br $plp)))
+            ;; an odd k leaves one p: its products go into lane 0
+            (if (i32.lt_u (local.get $off) (local.get $kb))
+              (then
+                (local.set $vb0 (v128.load64_zero (i32.add (local.get $b0) (local.get $off))))
+                (local.set $vb1 (v128.load64_zero (i32.add (local.get $b1) (local.get $off))))
+                (local.set $va (v128.load64_zero (i32.add (local.get $a0) (local.get $off))))
+                (local.set $s00 (f64x2.add (local.get $s00) (f64x2.mul (local.get $va) (local.get $vb0))))
+                (local.set $s01 (f64x2.add (local.get $s01) (f64x2.mul (local.get $va) (local.get $vb1))))
+                (local.set $va (v128.load64_zero (i32.add (local.get $a1) (local.get $off))))
+                (local.set $s10 (f64x2.add (local.get $s10) (f64x2.mul (local.get $va) (local.get $vb0))))
+                (local.set $s11 (f64x2.add (local.get $s11) (f64x2.mul (local.get $va) (local.get $vb1))))
+                (local.set $va (v128.load64_zero (i32.add (local.get $a2) (local.get $off))))
+                (local.set $s20 (f64x2.add (local.get $s20) (f64x2.mul (local.get $va) (local.get $vb0))))
+                (local.set $s21 (f64x2.add (local.get $s21) (f64x2.mul (local.get $va) (local.get $vb1))))
+                (local.set $va (v128.load64_zero (i32.add (local.get $a3) (local.get $off))))
+                (local.set $s30 (f64x2.add (local.get $s30) (f64x2.mul (local.get $va) (local.get $vb0))))
+                (local.set $s31 (f64x2.add (local.get $s31) (f64x2.mul (local.get $va) (local.get $vb1))))))
+            (call $addC (i32.add (local.get $cr) (i32.shl (local.get $j) (i32.const 3))) (local.get $s00) (local.get $alpha))
+            (call $addC (i32.add (local.get $cr) (i32.shl (i32.add (local.get $j) (i32.const 1)) (i32.const 3))) (local.get $s01) (local.get $alpha))
+            (call $addC (i32.add (i32.add (local.get $cr) (local.get $ldc)) (i32.shl (local.get $j) (i32.const 3))) (local.get $s10) (local.get $alpha))
+            (call $addC (i32.add (i32.add (local.get $cr) (local.get $ldc)) (i32.shl (i32.add (local.get $j) (i32.const 1)) (i32.const 3))) (local.get $s11) (local.get $alpha))
+            (call $addC (i32.add (i32.add (local.get $cr) (i32.shl (local.get $ldc) (i32.const 1))) (i32.shl (local.get $j) (i32.const 3))) (local.get $s20) (local.get $alpha))
+            (call $addC (i32.add (i32.add (local.get $cr) (i32.shl (local.get $ldc) (i32.const 1))) (i32.shl (i32.add (local.get $j) (i32.const 1)) (i32.const 3))) (local.get $s21) (local.get $alpha))
+            (call $addC (i32.add (i32.add (local.get $cr) (i32.mul (local.get $ldc) (i32.const 3))) (i32.shl (local.get $j) (i32.const 3))) (local.get $s30) (local.get $alpha))
+            (call $addC (i32.add (i32.add (local.get $cr) (i32.mul (local.get $ldc) (i32.const 3))) (i32.shl (i32.add (local.get $j) (i32.const 1)) (i32.const 3))) (local.get $s31) (local.get $alpha))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $jlp)))
+        ;; an odd n leaves one column for these four rows
+        (if (i32.lt_u (local.get $j) (local.get $n))
+          (then
+            (local.set $b0 (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $ldb))))
+            (call $dotC (i32.add (local.get $cr) (i32.shl (local.get $j) (i32.const 3))) (local.get $a0) (local.get $b0) (local.get $kb) (local.get $alpha))
+            (call $dotC (i32.add (i32.add (local.get $cr) (local.get $ldc)) (i32.shl (local.get $j) (i32.const 3))) (local.get $a1) (local.get $b0) (local.get $kb) (local.get $alpha))
+            (call $dotC (i32.add (i32.add (local.get $cr) (i32.shl (local.get $ldc) (i32.const 1))) (i32.shl (local.get $j) (i32.const 3))) (local.get $a2) (local.get $b0) (local.get $kb) (local.get $alpha))
+            (call $dotC (i32.add (i32.add (local.get $cr) (i32.mul (local.get $ldc) (i32.const 3))) (i32.shl (local.get $j) (i32.const 3))) (local.get $a3) (local.get $b0) (local.get $kb) (local.get $alpha))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $ilp)))
+    ;; the last m % 4 rows, one entry at a time
+    (block $rdone
+      (loop $rlp
+        (br_if $rdone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))
+        (local.set $cr (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+        (local.set $j (i32.const 0))
+        (block $cdone
+          (loop $clp
+            (br_if $cdone (i32.ge_u (local.get $j) (local.get $n)))
+            (call $dotC (i32.add (local.get $cr) (i32.shl (local.get $j) (i32.const 3)))
+              (local.get $a0) (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $ldb))) (local.get $kb) (local.get $alpha))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $clp)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rlp))))
+  ;; addC: C[at] += alpha · (s0 + s1) of a f64x2 partial sum.
+  (func $addC (param $at i32) (param $s v128) (param $alpha f64)
+    (f64.store (local.get $at) (f64.add (f64.load (local.get $at))
+      (f64.mul (local.get $alpha) (f64.add (f64x2.extract_lane 0 (local.get $s)) (f64x2.extract_lane 1 (local.get $s)))))))
+  ;; dotC: C[at] += alpha · Σ_p A[p] B[p] over kb bytes (float64) at byte offsets pa and pb.
+  (func $dotC (param $at i32) (param $pa i32) (param $pb i32) (param $kb i32) (param $alpha f64)
+    (local $off i32) (local $kb2 i32) (local $s v128)
+    (local.set $kb2 (i32.and (local.get $kb) (i32.const -16)))
+    (local.set $s (v128.const i64x2 0 0))
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_u (local.get $off) (local.get $kb2)))
+        (local.set $s (f64x2.add (local.get $s)
+          (f64x2.mul (v128.load (i32.add (local.get $pa) (local.get $off))) (v128.load (i32.add (local.get $pb) (local.get $off))))))
+        (local.set $off (i32.add (local.get $off) (i32.const 16)))
+        (br $lp)))
+    (if (i32.lt_u (local.get $off) (local.get $kb))
+      (then
+        (local.set $s (f64x2.add (local.get $s)
+          (f64x2.mul (v128.load64_zero (i32.add (local.get $pa) (local.get $off))) (v128.load64_zero (i32.add (local.get $pb) (local.get $off))))))))
+    (call $addC (local.get $at) (local.get $s) (local.get $alpha)))
   ;; hsum: (s0 + s1) + (s2 + s3) of a f32x4.
   (func $hsum (param $s v128) (result f32)
     (f32.add

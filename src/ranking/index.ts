@@ -1,4 +1,5 @@
-export { EaseModel, fitEase, gramMatrix, spdInverse, EASE_DEFAULT_LAMBDA, type EaseOptions } from './ease.js';
+export { EaseModel, fitEase, easeBytes, gramMatrix, EASE_DEFAULT_LAMBDA, type EaseOptions } from './ease.js';
+export { spdInverse } from '../maths/dense.js';
 export {
   IMPLICIT_PROTOCOL_DESCRIPTION,
   averagePrecisionAllRelevant,
