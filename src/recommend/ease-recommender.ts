@@ -80,6 +80,19 @@ export class EaseRecommender implements Recommender {
     return this.pick(this.trained.model.itemsOf(u), options, rated);
   }
 
+  /** Top-N for every known user, in dense user order, each list what {@link recommendForUser} gives that user. */
+  recommendAllUsers(options: RecommendOptions, onUser: (userId: RawId, items: ScoredItem[]) => void): void {
+    const ids = this.trained.train.userIds;
+    for (let u = 0; u < this.trained.model.nUsers; u++) {
+      // the ratings only feed explanations; without them a user's history is enough
+      if (options.explain) onUser(ids.idOf(u), this.recommendForUser(ids.idOf(u), options));
+      else {
+        this.trained.model.scoreUser(u, this.scores);
+        onUser(ids.idOf(u), this.pick(this.trained.model.itemsOf(u), options, new Map()));
+      }
+    }
+  }
+
   /** Top-N for a visitor: the given movies are their history (any rating counts as "watched"), no fold-in. */
   recommendForRatings(ratings: GivenRating[], options: RecommendOptions = {}): ScoredItem[] {
     if (ratings.length === 0) {
