@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RandomState } from '../core/random.js';
 import { IdMap } from '../data/id-map.js';
+import { saveTrainedModel } from '../io/trained-model.js';
 import { createModel } from '../models/factory.js';
 import { writeAllRecommendations } from '../recommend/all-users.js';
 import { FactorBlockScorer } from '../recommend/block-scorer.js';
@@ -40,6 +41,17 @@ for (let r = 0; r < users.length; r++) {
   items[r] = rng.interval(nItems - 1);
 }
 const exclude = userItemsCsr(users, items, nUsers);
+
+async function benchAsync(label: string, run: () => Promise<unknown>): Promise<void> {
+  await run();
+  let best = Infinity;
+  for (let rep = 0; rep < repeats; rep++) {
+    const t0 = process.hrtime.bigint();
+    await run();
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  console.log(`${label}: ${best.toFixed(1)} ms for ${nUsers} users = ${Math.round((nUsers / best) * 1000)} users/s (best of ${repeats})`);
+}
 
 function bench(label: string, run: () => void): void {
   run(); // warm-up: JIT
@@ -116,9 +128,13 @@ bench('ModelRecommender.recommendAllUsers (dotbias, as collab recommend --all ra
 });
 const dir = mkdtempSync(join(tmpdir(), 'collab-bench-topk-'));
 try {
-  bench('collab recommend --all --out (writeAllRecommendations, CSV written atomically)', () => {
-    writeAllRecommendations(rec, join(dir, 'recs.csv'), { n: k });
-  });
+  await benchAsync('collab recommend --all --out (writeAllRecommendations, one thread, CSV written atomically)', () => writeAllRecommendations(rec, join(dir, 'recs.csv'), { n: k }));
+  // two threads: the worker loads the model file, as collab recommend --all does
+  const modelPath = join(dir, 'model.json');
+  saveTrainedModel(modelPath, { model, train, items: new Map(), history: { epochs: [] } });
+  await benchAsync('collab recommend --all --out, two threads (the worker loads the model file)', () =>
+    writeAllRecommendations(rec, join(dir, 'recs.csv'), { n: k }, { modelPath, threads: 2 }),
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -91,7 +91,7 @@ export function registerRecommendCommand(program: Command): void {
       if (yearTo !== undefined) options.yearTo = yearTo;
       if (minRatings !== undefined) options.minRatings = minRatings;
       const rec = await loadRecommender(flags.model);
-      if (flags.all) return allUsers(rec, flags.out!, options, out);
+      if (flags.all) return allUsers(rec, flags.model, flags.out!, options, out);
       const started = performance.now();
       let items: ScoredItem[];
       let heading: string;
@@ -120,14 +120,17 @@ export function registerRecommendCommand(program: Command): void {
 }
 
 /** `collab recommend --all`: every user's list into a CSV file, with a progress bar on a terminal. */
-function allUsers(rec: AllUsersRecommender, path: string, options: RecommendOptions, out: Reporter) {
+async function allUsers(rec: AllUsersRecommender, modelPath: string, path: string, options: RecommendOptions, out: Reporter) {
   const started = performance.now();
   const bar = out.tty ? new cliProgress.SingleBar({ stream: process.stderr, clearOnComplete: true, hideCursor: true, format: ' {bar} {percentage}% | users {value}/{total} | eta {eta}s' }, cliProgress.Presets.shades_classic) : undefined;
   bar?.start(rec.info.nUsers, 0);
   let written: { users: number; rows: number };
   try {
-    written = writeAllRecommendations(rec, path, options, (done, total) => {
-      if (done % 256 === 0 || done === total) bar?.update(done);
+    written = await writeAllRecommendations(rec, path, options, {
+      modelPath,
+      onProgress: (done, total) => {
+        if (done % 256 === 0 || done === total) bar?.update(done);
+      },
     });
   } finally {
     bar?.stop();

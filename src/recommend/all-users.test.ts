@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { selectRows } from '../data/ratings.js';
 import type { TrainedModel } from '../io/trained-model.js';
-import { saveTrainedModel } from '../io/trained-model.js';
+import { loadTrainedModel, saveTrainedModel } from '../io/trained-model.js';
 import type { ModelKind } from '../models/model.js';
 import { fitEase } from '../ranking/ease.js';
 import { checkerboard, runCli } from '../testing/fixtures.js';
@@ -42,8 +42,8 @@ function readRows(path: string): Map<string, [string, string][]> {
 }
 
 /** Every user's rows equal recommendForUser's list (same movies, order and scores) and leave out their rated movies. */
-function assertMatchesPerUser(rec: AllUsersRecommender & { userRatings(u: number): { itemId: unknown }[] }, path: string, n: number, options = {}): void {
-  const written = writeAllRecommendations(rec, path, { n, ...options });
+async function assertMatchesPerUser(rec: AllUsersRecommender & { userRatings(u: number): { itemId: unknown }[] }, path: string, n: number, options = {}): Promise<void> {
+  const written = await writeAllRecommendations(rec, path, { n, ...options });
   const rows = readRows(path);
   assert.equal(written.users, rec.info.nUsers);
   assert.equal(rows.size, rec.info.nUsers);
@@ -58,20 +58,20 @@ function assertMatchesPerUser(rec: AllUsersRecommender & { userRatings(u: number
 for (const kind of ['dot', 'dotbias', 'mf', 'hybrid'] as const) {
   test(`${kind}: the all-users file holds, per user, exactly what recommendForUser gives, rated movies left out`, async () => {
     const rec = new ModelRecommender(await trainedOf(kind), { minRatings: 0 });
-    assertMatchesPerUser(rec, join(tmp, `${kind}.csv`), 7);
+    await assertMatchesPerUser(rec, join(tmp, `${kind}.csv`), 7);
     // the filters and the popularity blend apply as they do per user
-    assertMatchesPerUser(rec, join(tmp, `${kind}-filtered.csv`), 4, { minRatings: 20, popularityWeight: 0 });
+    await assertMatchesPerUser(rec, join(tmp, `${kind}-filtered.csv`), 4, { minRatings: 20, popularityWeight: 0 });
   });
 }
 
-test('EASE: the all-users file holds, per user, exactly what recommendForUser gives', () => {
+test('EASE: the all-users file holds, per user, exactly what recommendForUser gives', async () => {
   const { ratings, items } = checkerboard(40, 30, 0.6, 1);
   const rows: number[] = [];
   for (let r = 0; r < ratings.ratings.length; r++) if (ratings.ratings[r]! >= 4) rows.push(r);
   const train = selectRows(ratings, Int32Array.from(rows));
   const model = fitEase(train.users, train.items, train.userIds.size, train.itemIds.size, { lambda: 5 });
   const rec = new EaseRecommender({ model, train, items }, { minRatings: 0 });
-  assertMatchesPerUser(rec, join(tmp, 'ease.csv'), 5);
+  await assertMatchesPerUser(rec, join(tmp, 'ease.csv'), 5);
 });
 
 test('FactorBlockScorer computes the per-user float64 loop bit for bit (ragged item groups and user blocks)', () => {
@@ -101,20 +101,36 @@ test('a failure part way leaves nothing under the target name and no temp file, 
   const rec = new ModelRecommender(await trainedOf('dot'), { minRatings: 0 });
   let calls = 0;
   const failing: AllUsersRecommender = Object.assign(Object.create(rec) as ModelRecommender, {
-    recommendAllUsers: (options: object, onUser: (userId: number, items: []) => void) => {
+    recommendAllUsers: (_options: object, onUser: (userId: number, items: []) => void) => {
       onUser(1, []);
       calls++;
       throw new Error('disk on fire');
     },
   }) as unknown as AllUsersRecommender;
-  assert.throws(() => writeAllRecommendations(failing, path, { n: 3 }), /^Error: disk on fire$/);
+  await assert.rejects(writeAllRecommendations(failing, path, { n: 3 }), /^Error: disk on fire$/);
   assert.equal(calls, 1);
   assert.equal(existsSync(path), false);
   assert.deepEqual(readdirSync(dir), []);
   writeFileSync(path, 'old\n');
-  assert.throws(() => writeAllRecommendations(failing, path, { n: 3 }), /disk on fire/);
+  await assert.rejects(writeAllRecommendations(failing, path, { n: 3 }), /disk on fire/);
   assert.equal(readFileSync(path, 'utf8'), 'old\n');
   assert.deepEqual(readdirSync(dir), ['recs.csv']);
+});
+
+test('two threads (a worker loads the model file and lists the second half) write the same file as one', async () => {
+  const trained = await trainedOf('dotbias');
+  const modelPath = join(tmp, 'threads-model.json');
+  saveTrainedModel(modelPath, trained);
+  const rec = new ModelRecommender(loadTrainedModel(modelPath));
+  const one = join(tmp, 'one.csv');
+  const two = join(tmp, 'two.csv');
+  const seen: number[] = [];
+  await writeAllRecommendations(rec, one, { n: 5 });
+  const written = await writeAllRecommendations(rec, two, { n: 5 }, { modelPath, threads: 2, onProgress: (done) => seen.push(done) });
+  assert.equal(readFileSync(two, 'utf8'), readFileSync(one, 'utf8'));
+  assert.deepEqual(written, { users: 43, rows: 43 * 5 });
+  assert.equal(seen.at(-1), 43);
+  await assert.rejects(writeAllRecommendations(rec, two, { n: 5 }, { threads: 2 }), /^CollabError: threads must be an integer from 1 to 1, got 2$/);
 });
 
 test('collab recommend --all --out writes every user\'s list; bad flag combinations are refused', async () => {

@@ -3,7 +3,8 @@ import type { RawId } from '../data/id-map.js';
 import type { TrainedEase } from '../io/ease-model.js';
 import { Catalogue } from './catalogue.js';
 import { topKForUser } from './top-k.js';
-import type { BecauseReason, GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
+import type { BecauseReason, GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
+import { checkRange } from './user-range.js';
 
 /** Options of {@link EaseRecommender}. */
 export interface EaseRecommenderOptions {
@@ -81,9 +82,10 @@ export class EaseRecommender implements Recommender {
   }
 
   /** Top-N for every known user, in dense user order, each list what {@link recommendForUser} gives that user. */
-  recommendAllUsers(options: RecommendOptions, onUser: (userId: RawId, items: ScoredItem[]) => void): void {
+  recommendAllUsers(options: RecommendOptions, onUser: (userId: RawId, items: ScoredItem[]) => void, range?: UserRange): void {
     const ids = this.trained.train.userIds;
-    for (let u = 0; u < this.trained.model.nUsers; u++) {
+    const { from, to } = checkRange(range, this.trained.model.nUsers);
+    for (let u = from; u < to; u++) {
       // the ratings only feed explanations; without them a user's history is enough
       if (options.explain) onUser(ids.idOf(u), this.recommendForUser(ids.idOf(u), options));
       else {

@@ -12,7 +12,8 @@ import { FactorBlockScorer } from './block-scorer.js';
 import { Catalogue } from './catalogue.js';
 import { hybridItemTables } from './feature-map.js';
 import { topKForUser } from './top-k.js';
-import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
+import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
+import { checkRange } from './user-range.js';
 
 /**
  * The score of a factor model for a user vector p with bias b:
@@ -363,19 +364,19 @@ export class ModelRecommender implements Recommender {
    * Top-N for every known user, in dense user order, each list what {@link recommendForUser} gives that user;
    * a factor model's users are scored a block at a time (FactorBlockScorer). `onUser` gets each list in turn.
    */
-  recommendAllUsers(options: RecommendOptions, onUser: (userId: RawId, items: ScoredItem[]) => void): void {
+  recommendAllUsers(options: RecommendOptions, onUser: (userId: RawId, items: ScoredItem[]) => void, range?: UserRange): void {
     const ids = this.trained.train.userIds;
-    const nU = this.trained.model.nUsers;
+    const { from, to } = checkRange(range, this.trained.model.nUsers);
     const view = this.view;
     const scorer = view ? FactorBlockScorer.create(view.Q, view.k, view.bi) : undefined;
     if (!view || !scorer) {
-      for (let u = 0; u < nU; u++) onUser(ids.idOf(u), this.recommendForUser(ids.idOf(u), options));
+      for (let u = from; u < to; u++) onUser(ids.idOf(u), this.recommendForUser(ids.idOf(u), options));
       return;
     }
     const block = new Int32Array(scorer.blockSize);
     const init = new Float64Array(scorer.blockSize);
-    for (let start = 0; start < nU; start += scorer.blockSize) {
-      const users = block.subarray(0, Math.min(scorer.blockSize, nU - start));
+    for (let start = from; start < to; start += scorer.blockSize) {
+      const users = block.subarray(0, Math.min(scorer.blockSize, to - start));
       for (let b = 0; b < users.length; b++) {
         users[b] = start + b;
         init[b] = view.offset + (view.bu ? view.bu[start + b]! : 0);
