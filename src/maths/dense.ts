@@ -47,10 +47,10 @@ const CTL_WORDS = 8;
 const FAILURE_BYTES = 1024;
 
 /** Stages (OP). */
-export const OP_CHOLESKY_ROWS = 1;
-export const OP_TRIANGULAR_INVERSE = 2;
-export const OP_PRODUCT = 3;
-export const OP_QUIT = 4;
+const OP_CHOLESKY_ROWS = 1;
+const OP_TRIANGULAR_INVERSE = 2;
+const OP_PRODUCT = 3;
+const OP_QUIT = 4;
 
 /** Bytes of WebAssembly memory an inverse of order n takes (L and Wt, float64). */
 export function denseSpdBytes(n: number): number {
