@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { DenseSpdInverse, spdInverse } from './dense.js';
 
 const close = (a: number, b: number, tol = 1e-9): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -73,4 +74,17 @@ test('DenseSpdInverse reads only the lower triangle and refuses bad options', ()
   assert.ok(worstResidual(A, inv.invert(), n) < 1e-10);
   assert.throws(() => new DenseSpdInverse(4, { block: 24 }), /^CollabError: block must be a multiple of 16, got 24$/);
   assert.throws(() => spdInverse(new Float64Array(3), 2), /^CollabError: matrix has 3 entries, not 2×2$/);
+});
+
+test('a process whose flags a worker refuses (a V8 flag) inverts on one thread instead of failing', () => {
+  const dense = new URL('./dense.js', import.meta.url).href;
+  const script = `import { spdInverse } from '${dense}';
+const n = 300; const A = new Float64Array(n * n);
+for (let i = 0; i < n; i++) { for (let j = 0; j < n; j++) A[i * n + j] = ((i * 7 + j * 13) % 17) / 17 + ((i * 13 + j * 7) % 17) / 17; A[i * n + i] += n; }
+const P = spdInverse(A, n, { threads: 2, block: 16 });
+let s = 0; for (let m = 0; m < n; m++) s += A[m] * P[m * n];
+console.log(Math.abs(s - 1) < 1e-10 ? 'ok' : 'wrong ' + s);`;
+  const run = spawnSync(process.execPath, ['--no-liftoff', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(run.stderr, '');
+  assert.equal(run.stdout.trim(), 'ok');
 });

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { CollabError, requireInt } from '../core/errors.js';
-import { WORKER_EXEC_ARGV } from '../core/worker-argv.js';
+import { startWorker } from '../core/worker-argv.js';
 import { bindKernels, MAX_WASM_BYTES, sharedKernelMemory, type SimdKernelExports, type WasmMemory } from '../kernels/param-memory.js';
 
 /**
@@ -308,7 +308,9 @@ export class DenseSpdInverse {
     const workers: Worker[] = [];
     const data: DenseWorkerData = { memory: this.memory, ctl, failure, n, nb };
     for (let w = 1; w < this.threads; w++) {
-      workers.push(new Worker(new URL('./dense-worker.js', import.meta.url), { workerData: data, execArgv: WORKER_EXEC_ARGV }));
+      const worker = startWorker(new URL('./dense-worker.js', import.meta.url), data);
+      if (worker === undefined) break;
+      workers.push(worker);
     }
     for (const w of workers) w.unref();
     let nWorkers = workers.length;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +132,21 @@ test('two threads (a worker loads the model file and lists the second half) writ
   assert.deepEqual(written, { users: 43, rows: 43 * 5 });
   assert.equal(seen.at(-1), 43);
   await assert.rejects(writeAllRecommendations(rec, two, { n: 5 }, { threads: 2 }), /^CollabError: threads must be an integer from 1 to 1, got 2$/);
+});
+
+test('writeAllRecommendations under a node flag that workers refuse lists every user on one thread', async () => {
+  const modelPath = join(tmp, 'flag-model.json');
+  saveTrainedModel(modelPath, await trainedOf('dot'));
+  const out = join(tmp, 'flag-recs.csv');
+  const script = `import { writeAllRecommendations } from '${new URL('./all-users.js', import.meta.url).href}';
+import { loadRecommender } from '${new URL('./load.js', import.meta.url).href}';
+const rec = await loadRecommender(${JSON.stringify(modelPath)});
+const w = await writeAllRecommendations(rec, ${JSON.stringify(out)}, { n: 2 }, { modelPath: ${JSON.stringify(modelPath)}, threads: 2 });
+console.log(JSON.stringify(w));`;
+  const run = spawnSync(process.execPath, ['--no-liftoff', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(run.stderr, '');
+  assert.deepEqual(JSON.parse(run.stdout), { users: 43, rows: 86 });
+  assert.equal(readRows(out).size, 43);
 });
 
 test('collab recommend --all --out writes every user\'s list; bad flag combinations are refused', async () => {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { requireInt } from '../core/errors.js';
-import { WORKER_EXEC_ARGV } from '../core/worker-argv.js';
+import { startWorker } from '../core/worker-argv.js';
 import type { RawId } from '../data/id-map.js';
 import { openAtomicWriter } from '../io/atomic.js';
 import type { RecommendOptions, Recommender, ScoredItem } from './types.js';
@@ -67,14 +67,18 @@ export async function writeAllRecommendations(
   const total = rec.info.nUsers;
   const big = total * rec.info.nItems >= THREADED_SCORES && availableParallelism() >= 2;
   const threads = requireInt('threads', write.threads ?? (write.modelPath !== undefined && big ? 2 : 1), 1, write.modelPath === undefined ? 1 : 2);
-  const mid = threads === 2 ? Math.ceil(total / 2) : total;
+  let mid = threads === 2 ? Math.ceil(total / 2) : total;
   const progress = new Int32Array(new SharedArrayBuffer(4));
   let worker: Worker | undefined;
   let second: Promise<string> | undefined;
   if (mid < total) {
     const data: AllUsersWorkerData = { modelPath: write.modelPath!, options, from: mid, to: total, progress };
-    const w = new Worker(new URL('./all-users-worker.js', import.meta.url), { workerData: data, execArgv: WORKER_EXEC_ARGV });
-    worker = w;
+    worker = startWorker(new URL('./all-users-worker.js', import.meta.url), data);
+    // a process that cannot start workers lists every user itself
+    if (worker === undefined) mid = total;
+  }
+  if (worker !== undefined) {
+    const w = worker;
     second = new Promise<string>((resolve, reject) => {
       w.once('message', (rows: string) => resolve(rows));
       w.once('error', reject);
