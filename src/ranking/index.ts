@@ -1,5 +1,5 @@
 export { EaseModel, fitEase, easeBytes, gramMatrix, EASE_DEFAULT_LAMBDA, type EaseOptions } from './ease.js';
-export { spdInverse } from '../maths/dense.js';
+export { spdInverse, DenseSpdInverse, denseSpdBytes, type DenseSpdOptions } from '../maths/dense.js';
 export {
   IMPLICIT_PROTOCOL_DESCRIPTION,
   averagePrecisionAllRelevant,
