@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import { CollabError } from '../core/errors.js';
 import { parseRawId } from '../data/id-map.js';
+import cliProgress from 'cli-progress';
+import { writeAllRecommendations, type AllUsersRecommender } from '../recommend/all-users.js';
 import { loadRecommender } from '../recommend/load.js';
 import { ranksByHistory, type GivenRating, type RecommendOptions, type ScoredItem } from '../recommend/types.js';
 import { intFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
@@ -17,6 +19,8 @@ interface RecommendFlags extends GlobalFlags {
   minRatings?: string;
   includeRated?: boolean;
   explain?: boolean;
+  all?: boolean;
+  out?: string;
 }
 
 /** Parses "1:5,260:4.5" into (movie, rating) pairs, naming the bad pair. */
@@ -65,7 +69,7 @@ export function printRecommendations(out: Reporter, items: ScoredItem[], scoreKi
 export function registerRecommendCommand(program: Command): void {
   const cmd = program
     .command('recommend')
-    .description('top-N movies for a known user (--user) or for a new one described by a few ratings (--ratings, fold-in, no retraining)')
+    .description('top-N movies for a known user (--user), for a new one described by a few ratings (--ratings, fold-in, no retraining), or for every user into a file (--all --out)')
     .requiredOption('--model <file>', 'model file written by `collab train --out`')
     .option('--user <id>', 'a user id from the training data')
     .option('--ratings <pairs>', 'a new user\'s ratings as movieId:rating pairs, e.g. "1:5,260:4.5,1196:5"; with --user, that user\'s new ratings')
@@ -75,11 +79,24 @@ export function registerRecommendCommand(program: Command): void {
     .option('--year-to <year>', 'only movies released in or before this year')
     .option('--min-ratings <count>', 'only movies with at least this many training ratings (default 5)')
     .option('--include-rated', 'include movies the user already rated')
-    .option('--explain', 'add "because you liked ..." reasons');
-  withExamples(withCommonFlags(cmd), 'collab recommend --model model.json --user 1', 'collab recommend --model model.json --ratings "1:5,260:4.5,1196:5" --genre Comedy --json', 'collab recommend --model model.json --user 1 --ratings "2571:1"');
+    .option('--explain', 'add "because you liked ..." reasons')
+    .option('--all', 'recommend for every user of the model into the --out file (CSV userId,rank,movieId,score)')
+    .option('--out <file>', 'with --all: the CSV file to write (written whole or not at all)');
+  withExamples(
+    withCommonFlags(cmd),
+    'collab recommend --model model.json --user 1',
+    'collab recommend --model model.json --ratings "1:5,260:4.5,1196:5" --genre Comedy --json',
+    'collab recommend --model model.json --user 1 --ratings "2571:1"',
+    'collab recommend --model model.json --all --out recs.csv -n 10',
+  );
   cmd.action((flags: RecommendFlags) =>
     runCommand(flags, async (out) => {
-      if (flags.user === undefined && flags.ratings === undefined) {
+      if (flags.all && (flags.user !== undefined || flags.ratings !== undefined)) {
+        throw new CollabError('USAGE', '--all recommends for every user of the model; leave out --user and --ratings', { field: 'all' });
+      }
+      if (flags.all && flags.out === undefined) throw new CollabError('USAGE', '--all needs --out FILE (the CSV to write)', { field: 'out' });
+      if (!flags.all && flags.out !== undefined) throw new CollabError('USAGE', '--out goes with --all (recommendations for every user)', { field: 'out' });
+      if (!flags.all && flags.user === undefined && flags.ratings === undefined) {
         throw new CollabError('USAGE', 'give --user ID, --ratings "movieId:rating,...", or both (a known user\'s new ratings)', { field: 'user' });
       }
       const n = intFlag('n', flags.n)!;
@@ -93,6 +110,7 @@ export function registerRecommendCommand(program: Command): void {
       if (yearTo !== undefined) options.yearTo = yearTo;
       if (minRatings !== undefined) options.minRatings = minRatings;
       const rec = await loadRecommender(flags.model);
+      if (flags.all) return allUsers(rec, flags.model, flags.out!, options, out);
       const started = performance.now();
       let items: ScoredItem[];
       let heading: string;
@@ -117,6 +135,27 @@ export function registerRecommendCommand(program: Command): void {
       return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : {}), foldIn: flags.ratings !== undefined, scoreKind, items, milliseconds: ms };
     }),
   );
+}
+
+/** `collab recommend --all`: every user's list into a CSV file, with a progress bar on a terminal. */
+async function allUsers(rec: AllUsersRecommender, modelPath: string, path: string, options: RecommendOptions, out: Reporter) {
+  const started = performance.now();
+  const bar = out.tty ? new cliProgress.SingleBar({ stream: process.stderr, clearOnComplete: true, hideCursor: true, format: ' {bar} {percentage}% | users {value}/{total} | eta {eta}s' }, cliProgress.Presets.shades_classic) : undefined;
+  bar?.start(rec.info.nUsers, 0);
+  let written: { users: number; rows: number };
+  try {
+    written = await writeAllRecommendations(rec, path, options, {
+      modelPath,
+      onProgress: (done, total) => {
+        if (done % 256 === 0 || done === total) bar?.update(done);
+      },
+    });
+  } finally {
+    bar?.stop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  out.info(`wrote top ${options.n} for ${written.users} users (${written.rows} rows) to ${path} in ${seconds.toFixed(2)} s (${Math.round(written.users / seconds)} users/s)`);
+  return { out: path, users: written.users, rows: written.rows, seconds, scoreKind: rec.info.scoreKind ?? 'rating' };
 }
 
 /** Registers `collab similar`. */

@@ -18,6 +18,10 @@ export interface SimdKernelExports {
   nnGradW(dz: number, x: number, gw: number, n: number, dp: number, c: number, idx: number, val: number): void;
   /** dx[b, :] = Σ_j dz[b, j] W[j, :], skipping zeros of dz; idx and val are c-entry scratch. */
   nnGradX(dz: number, w: number, dx: number, n: number, dp: number, c: number, idx: number, val: number): void;
+  /** C[i, j] += alpha Σ_p A[i, p] B[j, p] over float64 row-major blocks (m × k times n × k), strides in elements. */
+  gemmNT(c: number, a: number, b: number, m: number, n: number, k: number, ldc: number, lda: number, ldb: number, alpha: number): void;
+  /** out[u, i] = init[u] + bi[i] + Σ_f P[u, f] Q[i, f] for nb users and 4·groups items (Q packed by four items), bit for bit the JS float64 loop. */
+  scoreItems4(out: number, p: number, q: number, init: number, bi: number, nb: number, groups: number, k: number): void;
 }
 
 /** A WebAssembly.Memory. */
@@ -84,6 +88,9 @@ export function simdModule(shared = false): object | null {
 /** Pages (64 KiB) a 32-bit WebAssembly memory can hold. */
 const MAX_PAGES = 65536;
 
+/** Bytes a 32-bit WebAssembly memory can hold (4 GiB). */
+export const MAX_WASM_BYTES = MAX_PAGES * 65536;
+
 /** Byte size of one of the five arrays of n floats, padded to a multiple of 4 floats so each starts 16-byte aligned for v128 loads. */
 function strideOf(n: number): number {
   return Math.ceil(n / 4) * 16;
@@ -119,6 +126,20 @@ export function scratchKernels(bytes: number): { memory: WasmMemory; exports: Si
   if (!mod || pages > MAX_PAGES) return undefined;
   const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: false });
   return { memory, exports: new wasm.Instance(mod, { env: { memory } }).exports as SimdKernelExports };
+}
+
+/** A zeroed, fixed-size shared WebAssembly memory of at least `bytes` bytes (it can be posted to worker threads); undefined without wasm SIMD or beyond 4 GiB. */
+export function sharedKernelMemory(bytes: number): WasmMemory | undefined {
+  const mod = simdModule(true);
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  if (!mod || pages > MAX_PAGES) return undefined;
+  return new wasm.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/** A fresh kernel instance over an existing memory (each thread binds its own). */
+export function bindKernels(memory: WasmMemory): SimdKernelExports {
+  const mod = simdModule(memory.buffer instanceof SharedArrayBuffer)!;
+  return new wasm.Instance(mod, { env: { memory } }).exports as SimdKernelExports;
 }
 
 /** One table of n floats in its own memory (see {@link paramMemories}). */

@@ -4,7 +4,7 @@ import { loadDataset } from '../data/load.js';
 import { stratifiedSplit } from '../data/split.js';
 import { userItemsCsr } from '../evaluate/protocol.js';
 import { sharedDataDir } from '../testing/fixtures.js';
-import { fitEase, gramMatrix, spdInverse } from './ease.js';
+import { easeBytes, fitEase, gramMatrix } from './ease.js';
 import { evaluateTopN, implicitProtocol } from './protocol.js';
 
 const close = (a: number, b: number, tol = 1e-9): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
@@ -16,26 +16,6 @@ const items = Int32Array.from([0, 1, 0, 2, 1, 2, 0, 1, 2]);
 test('gram matrix XᵀX counts co-occurrences, the diagonal counts users per item', () => {
   const G = gramMatrix(userItemsCsr(users, items, 4), 3);
   assert.deepEqual(Array.from(G), [3, 2, 2, 2, 3, 2, 2, 2, 3]);
-});
-
-test('spdInverse inverts a symmetric positive definite matrix', () => {
-  // (2I + 2J)⁻¹ = 0.5 I - 0.125 J for the 3×3 all-ones J
-  const P = spdInverse(Float64Array.from([4, 2, 2, 2, 4, 2, 2, 2, 4]), 3);
-  for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) close(P[a * 3 + b]!, (a === b ? 0.5 : 0) - 0.125);
-  // a random SPD matrix: A A⁻¹ = I
-  const n = 7;
-  const M = Float64Array.from({ length: n * n }, (_, t) => Math.sin(t * 1.7) + (t % (n + 1) === 0 ? 3 : 0));
-  const A = new Float64Array(n * n);
-  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) for (let m = 0; m < n; m++) A[a * n + b] += M[a * n + m]! * M[b * n + m]!;
-  const inv = spdInverse(A.slice(), n);
-  for (let a = 0; a < n; a++) {
-    for (let b = 0; b < n; b++) {
-      let s = 0;
-      for (let m = 0; m < n; m++) s += A[a * n + m]! * inv[m * n + b]!;
-      close(s, a === b ? 1 : 0, 1e-9);
-    }
-  }
-  assert.throws(() => spdInverse(Float64Array.from([1, 2, 2, 1]), 2), /matrix is not positive definite \(pivot 1 is -3\); raise the ridge weight lambda/);
 });
 
 test('EASE on a tiny matrix equals the closed form worked by hand', () => {
@@ -71,6 +51,12 @@ test('EASE refuses bad input with messages that say what to do', () => {
   assert.throws(() => fitEase(users, items, 4, 3, { lambda: -1 }), /lambda must be a number from 0 to Infinity, got -1/);
   assert.throws(() => fitEase(users, items, 4, 3, { maxItems: 2 }), /EASE needs an nItems × nItems inverse and 3 items exceed maxItems 2/);
   assert.throws(() => fitEase(users, Int32Array.from([0, 1, 0, 2, 1, 2, 0, 1, 7]), 4, 3), /items row 8 has item index 7, outside 0..2/);
+  assert.equal(easeBytes(9724), 2 * 8 * 9724 ** 2 + 4 * 9724 ** 2);
+  assert.throws(
+    () => fitEase(users, items, 4, 3, { freeMemory: 100 }),
+    /^CollabError: EASE on 3 items needs 1 kB of memory \(two 3 × 3 float64 matrices and the float32 weights\) and 1 kB is free; keep only items with enough ratings or free memory$/,
+  );
+  assert.throws(() => fitEase(users, items, 4, 20000), /EASE on 20000 items needs two 20000 × 20000 float64 matrices \(6.4 GB\), beyond WebAssembly's 4 GiB; keep at most 16384 items \(those with the most ratings\)/);
   const m = fitEase(users, items, 4, 3);
   assert.throws(() => m.scoreItems(Int32Array.of(5)), /item index 5 is outside 0..2/);
 });

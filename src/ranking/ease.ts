@@ -1,4 +1,7 @@
+import { freemem } from 'node:os';
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
+import { MAX_WASM_BYTES } from '../kernels/param-memory.js';
+import { DenseSpdInverse, denseSpdBytes, formatBytes } from '../maths/dense.js';
 import { userItemsCsr, type UserItemsCsr } from '../evaluate/protocol.js';
 import { topKForUser, type TopKResult } from '../recommend/top-k.js';
 
@@ -10,15 +13,25 @@ import { topKForUser, type TopKResult } from '../recommend/top-k.js';
  * and a user's score of item j is s_j = Σ_{i ∈ items(u)} B_ij (row sums of B over the user's items).
  * Why EASE rather than BPR or WARP: on MovieLens-sized catalogues it is the best-ranking of the simple
  * models in published comparisons (Steck 2019; Anelli et al. 2021), it is deterministic (no sampling,
- * no epochs, nothing to tune but λ), and for ~1,700 items the nItems × nItems inverse takes seconds.
+ * no epochs, nothing to tune but λ). The nItems × nItems inverse is src/maths/dense.ts's blocked Cholesky on
+ * WebAssembly SIMD and two threads: under a second for ml-100k's 1,682 items (see the README for figures).
  */
 
 /** Options of {@link fitEase}. */
 export interface EaseOptions {
   /** Ridge weight λ added to the diagonal of XᵀX. Default 400 (best P@10 on an inner 75/25 split of ml-100k's training part; the test part was not used). */
   lambda?: number;
-  /** Refuse catalogues larger than this (the inverse costs nItems³/2 multiply-adds and 3 × 8·nItems² bytes). Default 6000. */
+  /** Refuse catalogues larger than this. Default: no limit but memory (see {@link easeBytes}). */
   maxItems?: number;
+  /** Threads of the inverse (the caller's plus workers). Default: min(2, available cores). */
+  threads?: number;
+  /** Bytes of memory free for the fit. Default: os.freemem(). */
+  freeMemory?: number;
+}
+
+/** Bytes a fit over nItems items takes: two nItems × nItems float64 matrices (the inverse's) and B in float32. */
+export function easeBytes(nItems: number): number {
+  return denseSpdBytes(nItems) + 4 * nItems * nItems;
 }
 
 /** The default λ of {@link fitEase}. */
@@ -85,17 +98,30 @@ export class EaseModel {
 
 /**
  * Fits EASE on the (user, item) pairs of a ratings table (values ignored: implicit feedback).
- * Deterministic; time is dominated by the inverse (about nItems³/2 multiply-adds).
+ * Deterministic (whatever the threads); time is dominated by the inverse (about nItems³/2 multiply-adds).
+ * Checks first that the memory it needs ({@link easeBytes}) is free.
  */
 export function fitEase(users: Int32Array, items: Int32Array, nUsers: number, nItems: number, options: EaseOptions = {}): EaseModel {
   const lambda = requireNumber('lambda', options.lambda ?? EASE_DEFAULT_LAMBDA, 0);
-  const maxItems = requireInt('maxItems', options.maxItems ?? 6000, 1);
+  const maxItems = requireInt('maxItems', options.maxItems ?? Number.MAX_SAFE_INTEGER, 1);
   requireInt('nItems', nItems, 1);
   if (nItems > maxItems) {
+    throw new CollabError('INVALID_OPTION', `EASE needs an nItems × nItems inverse and ${nItems} items exceed maxItems ${maxItems}; keep only items with enough ratings or raise maxItems`, { field: 'maxItems' });
+  }
+  const need = easeBytes(nItems);
+  if (denseSpdBytes(nItems) > MAX_WASM_BYTES) {
     throw new CollabError(
       'INVALID_OPTION',
-      `EASE needs an nItems × nItems inverse and ${nItems} items exceed maxItems ${maxItems}; keep only items with enough ratings (or raise maxItems if memory allows ${Math.ceil((24 * nItems * nItems) / 1e9)} GB)`,
-      { field: 'maxItems' },
+      `EASE on ${nItems} items needs two ${nItems} × ${nItems} float64 matrices (${formatBytes(denseSpdBytes(nItems))}), beyond WebAssembly's 4 GiB; keep at most ${Math.floor(Math.sqrt(MAX_WASM_BYTES / 16))} items (those with the most ratings)`,
+      { field: 'nItems' },
+    );
+  }
+  const free = requireNumber('freeMemory', options.freeMemory ?? freemem(), 0);
+  if (need > free) {
+    throw new CollabError(
+      'INVALID_OPTION',
+      `EASE on ${nItems} items needs ${formatBytes(need)} of memory (two ${nItems} × ${nItems} float64 matrices and the float32 weights) and ${formatBytes(free)} is free; keep only items with enough ratings or free memory`,
+      { field: 'nItems' },
     );
   }
   for (let r = 0; r < items.length; r++) {
@@ -104,22 +130,25 @@ export function fitEase(users: Int32Array, items: Int32Array, nUsers: number, nI
     }
   }
   const csr = userItemsCsr(users, items, nUsers);
-  const G = gramMatrix(csr, nItems);
+  const inverse = new DenseSpdInverse(nItems, options.threads === undefined ? {} : { threads: options.threads });
+  const G = gramMatrix(csr, nItems, inverse.matrix);
   // Items nobody has get G_jj = λ only; with λ = 0 that would be singular, so give them a unit diagonal.
   for (let j = 0; j < nItems; j++) G[j * nItems + j] += G[j * nItems + j] === 0 && lambda === 0 ? 1 : lambda;
-  const P = spdInverse(G, nItems);
+  const P = inverse.invert();
   const B = new Float32Array(nItems * nItems);
+  const diag = new Float64Array(nItems);
+  for (let j = 0; j < nItems; j++) diag[j] = P[j * nItems + j]!;
   // B_ij = -P_ij / P_jj, diagonal 0
   for (let i = 0; i < nItems; i++) {
     const iRow = i * nItems;
-    for (let j = 0; j < nItems; j++) B[iRow + j] = i === j ? 0 : -P[iRow + j]! / P[j * nItems + j]!;
+    for (let j = 0; j < nItems; j++) B[iRow + j] = -P[iRow + j]! / diag[j]!;
+    B[iRow + i] = 0;
   }
   return new EaseModel(nItems, B, lambda, csr);
 }
 
-/** XᵀX of the binary user-item matrix: G_ij = users who have both i and j (float64, full symmetric). */
-export function gramMatrix(csr: UserItemsCsr, nItems: number): Float64Array {
-  const G = new Float64Array(nItems * nItems);
+/** XᵀX of the binary user-item matrix: G_ij = users who have both i and j (float64, full symmetric), into `G` (zeroed) when given. */
+export function gramMatrix(csr: UserItemsCsr, nItems: number, G: Float64Array = new Float64Array(nItems * nItems)): Float64Array {
   const { offsets, items } = csr;
   for (let u = 0; u < csr.nUsers; u++) {
     const a = offsets[u]!;
@@ -131,60 +160,4 @@ export function gramMatrix(csr: UserItemsCsr, nItems: number): Float64Array {
     }
   }
   return G;
-}
-
-/**
- * Inverse of a symmetric positive definite n × n matrix (row-major float64) by Cholesky:
- *   A = L Lᵀ,  W = L⁻¹,  A⁻¹ = Wᵀ W.
- * Every inner loop runs over contiguous rows: L row by row, W kept transposed (Wt = Wᵀ, upper
- * triangular) so W_ij = -(Σ_{m=j}^{i-1} L_im W_mj) / L_ii reads rows of L and Wt, and
- * (A⁻¹)_ab = Σ_{m ≥ max(a,b)} Wt_am Wt_bm. About n³/2 multiply-adds. `A` is overwritten with L.
- * Throws when A is not positive definite.
- */
-export function spdInverse(A: Float64Array, n: number): Float64Array {
-  if (A.length !== n * n) throw new CollabError('INVALID_OPTION', `matrix has ${A.length} entries, not ${n}×${n}`, { field: 'A' });
-  const L = A;
-  // Cholesky–Crout: L_ij = (A_ij - Σ_{m<j} L_im L_jm) / L_jj for i > j; L_jj = sqrt(A_jj - Σ_{m<j} L_jm²)
-  for (let j = 0; j < n; j++) {
-    const jRow = j * n;
-    let s = L[jRow + j]!;
-    for (let m = 0; m < j; m++) s -= L[jRow + m]! * L[jRow + m]!;
-    if (!(s > 0)) {
-      throw new CollabError('INVALID_OPTION', `matrix is not positive definite (pivot ${j} is ${s}); raise the ridge weight lambda`, { field: 'lambda' });
-    }
-    const d = Math.sqrt(s);
-    L[jRow + j] = d;
-    const inv = 1 / d;
-    for (let i = j + 1; i < n; i++) {
-      const iRow = i * n;
-      let t = L[iRow + j]!;
-      for (let m = 0; m < j; m++) t -= L[iRow + m]! * L[jRow + m]!;
-      L[iRow + j] = t * inv;
-    }
-  }
-  // Wt_jj = 1 / L_jj;  Wt_ji = W_ij = -(Σ_{m=j}^{i-1} L_im Wt_jm) / L_ii  for i > j
-  const Wt = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    const jRow = j * n;
-    Wt[jRow + j] = 1 / L[jRow + j]!;
-    for (let i = j + 1; i < n; i++) {
-      const iRow = i * n;
-      let t = 0;
-      for (let m = j; m < i; m++) t += L[iRow + m]! * Wt[jRow + m]!;
-      Wt[jRow + i] = -t / L[iRow + i]!;
-    }
-  }
-  // (A⁻¹)_ab = Σ_{m ≥ b} Wt_am Wt_bm for a ≤ b, mirrored
-  const out = new Float64Array(n * n);
-  for (let a = 0; a < n; a++) {
-    const aRow = a * n;
-    for (let b = a; b < n; b++) {
-      const bRow = b * n;
-      let t = 0;
-      for (let m = b; m < n; m++) t += Wt[aRow + m]! * Wt[bRow + m]!;
-      out[aRow + b] = t;
-      out[bRow + a] = t;
-    }
-  }
-  return out;
 }

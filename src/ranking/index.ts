@@ -1,4 +1,5 @@
-export { EaseModel, fitEase, gramMatrix, spdInverse, EASE_DEFAULT_LAMBDA, type EaseOptions } from './ease.js';
+export { EaseModel, fitEase, easeBytes, gramMatrix, EASE_DEFAULT_LAMBDA, type EaseOptions } from './ease.js';
+export { spdInverse, DenseSpdInverse, denseSpdBytes, type DenseSpdOptions } from '../maths/dense.js';
 export { IalsModel, fitIals, ialsLoss, IALS_DEFAULTS, type IalsOptions, type IalsConfig } from './ials.js';
 export {
   IMPLICIT_PROTOCOL_DESCRIPTION,

@@ -4,7 +4,8 @@ import type { ItemMeta, Ratings } from '../data/ratings.js';
 import { pca } from '../evaluate/pca.js';
 import { Catalogue } from './catalogue.js';
 import { topKForUser } from './top-k.js';
-import type { BecauseReason, GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
+import type { BecauseReason, GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
+import { checkRange } from './user-range.js';
 
 /**
  * What a top-N model trained on who watched what (EASE, iALS) offers a recommender. Item indices are
@@ -112,6 +113,18 @@ export class ImplicitRecommender implements Recommender {
     const scores = this.trained.model.scoreUser(u, new Float32Array(this.trained.model.nItems));
     const rated = new Map(this.userRatings(userId).map((r) => [this.trained.train.itemIds.indexOf(r.itemId), r.rating]));
     return this.pick(scores, this.trained.model.itemsOf(u), options, rated);
+  }
+
+  /** Top-N for every known user, in dense user order, each list what {@link recommendForUser} gives that user. */
+  recommendAllUsers(options: RecommendOptions, onUser: (userId: RawId, items: ScoredItem[]) => void, range?: UserRange): void {
+    const ids = this.trained.train.userIds;
+    const { from, to } = checkRange(range, this.trained.model.nUsers);
+    const scores = new Float32Array(this.trained.model.nItems);
+    for (let u = from; u < to; u++) {
+      // the ratings only feed explanations; without them a user's history is enough
+      if (options.explain) onUser(ids.idOf(u), this.recommendForUser(ids.idOf(u), options));
+      else onUser(ids.idOf(u), this.pick(this.trained.model.scoreUser(u, scores), this.trained.model.itemsOf(u), options, new Map()));
+    }
   }
 
   /** Top-N for a visitor: the given movies are their history (any rating counts as "watched"). */

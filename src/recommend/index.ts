@@ -29,3 +29,5 @@ export {
 export { SoftmaxTable } from './softmax-table.js';
 export { fitFeatureMap, userFeatureMap, hybridItemTables, type FeatureMap, type UserPrior, type HybridItemTables } from './feature-map.js';
 export { becauseYouLiked, type BecauseYouLikedOptions, type Reason } from './explain.js';
+export { writeAllRecommendations, recommendationRows, ALL_RECOMMENDATIONS_HEADER, type AllUsersRecommender, type WriteAllOptions } from './all-users.js';
+export { FactorBlockScorer } from './block-scorer.js';

@@ -8,10 +8,12 @@ import { becauseOfContributions, becauseYouLiked } from './explain.js';
 import { foldInContributions, foldInGradient, foldInLinear, foldInSigmoid } from './fold-in.js';
 import { PickScorer } from './pick-scorer.js';
 import { similarItems as similarRows } from './similar.js';
+import { FactorBlockScorer } from './block-scorer.js';
 import { Catalogue } from './catalogue.js';
 import { hybridItemTables } from './feature-map.js';
 import { topKForUser } from './top-k.js';
-import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
+import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
+import { checkRange } from './user-range.js';
 
 /**
  * The score of a factor model for a user vector p with bias b:
@@ -105,6 +107,8 @@ export class ModelRecommender implements Recommender {
   private readonly ratedValues: Float32Array;
   private readonly scores: Float32Array;
   private readonly rawScores: Float32Array;
+  /** One user's scores before the y-range or clip (float64). */
+  private readonly rawDots: Float64Array;
   private readonly minRatings: number;
   private readonly similarMinRatings: number;
   private readonly foldInLambda: number;
@@ -172,6 +176,7 @@ export class ModelRecommender implements Recommender {
     this.itemCounts = itemCounts;
     this.scores = new Float32Array(nI);
     this.rawScores = new Float32Array(nI);
+    this.rawDots = new Float64Array(nI);
     this.logCounts = Float32Array.from(itemCounts, (c) => Math.log1p(c));
     this.popularity = this.logCounts;
     this.pickScores = this.view?.pick ? new Float32Array(nI) : undefined;
@@ -346,15 +351,50 @@ export class ModelRecommender implements Recommender {
   }
 
   private scoreVector(view: FactorView, p: Float32Array, b: number, out: Float32Array): void {
-    const { k, Q, bi, offset, yRange, clip } = view;
+    const { k, Q, bi, offset } = view;
     const nI = out.length;
-    const lo = yRange ? yRange[0] : 0;
-    const span = yRange ? yRange[1] - yRange[0] : 0;
+    const raw = this.rawDots;
+    // s_i = offset + b + bi[i] + Σ_f p_f Q[i, f] in this order: FactorBlockScorer computes the same bits
     for (let i = 0; i < nI; i++) {
       const iRow = i * k;
       let s = offset + b + (bi ? bi[i]! : 0);
       for (let f = 0; f < k; f++) s += p[f]! * Q[iRow + f]!;
-      out[i] = yRange ? lo + span / (1 + Math.exp(-s)) : s < clip[0] ? clip[0] : s > clip[1] ? clip[1] : s;
+      raw[i] = s;
+    }
+    finishScores(view, raw, 0, out);
+  }
+
+  /**
+   * Top-N for every known user, in dense user order, each list what {@link recommendForUser} gives that user;
+   * a factor model's users are scored a block at a time (FactorBlockScorer). `onUser` gets each list in turn.
+   */
+  recommendAllUsers(options: RecommendOptions, onUser: (userId: RawId, items: ScoredItem[]) => void, range?: UserRange): void {
+    const ids = this.trained.train.userIds;
+    const { from, to } = checkRange(range, this.trained.model.nUsers);
+    const view = this.view;
+    const scorer = view ? FactorBlockScorer.create(view.Q, view.k, view.bi) : undefined;
+    if (!view || !scorer) {
+      for (let u = from; u < to; u++) onUser(ids.idOf(u), this.recommendForUser(ids.idOf(u), options));
+      return;
+    }
+    const block = new Int32Array(scorer.blockSize);
+    const init = new Float64Array(scorer.blockSize);
+    for (let start = from; start < to; start += scorer.blockSize) {
+      const users = block.subarray(0, Math.min(scorer.blockSize, to - start));
+      for (let b = 0; b < users.length; b++) {
+        users[b] = start + b;
+        init[b] = view.offset + (view.bu ? view.bu[start + b]! : 0);
+      }
+      const rows = scorer.score(view.P, users, init);
+      for (let b = 0; b < users.length; b++) {
+        const u = users[b]!;
+        finishScores(view, rows, b * scorer.stride, this.scores);
+        this.popularity = this.logCounts;
+        if (view.pick) this.scorePick(view.pick.user(u));
+        const rated = this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!);
+        const values = this.ratedValues.subarray(this.offsets[u]!, this.offsets[u + 1]!);
+        onUser(ids.idOf(u), this.pick(rated, values, options));
+      }
     }
   }
 
@@ -434,6 +474,17 @@ function describeConfig(config: Record<string, unknown>): Record<string, unknown
     else out[key] = value;
   }
   return out;
+}
+
+// The predicted ratings from raw scores s (from `at` in raw): lo + (hi - lo)·sigmoid(s) under a y-range, else s clipped.
+function finishScores(view: FactorView, raw: Float64Array, at: number, out: Float32Array): void {
+  const { yRange, clip } = view;
+  const lo = yRange ? yRange[0] : 0;
+  const span = yRange ? yRange[1] - yRange[0] : 0;
+  for (let i = 0; i < out.length; i++) {
+    const s = raw[at + i]!;
+    out[i] = yRange ? lo + span / (1 + Math.exp(-s)) : s < clip[0] ? clip[0] : s > clip[1] ? clip[1] : s;
+  }
 }
 
 // The average trained user (factors and bias): fold-in's prior, so a user with few ratings starts there.

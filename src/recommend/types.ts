@@ -45,6 +45,12 @@ export interface GivenRating {
   rating: number;
 }
 
+/** Dense users from..to-1. */
+export interface UserRange {
+  from: number;
+  to: number;
+}
+
 /** Filters and options of a recommendation request. */
 export interface RecommendOptions {
   /** Number of movies. Default 10. */
@@ -101,6 +107,11 @@ export interface Recommender {
   hasUser(userId: RawId): boolean;
   /** Top-N for a known user from the model as trained. Throws UNKNOWN_USER. */
   recommendForUser(userId: RawId, options?: RecommendOptions): ScoredItem[];
+  /**
+   * Top-N for every known user in dense order (or dense users from..to-1), each list what recommendForUser gives;
+   * calls onUser per user (faster than one call per user).
+   */
+  recommendAllUsers?(options: RecommendOptions, onUser: (userId: RawId, items: ScoredItem[]) => void, range?: UserRange): void;
   /** Top-N for someone described only by ratings (fold-in, no retraining). Throws on an empty list or bad rating. */
   recommendForRatings(ratings: GivenRating[], options?: RecommendOptions): ScoredItem[];
   /** Movies most similar to one movie by embedding cosine. Throws UNKNOWN_ITEM. */
