@@ -73,8 +73,8 @@ export interface LrCandidate {
 /**
  * The peak lrs worth trying for `fitOneCycle`, read off the epoch-long ramp of {@link oneCycleRampLength}:
  * its lowest smoothed loss divided by 10 (fastai's "minimum"), its valley, and their geometric middle.
- * Each is rounded to two significant digits. Those are the span fastai's users pick from; on that ramp none of them alone suits every model and
- * data set (see suggestLr, which trains each and keeps the best).
+ * Each is rounded to two significant digits. Those are the span fastai's users pick from; on that ramp
+ * none of them alone suits every model and data set (see suggestLr, which trains each and keeps the best).
  */
 export function oneCycleCandidates(epochRamp: LrFindResult): LrCandidate[] {
   // two significant digits, as printed, so `--lr` as printed trains what was tried
