@@ -171,6 +171,11 @@ test('collab lr-find without --model ramps what train trains by default (the hyb
     const best = out.trials.reduce((a, b) => (b.validMse < a.validMse ? b : a));
     assert.deepEqual([out.suggested, out.rule], [best.lr, best.rule]);
     assert.match(lines.find((l) => l.startsWith('tried '))!, /^tried the ramp's readings, 6 epochs one-cycle each, on the validation split: minimum\/10 \S+ → valid MSE \S+, middle \S+ → valid MSE \S+, valley \S+ → valid MSE \S+$/);
+    // --epochs and --schedule say how train will run, so the readings are tried that way
+    const custom = run(['lr-find', '--data', folder, '--factors', '4', '--num-it', '30', '--cycle-it', '30', '--epochs', '2', '--schedule', 'constant']);
+    assert.equal(custom.status, 0, custom.stderr);
+    assert.match(custom.stdout, /^tried the ramp's readings, 2 epochs constant each, on the validation split: /m);
+    assert.match(custom.stdout, /^suggested for fit: \S+ \((minimum\/10|middle|valley) of a ramp over 30 batches\)$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

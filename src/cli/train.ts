@@ -356,14 +356,20 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--threads <n>', 'threads: mf runs Hogwild SGD (not bit-reproducible); dot/dotbias step user and item tables on two threads (same result) (default 1)');
 }
 
+/** --epochs and --schedule: how train trains, and how lr-find tries the lrs it reads off its ramp. */
+function withScheduleFlags(cmd: Command): Command {
+  return cmd
+    .option('--epochs <n>', 'epochs (default dotbias 6, dot 3, mf 8)')
+    .addOption(new Option('--schedule <kind>', 'lr schedule (default one-cycle; constant for dot)').choices(['one-cycle', 'constant']));
+}
+
 /** Registers `collab train` and `collab lr-find`. */
 export function registerTrainCommands(program: Command): void {
   const train = withTrainingFlags(program.command('train').description('train a rating model and report its validation error'))
     .option('--out <file>', 'save the trained model here (a JSON manifest plus <name>.<sha256>.weights.bin beside it; checked before training)')
     .option('--plot <file>', 'draw the training loss per batch and per epoch with the validation loss (.svg or .png)')
-    .option('--epochs <n>', 'epochs (default dotbias 6, dot 3, mf 8)')
-    .option('--lr <x>', 'learning rate: the one-cycle peak, or the constant lr (default dotbias 4e-3, dot 0.1, mf 0.05)')
-    .addOption(new Option('--schedule <kind>', 'lr schedule (default one-cycle; constant for dot)').choices(['one-cycle', 'constant']));
+    .option('--lr <x>', 'learning rate: the one-cycle peak, or the constant lr (default dotbias 4e-3, dot 0.1, mf 0.05)');
+  withScheduleFlags(train);
   withExamples(
     withCommonFlags(train),
     'collab train --data ml-latest-small --out model.json --plot losses.png',
@@ -380,6 +386,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--num-it <n>', 'batches of fastai\'s ramp, whose valley is shown (default 100)')
     .option('--cycle-it <n>', 'batches of the ramp the fit_one_cycle suggestion comes from (default one epoch, at least 100)')
     .option('--plot <file>', 'draw the loss against the learning rate with the suggestion (.svg or .png)');
+  withScheduleFlags(lrFind);
   withExamples(withCommonFlags(lrFind), 'collab lr-find --data ml-100k --plot lr.png', 'collab lr-find --data ml-100k --bs 256 --json').action(async (flags: TrainFlags) => {
     await runCommand(flags, async (out) => {
       // the model train would train on these flags, built as train builds it (side features included)
@@ -400,7 +407,7 @@ export function registerTrainCommands(program: Command): void {
       if (suggestion.trials.length > 0) {
         out.info(`tried the ramp's readings, ${epochs} epochs ${schedule} each, on the validation split: ${suggestion.trials.map((t) => `${t.rule} ${fmt(t.lr)} → valid MSE ${t.validMse.toFixed(4)}`).join(', ')}`);
       } else out.info('no validation ratings to try the readings on: minimum/10 untried');
-      out.info(`suggested for ${schedule === 'one-cycle' ? 'fit_one_cycle' : 'fit'}: ${fmt(suggested)} (${suggestion.rule} of a ramp over ${cycle.lrs.length} batches, about one epoch)`);
+      out.info(`suggested for ${schedule === 'one-cycle' ? 'fit_one_cycle' : 'fit'}: ${fmt(suggested)} (${suggestion.rule} of a ramp over ${cycle.lrs.length} batches${flags.cycleIt === undefined ? ', about one epoch' : ''})`);
       out.info(`use it with: collab train --data ${flags.data ?? '...'} --model ${kind} --lr ${fmt(suggested)}`);
       if (flags.plot) {
         await writePlot(flags.plot, lrFinderChart({ lrs: cycle.lrs, losses: cycle.losses, suggestion: suggested, suggestionName: schedule === 'one-cycle' ? 'fit_one_cycle' : 'fit', title: `Learning rate finder: ${kind} on ${data.name} (one epoch)` }));
