@@ -153,3 +153,30 @@ test('collab lr-find --model hybrid ramps the hybrid with its side features, as 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('collab lr-find without --model ramps what train trains by default (the hybrid on data with movie metadata), says so, and tries each reading on the validation split', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-lrfind-default-'));
+  try {
+    const folder = join(dir, 'ml-tiny');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'ratings.csv'), readFileSync(writeRatings(dir)));
+    writeFileSync(join(folder, 'movies.csv'), 'movieId,title,genres\n' + Array.from({ length: 20 }, (_, i) => `${i + 1},Movie ${i + 1} (${1990 + i}),${i % 2 ? 'Drama' : 'Comedy'}`).join('\n') + '\n');
+    const r = run(['lr-find', '--data', folder, '--factors', '4', '--num-it', '30', '--cycle-it', '30', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stderr.trim().split('\n'); // --json: the report on stdout, the running commentary on stderr
+    assert.equal(lines[0], 'ramping hybrid: the model collab train trains on ml-tiny by default');
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { model: string; suggested: number; rule: string; trials: { rule: string; lr: number; validMse: number }[] };
+    assert.equal(out.model, 'hybrid');
+    assert.deepEqual(out.trials.map((t) => t.rule), ['minimum/10', 'middle', 'valley']);
+    const best = out.trials.reduce((a, b) => (b.validMse < a.validMse ? b : a));
+    assert.deepEqual([out.suggested, out.rule], [best.lr, best.rule]);
+    assert.match(lines.find((l) => l.startsWith('tried '))!, /^tried the ramp's readings, 6 epochs one-cycle each, on the validation split: minimum\/10 \S+ → valid MSE \S+, middle \S+ → valid MSE \S+, valley \S+ → valid MSE \S+$/);
+    // --epochs and --schedule say how train will run, so the readings are tried that way
+    const custom = run(['lr-find', '--data', folder, '--factors', '4', '--num-it', '30', '--cycle-it', '30', '--epochs', '2', '--schedule', 'constant']);
+    assert.equal(custom.status, 0, custom.stderr);
+    assert.match(custom.stdout, /^tried the ramp's readings, 2 epochs constant each, on the validation split: /m);
+    assert.match(custom.stdout, /^suggested for fit: \S+ \((minimum\/10|middle|valley) of a ramp over 30 batches\)$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

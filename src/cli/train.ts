@@ -20,7 +20,8 @@ import type { ModelKind } from '../models/model.js';
 import { MODEL_KINDS } from '../models/factory.js';
 import { collabLearner, type CollabLearner, type CollabLearnerOptions, type EpochStats } from '../train/learner.js';
 import { TRAIN_DEFAULTS } from '../train/defaults.js';
-import { oneCycleRampLength, oneCycleSuggestion } from '../train/lr-find.js';
+import { oneCycleRampLength } from '../train/lr-find.js';
+import { suggestLr } from '../train/suggest-lr.js';
 import type { OptimizerKind } from '../train/optimizers.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
@@ -355,14 +356,20 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--threads <n>', 'threads: mf runs Hogwild SGD (not bit-reproducible); dot/dotbias step user and item tables on two threads (same result) (default 1)');
 }
 
+/** --epochs and --schedule: how train trains, and how lr-find tries the lrs it reads off its ramp. */
+function withScheduleFlags(cmd: Command): Command {
+  return cmd
+    .option('--epochs <n>', 'epochs (default dotbias 6, dot 3, mf 8)')
+    .addOption(new Option('--schedule <kind>', 'lr schedule (default one-cycle; constant for dot)').choices(['one-cycle', 'constant']));
+}
+
 /** Registers `collab train` and `collab lr-find`. */
 export function registerTrainCommands(program: Command): void {
   const train = withTrainingFlags(program.command('train').description('train a rating model and report its validation error'))
     .option('--out <file>', 'save the trained model here (a JSON manifest plus <name>.<sha256>.weights.bin beside it; checked before training)')
     .option('--plot <file>', 'draw the training loss per batch and per epoch with the validation loss (.svg or .png)')
-    .option('--epochs <n>', 'epochs (default dotbias 6, dot 3, mf 8)')
-    .option('--lr <x>', 'learning rate: the one-cycle peak, or the constant lr (default dotbias 4e-3, dot 0.1, mf 0.05)')
-    .addOption(new Option('--schedule <kind>', 'lr schedule (default one-cycle; constant for dot)').choices(['one-cycle', 'constant']));
+    .option('--lr <x>', 'learning rate: the one-cycle peak, or the constant lr (default dotbias 4e-3, dot 0.1, mf 0.05)');
+  withScheduleFlags(train);
   withExamples(
     withCommonFlags(train),
     'collab train --data ml-latest-small --out model.json --plot losses.png',
@@ -379,34 +386,39 @@ export function registerTrainCommands(program: Command): void {
     .option('--num-it <n>', 'batches of fastai\'s ramp, whose valley is shown (default 100)')
     .option('--cycle-it <n>', 'batches of the ramp the fit_one_cycle suggestion comes from (default one epoch, at least 100)')
     .option('--plot <file>', 'draw the loss against the learning rate with the suggestion (.svg or .png)');
+  withScheduleFlags(lrFind);
   withExamples(withCommonFlags(lrFind), 'collab lr-find --data ml-100k --plot lr.png', 'collab lr-find --data ml-100k --bs 256 --json').action(async (flags: TrainFlags) => {
     await runCommand(flags, async (out) => {
-      // dotbias unless --model says otherwise: the one-cycle suggestion is measured for it (see oneCycleSuggestion);
-      // a hybrid gets its side features as train gives them
-      const { data, kind, options } = await prepareTraining({ ...flags, model: flags.model ?? 'dotbias' });
+      // the model train would train on these flags, built as train builds it (side features included)
+      const { data, kind, epochs, schedule, options } = await prepareTraining(flags);
+      out.info(`ramping ${kind}: ${flags.model !== undefined ? 'as --model says' : `the model collab train trains on ${data.name} by default`}`);
       const learner = collabLearner(data.train, data.valid, options);
-      const r = learner.lrFind({
-        startLr: numberFlag('start-lr', flags.startLr) ?? 1e-7,
-        endLr: numberFlag('end-lr', flags.endLr) ?? 10,
-        numIt: intFlag('num-it', flags.numIt) ?? 100,
-      });
-      out.info(`lr-find on ${data.name} (${kind}, bs ${options.batchSize}): ${r.lrs.length} batches${r.diverged ? ', stopped when the loss diverged' : ''}`);
+      const startLr = numberFlag('start-lr', flags.startLr) ?? 1e-7;
+      const endLr = numberFlag('end-lr', flags.endLr) ?? 10;
+      const r = learner.lrFind({ startLr, endLr, numIt: intFlag('num-it', flags.numIt) ?? 100 });
+      out.info(`lr-find on ${data.name} (${kind}, bs ${options.batchSize}): ${r.lrs.length} batches${r.diverged ? ', stopped when the loss diverged' : ''}; valley ${r.valley.toExponential(1)} (fastai), minimum/10 ${r.minimum.toExponential(1)}`);
       // fastai's 100-batch ramp barely trains the embeddings; a ramp over one epoch says what suits fitOneCycle
       const cycleIt = intFlag('cycle-it', flags.cycleIt) ?? oneCycleRampLength(data.train.ratings.length, options.batchSize!);
-      const cycle = learner.lrFind({ startLr: numberFlag('start-lr', flags.startLr) ?? 1e-7, endLr: numberFlag('end-lr', flags.endLr) ?? 10, numIt: cycleIt });
-      const suggested = oneCycleSuggestion(cycle);
-      out.info(`valley ${r.valley.toExponential(1)} (fastai), minimum/10 ${r.minimum.toExponential(1)}; suggested for fit_one_cycle: ${suggested.toExponential(1)} (minimum/10 of a ramp over ${cycle.lrs.length} batches, about one epoch)`);
-      out.info(`use it with: collab train --data ${flags.data ?? '...'} --model ${kind} --lr ${suggested.toExponential(1)}`);
-      if (kind !== 'dotbias') out.info(`note: this rule was measured on dotbias; for ${kind} compare it with the default lr ${TRAIN_DEFAULTS[kind].lr} (on ml-100k a hybrid trained worse at the suggestion: valid MSE 0.827 against 0.782)`);
+      const cycle = learner.lrFind({ startLr, endLr, numIt: cycleIt, holdSharedTables: true });
       await learner.close();
+      const suggestion = await suggestLr(data.train, data.valid, options, { epochs, schedule }, cycle);
+      const suggested = suggestion.lr;
+      const fmt = (x: number) => x.toExponential(1);
+      if (suggestion.trials.length > 0) {
+        out.info(`tried the ramp's readings, ${epochs} epochs ${schedule} each, on the validation split: ${suggestion.trials.map((t) => `${t.rule} ${fmt(t.lr)} → valid MSE ${t.validMse.toFixed(4)}`).join(', ')}`);
+      } else out.info('no validation ratings to try the readings on: minimum/10 untried');
+      out.info(`suggested for ${schedule === 'one-cycle' ? 'fit_one_cycle' : 'fit'}: ${fmt(suggested)} (${suggestion.rule} of a ramp over ${cycle.lrs.length} batches${flags.cycleIt === undefined ? ', about one epoch' : ''})`);
+      out.info(`use it with: collab train --data ${flags.data ?? '...'} --model ${kind} --lr ${fmt(suggested)}`);
       if (flags.plot) {
-        await writePlot(flags.plot, lrFinderChart({ lrs: cycle.lrs, losses: cycle.losses, suggestion: suggested, suggestionName: 'fit_one_cycle', title: `Learning rate finder: ${kind} on ${data.name} (one epoch)` }));
+        await writePlot(flags.plot, lrFinderChart({ lrs: cycle.lrs, losses: cycle.losses, suggestion: suggested, suggestionName: schedule === 'one-cycle' ? 'fit_one_cycle' : 'fit', title: `Learning rate finder: ${kind} on ${data.name} (one epoch)` }));
         out.info(`plot written to ${flags.plot}`);
       }
       return {
         data: data.name,
         model: kind,
         suggested,
+        rule: suggestion.rule,
+        trials: suggestion.trials,
         valley: r.valley,
         minimum: r.minimum,
         diverged: r.diverged,

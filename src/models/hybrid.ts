@@ -114,6 +114,11 @@ export class HybridModel implements RatingModel {
   readonly pick: PickHead | undefined;
   /** Every learnable table: the rating head's, then the pick head's. */
   readonly params: readonly Param[];
+  /**
+   * The rating head's tables that nearly every batch touches: the side-feature tables and the cold movie
+   * tables (a few dozen rows shared by all users or movies), unlike the id rows, which a batch of 64 rarely hits.
+   */
+  readonly sharedParams: readonly Param[];
   private readonly uf: Csr;
   private readonly itf: Csr;
   /** Composed p̃_u and q̃_i of the rating being processed (float64 scratch, reused). */
@@ -204,6 +209,7 @@ export class HybridModel implements RatingModel {
     const coldParams = this.coldItemTables ? [this.coldItemTables.factors, this.coldItemTables.bias] : [];
     for (const p of coldParams) truncNormal(p.value, rng, this.initStd);
     this.params = [...ratingParams, ...coldParams, ...(this.pick ? this.pick.params : [])];
+    this.sharedParams = [this.userFeatureFactors, this.itemFeatureFactors, this.userFeatureBias, this.itemFeatureBias, ...coldParams];
     this.ci = new Float64Array(k);
     this.trainedItem = new Uint8Array(nItems);
     if (options.untrainedItems) {

@@ -167,3 +167,20 @@ test('$COLLAB_MAX_EPOCHS caps the epochs a learner trains (the README walk-throu
     else process.env.COLLAB_MAX_EPOCHS = before;
   }
 });
+
+test('lrFind holdSharedTables: a hybrid ramps with its feature tables at their init (the loss differs), and the weights come back', () => {
+  const { train, valid } = split(tasteRatings());
+  // every item carries its taste as a feature: a table every batch touches
+  const nItems = train.itemIds.size;
+  const itemFeatures = { names: ['even', 'odd'], offsets: Array.from({ length: nItems + 1 }, (_, i) => i), indices: Array.from({ length: nItems }, (_, i) => (train.itemIds.idOf(i) as number) % 2), weights: new Array<number>(nItems).fill(1) };
+  const l = collabLearner(train, valid, { model: 'hybrid', nFactors: 4, batchSize: 16, modelConfig: { itemFeatures, pickFactors: 0 } });
+  const before = l.exportState().tables.map((t) => Array.from(t.data));
+  const trained = l.lrFind({ numIt: 60, stopDiv: false });
+  const held = l.lrFind({ numIt: 60, stopDiv: false, holdSharedTables: true });
+  assert.deepEqual(l.exportState().tables.map((t) => Array.from(t.data)), before);
+  assert.deepEqual(held.losses.slice(0, 1), trained.losses.slice(0, 1)); // the first batch is scored before any step
+  assert.notDeepEqual(held.losses, trained.losses);
+  // a model without shared tables (dotbias) ramps the same either way
+  const d = collabLearner(train, valid, { nFactors: 4, batchSize: 16 });
+  assert.deepEqual(d.lrFind({ numIt: 60, holdSharedTables: true }).losses, d.lrFind({ numIt: 60 }).losses);
+});

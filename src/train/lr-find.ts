@@ -63,16 +63,27 @@ export function oneCycleRampLength(nTrain: number, batchSize: number): number {
   return Math.max(100, Math.ceil(nTrain / batchSize));
 }
 
+/** One lr read off a ramp, and the rule that read it. */
+export interface LrCandidate {
+  lr: number;
+  /** 'minimum/10', 'middle' (the geometric mean of minimum/10 and valley) or 'valley'. */
+  rule: string;
+}
+
 /**
- * The peak lr suggested for `fitOneCycle`, from the epoch-long ramp of {@link oneCycleRampLength}: its
- * lowest smoothed loss divided by 10 (fastai's "minimum"). On that ramp the valley sits higher (5.4e-3 on
- * ml-100k, 1.2e-2 on ml-latest-small) and trains worse there than "minimum" (2.7e-3 and 4.8e-3: valid
- * MSE 0.805 and 0.715 against the default's 0.801 and 0.711), since one-cycle already spends its middle
- * near the peak. Measured for dotbias only: the hybrid's ramp diverges earlier (its feature embeddings add
- * up) and minimum/10 (1.6e-3 on ml-100k) trains it worse than the default 4e-3 (0.827 against 0.782).
+ * The peak lrs worth trying for `fitOneCycle`, read off the epoch-long ramp of {@link oneCycleRampLength}:
+ * its lowest smoothed loss divided by 10 (fastai's "minimum"), its valley, and their geometric middle.
+ * Each is rounded to two significant digits. Those are the span fastai's users pick from; on that ramp
+ * none of them alone suits every model and data set (see suggestLr, which trains each and keeps the best).
  */
-export function oneCycleSuggestion(epochRamp: LrFindResult): number {
-  return epochRamp.minimum;
+export function oneCycleCandidates(epochRamp: LrFindResult): LrCandidate[] {
+  // two significant digits, as printed, so `--lr` as printed trains what was tried
+  const round = (lr: number) => Number(lr.toPrecision(2));
+  return [
+    { lr: round(epochRamp.minimum), rule: 'minimum/10' },
+    { lr: round(Math.sqrt(epochRamp.minimum * epochRamp.valley)), rule: 'middle' },
+    { lr: round(epochRamp.valley), rule: 'valley' },
+  ];
 }
 
 /**
