@@ -41,14 +41,18 @@ test('collab serve: JSON request logs with latency, SIGHUP keeps the model when 
     assert.equal((await fetch(`${url}/api/users/1/recommendations?n=3`)).status, 200);
     const served = await version();
 
-    const requestLogs = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
-    const rec = requestLogs.find((l) => l.route === '/api/users/:id/recommendations')!;
+    // the log is written asynchronously: wait for the request's line instead of reading once (bounded, not a timing check)
+    const requestLogs = (): Record<string, unknown>[] => logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
+    const waitUntil = Date.now() + 20_000;
+    while (!requestLogs().some((l) => l.route === '/api/users/:id/recommendations') && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 50));
+    const rec = requestLogs().find((l) => l.route === '/api/users/:id/recommendations');
+    assert.ok(rec, `no request log line for the recommendations; stderr: ${logLines.join('\n')}`);
     assert.equal(rec.method, 'GET');
     assert.equal(rec.url, '/api/users/1/recommendations?n=3');
     assert.equal(rec.statusCode, 200);
     assert.equal(typeof rec.responseTime, 'number');
     assert.equal(rec.level, 30);
-    assert.ok(!requestLogs.some((l) => l.route === '/api/health'), 'a successful health check is not logged');
+    assert.ok(!requestLogs().some((l) => l.route === '/api/health'), 'a successful health check is not logged');
 
     const weights = join(tmp, readModelManifest(model).weights.file);
     truncateSync(weights, statSync(weights).size - 4);
