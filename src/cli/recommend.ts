@@ -73,7 +73,7 @@ export function registerRecommendCommand(program: Command): void {
     .option('--year-from <year>', 'only movies released in or after this year')
     .option('--year-to <year>', 'only movies released in or before this year')
     .option('--min-ratings <count>', 'only movies with at least this many training ratings (default 5)')
-    .option('--include-rated', 'include movies the user already rated')
+    .option('--include-rated', 'include movies the user already rated (by default everything the model\'s data holds of them, training and validation parts, is left out)')
     .option('--explain', 'add "because you liked ..." reasons');
   withExamples(withCommonFlags(cmd), 'collab recommend --model model.json --user 1', 'collab recommend --model model.json --ratings "1:5,260:4.5,1196:5" --genre Comedy --json', 'collab recommend --model model.json --user 1 --ratings "2571:1"');
   cmd.action((flags: RecommendFlags) =>

@@ -3,6 +3,7 @@ import type { RawId } from '../data/id-map.js';
 import type { TrainedEase } from '../io/ease-model.js';
 import { Catalogue } from './catalogue.js';
 import { topKForUser } from './top-k.js';
+import { knownItems } from './seen.js';
 import type { BecauseReason, GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
 
 /** Options of {@link EaseRecommender}. */
@@ -135,7 +136,11 @@ export class EaseRecommender implements Recommender {
     const scores = this.scores;
     this.rawScores.set(scores);
     this.catalogue.applyFilters(scores, options, this.minRatings);
-    if (!options.includeRated) for (let t = 0; t < history.length; t++) scores[history[t]!] = NaN;
+    if (!options.includeRated) {
+      // an EASE file is fitted on every rating it holds, so the history is all the model knows was seen
+      const extra = knownItems(this.trained.train.itemIds, options.seen) ?? new Int32Array(0);
+      for (const seen of [history, extra]) for (let t = 0; t < seen.length; t++) scores[seen[t]!] = NaN;
+    }
     const top = topKForUser(scores, n);
     return Array.from(top.items, (i, t) => {
       const item = this.catalogue.scored(i, top.scores[t]!);

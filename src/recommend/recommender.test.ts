@@ -11,6 +11,7 @@ import { ModelRecommender } from './recommender.js';
 import { evaluateModel } from '../evaluate/evaluate-model.js';
 import { interpretModel } from './interpret.js';
 import { IdMap } from '../data/id-map.js';
+import { randomSplit } from '../data/split.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'collab-rec-'));
 const modelPath = join(tmp, 'model.json');
@@ -231,4 +232,35 @@ test('fold-in reasons: each pick names the liked movies that drive it, not every
     assert.ok(m.because!.length >= 1 && m.because!.length <= 3, `${m.itemId} has 1 to 3 reasons`);
     for (const b of m.because!) assert.equal(comedy(b.itemId), comedy(m.itemId), `${m.itemId} is explained by ${b.itemId} of the other half`);
   }
+});
+
+test('a known user is never recommended a movie of the validation part the model was built with, nor one the caller adds', async () => {
+  const { ratings, items } = checkerboard();
+  const { train, valid } = randomSplit(ratings, { validPct: 0.3, seed: 5 });
+  const learner = collabLearner(train, valid, { nFactors: 4, batchSize: 32, wd: 0.01, seed: 3 });
+  await learner.fitOneCycle(5, 0.05);
+  const path = join(tmp, 'with-valid.json');
+  learner.save(path, items);
+  const loaded = loadTrainedModel(path);
+  assert.equal(loaded.seen?.users.length, valid.ratings.length, 'the file records the validation pairs');
+  const split = new ModelRecommender(loaded, { minRatings: 0 });
+  const n = ratings.itemIds.size;
+  let validOffered = 0;
+  for (let u = 0; u < ratings.userIds.size; u++) {
+    const userId = ratings.userIds.idOf(u);
+    const rated = new Set<unknown>();
+    for (let r = 0; r < ratings.ratings.length; r++) if (ratings.users[r] === u) rated.add(ratings.itemIds.idOf(ratings.items[r]!));
+    const recs = split.recommendForUser(userId, { n }).map((s) => s.itemId);
+    assert.deepEqual(recs.filter((i) => rated.has(i)), [], `user ${userId}`);
+    assert.equal(recs.length, n - rated.size);
+    const extra = recs.slice(0, 2);
+    assert.deepEqual(split.recommendForUser(userId, { n, seen: [...extra, 'not-a-movie'] }).map((s) => s.itemId), recs.slice(2), '`seen` leaves more out');
+    validOffered += split.recommendForUser(userId, { n, includeRated: true }).filter((s) => rated.has(s.itemId)).length;
+  }
+  assert.equal(validOffered, ratings.ratings.length, 'includeRated offers them all again');
+  // a file from before the validation pairs were recorded loads and excludes its training ratings
+  const old = join(tmp, 'old.json');
+  saveTrainedModel(old, { ...loaded, seen: undefined });
+  assert.equal(loadTrainedModel(old).seen, undefined);
+  await learner.close();
 });

@@ -11,6 +11,8 @@ import { similarItems as similarRows } from './similar.js';
 import { Catalogue } from './catalogue.js';
 import { hybridItemTables } from './feature-map.js';
 import { topKForUser } from './top-k.js';
+import { knownItems, seenIndex, seenItemsOf } from './seen.js';
+import type { UserItemsCsr } from '../evaluate/protocol.js';
 import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
 
 /**
@@ -103,6 +105,8 @@ export class ModelRecommender implements Recommender {
   private readonly offsets: Int32Array;
   private readonly ratedItems: Int32Array;
   private readonly ratedValues: Float32Array;
+  /** Everything each user is known to have rated (training and validation parts): left out of their recommendations. */
+  private readonly seen: UserItemsCsr;
   private readonly scores: Float32Array;
   private readonly rawScores: Float32Array;
   private readonly minRatings: number;
@@ -170,6 +174,7 @@ export class ModelRecommender implements Recommender {
     this.ratedItems = ratedItems;
     this.ratedValues = ratedValues;
     this.itemCounts = itemCounts;
+    this.seen = seenIndex(train, nU, trained.seen);
     this.scores = new Float32Array(nI);
     this.rawScores = new Float32Array(nI);
     this.logCounts = Float32Array.from(itemCounts, (c) => Math.log1p(c));
@@ -202,13 +207,13 @@ export class ModelRecommender implements Recommender {
     return out;
   }
 
-  /** Top-N for a known user, leaving out what they rated in training. */
+  /** Top-N for a known user, leaving out everything they are known to have rated (training, validation, `options.seen`). */
   recommendForUser(userId: RawId, options: RecommendOptions = {}): ScoredItem[] {
     const u = this.trained.train.userIds.lookup(userId, 'error', 'user');
     this.scoreUser(u);
     const rated = this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!);
     const values = this.ratedValues.subarray(this.offsets[u]!, this.offsets[u + 1]!);
-    return this.pick(rated, values, options);
+    return this.pick(seenItemsOf(this.seen, u, knownItems(this.trained.train.itemIds, options.seen)), rated, values, options);
   }
 
   /**
@@ -252,7 +257,7 @@ export class ModelRecommender implements Recommender {
       const fitted = foldInGradient(vectorModel, this.trained.model.nItems, items, values, { lambda: this.foldInLambda / 10, init: this.meanEmbedding() });
       const grad = new Float32Array(vectorModel.userSize);
       for (let i = 0; i < this.scores.length; i++) this.scores[i] = vectorModel.predictWithUser(fitted.userVector, i, grad);
-      return this.pick(given.items, given.values, options);
+      return this.pick(this.visitorSeen(given.items, options), given.items, given.values, options);
     }
     const view = this.requireView('fold-in');
     const prior = this.meanUser!;
@@ -273,7 +278,7 @@ export class ModelRecommender implements Recommender {
     const contributionsOf = options.explain
       ? foldInContributions(view.Q, view.k, given.items, given.values, { ...common, ...(view.yRange ? { yRange: view.yRange } : { offset: view.offset }) })
       : undefined;
-    return this.pick(given.items, given.values, options, contributionsOf);
+    return this.pick(this.visitorSeen(given.items, options), given.items, given.values, options, contributionsOf);
   }
 
   // The popularity term of the ranking blend from a pick vector p': b'_i + p'·q'_i for every movie.
@@ -380,13 +385,20 @@ export class ModelRecommender implements Recommender {
     return this.catalogue.scale;
   }
 
-  // Masks the scores (NaN = never picked) by rated items and filters, then takes the top n.
-  private pick(rated: Int32Array, values: Float32Array, options: RecommendOptions, contributionsOf?: (item: number) => Float64Array): ScoredItem[] {
+  // A visitor has seen the movies they gave and whatever the caller adds (options.seen).
+  private visitorSeen(given: Int32Array, options: RecommendOptions): Int32Array {
+    const extra = knownItems(this.trained.train.itemIds, options.seen);
+    return extra ? seenItemsOf(this.seen, -1, Int32Array.from([...given, ...extra])) : given;
+  }
+
+  // Masks the scores (NaN = never picked) by the seen items and filters, then takes the top n; `rated`
+  // and `values` are the ratings the reasons are drawn from.
+  private pick(seen: Int32Array, rated: Int32Array, values: Float32Array, options: RecommendOptions, contributionsOf?: (item: number) => Float64Array): ScoredItem[] {
     const n = requireInt('n', options.n ?? 10, 1, 10000);
     const scores = this.scores;
     this.rawScores.set(scores);
     this.catalogue.applyFilters(scores, options, this.minRatings);
-    if (!options.includeRated) for (let t = 0; t < rated.length; t++) scores[rated[t]!] = NaN;
+    if (!options.includeRated) for (let t = 0; t < seen.length; t++) scores[seen[t]!] = NaN;
     const w = requireNumber('popularityWeight', options.popularityWeight ?? this.popularityWeight, 0);
     if (w > 0) for (let i = 0; i < scores.length; i++) scores[i]! += w * this.popularity[i]!;
     const top = topKForUser(scores, n);
