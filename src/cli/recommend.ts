@@ -105,7 +105,7 @@ export function registerRecommendCommand(program: Command): void {
         // A known user's new ratings join (and override) their training ratings; the user is folded in again.
         const given = new Map(rec.userRatings(parseRawId(flags.user)).map((r) => [r.itemId, r.rating]));
         for (const r of parseRatingsFlag(flags.ratings)) given.set(r.itemId, r.rating);
-        items = rec.recommendForRatings([...given].map(([itemId, rating]) => ({ itemId, rating })), options);
+        items = rec.recommendForRatings([...given].map(([itemId, rating]) => ({ itemId, rating })), { ...options, seenBy: parseRawId(flags.user) });
         heading = `Top ${items.length} for user ${flags.user} with the new ratings (fold-in over ${given.size} ratings):`;
       }
       const ms = performance.now() - started;

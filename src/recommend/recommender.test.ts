@@ -256,6 +256,10 @@ test('a known user is never recommended a movie of the validation part the model
     const extra = recs.slice(0, 2);
     assert.deepEqual(split.recommendForUser(userId, { n, seen: [...extra, 'not-a-movie'] }).map((s) => s.itemId), recs.slice(2), '`seen` leaves more out');
     validOffered += split.recommendForUser(userId, { n, includeRated: true }).filter((s) => rated.has(s.itemId)).length;
+    // new ratings of a known user are a fold-in; what the model knows they rated stays out
+    const newRating = [{ itemId: recs[0]!, rating: 5 }];
+    const folded = split.recommendForRatings(newRating, { n, seenBy: userId }).map((s) => s.itemId);
+    assert.deepEqual(folded.filter((i) => rated.has(i) || i === recs[0]), [], `fold-in of user ${userId}`);
   }
   assert.equal(validOffered, ratings.ratings.length, 'includeRated offers them all again');
   // a file from before the validation pairs were recorded loads and excludes its training ratings

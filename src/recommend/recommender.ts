@@ -385,10 +385,12 @@ export class ModelRecommender implements Recommender {
     return this.catalogue.scale;
   }
 
-  // A visitor has seen the movies they gave and whatever the caller adds (options.seen).
+  // A visitor has seen the movies they gave, whatever the caller adds (options.seen) and, when they are a
+  // user the model knows (options.seenBy), everything the model knows they rated.
   private visitorSeen(given: Int32Array, options: RecommendOptions): Int32Array {
     const extra = knownItems(this.trained.train.itemIds, options.seen);
-    return extra ? seenItemsOf(this.seen, -1, Int32Array.from([...given, ...extra])) : given;
+    const u = options.seenBy === undefined ? -1 : this.trained.train.userIds.indexOf(options.seenBy);
+    return extra || u >= 0 ? seenItemsOf(this.seen, u, extra ? Int32Array.from([...given, ...extra]) : given) : given;
   }
 
   // Masks the scores (NaN = never picked) by the seen items and filters, then takes the top n; `rated`

@@ -163,7 +163,7 @@ export class CollabService {
       throw new CollabError('UNKNOWN_USER', `user ${JSON.stringify(userId)} is not in the model and has no ratings in the database; POST /api/users/${userId}/ratings first, or use POST /api/recommendations`, { field: 'id' });
     }
     const given = usable.map((r) => ({ itemId: r.movieId, rating: r.rating }));
-    return { method: 'fold-in', ratingsUsed: given.length, items: this.recommender.recommendForRatings(given, { ...options, explain: true }).map(apiScored) };
+    return { method: 'fold-in', ratingsUsed: given.length, items: this.recommender.recommendForRatings(given, { ...options, explain: true, ...(known ? { seenBy: userId } : {}) }).map(apiScored) };
   }
 
   /**
