@@ -11,6 +11,7 @@ import { similarItems as similarRows } from './similar.js';
 import { Catalogue } from './catalogue.js';
 import { hybridItemTables } from './feature-map.js';
 import { topKForUser } from './top-k.js';
+import { CoWatch } from './co-watch.js';
 import { knownItems, seenIndex, seenItemsOf } from './seen.js';
 import type { UserItemsCsr } from '../evaluate/protocol.js';
 import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from './types.js';
@@ -93,6 +94,11 @@ export interface ModelRecommenderOptions {
   popularityWeight?: number;
   /** Ridge weight of a visitor's pick-vector fold-in (hybrid models with a pick head), towards the mean user. Default 1. */
   pickLambda?: number;
+  /**
+   * A visitor's popularity term is the co-watch term of their movies (see `CoWatch`) rather than global
+   * popularity or a pick head's fold-in; needs the training ratings in the model file. Default true.
+   */
+  coWatch?: boolean;
 }
 
 /** Recommendations, similar movies and fold-in over a trained model (any kind with factor tables). */
@@ -122,6 +128,9 @@ export class ModelRecommender implements Recommender {
   /** The popularity term for the user being scored: logCounts, or a pick head's personalised scores. */
   private popularity: Float32Array;
   private readonly pickScores: Float32Array | undefined;
+  /** A visitor's popularity term; undefined when switched off or the file holds no training ratings. */
+  private readonly coWatch: CoWatch | undefined;
+  private readonly coWatchScores: Float32Array;
 
   constructor(
     private readonly trained: TrainedModel,
@@ -180,6 +189,8 @@ export class ModelRecommender implements Recommender {
     this.logCounts = Float32Array.from(itemCounts, (c) => Math.log1p(c));
     this.popularity = this.logCounts;
     this.pickScores = this.view?.pick ? new Float32Array(nI) : undefined;
+    this.coWatch = (options.coWatch ?? true) && n > 0 ? new CoWatch(this.seen, nI) : undefined;
+    this.coWatchScores = new Float32Array(this.coWatch ? nI : 0);
   }
 
   /** The catalogue: every movie the model knows, in dense order. */
@@ -251,7 +262,7 @@ export class ModelRecommender implements Recommender {
     const order = sortedOrder(items);
     const given = { items: Int32Array.from(order, (t) => items[t]!), values: Float32Array.from(order, (t) => values[t]!) };
     const vectorModel = this.view ? undefined : this.trained.model.userVectorModel?.();
-    this.popularity = this.logCounts;
+    this.popularity = this.coWatch ? this.coWatch.score(given.items, this.coWatchScores) : this.logCounts;
     if (vectorModel) {
       // No closed form (nn): gradient steps on the user embedding from the mean trained user.
       const fitted = foldInGradient(vectorModel, this.trained.model.nItems, items, values, { lambda: this.foldInLambda / 10, init: this.meanEmbedding() });
@@ -273,7 +284,7 @@ export class ModelRecommender implements Recommender {
       ? foldInSigmoid(view.Q, view.k, items, values, { ...common, yRange: view.yRange })
       : foldInLinear(view.Q, view.k, items, values, { ...common, offset: view.offset });
     this.scoreVector(view, fitted.userVector, fitted.userBias, this.scores);
-    if (view.pick) this.scorePick(view.pick.foldIn(given.items));
+    if (view.pick && !this.coWatch) this.scorePick(view.pick.foldIn(given.items));
     // a visitor's reasons are the ratings that raised each pick's score most, not every movie they liked
     const contributionsOf = options.explain
       ? foldInContributions(view.Q, view.k, given.items, given.values, { ...common, ...(view.yRange ? { yRange: view.yRange } : { offset: view.offset }) })
