@@ -48,14 +48,15 @@ export function printItems(out: Reporter, items: ScoredItem[], scoreLabel: strin
 export const RANK_ORDER_LINE = {
   rating: 'sorted by rank score = predicted rating + 0.5 x a popularity term (ln(1 + training ratings), or a hybrid\'s learned pick score), so a higher rating can sit lower',
   ease: 'sorted by EASE score (from what was watched; not a rating)',
+  visitor: 'sorted by rank score = predicted rating + 0.5 x a co-watch term (how many of the people who rated your movies rated it), so a higher rating can sit lower',
 } as const;
 
 /**
  * Writes recommendations: the line that says how they are ordered, then the table; a rating model's
  * rows show the predicted rating beside the rank score they are sorted by.
  */
-export function printRecommendations(out: Reporter, items: ScoredItem[], scoreKind: 'rating' | 'ease'): void {
-  out.info(RANK_ORDER_LINE[scoreKind]);
+export function printRecommendations(out: Reporter, items: ScoredItem[], scoreKind: 'rating' | 'ease', foldIn = false): void {
+  out.info(RANK_ORDER_LINE[scoreKind === 'rating' && foldIn ? 'visitor' : scoreKind]);
   if (scoreKind === 'ease') printItems(out, items, 'score', 'because you watched');
   else printItems(out, items, 'rating', 'because you liked', 'rank score');
 }
@@ -112,7 +113,7 @@ export function registerRecommendCommand(program: Command): void {
       out.info(heading);
       // EASE scores rank movies but are not ratings; say which the numbers are.
       const scoreKind = rec.info.scoreKind ?? 'rating';
-      printRecommendations(out, items, scoreKind);
+      printRecommendations(out, items, scoreKind, flags.ratings !== undefined);
       return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : {}), foldIn: flags.ratings !== undefined, scoreKind, items, milliseconds: ms };
     }),
   );
