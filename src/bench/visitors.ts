@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../data/load.js';
-import { resolveDatasetPath } from '../data/locate.js';
+import { locateDataset, resolveDatasetPath } from '../data/locate.js';
 import { evaluateVisitors } from '../evaluate/visitors.js';
 import { loadRecommender } from '../recommend/load.js';
 
@@ -30,7 +30,11 @@ if (!existsSync(script)) {
   process.exit(0);
 }
 const spec = process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 'ml-latest-small';
-const located = resolveDatasetPath(spec);
+const located = locateDataset(spec) ?? resolveDatasetPath(spec);
+if (!existsSync(located)) {
+  process.stderr.write(`${spec}: no such dataset or file; put ml-latest-small under $COLLAB_DATA_DIR or give a ratings.csv (userId,movieId,rating with a header)\n`);
+  process.exit(1);
+}
 const ratingsFile = statSync(located).isDirectory() ? join(located, 'ratings.csv') : located;
 const given = arg('given', 5);
 const seed = arg('seed', 42);
