@@ -174,7 +174,7 @@ export class CollabService {
    */
   private trainedRecommendations(userId: RawId, options: RecommendOptions): ApiScored[] {
     const { seen, ...rest } = options;
-    const key = `${typeof userId}:${userId}|${JSON.stringify(rest)}|${seen ? createHash("sha256").update(seen.map(String).sort().join("\n")).digest('base64') : ''}`;
+    const key = `${typeof userId}:${userId}|${JSON.stringify(rest)}|${seen ? createHash('sha256').update(seen.map(String).sort().join('\n')).digest('base64') : ''}`;
     let items = this.trainedCache.get(key);
     if (items === undefined) {
       items = this.recommender.recommendForUser(userId, { ...options, explain: true }).map(apiScored);
