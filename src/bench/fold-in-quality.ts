@@ -4,7 +4,7 @@
  * users (item biases from training plus a user bias from the same 10 ratings) and, for ranking, with
  * popularity. Prints one table and a JSON line.
  *
- * usage: node dist/bench/fold-in-quality.js [dataset-or-file=ml-latest-small] [--users 100] [--given 10] [--seed 42]
+ * usage: node dist/bench/fold-in-quality.js [dataset-or-file=ml-latest-small] [--users 100] [--given 10] [--seed 42] [--co-watch 0]
  */
 import { performance } from 'node:perf_hooks';
 import { RandomState } from '../core/random.js';
@@ -52,7 +52,7 @@ await learner.fitDefault();
 const trainSeconds = (performance.now() - t0) / 1000;
 const state = learner.exportState();
 const trained: TrainedModel = { model: learner.model, train, items: new Map(), history: { epochs: [] } };
-const recommender = new ModelRecommender(trained, { minRatings: 0, foldInLambda: arg('lambda', 10), foldInBiasLambda: arg('bias-lambda', 5), popularityWeight: arg('pop', 0.5) });
+const recommender = new ModelRecommender(trained, { minRatings: 0, foldInLambda: arg('lambda', 10), foldInBiasLambda: arg('bias-lambda', 5), popularityWeight: arg('pop', 0.5), coWatch: arg('co-watch', 1) !== 0 });
 const baseline = fitBiasBaseline(train, nUsers, data.itemIds.size);
 const popularity = popularityScores(train.items, data.itemIds.size);
 

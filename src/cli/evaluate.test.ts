@@ -59,3 +59,28 @@ test('collab compare --valid and rank --test warn the same way about foreign tes
   assert.equal(strict.status, 1);
   assert.match(strict.stderr, /\(refused under --strict\)/);
 });
+
+test('collab evaluate --given folds in every user of the given file as a new visitor and ranks against the test file', () => {
+  const given = join(dir, 'given.csv');
+  const test = join(dir, 'test.csv');
+  // visitors 1001..1003: two given ratings each, the rest of their movies to find
+  writeFileSync(given, 'userId,movieId,rating\n1001,1,5\n1001,2,4\n1002,3,5\n1002,4,2\n1003,5,4\n1003,99,5\n');
+  writeFileSync(test, 'userId,movieId,rating\n1001,3,5\n1001,4,1\n1002,1,4\n1002,6,3\n1003,7,2\n1003,98,5\n');
+  const r = run(['evaluate', '--model', model, '--given', given, '--data', test, '--threshold', '0', '--k', '5', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^3 visitors folded in from 6 given ratings \(0 with no movie the model knows; unknown movies: 1 given, 1 test, left out\)$/m);
+  assert.match(r.stderr, /^ranking @5 over 3 visitors \(relevant: rating >= 0; 0 visitors without relevant items skipped\):$/m);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { visitors: number; knownToModel: number; ranking: { users: number; ndcg: number; threshold: number } };
+  assert.equal(out.visitors, 3);
+  assert.equal(out.knownToModel, 0);
+  assert.equal(out.ranking.threshold, 0);
+  assert.ok(out.ranking.ndcg >= 0 && out.ranking.ndcg <= 1);
+  const four = run(['evaluate', '--model', model, '--given', given, '--data', test, '--json']);
+  assert.equal((JSON.parse(four.stdout.trim().split('\n').pop()!) as { ranking: { users: number; skippedUsers: number } }).ranking.skippedUsers, 1, 'threshold 4 by default: visitor 1003 has no relevant movie');
+  const known = run(['evaluate', '--model', model, '--given', own, '--data', test]);
+  assert.equal(known.status, 0, known.stderr);
+  assert.match(known.stderr, /^warning: 20 of the 20 users of .*own\.csv are users the model trained on; they are folded in from --given alone, but the figures then flatter the model$/m);
+  const bad = run(['evaluate', '--model', model, '--given', given, '--data', test, '--rating-only']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--rating-only and --given do not go together: new visitors are scored by ranking/);
+});

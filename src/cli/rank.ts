@@ -13,6 +13,8 @@ import { EASE_DEFAULT_LAMBDA, EaseModel, fitEase } from '../ranking/ease.js';
 import { UNKNOWN_SHARE_LIMIT, checkUnknownShare, unknownShare, type UnknownShare } from '../evaluate/unknown-share.js';
 import { IMPLICIT_PROTOCOL_DESCRIPTION, evaluateTopN, implicitProtocol } from '../ranking/protocol.js';
 import { RANK_ORDER_LINE } from './recommend.js';
+import { seenIndex, seenItemsOf } from '../recommend/seen.js';
+import { topKForUser } from '../recommend/top-k.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
 
@@ -33,6 +35,7 @@ interface RankFlags extends GlobalFlags {
   iterations: string;
   alpha: string;
   reg: string;
+  includeRated?: boolean;
 }
 
 /** Registers `collab rank`: a top-N model on implicit feedback (EASE, or iALS), judged by the Microsoft Recommenders protocol. */
@@ -53,6 +56,7 @@ export function registerRankCommand(program: Command): void {
     .option('--k <n>', 'list length', '10')
     .option('--user <id>', 'also print this user\'s top n unseen movies')
     .option('-n <count>', 'movies for --user', '10')
+    .option('--include-rated', 'with --user: also list movies the user rated (by default everything --data and --test hold of them is left out)')
     .option('--data-dir <dir>', 'folder holding datasets by name')
     .option('--strict', `with --test: refuse (exit 1) when over ${UNKNOWN_SHARE_LIMIT * 100}% of its ratings are by users or of movies --data has no rating of (default: warn)`)
     .option('--out <file>', 'save the model fitted on all ratings of --data (not only the training part) for collab recommend / similar / serve --model');
@@ -108,7 +112,9 @@ export function registerRankCommand(program: Command): void {
       if (flags.user !== undefined) {
         const raw = /^-?\d+$/.test(flags.user) ? Number(flags.user) : flags.user;
         const u = train.userIds.lookup(raw, 'error', 'user');
-        const top = model.recommend(u, n);
+        // the user's test part is rated too: "what to watch next" leaves out everything --data (and --test) holds of them
+        const seen = flags.includeRated ? new Int32Array(0) : seenItemsOf(seenIndex(train, train.userIds.size, test), u);
+        const top = topKForUser(model.scoreUser(u), n, seen);
         items = Array.from(top.items, (i, t) => {
           const itemId = train.itemIds.idOf(i);
           return { itemId, title: data.items.get(itemId)?.title ?? String(itemId), score: top.scores[t]!, rankScore: top.scores[t]! };

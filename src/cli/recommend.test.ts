@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,4 +45,40 @@ test('collab rank --user says its list is sorted by EASE score and gives rankSco
   assert.equal(items.length, 3);
   for (const it of items) assert.equal(it.rankScore, it.score);
   assert.match(r.stderr, /what user 1 may watch next \(sorted by EASE score \(from what was watched; not a rating\)\):/);
+});
+
+test('collab recommend --user and rank --user never offer a movie the user rated anywhere in the data (training or validation part)', () => {
+  const split = join(dir, 'split-model.json');
+  // the default 80/20 split: a fifth of each user's ratings is validation, which the model must still count as seen
+  const t = run(['train', '--data', data, '--epochs', '1', '--factors', '4', '--out', split]);
+  assert.equal(t.status, 0, t.stderr);
+  const rated = new Map<number, Set<number>>();
+  for (let u = 1; u <= 40; u++) for (let i = 1; i <= 20; i++) if ((u * 7 + i * 3) % 23 >= i) (rated.get(u) ?? rated.set(u, new Set()).get(u)!).add(i);
+  for (const u of [1, 2, 3, 5, 8, 13, 21, 34]) {
+    const r = run(['recommend', '--model', split, '--user', String(u), '-n', '20', '--min-ratings', '0', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const items = (JSON.parse(r.stdout.trim().split('\n').pop()!) as { items: { itemId: number }[] }).items.map((it) => it.itemId);
+    assert.deepEqual(items.filter((i) => rated.get(u)!.has(i)), [], `user ${u}: no rated movie`);
+    assert.equal(items.length, 20 - rated.get(u)!.size, `user ${u}: every unrated movie is a candidate`);
+    const ranked = run(['rank', '--data', data, '--user', String(u), '-n', '20', '--json']);
+    assert.equal(ranked.status, 0, ranked.stderr);
+    const next = (JSON.parse(ranked.stdout.trim().split('\n').pop()!) as { items: { itemId: number }[] }).items.map((it) => it.itemId);
+    assert.deepEqual(next.filter((i) => rated.get(u)!.has(i)), [], `rank --user ${u}: no rated movie`);
+  }
+  const all = run(['recommend', '--model', split, '--user', '1', '-n', '20', '--min-ratings', '0', '--include-rated', '--json']);
+  assert.equal((JSON.parse(all.stdout.trim().split('\n').pop()!) as { items: unknown[] }).items.length, 20, '--include-rated offers every movie');
+  const rankAll = run(['rank', '--data', data, '--user', '1', '-n', '20', '--include-rated', '--json']);
+  assert.equal((JSON.parse(rankAll.stdout.trim().split('\n').pop()!) as { items: unknown[] }).items.length, 20);
+});
+
+test('collab train --valid-pct 0 trains on every rating and says there is no validation', () => {
+  const r = run(['train', '--data', data, '--epochs', '1', '--factors', '4', '--valid-pct', '0', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { nTrain: number; nValid: number };
+  assert.equal(result.nValid, 0);
+  assert.equal(result.nTrain, readFileSync(data, 'utf8').trim().split('\n').length - 1);
+  assert.match(r.stderr, /: \d+ training ratings, 0 validation ratings\n/);
+  assert.match(r.stderr, /\nno validation ratings \(train loss \d+\.\d{4}\) after /);
+  assert.match(r.stderr, /\nepoch      train_loss time       \n0          \d\.\d{6}   00:00      \n/, 'the epoch table has no validation columns');
+  assert.doesNotMatch(r.stderr, /NaN/);
 });

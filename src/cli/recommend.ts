@@ -53,14 +53,15 @@ export const RANK_ORDER_LINE = {
   rating: 'sorted by rank score = predicted rating + 0.5 x a popularity term (ln(1 + training ratings), or a hybrid\'s learned pick score), so a higher rating can sit lower',
   ease: 'sorted by EASE score (from what was watched; not a rating)',
   ials: 'sorted by iALS score (preference from what was watched; not a rating)',
+  visitor: 'sorted by rank score = predicted rating + 0.5 x a co-watch term (how many of the people who rated your movies rated it), so a higher rating can sit lower',
 } as const;
 
 /**
  * Writes recommendations: the line that says how they are ordered, then the table; a rating model's
  * rows show the predicted rating beside the rank score they are sorted by.
  */
-export function printRecommendations(out: Reporter, items: ScoredItem[], scoreKind: keyof typeof RANK_ORDER_LINE): void {
-  out.info(RANK_ORDER_LINE[scoreKind]);
+export function printRecommendations(out: Reporter, items: ScoredItem[], scoreKind: 'rating' | 'ease' | 'ials', foldIn = false): void {
+  out.info(RANK_ORDER_LINE[scoreKind === 'rating' && foldIn ? 'visitor' : scoreKind]);
   if (scoreKind !== 'rating') printItems(out, items, 'score', 'because you watched');
   else printItems(out, items, 'rating', 'because you liked', 'rank score');
 }
@@ -78,7 +79,7 @@ export function registerRecommendCommand(program: Command): void {
     .option('--year-from <year>', 'only movies released in or after this year')
     .option('--year-to <year>', 'only movies released in or before this year')
     .option('--min-ratings <count>', 'only movies with at least this many training ratings (default 5)')
-    .option('--include-rated', 'include movies the user already rated')
+    .option('--include-rated', 'include movies the user already rated (by default everything the model\'s data holds of them, training and validation parts, is left out)')
     .option('--explain', 'add "because you liked ..." reasons')
     .option('--all', 'recommend for every user of the model into the --out file (CSV userId,rank,movieId,score)')
     .option('--out <file>', 'with --all: the CSV file to write (written whole or not at all)');
@@ -124,14 +125,14 @@ export function registerRecommendCommand(program: Command): void {
         // A known user's new ratings join (and override) their training ratings; the user is folded in again.
         const given = new Map(rec.userRatings(parseRawId(flags.user)).map((r) => [r.itemId, r.rating]));
         for (const r of parseRatingsFlag(flags.ratings)) given.set(r.itemId, r.rating);
-        items = rec.recommendForRatings([...given].map(([itemId, rating]) => ({ itemId, rating })), options);
+        items = rec.recommendForRatings([...given].map(([itemId, rating]) => ({ itemId, rating })), { ...options, seenBy: parseRawId(flags.user) });
         heading = `Top ${items.length} for user ${flags.user} with the new ratings (fold-in over ${given.size} ratings):`;
       }
       const ms = performance.now() - started;
       out.info(heading);
       // EASE and iALS scores rank movies but are not ratings; say which the numbers are.
       const scoreKind = rec.info.scoreKind ?? 'rating';
-      printRecommendations(out, items, scoreKind);
+      printRecommendations(out, items, scoreKind, flags.ratings !== undefined);
       return { ...(flags.user !== undefined ? { userId: parseRawId(flags.user) } : {}), foldIn: flags.ratings !== undefined, scoreKind, items, milliseconds: ms };
     }),
   );

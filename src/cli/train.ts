@@ -185,17 +185,18 @@ function formatTime(seconds: number): string {
   return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
-/** fastai's epoch table: one header, one row per epoch. */
-function epochTableHeader(): string {
-  return ['epoch', 'train_loss', 'valid_loss', 'valid_rmse', 'time'].map((h) => pad(h, 11)).join('');
+/** fastai's epoch table: one header, one row per epoch; without validation data its columns are left out rather than shown as NaN. */
+function epochTableHeader(hasValid: boolean): string {
+  return ['epoch', 'train_loss', ...(hasValid ? ['valid_loss', 'valid_rmse'] : []), 'time'].map((h) => pad(h, 11)).join('');
 }
 
-function epochTableRow(e: EpochStats, epochSeconds: number): string {
-  return [String(e.epoch), e.trainLoss.toFixed(6), e.validMse.toFixed(6), e.validRmse.toFixed(6), formatTime(epochSeconds)].map((c) => pad(c, 11)).join('');
+function epochTableRow(e: EpochStats, epochSeconds: number, hasValid: boolean): string {
+  const valid = hasValid ? [e.validMse.toFixed(6), e.validRmse.toFixed(6)] : [];
+  return [String(e.epoch), e.trainLoss.toFixed(6), ...valid, formatTime(epochSeconds)].map((c) => pad(c, 11)).join('');
 }
 
 /** Learner callbacks that print the epoch table and, on a terminal, a progress bar. */
-function reporting(out: Reporter): Pick<CollabLearnerOptions, 'onEpoch' | 'onBatch'> & { stop(): void } {
+function reporting(out: Reporter, hasValid: boolean): Pick<CollabLearnerOptions, 'onEpoch' | 'onBatch'> & { stop(): void } {
   let bar: cliProgress.SingleBar | undefined;
   let lastElapsed = 0;
   let printedHeader = false;
@@ -214,10 +215,10 @@ function reporting(out: Reporter): Pick<CollabLearnerOptions, 'onEpoch' | 'onBat
         bar = undefined;
       }
       if (!printedHeader) {
-        out.info(epochTableHeader());
+        out.info(epochTableHeader(hasValid));
         printedHeader = true;
       }
-      out.info(epochTableRow(e, e.elapsed - lastElapsed));
+      out.info(epochTableRow(e, e.elapsed - lastElapsed, hasValid));
       lastElapsed = e.elapsed;
     },
     stop() {
@@ -280,7 +281,7 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     const how = kind === 'hybrid' ? 'the hybrid predicts them from their features (users: their id rows stay untrained)' : 'the model keeps their untrained init for them';
     out.info(`validation has ${data.cold.users} users and ${data.cold.items} movies not in training (${data.cold.ratings} ratings): ${how}`);
   }
-  const report = reporting(out);
+  const report = reporting(out, (data.valid?.ratings.length ?? 0) > 0);
   const learner = collabLearner(data.train, data.valid, { ...options, onEpoch: report.onEpoch, onBatch: report.onBatch });
   try {
     if (schedule === 'one-cycle') await learner.fitOneCycle(epochs, lr);
@@ -316,6 +317,8 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     saveTrainedModel(flags.out, {
       model: learner.model,
       train: data.train,
+      // the validation part is rated too: recommendations must not offer it back
+      ...(data.valid && data.valid.ratings.length > 0 ? { seen: { users: data.valid.users, items: data.valid.items } } : {}),
       items: data.items,
       history: { epochs: learner.history, batchLosses: learner.batchLosses },
       ...(data.dataset ? { dataset: data.dataset } : {}),

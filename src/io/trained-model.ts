@@ -2,6 +2,7 @@ import { CollabError } from '../core/errors.js';
 import { IdMap, type RawId } from '../data/id-map.js';
 import type { ItemMeta, Ratings } from '../data/ratings.js';
 import type { DatasetIdentity } from '../data/identity.js';
+import type { UserItemPairs } from '../recommend/seen.js';
 import { createModel, loadParams, paramTables, type ParamTable } from '../models/factory.js';
 import type { ModelKind, RatingModel } from '../models/model.js';
 import {
@@ -25,6 +26,11 @@ export interface TrainedModel {
   model: RatingModel;
   /** Training ratings (dense indices on `userIds` / `itemIds`). */
   train: Ratings;
+  /**
+   * What users rated beyond `train` (the validation part of the data the model was built from, dense
+   * indices on the same id maps): recommendations leave these out too. Absent in files saved before it.
+   */
+  seen?: UserItemPairs;
   /** Item metadata by raw item id (may be empty). */
   items: Map<RawId, ItemMeta>;
   history: TrainingHistory;
@@ -60,7 +66,10 @@ export function saveTrainedModel(path: string, trained: TrainedModel, options: S
   }
   // Non-learned state (nn's batch-norm running statistics) is saved beside the params.
   for (const b of model.buffers ?? []) tables.push({ name: b.name, rows: b.rows, cols: b.cols, data: b.value });
-  if (options.includeRatings ?? true) tables.push(...ratingsTables(train));
+  if (options.includeRatings ?? true) {
+    tables.push(...ratingsTables(train));
+    if (trained.seen && trained.seen.users.length > 0) tables.push(...seenTables(trained.seen));
+  }
   const items = manifestItems(train.itemIds, trained.items);
   const config = model.config() as { [key: string]: JsonValue };
   const yRange = (model.config().yRange as [number, number] | undefined) ?? undefined;
@@ -133,9 +142,11 @@ export function trainedModelFromFile(path: string, file: LoadedModelFile): Train
   }
   const train = ratingsFromTables(tables, userIds, itemIds);
   const items = itemsFromManifest(manifest, itemIds);
+  const seen = seenFromTables(tables);
   return {
     model,
     train,
+    ...(seen ? { seen } : {}),
     items,
     history: manifest.history,
     manifest,
@@ -154,6 +165,23 @@ export function ratingsTables(train: Ratings): WeightTable[] {
     { name: DATA_TABLES[1], rows: n, cols: 1, data: Float32Array.from(train.items) },
     { name: DATA_TABLES[2], rows: n, cols: 1, data: train.ratings },
   ];
+}
+
+// The validation part's (user, item) pairs: two Float32 tables, exact below 2^24 like the ratings.
+const SEEN_TABLES = ['seen.users', 'seen.items'] as const;
+
+function seenTables(seen: UserItemPairs): WeightTable[] {
+  return [
+    { name: SEEN_TABLES[0], rows: seen.users.length, cols: 1, data: Float32Array.from(seen.users) },
+    { name: SEEN_TABLES[1], rows: seen.items.length, cols: 1, data: Float32Array.from(seen.items) },
+  ];
+}
+
+function seenFromTables(tables: Map<string, Float32Array>): UserItemPairs | undefined {
+  const su = tables.get(SEEN_TABLES[0]);
+  const si = tables.get(SEEN_TABLES[1]);
+  if (!su || !si || su.length === 0) return undefined;
+  return { users: Int32Array.from(su), items: Int32Array.from(si) };
 }
 
 /** The training ratings back from a model file's tables (empty when it was saved without them). */

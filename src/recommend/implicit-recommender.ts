@@ -5,6 +5,7 @@ import { pca } from '../evaluate/pca.js';
 import { Catalogue } from './catalogue.js';
 import { topKForUser } from './top-k.js';
 import type { BecauseReason, GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
+import { knownItems } from './seen.js';
 import { checkRange } from './user-range.js';
 
 /**
@@ -186,7 +187,12 @@ export class ImplicitRecommender implements Recommender {
     const n = requireInt('n', options.n ?? 10, 1, 10000);
     this.rawScores = scores.slice();
     this.catalogue.applyFilters(scores, options, this.minRatings);
-    if (!options.includeRated) for (let t = 0; t < history.length; t++) scores[history[t]!] = NaN;
+    if (!options.includeRated) {
+      // the file is fitted on every rating it holds, so the history is all the model knows was seen; the
+      // caller may know more (the service database's ratings)
+      const extra = knownItems(this.trained.train.itemIds, options.seen) ?? new Int32Array(0);
+      for (const seen of [history, extra]) for (let t = 0; t < seen.length; t++) scores[seen[t]!] = NaN;
+    }
     const top = topKForUser(scores, n);
     return Array.from(top.items, (i, t) => {
       const item = this.catalogue.scored(i, top.scores[t]!);

@@ -11,6 +11,7 @@ import { ModelRecommender } from './recommender.js';
 import { evaluateModel } from '../evaluate/evaluate-model.js';
 import { interpretModel } from './interpret.js';
 import { IdMap } from '../data/id-map.js';
+import { randomSplit } from '../data/split.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'collab-rec-'));
 const modelPath = join(tmp, 'model.json');
@@ -203,10 +204,11 @@ function twoAudiences(): TrainedModel['train'] {
 
 test('hybrid with a pick head: a visitor\'s ranking uses what people like them watch, not global popularity', async () => {
   const ratings = twoAudiences();
-  const fit = async (pickFactors: number): Promise<ModelRecommender> => {
+  // the co-watch term (the default for visitors) is switched off to see the pick head's own fold-in
+  const fit = async (pickFactors: number, coWatch = false): Promise<ModelRecommender> => {
     const learner = collabLearner(ratings, undefined, { model: 'hybrid', nFactors: 4, seed: 2, modelConfig: { pickFactors, pickNegatives: 8 } });
     await learner.fitOneCycle(30, 3e-2);
-    return new ModelRecommender({ model: learner.model, train: ratings, items: new Map(), history: { epochs: learner.history } }, { minRatings: 0 });
+    return new ModelRecommender({ model: learner.model, train: ratings, items: new Map(), history: { epochs: learner.history } }, { minRatings: 0, coWatch });
   };
   const niche = (id: unknown): boolean => typeof id === 'number' && id >= 11;
   const visitor = [{ itemId: 11, rating: 4 }, { itemId: 12, rating: 4 }];
@@ -216,6 +218,7 @@ test('hybrid with a pick head: a visitor\'s ranking uses what people like them w
   const show = `with the pick head ${withPick.map((r) => r.itemId).join(',')}; ln(1 + count) alone ${withoutPick.map((r) => r.itemId).join(',')}`;
   assert.ok(withPick.slice(0, 3).every((r) => niche(r.itemId)), show);
   assert.ok(count(withPick) >= 4 && count(withoutPick) <= 1, show);
+  assert.ok(count((await fit(0, true)).recommendForRatings(visitor, { n: 5 })) >= 4, 'the co-watch term finds the niche without a pick head');
   // known users too: user 35 (of the niche audience) gets niche movies first
   const known = (await fit(4)).recommendForUser(35, { n: 3, includeRated: true });
   assert.ok(known.every((r) => niche(r.itemId)), known.map((r) => r.itemId).join(','));
@@ -231,4 +234,64 @@ test('fold-in reasons: each pick names the liked movies that drive it, not every
     assert.ok(m.because!.length >= 1 && m.because!.length <= 3, `${m.itemId} has 1 to 3 reasons`);
     for (const b of m.because!) assert.equal(comedy(b.itemId), comedy(m.itemId), `${m.itemId} is explained by ${b.itemId} of the other half`);
   }
+});
+
+test('a known user is never recommended a movie of the validation part the model was built with, nor one the caller adds', async () => {
+  const { ratings, items } = checkerboard();
+  const { train, valid } = randomSplit(ratings, { validPct: 0.3, seed: 5 });
+  const learner = collabLearner(train, valid, { nFactors: 4, batchSize: 32, wd: 0.01, seed: 3 });
+  await learner.fitOneCycle(5, 0.05);
+  const path = join(tmp, 'with-valid.json');
+  learner.save(path, items);
+  const loaded = loadTrainedModel(path);
+  assert.equal(loaded.seen?.users.length, valid.ratings.length, 'the file records the validation pairs');
+  const split = new ModelRecommender(loaded, { minRatings: 0 });
+  const n = ratings.itemIds.size;
+  let validOffered = 0;
+  for (let u = 0; u < ratings.userIds.size; u++) {
+    const userId = ratings.userIds.idOf(u);
+    const rated = new Set<unknown>();
+    for (let r = 0; r < ratings.ratings.length; r++) if (ratings.users[r] === u) rated.add(ratings.itemIds.idOf(ratings.items[r]!));
+    const recs = split.recommendForUser(userId, { n }).map((s) => s.itemId);
+    assert.deepEqual(recs.filter((i) => rated.has(i)), [], `user ${userId}`);
+    assert.equal(recs.length, n - rated.size);
+    const extra = recs.slice(0, 2);
+    assert.deepEqual(split.recommendForUser(userId, { n, seen: [...extra, 'not-a-movie'] }).map((s) => s.itemId), recs.slice(2), '`seen` leaves more out');
+    validOffered += split.recommendForUser(userId, { n, includeRated: true }).filter((s) => rated.has(s.itemId)).length;
+    // new ratings of a known user are a fold-in; what the model knows they rated stays out
+    const newRating = [{ itemId: recs[0]!, rating: 5 }];
+    const folded = split.recommendForRatings(newRating, { n, seenBy: userId }).map((s) => s.itemId);
+    assert.deepEqual(folded.filter((i) => rated.has(i) || i === recs[0]), [], `fold-in of user ${userId}`);
+  }
+  assert.equal(validOffered, ratings.ratings.length, 'includeRated offers them all again');
+  // a file from before the validation pairs were recorded loads and excludes its training ratings
+  const old = join(tmp, 'old.json');
+  saveTrainedModel(old, { ...loaded, seen: undefined });
+  assert.equal(loadTrainedModel(old).seen, undefined);
+  await learner.close();
+});
+
+test("a visitor's list follows what the people who rated their movies rated, not global popularity", async () => {
+  // 30 users rate movies 1..10 and 10 users rate movies 11..20, every rating a 4: the ratings say nothing
+  // about taste, so only who-rated-what can tell a visitor who gave 11 and 12 that 13..20 are theirs
+  const userIds = new IdMap();
+  const itemIds = new IdMap();
+  const users: number[] = [];
+  const itemsCol: number[] = [];
+  for (let u = 0; u < 40; u++) {
+    for (let i = 0; i < 10; i++) {
+      users.push(userIds.addInt(u + 1));
+      itemsCol.push(itemIds.addInt(u < 30 ? 1 + i : 11 + i));
+    }
+  }
+  const ratings = { users: Int32Array.from(users), items: Int32Array.from(itemsCol), ratings: new Float32Array(users.length).fill(4), userIds, itemIds };
+  const learner = collabLearner(ratings, undefined, { nFactors: 4, batchSize: 32, seed: 3 });
+  await learner.fitOneCycle(3, 0.01);
+  const trained = { model: learner.model, train: ratings, items: new Map(), history: { epochs: learner.history } };
+  const given = [{ itemId: 11, rating: 4 }, { itemId: 12, rating: 4 }];
+  const picks = new ModelRecommender(trained, { minRatings: 0 }).recommendForRatings(given, { n: 8 }).map((s) => s.itemId);
+  assert.deepEqual([...picks].sort((a, b) => Number(a) - Number(b)), [13, 14, 15, 16, 17, 18, 19, 20]);
+  const global = new ModelRecommender(trained, { minRatings: 0, coWatch: false }).recommendForRatings(given, { n: 8 }).map((s) => s.itemId);
+  assert.ok(global.filter((id) => Number(id) <= 10).length >= 4, `global popularity fills the list with the crowd's movies: ${global.join(',')}`);
+  await learner.close();
 });

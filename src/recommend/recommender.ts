@@ -12,6 +12,9 @@ import { FactorBlockScorer } from './block-scorer.js';
 import { Catalogue } from './catalogue.js';
 import { hybridItemTables } from './feature-map.js';
 import { topKForUser } from './top-k.js';
+import { CoWatch } from './co-watch.js';
+import { knownItems, seenIndex, seenItemsOf } from './seen.js';
+import type { UserItemsCsr } from '../evaluate/protocol.js';
 import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
 import { checkRange } from './user-range.js';
 
@@ -93,6 +96,11 @@ export interface ModelRecommenderOptions {
   popularityWeight?: number;
   /** Ridge weight of a visitor's pick-vector fold-in (hybrid models with a pick head), towards the mean user. Default 1. */
   pickLambda?: number;
+  /**
+   * A visitor's popularity term is the co-watch term of their movies (see `CoWatch`) rather than global
+   * popularity or a pick head's fold-in; needs the training ratings in the model file. Default true.
+   */
+  coWatch?: boolean;
 }
 
 /** Recommendations, similar movies and fold-in over a trained model (any kind with factor tables). */
@@ -105,6 +113,8 @@ export class ModelRecommender implements Recommender {
   private readonly offsets: Int32Array;
   private readonly ratedItems: Int32Array;
   private readonly ratedValues: Float32Array;
+  /** Everything each user is known to have rated (training and validation parts): left out of their recommendations. */
+  private readonly seen: UserItemsCsr;
   private readonly scores: Float32Array;
   private readonly rawScores: Float32Array;
   /** One user's scores before the y-range or clip (float64). */
@@ -122,6 +132,9 @@ export class ModelRecommender implements Recommender {
   /** The popularity term for the user being scored: logCounts, or a pick head's personalised scores. */
   private popularity: Float32Array;
   private readonly pickScores: Float32Array | undefined;
+  /** A visitor's popularity term; undefined when switched off or the file holds no training ratings. */
+  private readonly coWatch: CoWatch | undefined;
+  private readonly coWatchScores: Float32Array;
 
   constructor(
     private readonly trained: TrainedModel,
@@ -174,12 +187,15 @@ export class ModelRecommender implements Recommender {
     this.ratedItems = ratedItems;
     this.ratedValues = ratedValues;
     this.itemCounts = itemCounts;
+    this.seen = seenIndex(train, nU, trained.seen);
     this.scores = new Float32Array(nI);
     this.rawScores = new Float32Array(nI);
     this.rawDots = new Float64Array(nI);
     this.logCounts = Float32Array.from(itemCounts, (c) => Math.log1p(c));
     this.popularity = this.logCounts;
     this.pickScores = this.view?.pick ? new Float32Array(nI) : undefined;
+    this.coWatch = (options.coWatch ?? true) && n > 0 ? new CoWatch(this.seen, nI) : undefined;
+    this.coWatchScores = new Float32Array(this.coWatch ? nI : 0);
   }
 
   /** The catalogue: every movie the model knows, in dense order. */
@@ -207,13 +223,13 @@ export class ModelRecommender implements Recommender {
     return out;
   }
 
-  /** Top-N for a known user, leaving out what they rated in training. */
+  /** Top-N for a known user, leaving out everything they are known to have rated (training, validation, `options.seen`). */
   recommendForUser(userId: RawId, options: RecommendOptions = {}): ScoredItem[] {
     const u = this.trained.train.userIds.lookup(userId, 'error', 'user');
     this.scoreUser(u);
     const rated = this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!);
     const values = this.ratedValues.subarray(this.offsets[u]!, this.offsets[u + 1]!);
-    return this.pick(rated, values, options);
+    return this.pick(seenItemsOf(this.seen, u, knownItems(this.trained.train.itemIds, options.seen)), rated, values, options);
   }
 
   /**
@@ -251,13 +267,13 @@ export class ModelRecommender implements Recommender {
     const order = sortedOrder(items);
     const given = { items: Int32Array.from(order, (t) => items[t]!), values: Float32Array.from(order, (t) => values[t]!) };
     const vectorModel = this.view ? undefined : this.trained.model.userVectorModel?.();
-    this.popularity = this.logCounts;
+    this.popularity = this.coWatch ? this.coWatch.score(given.items, this.coWatchScores) : this.logCounts;
     if (vectorModel) {
       // No closed form (nn): gradient steps on the user embedding from the mean trained user.
       const fitted = foldInGradient(vectorModel, this.trained.model.nItems, items, values, { lambda: this.foldInLambda / 10, init: this.meanEmbedding() });
       const grad = new Float32Array(vectorModel.userSize);
       for (let i = 0; i < this.scores.length; i++) this.scores[i] = vectorModel.predictWithUser(fitted.userVector, i, grad);
-      return this.pick(given.items, given.values, options);
+      return this.pick(this.visitorSeen(given.items, options), given.items, given.values, options);
     }
     const view = this.requireView('fold-in');
     const prior = this.meanUser!;
@@ -273,12 +289,12 @@ export class ModelRecommender implements Recommender {
       ? foldInSigmoid(view.Q, view.k, items, values, { ...common, yRange: view.yRange })
       : foldInLinear(view.Q, view.k, items, values, { ...common, offset: view.offset });
     this.scoreVector(view, fitted.userVector, fitted.userBias, this.scores);
-    if (view.pick) this.scorePick(view.pick.foldIn(given.items));
+    if (view.pick && !this.coWatch) this.scorePick(view.pick.foldIn(given.items));
     // a visitor's reasons are the ratings that raised each pick's score most, not every movie they liked
     const contributionsOf = options.explain
       ? foldInContributions(view.Q, view.k, given.items, given.values, { ...common, ...(view.yRange ? { yRange: view.yRange } : { offset: view.offset }) })
       : undefined;
-    return this.pick(given.items, given.values, options, contributionsOf);
+    return this.pick(this.visitorSeen(given.items, options), given.items, given.values, options, contributionsOf);
   }
 
   // The popularity term of the ranking blend from a pick vector p': b'_i + p'·q'_i for every movie.
@@ -393,7 +409,7 @@ export class ModelRecommender implements Recommender {
         if (view.pick) this.scorePick(view.pick.user(u));
         const rated = this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!);
         const values = this.ratedValues.subarray(this.offsets[u]!, this.offsets[u + 1]!);
-        onUser(ids.idOf(u), this.pick(rated, values, options));
+        onUser(ids.idOf(u), this.pick(seenItemsOf(this.seen, u, knownItems(this.trained.train.itemIds, options.seen)), rated, values, options));
       }
     }
   }
@@ -420,13 +436,22 @@ export class ModelRecommender implements Recommender {
     return this.catalogue.scale;
   }
 
-  // Masks the scores (NaN = never picked) by rated items and filters, then takes the top n.
-  private pick(rated: Int32Array, values: Float32Array, options: RecommendOptions, contributionsOf?: (item: number) => Float64Array): ScoredItem[] {
+  // A visitor has seen the movies they gave, whatever the caller adds (options.seen) and, when they are a
+  // user the model knows (options.seenBy), everything the model knows they rated.
+  private visitorSeen(given: Int32Array, options: RecommendOptions): Int32Array {
+    const extra = knownItems(this.trained.train.itemIds, options.seen);
+    const u = options.seenBy === undefined ? -1 : this.trained.train.userIds.indexOf(options.seenBy);
+    return extra || u >= 0 ? seenItemsOf(this.seen, u, extra ? Int32Array.from([...given, ...extra]) : given) : given;
+  }
+
+  // Masks the scores (NaN = never picked) by the seen items and filters, then takes the top n; `rated`
+  // and `values` are the ratings the reasons are drawn from.
+  private pick(seen: Int32Array, rated: Int32Array, values: Float32Array, options: RecommendOptions, contributionsOf?: (item: number) => Float64Array): ScoredItem[] {
     const n = requireInt('n', options.n ?? 10, 1, 10000);
     const scores = this.scores;
     this.rawScores.set(scores);
     this.catalogue.applyFilters(scores, options, this.minRatings);
-    if (!options.includeRated) for (let t = 0; t < rated.length; t++) scores[rated[t]!] = NaN;
+    if (!options.includeRated) for (let t = 0; t < seen.length; t++) scores[seen[t]!] = NaN;
     const w = requireNumber('popularityWeight', options.popularityWeight ?? this.popularityWeight, 0);
     if (w > 0) for (let i = 0; i < scores.length; i++) scores[i]! += w * this.popularity[i]!;
     const top = topKForUser(scores, n);

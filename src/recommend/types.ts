@@ -63,8 +63,15 @@ export interface RecommendOptions {
   yearTo?: number;
   /** Only movies with at least this many training ratings. Default 0 (known users), see docs. */
   minRatings?: number;
-  /** Include movies the user already rated. Default false. */
+  /**
+   * Include movies the user already rated. Default false: everything the user is known to have rated is
+   * left out — the model's training and validation parts, the given ratings, and `seen`.
+   */
   includeRated?: boolean;
+  /** For a fold-in of someone the model knows (new ratings of a known user): what the model knows they rated is left out too. Default none. */
+  seenBy?: RawId;
+  /** Further movies the user rated that the model does not know of (a service database's ratings); unknown ids are ignored. Default none. */
+  seen?: RawId[];
   /** Attach "because you liked" reasons. Default false. */
   explain?: boolean;
   /**

@@ -321,13 +321,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     async (req) => model().service.movieDetails(req.params.id, req.query.n),
   );
 
-  app.get<{ Params: { id: number }; Querystring: { n: number; genre?: string } }>(
+  app.get<{ Params: { id: number }; Querystring: { n: number; genre?: string; includeRated: boolean } }>(
     '/api/users/:id/recommendations',
     { schema: { summary: 'top-N for a user, with "because you liked" reasons', params: S.idParams, querystring: S.recommendQuery, response: { 200: S.recommendations, ...S.errors } } },
-    async (req) => ({ userId: req.params.id, ...(await model().service.recommendForUser(req.params.id, { n: req.query.n, genre: req.query.genre })) }),
+    async (req) => ({ userId: req.params.id, ...(await model().service.recommendForUser(req.params.id, { n: req.query.n, genre: req.query.genre, includeRated: req.query.includeRated })) }),
   );
 
-  app.post<{ Querystring: { n: number; genre?: string }; Body: { movieId: number; rating: number }[] }>(
+  app.post<{ Querystring: { n: number; genre?: string; includeRated: boolean }; Body: { movieId: number; rating: number }[] }>(
     '/api/recommendations',
     {
       schema: {
@@ -337,7 +337,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         response: { 200: S.recommendations, ...S.errors },
       },
     },
-    async (req) => model().service.recommendForRatings(req.body, { n: req.query.n, genre: req.query.genre }),
+    async (req) => model().service.recommendForRatings(req.body, { n: req.query.n, genre: req.query.genre, includeRated: req.query.includeRated }),
   );
 
   app.post<{ Params: { id: number }; Body: { movieId: number; rating: number } }>(

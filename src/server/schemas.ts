@@ -35,6 +35,7 @@ export const recommendQuery = {
   properties: {
     n: { type: 'integer', minimum: 1, maximum: 100, default: 10, description: 'number of movies' },
     genre: { type: 'string', maxLength: 50, description: 'only movies of this genre' },
+    includeRated: { type: 'boolean', default: false, description: 'also recommend movies the user already rated (in the model\'s data, the database or the body)' },
   },
 } as const;
 

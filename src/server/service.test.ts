@@ -4,6 +4,9 @@ import { sqliteTestDatabase } from './testing/databases.js';
 import { makeFactorRecommender } from './testing/factor-recommender.js';
 import type { Recommender } from '../recommend/types.js';
 import { CollabService, catalogueRows } from './service.js';
+import { checkerboard } from '../testing/fixtures.js';
+import { collabLearner } from '../train/learner.js';
+import { ModelRecommender } from '../recommend/recommender.js';
 
 const rec = makeFactorRecommender({ seed: 3 });
 
@@ -82,5 +85,33 @@ test("a known user's trained recommendations are computed once per options, and 
   } finally {
     await store.close();
     await db.dispose();
+  }
+});
+
+test("a known user's recommendations leave out the database's ratings too (db import brings ones the model never trained on)", async () => {
+  const { ratings, items } = checkerboard();
+  const learner = collabLearner(ratings, undefined, { nFactors: 4, batchSize: 32, wd: 0.01, seed: 3 });
+  await learner.fitOneCycle(3, 0.05);
+  const model = new ModelRecommender({ model: learner.model, train: ratings, items, history: { epochs: learner.history } }, { minRatings: 0 });
+  const db = sqliteTestDatabase();
+  const store = await db.open();
+  try {
+    await store.importMovies(catalogueRows(model));
+    const service = new CollabService(model, store);
+    const n = ratings.itemIds.size;
+    const before = await service.recommendForUser(1, { n });
+    assert.equal(before.method, 'model');
+    // the database knows user 1 rated the first three of them (ratings the model's file does not hold)
+    const stored = before.items.slice(0, 3).map((m) => m.movieId);
+    await store.importRatings(stored.map((movieId) => ({ userId: 1, movieId, rating: 4 })));
+    const after = await service.recommendForUser(1, { n });
+    assert.equal(after.method, 'model', 'imported ratings are not API ratings: still the trained vector');
+    assert.deepEqual(after.items.map((m) => m.movieId), before.items.slice(3).map((m) => m.movieId));
+    const all = await service.recommendForUser(1, { n, includeRated: true });
+    assert.ok(stored.every((id) => all.items.some((m) => m.movieId === id)), 'includeRated offers them again');
+  } finally {
+    await store.close();
+    await db.dispose();
+    await learner.close();
   }
 });

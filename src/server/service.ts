@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { CollabError } from '../core/errors.js';
 import { unknownGenre } from '../recommend/catalogue.js';
@@ -152,22 +153,28 @@ export class CollabService {
     const stored = await this.store.userRatings(userId);
     const known = this.recommender.hasUser(userId);
     const newer = stored.some((r) => r.source === 'api');
-    if (known && !newer) return { method: 'model', ratingsUsed: 0, items: this.trainedRecommendations(userId, options) };
+    if (known && !newer) {
+      // what the database holds of them is seen too (db import may bring ratings the model never trained on)
+      const seen = stored.map((r) => r.movieId);
+      return { method: 'model', ratingsUsed: 0, items: this.trainedRecommendations(userId, seen.length > 0 && !options.includeRated ? { ...options, seen } : options) };
+    }
     const usable = stored.filter((r) => this.recommender.movie(r.movieId) !== undefined);
     if (usable.length === 0) {
       throw new CollabError('UNKNOWN_USER', `user ${JSON.stringify(userId)} is not in the model and has no ratings in the database; POST /api/users/${userId}/ratings first, or use POST /api/recommendations`, { field: 'id' });
     }
     const given = usable.map((r) => ({ itemId: r.movieId, rating: r.rating }));
-    return { method: 'fold-in', ratingsUsed: given.length, items: this.recommender.recommendForRatings(given, { ...options, explain: true }).map(apiScored) };
+    return { method: 'fold-in', ratingsUsed: given.length, items: this.recommender.recommendForRatings(given, { ...options, explain: true, ...(known ? { seenBy: userId } : {}) }).map(apiScored) };
   }
 
   /**
    * A known user's recommendations from the trained vector, remembered per (user, options): they depend
-   * on the model alone, which never changes under this object (a reload makes a new service), and they
-   * are used only after the database has shown the user has no newer ratings, so nothing stale is served.
+   * on the model and the database's ratings of the user (part of the options, so of the key: a db import
+   * that adds one makes a new entry); the model never changes under this object (a reload makes a new
+   * service), and they are used only when the user has no newer API ratings, so nothing stale is served.
    */
   private trainedRecommendations(userId: RawId, options: RecommendOptions): ApiScored[] {
-    const key = `${typeof userId}:${userId}|${JSON.stringify(options)}`;
+    const { seen, ...rest } = options;
+    const key = `${typeof userId}:${userId}|${JSON.stringify(rest)}|${seen ? createHash('sha256').update(seen.map(String).sort().join('\n')).digest('base64') : ''}`;
     let items = this.trainedCache.get(key);
     if (items === undefined) {
       items = this.recommender.recommendForUser(userId, { ...options, explain: true }).map(apiScored);

@@ -415,7 +415,8 @@ export class CollabLearner {
    */
   save(path: string, items: Map<RawId, ItemMeta> = new Map()): ModelManifest {
     this.optimizer.flush();
-    return saveTrainedModel(path, { model: this.model, train: this.train, items, history: { epochs: this.history, batchLosses: this.batchLosses } });
+    const seen = this.valid && this.valid.ratings.length > 0 ? { seen: { users: this.valid.users, items: this.valid.items } } : {};
+    return saveTrainedModel(path, { model: this.model, train: this.train, ...seen, items, history: { epochs: this.history, batchLosses: this.batchLosses } });
   }
 
   /** Everything a model file needs: kind, architecture config, training history and the weight tables. */
