@@ -6,7 +6,7 @@ import type { RawId } from '../data/id-map.js';
 import { loadDataset } from '../data/load.js';
 import type { Ratings } from '../data/ratings.js';
 import { randomSplit, stratifiedSplit, temporalSplit, userHoldoutSplit, type ColdPolicy, type SplitResult, type UserSplitResult } from '../data/split.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
 

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
-import { openAtomicWriter } from '../io/atomic.js';
+import { openAtomicWriter } from '../core/atomic.js';
 import { IdMap } from './id-map.js';
 import type { Ratings } from './ratings.js';
 

@@ -6,7 +6,7 @@ import { CollabError } from '../core/errors.js';
 import { describeFsError } from '../core/fs-errors.js';
 import type { RawId } from '../data/id-map.js';
 import type { DatasetIdentity } from '../data/identity.js';
-import { openAtomicWriter, removeStaleTemps } from './atomic.js';
+import { openAtomicWriter, removeStaleTemps } from '../core/atomic.js';
 
 /**
  * collab's model file: a JSON manifest (`model.json`) that describes the model, its vocabulary and

@@ -5,7 +5,7 @@ import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { CollabError } from '../core/errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
 
 /** A chart description: a vega-lite spec with its data inline, as the chart builders return it. */
 export type PlotSpec = TopLevelSpec;

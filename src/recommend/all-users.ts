@@ -3,7 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { requireInt } from '../core/errors.js';
 import { startWorker } from '../core/worker-argv.js';
 import type { RawId } from '../data/id-map.js';
-import { openAtomicWriter } from '../io/atomic.js';
+import { openAtomicWriter } from '../core/atomic.js';
 import type { RecommendOptions, Recommender, ScoredItem } from './types.js';
 
 /** A recommender that can list every known user's top-N in one pass. */
