@@ -34,4 +34,4 @@ export {
   type BaselineOptions,
   type BiasBaseline,
 } from './baselines.js';
-export { pca, type PcaOptions, type PcaResult } from './pca.js';
+export { pca, type PcaOptions, type PcaResult } from '../maths/pca.js';

@@ -1,7 +1,7 @@
 import { CollabError, requireInt } from '../core/errors.js';
 import type { RawId } from '../data/id-map.js';
 import type { ItemMeta, Ratings } from '../data/ratings.js';
-import { pca } from '../evaluate/pca.js';
+import { pca } from '../maths/pca.js';
 import { Catalogue } from './catalogue.js';
 import { topKForUser } from './top-k.js';
 import type { BecauseReason, GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';

@@ -1,6 +1,6 @@
 import { requireInt } from '../core/errors.js';
 import type { RawId } from '../data/id-map.js';
-import { pca } from '../evaluate/pca.js';
+import { pca } from '../maths/pca.js';
 import type { TrainedModel } from '../io/trained-model.js';
 import { HybridModel } from '../models/hybrid.js';
 

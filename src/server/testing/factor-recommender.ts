@@ -1,7 +1,7 @@
 import { CollabError } from '../../core/errors.js';
 import { RandomState } from '../../core/random.js';
 import { IdMap, type RawId } from '../../data/id-map.js';
-import { pca } from '../../evaluate/pca.js';
+import { pca } from '../../maths/pca.js';
 import { becauseOfContributions, becauseYouLiked } from '../../recommend/explain.js';
 import { foldInContributions, foldInLinear } from '../../recommend/fold-in.js';
 import { similarItems } from '../../recommend/similar.js';
