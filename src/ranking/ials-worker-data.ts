@@ -1,4 +1,4 @@
-import { FIRST_FREE } from '../train/lockstep-worker.js';
+import { FIRST_FREE } from '../core/lockstep-worker.js';
 import type { RowsCsr } from './ials-kernel.js';
 
 /** Jobs of the iALS worker (QUIT, 3, is the lockstep one): solve its share of the user or item rows, or add its share of a Gramian. */

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { serveLockstep, type LockstepData } from '../train/lockstep-worker.js';
+import { serveLockstep, type LockstepData } from '../core/lockstep-worker.js';
 import { addGramian, cgScratch, solveRows } from './ials-kernel.js';
 import { GRAM_X, GRAM_Y, ITEMS, USERS, W_END, W_START, type IalsWorkerData } from './ials-worker-data.js';
 

@@ -4,7 +4,7 @@ import { RandomState } from '../core/random.js';
 import { userItemsCsr, type UserItemsCsr } from '../evaluate/protocol.js';
 import { choleskyFactor, choleskySubstitute } from '../recommend/fold-in.js';
 import { topKForUser, type TopKResult } from '../recommend/top-k.js';
-import { LockstepWorker } from '../train/lockstep-worker.js';
+import { LockstepWorker } from '../core/lockstep-worker.js';
 import { addGramian, cgScratch, mirrorUpper, P_A0, P_C, P_CG, P_NU, P_REG, PARAM_WORDS, rowRidge, solveRows, type RowsCsr } from './ials-kernel.js';
 import { GRAM_X, GRAM_Y, ITEMS, USERS, W_END, W_START, type IalsWorkerData } from './ials-worker-data.js';
 

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { serveLockstep, type LockstepData } from '../train/lockstep-worker.js';
+import { serveLockstep, type LockstepData } from '../core/lockstep-worker.js';
 
 // A lockstep worker for the tests: job 1 throws, job 2 does nothing.
 serveLockstep(workerData as LockstepData, () => parentPort!.postMessage('ready'), (op) => {

@@ -4,7 +4,7 @@ import type { PickHeadOptions } from '../models/pick-head.js';
 import type { FeatureTable } from '../models/feature-csr.js';
 import type { Param } from '../models/model.js';
 import type { Optimizer, OptimizerKind, OptimizerOptions } from './optimizers.js';
-import { FIRST_FREE, LockstepWorker } from './lockstep-worker.js';
+import { FIRST_FREE, LockstepWorker } from '../core/lockstep-worker.js';
 
 /** Jobs, and the job words after the lockstep ones: the batch's rows order[START..END). */
 export const BATCH = 1;

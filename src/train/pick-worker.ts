@@ -3,7 +3,7 @@ import { bindParamMemory } from '../kernels/param-memory.js';
 import { toCsr } from '../models/feature-csr.js';
 import { Grad, type Param } from '../models/model.js';
 import { PickHead } from '../models/pick-head.js';
-import { serveLockstep, type LockstepData } from './lockstep-worker.js';
+import { serveLockstep, type LockstepData } from '../core/lockstep-worker.js';
 import { makeOptimizer } from './optimizers.js';
 import { BATCH, END, FLUSH, START, type PickWorkerData } from './pick-parallel.js';
 

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { bindParamMemory } from '../kernels/param-memory.js';
 import { Grad, type Param } from '../models/model.js';
-import { serveLockstep, type LockstepData } from './lockstep-worker.js';
+import { serveLockstep, type LockstepData } from '../core/lockstep-worker.js';
 import { makeOptimizer } from './optimizers.js';
 import { COUNTS, FLUSH, STEP, type SideWorkerData } from './side-parallel.js';
 

@@ -1,7 +1,7 @@
 import type { Param } from '../models/model.js';
 import type { WasmMemory } from '../kernels/param-memory.js';
 import { makeOptimizer, type Optimizer, type OptimizerKind, type OptimizerOptions } from './optimizers.js';
-import { FIRST_FREE, LockstepWorker } from './lockstep-worker.js';
+import { FIRST_FREE, LockstepWorker } from '../core/lockstep-worker.js';
 
 /** Job words after the lockstep ones: the touched-row count of each worker-side param. */
 const COUNTS = FIRST_FREE;
