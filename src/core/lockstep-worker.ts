@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { CollabError } from './errors.js';
-import { WORKER_EXEC_ARGV } from '../train/worker-argv.js';
+import { WORKER_EXEC_ARGV } from './worker-argv.js';
 
 /** What every lockstep worker's data carries: its control words and the bytes for a failed job's message (added by LockstepWorker). */
 export interface LockstepData {

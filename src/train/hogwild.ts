@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Ratings } from '../data/ratings.js';
 import { funkSgd, type BiasedMF } from '../models/mf.js';
 import type { Schedule } from './schedules.js';
-import { WORKER_EXEC_ARGV } from './worker-argv.js';
+import { WORKER_EXEC_ARGV } from '../core/worker-argv.js';
 
 /** Ratings per thread between two synchronisation points (each segment uses one lr of the schedule). */
 const SEGMENT = 4096;

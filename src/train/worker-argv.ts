@@ -1,1 +1,0 @@
-export { WORKER_EXEC_ARGV } from '../core/worker-argv.js';
