@@ -13,7 +13,7 @@ import { EASE_DEFAULT_LAMBDA, EaseModel, fitEase } from '../ranking/ease.js';
 import { UNKNOWN_SHARE_LIMIT, checkUnknownShare, unknownShare, type UnknownShare } from '../evaluate/unknown-share.js';
 import { IMPLICIT_PROTOCOL_DESCRIPTION, evaluateTopN, implicitProtocol } from '../ranking/protocol.js';
 import { RANK_ORDER_LINE } from './recommend.js';
-import { seenIndex, seenItemsOf } from '../recommend/seen.js';
+import { seenIndex, seenItemsOf } from '../data/seen.js';
 import { topKForUser } from '../recommend/top-k.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';

@@ -2,7 +2,7 @@ import { CollabError } from '../core/errors.js';
 import { IdMap, type RawId } from '../data/id-map.js';
 import type { ItemMeta, Ratings } from '../data/ratings.js';
 import type { DatasetIdentity } from '../data/identity.js';
-import type { UserItemPairs } from '../recommend/seen.js';
+import type { UserItemPairs } from '../data/seen.js';
 import { createModel, loadParams, paramTables, type ParamTable } from '../models/factory.js';
 import type { ModelKind, RatingModel } from '../models/model.js';
 import {

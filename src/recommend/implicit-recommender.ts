@@ -5,7 +5,7 @@ import { pca } from '../maths/pca.js';
 import { Catalogue } from './catalogue.js';
 import { topKForUser } from './top-k.js';
 import type { BecauseReason, GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
-import { knownItems } from './seen.js';
+import { knownItems } from '../data/seen.js';
 import { checkRange } from './user-range.js';
 
 /**

@@ -13,7 +13,7 @@ import { Catalogue } from './catalogue.js';
 import { hybridItemTables } from './feature-map.js';
 import { topKForUser } from './top-k.js';
 import { CoWatch } from './co-watch.js';
-import { knownItems, seenIndex, seenItemsOf } from './seen.js';
+import { knownItems, seenIndex, seenItemsOf } from '../data/seen.js';
 import type { UserItemsCsr } from '../evaluate/protocol.js';
 import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
 import { checkRange } from './user-range.js';

@@ -1,4 +1,4 @@
-import type { IdMap, RawId } from '../data/id-map.js';
+import type { IdMap, RawId } from './id-map.js';
 import { userItemsCsr, itemsOfUser, type UserItemsCsr } from '../evaluate/protocol.js';
 
 /** (user, item) pairs in dense indices. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IdMap } from '../data/id-map.js';
+import { IdMap } from './id-map.js';
 import { knownItems, seenIndex, seenItemsOf } from './seen.js';
 
 test('the seen set joins the training and validation pairs per user, sorted, without duplicates', () => {
