@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { loadDataset } from '../data/load.js';
 import { stratifiedSplit } from '../data/split.js';
 import { popularityScores } from '../evaluate/baselines.js';
-import { itemsOfUser } from '../evaluate/protocol.js';
+import { itemsOfUser } from '../data/user-items.js';
 import { topKForUser } from '../recommend/top-k.js';
 import { EASE_DEFAULT_LAMBDA, fitEase } from '../ranking/ease.js';
 import { evaluateTopN, implicitProtocol, type TopNReport } from '../ranking/protocol.js';

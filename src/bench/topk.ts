@@ -15,7 +15,7 @@ import { createModel } from '../models/factory.js';
 import { writeAllRecommendations } from '../recommend/all-users.js';
 import { FactorBlockScorer } from '../recommend/block-scorer.js';
 import { ModelRecommender } from '../recommend/recommender.js';
-import { userItemsCsr } from '../evaluate/protocol.js';
+import { userItemsCsr } from '../data/user-items.js';
 import { topKAllUsers, topKForUser } from './../recommend/top-k.js';
 
 const nUsers = 610;

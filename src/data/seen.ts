@@ -1,5 +1,5 @@
 import type { IdMap, RawId } from './id-map.js';
-import { userItemsCsr, itemsOfUser, type UserItemsCsr } from '../evaluate/protocol.js';
+import { userItemsCsr, itemsOfUser, type UserItemsCsr } from './user-items.js';
 
 /** (user, item) pairs in dense indices. */
 export interface UserItemPairs {

@@ -1,5 +1,5 @@
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
-import type { RatingColumns } from './protocol.js';
+import type { RatingColumns } from '../data/user-items.js';
 
 /**
  * Reference predictors every model should beat.

@@ -4,7 +4,7 @@ import type { ModelKind } from '../models/model.js';
 import { ModelRecommender } from '../recommend/recommender.js';
 import { collabLearner } from '../train/learner.js';
 import { baselinePredictors, evaluatePredictor, type EvaluateOptions, type EvaluationResult } from './evaluate-model.js';
-import { userItemsCsr } from './protocol.js';
+import { userItemsCsr } from '../data/user-items.js';
 
 /** One row of a comparison table. */
 export interface ComparisonRow {

@@ -4,7 +4,7 @@ import type { TrainedModel } from '../io/trained-model.js';
 import { ModelRecommender } from '../recommend/recommender.js';
 import { topKForUser } from '../recommend/top-k.js';
 import { fitBiasBaseline, globalMean, popularityScores, predictBaseline } from './baselines.js';
-import { userItemsCsr, type UserItemsCsr } from './protocol.js';
+import { userItemsCsr, type UserItemsCsr } from '../data/user-items.js';
 import { rankingReport, type RankingReport } from './ranking-metrics.js';
 
 /** Options of {@link evaluateModel} and {@link evaluatePredictor}. */

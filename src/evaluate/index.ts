@@ -12,18 +12,8 @@ export {
   type RankingReport,
   type RelevantSet,
 } from './ranking-metrics.js';
-export {
-  PROTOCOL_DESCRIPTION,
-  userItemsCsr,
-  itemsOfUser,
-  candidateItems,
-  relevantByUser,
-  rankingProtocol,
-  type RatingColumns,
-  type UserItemsCsr,
-  type ProtocolOptions,
-  type RankingProtocol,
-} from './protocol.js';
+export { PROTOCOL_DESCRIPTION, relevantByUser, rankingProtocol, type ProtocolOptions, type RankingProtocol } from './protocol.js';
+export { userItemsCsr, itemsOfUser, candidateItems, type RatingColumns, type UserItemsCsr } from '../data/user-items.js';
 export {
   globalMean,
   fitBiasBaseline,

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { userItemsCsr, itemsOfUser, candidateItems, relevantByUser, rankingProtocol, PROTOCOL_DESCRIPTION } from './protocol.js';
+import { relevantByUser, rankingProtocol, PROTOCOL_DESCRIPTION } from './protocol.js';
+import { userItemsCsr, itemsOfUser, candidateItems } from '../data/user-items.js';
 
 const train = {
   users: Int32Array.of(0, 0, 1, 1, 0),

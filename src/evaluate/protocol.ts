@@ -1,5 +1,6 @@
-import { CollabError, requireInt, requireNumber } from '../core/errors.js';
+import { requireInt, requireNumber } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
+import { checkIndices, userItemsCsr, type RatingColumns, type UserItemsCsr } from '../data/user-items.js';
 
 /**
  * The top-N evaluation protocol, as plain functions over rating columns:
@@ -12,21 +13,6 @@ export const PROTOCOL_DESCRIPTION =
   'Ranking protocol: for each user, candidates are all items the user did not rate in training; ' +
   'relevant items are the user\'s test ratings >= threshold (default 4); users with no relevant test ' +
   'item are skipped and counted; metrics are averaged over the remaining users.';
-
-/** The columns of a ratings table the protocol needs (a full `Ratings` fits). */
-export type RatingColumns = Pick<Ratings, 'users' | 'items' | 'ratings'>;
-
-/**
- * Items per user in compressed sparse rows: user u's items are items[offsets[u] .. offsets[u+1]),
- * sorted ascending without duplicates, ready to be an exclusion list for top-k.
- */
-export interface UserItemsCsr {
-  nUsers: number;
-  /** nUsers + 1 row starts. */
-  offsets: Int32Array;
-  /** Item indices, row after row. */
-  items: Int32Array;
-}
 
 /** Options of `rankingProtocol`. */
 export interface ProtocolOptions {
@@ -57,70 +43,6 @@ function maxPlusOne(a: Int32Array): number {
   let m = -1;
   for (let r = 0; r < a.length; r++) if (a[r]! > m) m = a[r]!;
   return m + 1;
-}
-
-function checkIndices(what: 'user' | 'item', a: Int32Array, n: number, field: string): void {
-  for (let r = 0; r < a.length; r++) {
-    const x = a[r]!;
-    if (x < 0 || x >= n) {
-      throw new CollabError(
-        'INVALID_OPTION',
-        `${field} row ${r} has ${what} index ${x}, outside 0..${n - 1}; train and test must share one id map (split one Ratings with selectRows)`,
-        { field },
-      );
-    }
-  }
-}
-
-/** Builds the per-user CSR of (users[r], items[r]) pairs: rows sorted ascending, duplicates dropped. */
-export function userItemsCsr(users: Int32Array, items: Int32Array, nUsers: number): UserItemsCsr {
-  requireInt('nUsers', nUsers, 0);
-  if (users.length !== items.length) {
-    throw new CollabError('INVALID_OPTION', `users and items columns must have the same length, got ${users.length} and ${items.length}`, { field: 'items' });
-  }
-  checkIndices('user', users, nUsers, 'users');
-  // counting sort by user
-  const counts = new Int32Array(nUsers + 1);
-  for (let r = 0; r < users.length; r++) counts[users[r]! + 1]!++;
-  for (let u = 0; u < nUsers; u++) counts[u + 1]! += counts[u]!;
-  const fill = counts.slice(0, nUsers);
-  const raw = new Int32Array(users.length);
-  for (let r = 0; r < users.length; r++) raw[fill[users[r]!]!++] = items[r]!;
-  // sort each row, then compact away duplicates
-  const offsets = new Int32Array(nUsers + 1);
-  let out = 0;
-  for (let u = 0; u < nUsers; u++) {
-    const row = raw.subarray(counts[u]!, counts[u + 1]!);
-    row.sort();
-    offsets[u] = out;
-    for (let t = 0; t < row.length; t++) {
-      if (t > 0 && row[t] === row[t - 1]) continue;
-      raw[out++] = row[t]!;
-    }
-  }
-  offsets[nUsers] = out;
-  return { nUsers, offsets, items: raw.slice(0, out) };
-}
-
-/** User u's sorted items as a view (no copy). */
-export function itemsOfUser(csr: UserItemsCsr, u: number): Int32Array {
-  return csr.items.subarray(csr.offsets[u]!, csr.offsets[u + 1]!);
-}
-
-/** The candidate items of user u: every item in 0..nItems-1 not in u's row, ascending. */
-export function candidateItems(csr: UserItemsCsr, u: number, nItems: number): Int32Array {
-  const rated = itemsOfUser(csr, u);
-  const out = new Int32Array(nItems - rated.length);
-  let t = 0;
-  let c = 0;
-  for (let i = 0; i < nItems; i++) {
-    if (t < rated.length && rated[t] === i) {
-      t++;
-      continue;
-    }
-    out[c++] = i;
-  }
-  return out;
 }
 
 /** Each user's test items rated ≥ threshold, as sets indexed by user (undefined when none). */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { loadDataset } from '../data/load.js';
 import { stratifiedSplit } from '../data/split.js';
-import { userItemsCsr } from '../evaluate/protocol.js';
+import { userItemsCsr } from '../data/user-items.js';
 import { sharedDataDir } from '../testing/fixtures.js';
 import { easeBytes, fitEase, gramMatrix } from './ease.js';
 import { evaluateTopN, implicitProtocol } from './protocol.js';

@@ -2,7 +2,7 @@ import { freemem } from 'node:os';
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { MAX_WASM_BYTES } from '../kernels/param-memory.js';
 import { DenseSpdInverse, denseSpdBytes, formatBytes } from '../maths/dense.js';
-import { userItemsCsr, type UserItemsCsr } from '../evaluate/protocol.js';
+import { userItemsCsr, type UserItemsCsr } from '../data/user-items.js';
 import { topKForUser, type TopKResult } from '../recommend/top-k.js';
 
 /**

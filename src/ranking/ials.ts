@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
-import { userItemsCsr, type UserItemsCsr } from '../evaluate/protocol.js';
+import { userItemsCsr, type UserItemsCsr } from '../data/user-items.js';
 import { choleskyFactor, choleskySubstitute } from '../recommend/fold-in.js';
 import { topKForUser, type TopKResult } from '../recommend/top-k.js';
 import { LockstepWorker } from '../core/lockstep-worker.js';

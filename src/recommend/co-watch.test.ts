@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { userItemsCsr } from '../evaluate/protocol.js';
+import { userItemsCsr } from '../data/user-items.js';
 import { CoWatch } from './co-watch.js';
 
 test('the co-watch term is 10 x the asymmetric cosine |U_g ∩ U_j| / (|U_g|^0.8 |U_j|^0.2), summed over the given movies', () => {

@@ -1,4 +1,4 @@
-import { userItemsCsr, type UserItemsCsr } from '../evaluate/protocol.js';
+import { userItemsCsr, type UserItemsCsr } from '../data/user-items.js';
 
 /**
  * The asymmetric cosine's exponent: 1 would be P(j | g), which favours blockbusters; 0.5 the cosine,

@@ -14,7 +14,7 @@ import { hybridItemTables } from './feature-map.js';
 import { topKForUser } from './top-k.js';
 import { CoWatch } from './co-watch.js';
 import { knownItems, seenIndex, seenItemsOf } from '../data/seen.js';
-import type { UserItemsCsr } from '../evaluate/protocol.js';
+import type { UserItemsCsr } from '../data/user-items.js';
 import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
 import { checkRange } from './user-range.js';
 

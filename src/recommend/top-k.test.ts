@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RandomState } from '../core/random.js';
-import { userItemsCsr, itemsOfUser } from '../evaluate/protocol.js';
+import { userItemsCsr, itemsOfUser } from '../data/user-items.js';
 import { TopKHeap, topKForUser, topKAllUsers, topKRows, topKForVector } from './top-k.js';
 
 /** Reference: full sort by score descending, ties by LOWER item index first, excluded and NaN dropped. */

@@ -1,5 +1,5 @@
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
-import type { UserItemsCsr } from '../evaluate/protocol.js';
+import type { UserItemsCsr } from '../data/user-items.js';
 
 /**
  * Top-k selection without a full sort: a fixed-capacity min-heap whose root is the worst item kept.

@@ -1,0 +1,82 @@
+import { CollabError, requireInt } from '../core/errors.js';
+import type { Ratings } from './ratings.js';
+
+/** The rating columns most consumers need (a full `Ratings` fits). */
+export type RatingColumns = Pick<Ratings, 'users' | 'items' | 'ratings'>;
+
+/**
+ * Items per user in compressed sparse rows: user u's items are items[offsets[u] .. offsets[u+1]),
+ * sorted ascending without duplicates, ready to be an exclusion list for top-k.
+ */
+export interface UserItemsCsr {
+  nUsers: number;
+  /** nUsers + 1 row starts. */
+  offsets: Int32Array;
+  /** Item indices, row after row. */
+  items: Int32Array;
+}
+
+/** Throws INVALID_OPTION naming `field` and the row when an index in `a` is outside 0..n-1. */
+export function checkIndices(what: 'user' | 'item', a: Int32Array, n: number, field: string): void {
+  for (let r = 0; r < a.length; r++) {
+    const x = a[r]!;
+    if (x < 0 || x >= n) {
+      throw new CollabError(
+        'INVALID_OPTION',
+        `${field} row ${r} has ${what} index ${x}, outside 0..${n - 1}; train and test must share one id map (split one Ratings with selectRows)`,
+        { field },
+      );
+    }
+  }
+}
+
+/** Builds the per-user CSR of (users[r], items[r]) pairs: rows sorted ascending, duplicates dropped. */
+export function userItemsCsr(users: Int32Array, items: Int32Array, nUsers: number): UserItemsCsr {
+  requireInt('nUsers', nUsers, 0);
+  if (users.length !== items.length) {
+    throw new CollabError('INVALID_OPTION', `users and items columns must have the same length, got ${users.length} and ${items.length}`, { field: 'items' });
+  }
+  checkIndices('user', users, nUsers, 'users');
+  // counting sort by user
+  const counts = new Int32Array(nUsers + 1);
+  for (let r = 0; r < users.length; r++) counts[users[r]! + 1]!++;
+  for (let u = 0; u < nUsers; u++) counts[u + 1]! += counts[u]!;
+  const fill = counts.slice(0, nUsers);
+  const raw = new Int32Array(users.length);
+  for (let r = 0; r < users.length; r++) raw[fill[users[r]!]!++] = items[r]!;
+  // sort each row, then compact away duplicates
+  const offsets = new Int32Array(nUsers + 1);
+  let out = 0;
+  for (let u = 0; u < nUsers; u++) {
+    const row = raw.subarray(counts[u]!, counts[u + 1]!);
+    row.sort();
+    offsets[u] = out;
+    for (let t = 0; t < row.length; t++) {
+      if (t > 0 && row[t] === row[t - 1]) continue;
+      raw[out++] = row[t]!;
+    }
+  }
+  offsets[nUsers] = out;
+  return { nUsers, offsets, items: raw.slice(0, out) };
+}
+
+/** User u's sorted items as a view (no copy). */
+export function itemsOfUser(csr: UserItemsCsr, u: number): Int32Array {
+  return csr.items.subarray(csr.offsets[u]!, csr.offsets[u + 1]!);
+}
+
+/** The candidate items of user u: every item in 0..nItems-1 not in u's row, ascending. */
+export function candidateItems(csr: UserItemsCsr, u: number, nItems: number): Int32Array {
+  const rated = itemsOfUser(csr, u);
+  const out = new Int32Array(nItems - rated.length);
+  let t = 0;
+  let c = 0;
+  for (let i = 0; i < nItems; i++) {
+    if (t < rated.length && rated[t] === i) {
+      t++;
+      continue;
+    }
+    out[c++] = i;
+  }
+  return out;
+}
