@@ -14,7 +14,8 @@ import {
   type ItemFeatureKind,
   type UserFeatureKind,
 } from '../models/hybrid-features.js';
-import { choleskySolve, foldInSigmoid } from '../recommend/fold-in.js';
+import { choleskySolve } from '../maths/cholesky.js';
+import { foldInSigmoid } from '../recommend/fold-in.js';
 import { PickScorer } from '../recommend/pick-scorer.js';
 import { hybridItemTables, userFeatureMap } from '../recommend/feature-map.js';
 import type { FeatureTable } from '../models/hybrid.js';

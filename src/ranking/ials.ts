@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
 import { userItemsCsr, type UserItemsCsr } from '../data/user-items.js';
-import { choleskyFactor, choleskySubstitute } from '../recommend/fold-in.js';
+import { choleskyFactor, choleskySubstitute } from '../maths/cholesky.js';
 import { topKForUser, type TopKResult } from '../recommend/top-k.js';
 import { LockstepWorker } from '../core/lockstep-worker.js';
 import { addGramian, cgScratch, mirrorUpper, P_A0, P_C, P_CG, P_NU, P_REG, PARAM_WORDS, rowRidge, solveRows, type RowsCsr } from './ials-kernel.js';

@@ -1,4 +1,4 @@
-import { choleskyFactor, choleskySubstitute } from './fold-in.js';
+import { choleskyFactor, choleskySubstitute } from '../maths/cholesky.js';
 import type { HybridModel } from '../models/hybrid.js';
 
 /**

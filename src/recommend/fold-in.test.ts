@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RandomState } from '../core/random.js';
-import { choleskySolve, foldInContributions, foldInLinear, foldInSigmoid, foldInGradient, foldInSoftmax, softmaxCurvature, type UserVectorModel } from './fold-in.js';
+import { foldInContributions, foldInLinear, foldInSigmoid, foldInGradient, foldInSoftmax, softmaxCurvature, type UserVectorModel } from './fold-in.js';
 import { SoftmaxTable } from './softmax-table.js';
 
 const close = (a: number, b: number, tol: number, what = ''): void => assert.ok(Math.abs(a - b) <= tol, `${what} ${a} != ${b}`);
@@ -19,18 +19,6 @@ function dot(p: ArrayLike<number>, Q: Float32Array, i: number, k: number): numbe
   for (let f = 0; f < k; f++) s += p[f]! * Q[i * k + f]!;
   return s;
 }
-
-test('choleskySolve solves a known 2×2 system', () => {
-  // [4 2; 2 3] x = [2; 1] → x = [0.5, 0]
-  const A = Float64Array.of(4, 2, 2, 3);
-  const b = Float64Array.of(2, 1);
-  choleskySolve(A, b, 2);
-  close(b[0]!, 0.5, 1e-15);
-  close(b[1]!, 0, 1e-15);
-  assert.throws(() => choleskySolve(Float64Array.of(1, 1, 1, 1), Float64Array.of(1, 1), 2), {
-    message: 'the fold-in system is singular (too few ratings for the number of factors); use lambda > 0',
-  });
-});
 
 test('linear fold-in recovers a known user vector and bias from noiseless ratings', () => {
   const k = 6;

@@ -18,7 +18,6 @@ export {
   foldInSoftmax,
   softmaxCurvature,
   PICK_FOLD_IN_STEPS,
-  choleskySolve,
   type FoldInOptions,
   type SoftmaxFoldInOptions,
   type SigmoidFoldInOptions,
@@ -31,3 +30,4 @@ export { fitFeatureMap, userFeatureMap, hybridItemTables, type FeatureMap, type 
 export { becauseYouLiked, type BecauseYouLikedOptions, type Reason } from './explain.js';
 export { writeAllRecommendations, recommendationRows, ALL_RECOMMENDATIONS_HEADER, type AllUsersRecommender, type WriteAllOptions } from './all-users.js';
 export { FactorBlockScorer } from './block-scorer.js';
+export { choleskySolve } from '../maths/cholesky.js';
