@@ -14,7 +14,7 @@ import { fitBiasBaseline, popularityScores } from '../evaluate/baselines.js';
 import { precisionAtK, ndcgAtK } from '../evaluate/ranking-metrics.js';
 import type { TrainedModel } from '../io/trained-model.js';
 import { ModelRecommender } from '../recommend/recommender.js';
-import { topKForUser } from '../recommend/top-k.js';
+import { topKForUser } from '../maths/top-k.js';
 import { collabLearner } from '../train/learner.js';
 
 function arg(name: string, fallback: number): number {

@@ -5,7 +5,7 @@
  */
 import { RandomState } from '../core/random.js';
 import { foldInLinear, foldInSigmoid, foldInGradient, type UserVectorModel } from '../recommend/fold-in.js';
-import { topKForUser } from '../recommend/top-k.js';
+import { topKForUser } from '../maths/top-k.js';
 
 const nItems = 9724;
 const k = 50;

@@ -13,7 +13,7 @@ import { loadDataset } from '../data/load.js';
 import { stratifiedSplit } from '../data/split.js';
 import { popularityScores } from '../evaluate/baselines.js';
 import { itemsOfUser } from '../data/user-items.js';
-import { topKForUser } from '../recommend/top-k.js';
+import { topKForUser } from '../maths/top-k.js';
 import { EASE_DEFAULT_LAMBDA, fitEase } from '../ranking/ease.js';
 import { evaluateTopN, implicitProtocol, type TopNReport } from '../ranking/protocol.js';
 import { collabLearner } from '../train/learner.js';

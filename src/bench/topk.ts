@@ -16,7 +16,7 @@ import { writeAllRecommendations } from '../recommend/all-users.js';
 import { FactorBlockScorer } from '../recommend/block-scorer.js';
 import { ModelRecommender } from '../recommend/recommender.js';
 import { userItemsCsr } from '../data/user-items.js';
-import { topKAllUsers, topKForUser } from './../recommend/top-k.js';
+import { topKAllUsers, topKForUser } from '../maths/top-k.js';
 
 const nUsers = 610;
 const nItems = 9724;

@@ -14,7 +14,7 @@ import { UNKNOWN_SHARE_LIMIT, checkUnknownShare, unknownShare, type UnknownShare
 import { IMPLICIT_PROTOCOL_DESCRIPTION, evaluateTopN, implicitProtocol } from '../ranking/protocol.js';
 import { RANK_ORDER_LINE } from './recommend.js';
 import { seenIndex, seenItemsOf } from '../data/seen.js';
-import { topKForUser } from '../recommend/top-k.js';
+import { topKForUser } from '../maths/top-k.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
 

@@ -4,7 +4,7 @@ import type { ItemMeta, Ratings } from '../data/ratings.js';
 import { fitBiasBaseline, type BiasBaseline } from '../evaluate/baselines.js';
 import { userItemsCsr } from '../data/user-items.js';
 import { itemFeatureNames, ITEM_FEATURE_KINDS, type ItemFeatureKind } from '../models/hybrid-features.js';
-import { topKForUser, type TopKResult } from '../recommend/top-k.js';
+import { topKForUser, type TopKResult } from '../maths/top-k.js';
 
 /**
  * Content-based recommendation from movie metadata.

@@ -19,7 +19,7 @@ import { foldInSigmoid } from '../recommend/fold-in.js';
 import { PickScorer } from '../recommend/pick-scorer.js';
 import { hybridItemTables, userFeatureMap } from '../recommend/feature-map.js';
 import type { FeatureTable } from '../models/hybrid.js';
-import { topKForUser } from '../recommend/top-k.js';
+import { topKForUser } from '../maths/top-k.js';
 import { collabLearner, ratingStats } from '../train/learner.js';
 import { TRAIN_DEFAULTS } from '../train/defaults.js';
 import { fitBiasBaseline, popularityScores, type BiasBaseline } from './baselines.js';

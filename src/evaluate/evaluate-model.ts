@@ -2,7 +2,7 @@ import { requireInt, requireNumber } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
 import type { TrainedModel } from '../io/trained-model.js';
 import { ModelRecommender } from '../recommend/recommender.js';
-import { topKForUser } from '../recommend/top-k.js';
+import { topKForUser } from '../maths/top-k.js';
 import { fitBiasBaseline, globalMean, popularityScores, predictBaseline } from './baselines.js';
 import { userItemsCsr, type UserItemsCsr } from '../data/user-items.js';
 import { rankingReport, type RankingReport } from './ranking-metrics.js';

@@ -7,7 +7,7 @@ import { rankingProtocol } from './protocol.js';
 import { itemsOfUser } from '../data/user-items.js';
 import { fitBiasBaseline, predictBaseline, predictGlobalMean, popularityScores } from './baselines.js';
 import { rankingReport } from './ranking-metrics.js';
-import { topKForUser } from '../recommend/top-k.js';
+import { topKForUser } from '../maths/top-k.js';
 
 const dataDir = process.env.COLLAB_DATA_DIR;
 

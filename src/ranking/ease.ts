@@ -3,7 +3,7 @@ import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { MAX_WASM_BYTES } from '../kernels/param-memory.js';
 import { DenseSpdInverse, denseSpdBytes, formatBytes } from '../maths/dense.js';
 import { userItemsCsr, type UserItemsCsr } from '../data/user-items.js';
-import { topKForUser, type TopKResult } from '../recommend/top-k.js';
+import { topKForUser, type TopKResult } from '../maths/top-k.js';
 
 /**
  * EASE (Steck 2019, "Embarrassingly Shallow Autoencoders for Sparse Data"), a top-N model on implicit

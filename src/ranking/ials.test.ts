@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { RandomState } from '../core/random.js';
 import { choleskySolve } from '../maths/cholesky.js';
-import { topKForUser } from '../recommend/top-k.js';
+import { topKForUser } from '../maths/top-k.js';
 import { implicitBoard } from '../testing/fixtures.js';
 import { addGramian, cgScratch, mirrorUpper, P_A0, P_C, P_CG, P_NU, P_REG, PARAM_WORDS, rowRidge, solveRows } from './ials-kernel.js';
 import { fitIals, IALS_DEFAULTS, ialsLoss } from './ials.js';

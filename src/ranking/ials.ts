@@ -3,7 +3,7 @@ import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
 import { userItemsCsr, type UserItemsCsr } from '../data/user-items.js';
 import { choleskyFactor, choleskySubstitute } from '../maths/cholesky.js';
-import { topKForUser, type TopKResult } from '../recommend/top-k.js';
+import { topKForUser, type TopKResult } from '../maths/top-k.js';
 import { LockstepWorker } from '../core/lockstep-worker.js';
 import { addGramian, cgScratch, mirrorUpper, P_A0, P_C, P_CG, P_NU, P_REG, PARAM_WORDS, rowRidge, solveRows, type RowsCsr } from './ials-kernel.js';
 import { GRAM_X, GRAM_Y, ITEMS, USERS, W_END, W_START, type IalsWorkerData } from './ials-worker-data.js';

@@ -3,7 +3,7 @@ import type { RawId } from '../data/id-map.js';
 import type { ItemMeta, Ratings } from '../data/ratings.js';
 import { pca } from '../maths/pca.js';
 import { Catalogue } from './catalogue.js';
-import { topKForUser } from './top-k.js';
+import { topKForUser } from '../maths/top-k.js';
 import type { BecauseReason, GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
 import { knownItems } from '../data/seen.js';
 import { checkRange } from './user-range.js';

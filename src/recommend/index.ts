@@ -9,7 +9,7 @@ export {
   type TopKMatrix,
   type TopKAllOptions,
   type TopKForVectorOptions,
-} from './top-k.js';
+} from '../maths/top-k.js';
 export { rowNorms, cachedRowNorms, forgetRowNorms, cosineToAll, similarItems, similarUsers } from './similar.js';
 export {
   foldInLinear,

@@ -11,7 +11,7 @@ import { similarItems as similarRows } from './similar.js';
 import { FactorBlockScorer } from './block-scorer.js';
 import { Catalogue } from './catalogue.js';
 import { hybridItemTables } from './feature-map.js';
-import { topKForUser } from './top-k.js';
+import { topKForUser } from '../maths/top-k.js';
 import { CoWatch } from './co-watch.js';
 import { knownItems, seenIndex, seenItemsOf } from '../data/seen.js';
 import type { UserItemsCsr } from '../data/user-items.js';

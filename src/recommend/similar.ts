@@ -1,5 +1,5 @@
 import { CollabError, requireInt } from '../core/errors.js';
-import { topKForUser, type TopKResult } from './top-k.js';
+import { topKForUser, type TopKResult } from '../maths/top-k.js';
 
 /**
  * Cosine similarity on embedding rows: cos(a, j) = (x_a · x_j) / (|x_a| |x_j|), 0 when either row is

@@ -5,7 +5,7 @@ import { pca } from '../../maths/pca.js';
 import { becauseOfContributions, becauseYouLiked } from '../../recommend/explain.js';
 import { foldInContributions, foldInLinear } from '../../recommend/fold-in.js';
 import { similarItems } from '../../recommend/similar.js';
-import { topKForVector } from '../../recommend/top-k.js';
+import { topKForVector } from '../../maths/top-k.js';
 import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from '../../recommend/types.js';
 
 /**
