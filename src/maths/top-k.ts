@@ -1,5 +1,4 @@
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
-import type { UserItemsCsr } from '../data/user-items.js';
 
 /**
  * Top-k selection without a full sort: a fixed-capacity min-heap whose root is the worst item kept.
@@ -7,6 +6,15 @@ import type { UserItemsCsr } from '../data/user-items.js';
  * never selected. Exclusion lists are ascending item indices (as `userItemsCsr` builds them), walked
  * with one pointer while items are scanned in index order, so excluding costs O(|exclude|).
  */
+
+/**
+ * Rows of excluded items in compressed sparse rows (row u is items[offsets[u] .. offsets[u+1]), ascending);
+ * data's per-user index (`UserItemsCsr`) is one. Declared here so selection needs nothing above maths.
+ */
+export interface ExcludeRows {
+  offsets: Int32Array;
+  items: Int32Array;
+}
 
 /** The k best items of one user (or one query row), best first. */
 export interface TopKResult {
@@ -232,7 +240,7 @@ export function topKAllUsers(
   k: number,
   userBias: Float32Array | undefined,
   itemBias: Float32Array | undefined,
-  excludeCsr: UserItemsCsr | undefined,
+  excludeCsr: ExcludeRows | undefined,
   opts: TopKAllOptions,
 ): TopKMatrix {
   const nf = requireInt('nFactors', opts.nFactors, 1);
