@@ -17,8 +17,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../data/load.js';
 import { joinSplit } from '../data/split.js';
-import { EASE_DEFAULT_LAMBDA, fitEase } from '../ranking/ease.js';
-import { evaluateTopN, implicitProtocol } from '../ranking/protocol.js';
+import { EASE_DEFAULT_LAMBDA, fitEase } from '../models/ease.js';
+import { evaluateTopN, implicitProtocol } from '../evaluate/implicit-protocol.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const refScript = process.env.COLLAB_EASE_REF ?? join(repoRoot, '..', 'shared', 'bench', 'ease_ref.py');

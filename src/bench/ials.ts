@@ -13,9 +13,9 @@ import { loadDataset } from '../data/load.js';
 import type { Ratings } from '../data/ratings.js';
 import { stratifiedSplit } from '../data/split.js';
 import { syntheticRatings } from '../data/synthetic.js';
-import { EASE_DEFAULT_LAMBDA, fitEase } from '../ranking/ease.js';
-import { fitIals, IALS_DEFAULTS, type IalsOptions } from '../ranking/ials.js';
-import { evaluateTopN, implicitProtocol, type TopNReport } from '../ranking/protocol.js';
+import { EASE_DEFAULT_LAMBDA, fitEase } from '../models/ease.js';
+import { fitIals, IALS_DEFAULTS, type IalsOptions } from '../models/ials.js';
+import { evaluateTopN, implicitProtocol, type TopNReport } from '../evaluate/implicit-protocol.js';
 
 function arg(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);

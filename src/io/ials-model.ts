@@ -1,6 +1,6 @@
 import { CollabError } from '../core/errors.js';
 import { userItemsCsr } from '../data/user-items.js';
-import { IalsModel, ialsConfig, type IalsConfig } from '../ranking/ials.js';
+import { IalsModel, ialsConfig, type IalsConfig } from '../models/ials.js';
 import { historyModelParts, saveHistoryModel, type TrainedHistory } from './history-model-file.js';
 import { readModelFile, type LoadedModelFile, type ModelManifest } from './model-file.js';
 

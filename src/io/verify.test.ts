@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fitEase } from '../ranking/ease.js';
+import { fitEase } from '../models/ease.js';
 import { checkerboard } from '../testing/fixtures.js';
 import { collabLearner } from '../train/learner.js';
 import { saveEaseModel } from './ease-model.js';

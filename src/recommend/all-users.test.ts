@@ -8,7 +8,7 @@ import { selectRows } from '../data/ratings.js';
 import type { TrainedModel } from '../io/trained-model.js';
 import { loadTrainedModel, saveTrainedModel } from '../io/trained-model.js';
 import type { ModelKind } from '../models/model.js';
-import { fitEase } from '../ranking/ease.js';
+import { fitEase } from '../models/ease.js';
 import { checkerboard, runCli } from '../testing/fixtures.js';
 import { collabLearner } from '../train/learner.js';
 import { ALL_RECOMMENDATIONS_HEADER, writeAllRecommendations, type AllUsersRecommender } from './all-users.js';

@@ -6,7 +6,7 @@ import test from 'node:test';
 import { loadEaseModel, saveEaseModel, type TrainedEase } from '../io/ease-model.js';
 import { manifestDigest, type ModelManifest } from '../io/model-file.js';
 import { loadTrainedModel } from '../io/trained-model.js';
-import { fitEase } from '../ranking/ease.js';
+import { fitEase } from '../models/ease.js';
 import { implicitBoard, runCli } from '../testing/fixtures.js';
 import { EaseRecommender } from './ease-recommender.js';
 import { loadRecommender } from './load.js';

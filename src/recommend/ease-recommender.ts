@@ -1,5 +1,5 @@
 import type { TrainedEase } from '../io/ease-model.js';
-import type { EaseModel } from '../ranking/ease.js';
+import type { EaseModel } from '../models/ease.js';
 import { ImplicitRecommender, type HistoryModel, type ImplicitRecommenderOptions } from './implicit-recommender.js';
 
 /** Options of {@link EaseRecommender}. */

@@ -6,7 +6,7 @@ import test from 'node:test';
 import { loadIalsModel, saveIalsModel, type TrainedIals } from '../io/ials-model.js';
 import { manifestDigest, type ModelManifest } from '../io/model-file.js';
 import { loadTrainedModel } from '../io/trained-model.js';
-import { fitIals } from '../ranking/ials.js';
+import { fitIals } from '../models/ials.js';
 import { buildApp } from '../server/app.js';
 import { catalogueRows } from '../server/service.js';
 import { sqliteTestDatabase } from '../server/testing/databases.js';

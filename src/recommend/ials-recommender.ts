@@ -1,5 +1,5 @@
 import type { TrainedIals } from '../io/ials-model.js';
-import type { IalsModel } from '../ranking/ials.js';
+import type { IalsModel } from '../models/ials.js';
 import { ImplicitRecommender, type HistoryModel, type ImplicitRecommenderOptions } from './implicit-recommender.js';
 
 /**

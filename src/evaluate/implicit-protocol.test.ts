@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { IdMap } from '../data/id-map.js';
 import type { Ratings } from '../data/ratings.js';
-import { averagePrecisionAllRelevant, evaluateTopN, implicitProtocol } from './protocol.js';
+import { averagePrecisionAllRelevant, evaluateTopN, implicitProtocol } from './implicit-protocol.js';
 
 function table(rows: [number, number, number][], userIds: IdMap, itemIds: IdMap): Ratings {
   return {

@@ -1,7 +1,7 @@
 import { requireInt } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
-import { rankingProtocol, type RankingProtocol } from '../evaluate/protocol.js';
-import { rankingReport, type RankingReport } from '../evaluate/ranking-metrics.js';
+import { rankingProtocol, type RankingProtocol } from './protocol.js';
+import { rankingReport, type RankingReport } from './ranking-metrics.js';
 
 /**
  * The Microsoft Recommenders MovieLens ranking protocol (their benchmark notebook): ml-100k split by

@@ -5,7 +5,7 @@ import { stratifiedSplit } from '../data/split.js';
 import { userItemsCsr } from '../data/user-items.js';
 import { sharedDataDir } from '../testing/fixtures.js';
 import { easeBytes, fitEase, gramMatrix } from './ease.js';
-import { evaluateTopN, implicitProtocol } from './protocol.js';
+import { evaluateTopN, implicitProtocol } from '../evaluate/implicit-protocol.js';
 
 const close = (a: number, b: number, tol = 1e-9): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
