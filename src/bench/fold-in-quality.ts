@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { RandomState } from '../core/random.js';
 import { loadDataset } from '../data/load.js';
 import { selectRows } from '../data/ratings.js';
-import { fitBiasBaseline, popularityScores } from '../evaluate/baselines.js';
+import { fitBiasBaseline, popularityScores } from '../models/baselines.js';
 import { precisionAtK, ndcgAtK } from '../evaluate/ranking-metrics.js';
 import type { TrainedModel } from '../io/trained-model.js';
 import { ModelRecommender } from '../recommend/recommender.js';

@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { loadDataset } from '../data/load.js';
 import { stratifiedSplit } from '../data/split.js';
-import { popularityScores } from '../evaluate/baselines.js';
+import { popularityScores } from '../models/baselines.js';
 import { itemsOfUser } from '../data/user-items.js';
 import { topKForUser } from '../maths/top-k.js';
 import { EASE_DEFAULT_LAMBDA, fitEase } from '../models/ease.js';

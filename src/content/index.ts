@@ -1,1 +1,1 @@
-export { ContentModel, tfidfVectors, type ContentOptions } from './content-model.js';
+export { ContentModel, tfidfVectors, type ContentOptions } from '../models/content.js';

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { ContentModel } from '../content/content-model.js';
+import { ContentModel } from '../models/content.js';
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
 import type { Dataset, Ratings } from '../data/ratings.js';
@@ -22,7 +22,7 @@ import type { FeatureTable } from '../models/hybrid.js';
 import { topKForUser } from '../maths/top-k.js';
 import { collabLearner, ratingStats } from '../train/learner.js';
 import { TRAIN_DEFAULTS } from '../train/defaults.js';
-import { fitBiasBaseline, popularityScores, type BiasBaseline } from './baselines.js';
+import { fitBiasBaseline, popularityScores, type BiasBaseline } from '../models/baselines.js';
 import { ndcgAtK, precisionAtK } from './ranking-metrics.js';
 
 /**

@@ -3,7 +3,7 @@ import type { Ratings } from '../data/ratings.js';
 import type { TrainedModel } from '../io/trained-model.js';
 import { ModelRecommender } from '../recommend/recommender.js';
 import { topKForUser } from '../maths/top-k.js';
-import { fitBiasBaseline, globalMean, popularityScores, predictBaseline } from './baselines.js';
+import { fitBiasBaseline, globalMean, popularityScores, predictBaseline } from '../models/baselines.js';
 import { userItemsCsr, type UserItemsCsr } from '../data/user-items.js';
 import { rankingReport, type RankingReport } from './ranking-metrics.js';
 

@@ -23,5 +23,5 @@ export {
   popularityRanking,
   type BaselineOptions,
   type BiasBaseline,
-} from './baselines.js';
+} from '../models/baselines.js';
 export { pca, type PcaOptions, type PcaResult } from '../maths/pca.js';

@@ -5,7 +5,7 @@ import { readRatingsFile } from '../data/read-delimited.js';
 import { rmse } from './rating-metrics.js';
 import { rankingProtocol } from './protocol.js';
 import { itemsOfUser } from '../data/user-items.js';
-import { fitBiasBaseline, predictBaseline, predictGlobalMean, popularityScores } from './baselines.js';
+import { fitBiasBaseline, predictBaseline, predictGlobalMean, popularityScores } from '../models/baselines.js';
 import { rankingReport } from './ranking-metrics.js';
 import { topKForUser } from '../maths/top-k.js';
 

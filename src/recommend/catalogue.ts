@@ -1,7 +1,7 @@
 import { CollabError, requireInt } from '../core/errors.js';
 import type { RawId } from '../data/id-map.js';
 import type { ItemMeta, Ratings } from '../data/ratings.js';
-import { ContentModel } from '../content/content-model.js';
+import { ContentModel } from '../models/content.js';
 import { topKForUser } from '../maths/top-k.js';
 import type { MovieInfo, RecommendOptions, ScoredItem } from './types.js';
 

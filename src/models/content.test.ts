@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { IdMap } from '../data/id-map.js';
 import type { ItemMeta, Ratings } from '../data/ratings.js';
-import { ContentModel, tfidfVectors } from './content-model.js';
+import { ContentModel, tfidfVectors } from './content.js';
 
 const close = (a: number, b: number, tol = 1e-6): void => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 const S = Math.SQRT1_2;

@@ -1,9 +1,9 @@
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import type { RawId } from '../data/id-map.js';
 import type { ItemMeta, Ratings } from '../data/ratings.js';
-import { fitBiasBaseline, type BiasBaseline } from '../evaluate/baselines.js';
+import { fitBiasBaseline, type BiasBaseline } from './baselines.js';
 import { userItemsCsr } from '../data/user-items.js';
-import { itemFeatureNames, ITEM_FEATURE_KINDS, type ItemFeatureKind } from '../models/hybrid-features.js';
+import { itemFeatureNames, ITEM_FEATURE_KINDS, type ItemFeatureKind } from './hybrid-features.js';
 import { topKForUser, type TopKResult } from '../maths/top-k.js';
 
 /**
