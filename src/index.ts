@@ -45,8 +45,18 @@ export * from './plot/index.js';
 export { HybridModel, type HybridOptions } from './models/hybrid.js';
 export { PickHead } from './models/pick-head.js';
 export { buildUserFeatures, buildItemFeatures, USER_FEATURE_KINDS, ITEM_FEATURE_KINDS, type UserFeatureKind, type ItemFeatureKind } from './models/hybrid-features.js';
-export * from './content/index.js';
-export * from './ranking/index.js';
+export { ContentModel, tfidfVectors, type ContentOptions } from './models/content.js';
+export { EaseModel, fitEase, easeBytes, gramMatrix, EASE_DEFAULT_LAMBDA, type EaseOptions } from './models/ease.js';
+export { spdInverse, DenseSpdInverse, denseSpdBytes, type DenseSpdOptions } from './maths/dense.js';
+export { IalsModel, fitIals, ialsLoss, IALS_DEFAULTS, type IalsOptions, type IalsConfig } from './models/ials.js';
+export {
+  IMPLICIT_PROTOCOL_DESCRIPTION,
+  averagePrecisionAllRelevant,
+  evaluateTopN,
+  implicitProtocol,
+  type TopNReport,
+  type TopNScorer,
+} from './evaluate/implicit-protocol.js';
 export {
   coldStartBenchmark,
   coldStartSeeds,

@@ -1,1 +1,0 @@
-export { ContentModel, tfidfVectors, type ContentOptions } from '../models/content.js';
