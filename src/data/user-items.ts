@@ -30,12 +30,51 @@ export function checkIndices(what: 'user' | 'item', a: Int32Array, n: number, fi
   }
 }
 
-/** Builds the per-user CSR of (users[r], items[r]) pairs: rows sorted ascending, duplicates dropped. */
+/** An index already built, with what it was built from. */
+interface BuiltIndex {
+  items: Int32Array;
+  nUsers: number;
+  hash: number;
+  csr: UserItemsCsr;
+}
+
+/**
+ * Indexes built so far, by users column. The model, the protocol, the seen-filter and the evaluator
+ * each ask for the index of the same training columns; keeping it here makes that one build per
+ * dataset without threading it through every call. A WeakMap, so an index lives as long as its data.
+ */
+const built = new WeakMap<Int32Array, BuiltIndex[]>();
+
+/** A 32-bit FNV-1a hash of both columns: a column changed in place since the build means a new index. */
+function columnsHash(users: Int32Array, items: Int32Array): number {
+  let h = 0x811c9dc5;
+  for (let r = 0; r < users.length; r++) {
+    h = Math.imul(h ^ users[r]!, 0x01000193);
+    h = Math.imul(h ^ items[r]!, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * The per-user CSR of (users[r], items[r]) pairs: rows sorted ascending, duplicates dropped. Built once
+ * per (users, items, nUsers) columns and shared afterwards, so callers must treat it as read-only.
+ */
 export function userItemsCsr(users: Int32Array, items: Int32Array, nUsers: number): UserItemsCsr {
   requireInt('nUsers', nUsers, 0);
   if (users.length !== items.length) {
     throw new CollabError('INVALID_OPTION', `users and items columns must have the same length, got ${users.length} and ${items.length}`, { field: 'items' });
   }
+  const hash = columnsHash(users, items);
+  const earlier = built.get(users) ?? [];
+  const hit = earlier.find((b) => b.items === items && b.nUsers === nUsers && b.hash === hash);
+  if (hit) return hit.csr;
+  const csr = buildUserItemsCsr(users, items, nUsers);
+  // keep only indexes that still match their columns, so a column edited in place does not pile them up
+  built.set(users, [...earlier.filter((b) => b.hash === hash), { items, nUsers, hash, csr }]);
+  return csr;
+}
+
+function buildUserItemsCsr(users: Int32Array, items: Int32Array, nUsers: number): UserItemsCsr {
   checkIndices('user', users, nUsers, 'users');
   // counting sort by user
   const counts = new Int32Array(nUsers + 1);
