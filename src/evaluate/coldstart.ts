@@ -4,6 +4,7 @@ import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
 import type { Dataset, Ratings } from '../data/ratings.js';
 import { selectRows } from '../data/ratings.js';
+import { userRatingsCsr } from '../data/user-items.js';
 import { EmbeddingDotBias } from '../models/dotbias.js';
 import { HybridModel } from '../models/hybrid.js';
 import {
@@ -460,23 +461,12 @@ export function metadataPopularity(features: FeatureTable, counts: Float32Array,
   return out;
 }
 
-/** Per-user rows of a table (items and ratings in row order). */
+/** Per-user rows of a table (items ascending, with their ratings), from the dataset's one per-user index. */
 function groupRows(r: Ratings): { items(u: number): Int32Array; ratings(u: number): Float32Array } {
-  const nUsers = r.userIds.size;
-  const start = new Int32Array(nUsers + 1);
-  for (let t = 0; t < r.users.length; t++) start[r.users[t]! + 1]!++;
-  for (let u = 0; u < nUsers; u++) start[u + 1]! += start[u]!;
-  const fill = start.slice(0, nUsers);
-  const items = new Int32Array(r.users.length);
-  const ratings = new Float32Array(r.users.length);
-  for (let t = 0; t < r.users.length; t++) {
-    const pos = fill[r.users[t]!]!++;
-    items[pos] = r.items[t]!;
-    ratings[pos] = r.ratings[t]!;
-  }
+  const { offsets, items, ratings } = userRatingsCsr(r, r.userIds.size);
   return {
-    items: (u) => items.subarray(start[u]!, start[u + 1]!),
-    ratings: (u) => ratings.subarray(start[u]!, start[u + 1]!),
+    items: (u) => items.subarray(offsets[u]!, offsets[u + 1]!),
+    ratings: (u) => ratings.subarray(offsets[u]!, offsets[u + 1]!),
   };
 }
 

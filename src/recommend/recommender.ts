@@ -14,7 +14,7 @@ import { hybridItemTables } from './feature-map.js';
 import { topKForUser } from '../maths/top-k.js';
 import { CoWatch } from './co-watch.js';
 import { knownItems, seenIndex, seenItemsOf } from '../data/seen.js';
-import type { UserItemsCsr } from '../data/user-items.js';
+import { userRatingsCsr, type UserItemsCsr } from '../data/user-items.js';
 import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
 import { checkRange } from './user-range.js';
 
@@ -163,29 +163,12 @@ export class ModelRecommender implements Recommender {
     };
     const nU = model.nUsers;
     const nI = model.nItems;
-    // Per-user CSR of the training ratings with items ascending: a counting sort by item, then a
-    // stable counting sort of that order by user (two radix passes, no comparison sort).
     const n = train.ratings.length;
+    const byUser = userRatingsCsr(train, nU);
+    this.offsets = byUser.offsets;
+    this.ratedItems = byUser.items;
+    this.ratedValues = byUser.ratings;
     const itemCounts = this.catalogue.itemCounts;
-    const itemStart = new Int32Array(nI + 1);
-    for (let i = 0; i < nI; i++) itemStart[i + 1] = itemStart[i]! + itemCounts[i]!;
-    const byItem = new Int32Array(n);
-    for (let r = 0; r < n; r++) byItem[itemStart[train.items[r]!]!++] = r;
-    const offsets = new Int32Array(nU + 1);
-    for (let r = 0; r < n; r++) offsets[train.users[r]! + 1]!++;
-    for (let u = 0; u < nU; u++) offsets[u + 1]! += offsets[u]!;
-    const fill = offsets.slice(0, nU);
-    const ratedItems = new Int32Array(n);
-    const ratedValues = new Float32Array(n);
-    for (let t = 0; t < n; t++) {
-      const r = byItem[t]!;
-      const pos = fill[train.users[r]!]!++;
-      ratedItems[pos] = train.items[r]!;
-      ratedValues[pos] = train.ratings[r]!;
-    }
-    this.offsets = offsets;
-    this.ratedItems = ratedItems;
-    this.ratedValues = ratedValues;
     this.itemCounts = itemCounts;
     this.seen = seenIndex(train, nU, trained.seen);
     this.scores = new Float32Array(nI);
