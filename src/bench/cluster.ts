@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     console.error('usage: npm run bench:cluster -- --model model.json --db postgres://... [--data ml-latest-small]');
     process.exit(2);
   }
-  const rec = await loadRecommender(args.model);
+  const rec = loadRecommender(args.model);
   const users: number[] = [];
   for (let u = 1; users.length < 200 && u < 1_000_000; u++) if (rec.hasUser(u)) users.push(u);
   const movies = rec.movies().slice(0, 2000).map((m) => m.itemId);

@@ -62,7 +62,7 @@ try {
   ];
   for (const threshold of [0, 4]) {
     for (const v of variants) {
-      const rec = await loadRecommender(model, v.options);
+      const rec = loadRecommender(model, v.options);
       const rk = evaluateVisitors(rec, givenRatings, testRatings, { k: 10, threshold }).ranking;
       rows.push({ threshold, model: `${v.model}, ${rec.info.kind}`, ndcg: rk.ndcg, precision: rk.precision, users: rk.users });
     }

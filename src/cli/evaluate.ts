@@ -75,7 +75,7 @@ export function registerEvaluateCommand(program: Command): void {
 // New visitors: the model never saw these users; what it knows of them is the --given file.
 async function evaluateGiven(flags: EvaluateFlags, k: number, threshold: number, out: Reporter): Promise<VisitorReport> {
   if (flags.ratingOnly === true) throw new CollabError('USAGE', '--rating-only and --given do not go together: new visitors are scored by ranking', { field: 'rating-only' });
-  const rec = await loadRecommender(flags.model);
+  const rec = loadRecommender(flags.model);
   const opts = flags.dataDir ? { dataDir: flags.dataDir } : {};
   const given = loadDataset(flags.given!, opts);
   const test = loadDataset(flags.data, opts);

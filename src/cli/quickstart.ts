@@ -42,7 +42,7 @@ export function registerQuickstartCommand(program: Command): void {
       const modelFile = flags.out ?? join(collabHome(), 'models', `${flags.data}.json`);
       mkdirSync(join(modelFile, '..'), { recursive: true });
       const { result } = await trainFromFlags({ data: fetched.path, out: modelFile }, out);
-      const rec = await loadRecommender(modelFile);
+      const rec = loadRecommender(modelFile);
       const items = rec.recommendForUser(parseRawId(flags.user), { n: 10, explain: true });
       out.info(`\nTop 10 for user ${flags.user}:`);
       printRecommendations(out, items, rec.info.scoreKind ?? 'rating');

@@ -126,6 +126,14 @@ function toRunnable(cmd: string[]): Runnable {
   throw new Error(`the walk-through does not know how to run "${text}": add it to SKIP with a reason, or map it here`);
 }
 
+/** The file package.json's "exports" gives for `collab` or `collab/<sub>` (the script runs outside the package, so it cannot import it by name). */
+function exportedFile(sub: string | undefined): string {
+  const exports = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { default: string }> }).exports;
+  const target = exports[`.${sub ?? ''}`];
+  assert.ok(target, `the README's Library example imports "collab${sub ?? ''}", which package.json's exports do not name`);
+  return target.default;
+}
+
 /** Runs a serving command on a free port, waits for its URL, asks /api/health, then stops it with SIGTERM. */
 async function serveOnce(r: Runnable, cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
   const child = spawn(process.execPath, [main, ...r.argv, '--port', '0'], { cwd, env: { ...env, ...r.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -185,7 +193,7 @@ test('README walk-through: Quick start, Command line, Service and Library run in
     const [library] = blocks('Library', 'js');
     assert.ok(library, 'README\'s Library section has no js example');
     const script = join(cwd, 'library-example.mjs');
-    writeFileSync(script, library.replace(/from 'collab'/g, `from '${pathToFileURL(join(root, 'dist', 'index.js')).href}'`));
+    writeFileSync(script, library.replace(/from 'collab(\/[a-z]+)?'/g, (_, sub: string | undefined) => `from '${pathToFileURL(join(root, exportedFile(sub))).href}'`));
     const lib = spawnSync(process.execPath, [script], { cwd, env, encoding: 'utf8' });
     assert.equal(lib.status, 0, `Library example exited with ${lib.status}:\n${lib.stderr}`);
   } finally {

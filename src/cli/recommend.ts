@@ -110,7 +110,7 @@ export function registerRecommendCommand(program: Command): void {
       if (yearFrom !== undefined) options.yearFrom = yearFrom;
       if (yearTo !== undefined) options.yearTo = yearTo;
       if (minRatings !== undefined) options.minRatings = minRatings;
-      const rec = await loadRecommender(flags.model);
+      const rec = loadRecommender(flags.model);
       if (flags.all) return allUsers(rec, flags.model, flags.out!, options, out);
       const started = performance.now();
       let items: ScoredItem[];
@@ -176,7 +176,7 @@ export function registerSimilarCommand(program: Command): void {
       if (n < 1) throw new CollabError('USAGE', `-n must be a positive integer, got ${n}`, { field: 'n' });
       const minRatings = intFlag('min-ratings', flags.minRatings);
       if (minRatings !== undefined && minRatings < 0) throw new CollabError('USAGE', `--min-ratings must be 0 or more, got ${minRatings}`, { field: 'min-ratings' });
-      const rec = await loadRecommender(flags.model);
+      const rec = loadRecommender(flags.model);
       const itemId = parseRawId(flags.item);
       const items = flags.by === 'content' ? rec.similarByContent(itemId, n, minRatings) : rec.similarItems(itemId, n, minRatings);
       out.info(`Most similar to ${rec.movie(itemId)?.title ?? itemId}${flags.by === 'content' ? ' by content' : ''}:`);

@@ -79,7 +79,7 @@ export async function serveCommand(flags: ServeFlags, out: Reporter): Promise<{ 
     throw new CollabError('USAGE', `--drain must be a number of seconds from 0 to 600, got ${flags.drain}`, { field: 'drain' });
   }
   const logFormat = flags.log ?? (process.stderr.isTTY ? 'quiet' : 'json');
-  const recommender = await loadRecommender(flags.model);
+  const recommender = loadRecommender(flags.model);
   // process.stderr into a file or pipe is one blocking write per line, which halved the requests/s of a
   // busy replica with --log json; pino's asynchronous destination batches lines (flushed on shutdown)
   const logStream = pino.destination({ dest: 2, sync: false });

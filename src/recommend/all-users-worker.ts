@@ -4,7 +4,7 @@ import { recommendationRows, type AllUsersWorkerData } from './all-users.js';
 import { loadRecommender } from './load.js';
 
 const data = workerData as AllUsersWorkerData;
-const rec = await loadRecommender(data.modelPath);
+const rec = loadRecommender(data.modelPath);
 const chunks: string[] = [];
 rec.recommendAllUsers(
   data.options,

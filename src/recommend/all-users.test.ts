@@ -140,7 +140,7 @@ test('writeAllRecommendations under a node flag that workers refuse lists every 
   const out = join(tmp, 'flag-recs.csv');
   const script = `import { writeAllRecommendations } from '${new URL('./all-users.js', import.meta.url).href}';
 import { loadRecommender } from '${new URL('./load.js', import.meta.url).href}';
-const rec = await loadRecommender(${JSON.stringify(modelPath)});
+const rec = loadRecommender(${JSON.stringify(modelPath)});
 const w = await writeAllRecommendations(rec, ${JSON.stringify(out)}, { n: 2 }, { modelPath: ${JSON.stringify(modelPath)}, threads: 2 });
 console.log(JSON.stringify(w));`;
   const run = spawnSync(process.execPath, ['--no-liftoff', '--input-type=module', '-e', script], { encoding: 'utf8' });

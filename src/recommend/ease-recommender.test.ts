@@ -153,7 +153,7 @@ test('collab rank --out saves EASE; recommend, similar and loadRecommender use i
     assert.equal(saved.out, model);
     assert.equal(saved.ratings, ratings.ratings.length, 'the saved model learns from every rating, not only the training part');
     assert.ok(saved.fitSeconds >= 0 && saved.saveSeconds >= 0);
-    const rec = await loadRecommender(model);
+    const rec = loadRecommender(model);
     assert.ok(rec instanceof EaseRecommender);
     assert.equal(rec.userRatings(1).length, ratings.ratings.filter((_, r) => ratings.users[r] === ratings.userIds.indexOf(1)).length);
     const r = runCli(['recommend', '--model', model, '--user', '1', '--min-ratings', '0', '-n', '3', '--json']);

@@ -121,7 +121,7 @@ test('collab rank --model ials --out saves iALS; recommend (a user, a visitor), 
     assert.equal(rank.json?.factors, 2);
     assert.match(rank.stderr, /iALS \(2 factors, 10 iterations, alpha [\d.]+, reg [\d.]+\) trained in/);
     assert.equal((rank.json?.saved as { ratings: number }).ratings, ratings.ratings.length);
-    const rec = await loadRecommender(model);
+    const rec = loadRecommender(model);
     assert.ok(rec instanceof ImplicitRecommender);
     assert.equal(rec.info.kind, 'ials');
     const r = runCli(['recommend', '--model', model, '--user', '1', '--min-ratings', '0', '-n', '3', '--explain', '--json']);

@@ -24,7 +24,7 @@ test('a model without titles (trained on a bare ratings file) keeps the titles t
     const model = join(dir, 'bare.json');
     const trained = runCli(['train', '--data', bare, '--epochs', '1', '--factors', '3', '--out', model]);
     assert.equal(trained.status, 0, trained.stderr);
-    const server = await startServer({ recommender: await loadRecommender(model), db, port: 0 });
+    const server = await startServer({ recommender: loadRecommender(model), db, port: 0 });
     await server.close();
     const store = await openStore(db);
     try {

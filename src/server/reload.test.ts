@@ -38,7 +38,7 @@ before(async () => {
   first = await train(3);
   second = await train(4);
   saveTrainedModel(modelPath, first);
-  const rec = await loadRecommender(modelPath, { minRatings: 0 });
+  const rec = loadRecommender(modelPath, { minRatings: 0 });
   server = await startServer({ recommender: rec, db: db.db, port: 0, token: TOKEN, modelPath, app: { webRoot: join(tmp, 'no-web') } });
 });
 after(async () => {

@@ -76,7 +76,7 @@ export class ModelSlot {
     version: ModelVersion,
     private readonly options: ModelSlotOptions = {},
   ) {
-    this.load = options.load ?? ((p) => loadRecommender(p));
+    this.load = options.load ?? (async (p) => loadRecommender(p));
     this.served = this.wrap(recommender, version);
   }
 

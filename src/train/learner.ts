@@ -3,7 +3,7 @@ import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
 import type { RawId } from '../data/id-map.js';
 import type { ItemMeta, Ratings } from '../data/ratings.js';
-import { saveTrainedModel } from '../io/trained-model.js';
+import { saveTrainedModel, type TrainedModel } from '../io/trained-model.js';
 import type { ModelManifest } from '../io/model-file.js';
 import { createModel, paramTables, type ParamTable } from '../models/factory.js';
 import { BiasedMF } from '../models/mf.js';
@@ -18,6 +18,13 @@ import { PickParallel, pickCanRunElsewhere, withPickFlush } from './pick-paralle
 import { HybridModel } from '../models/hybrid.js';
 import type { Param } from '../models/model.js';
 import { availableParallelism } from 'node:os';
+import { ModelRecommender, type ModelRecommenderOptions } from '../recommend/recommender.js';
+
+/** Options of {@link CollabLearner.recommender}: the recommender's, and the movies' metadata. */
+export interface LearnerRecommenderOptions extends ModelRecommenderOptions {
+  /** Titles, years and genres by raw item id (a dataset's `items`), for the answers and explanations. Default none. */
+  items?: Map<RawId, ItemMeta>;
+}
 
 /** Options of {@link CollabLearner.lrFind}: the ramp's, and which tables it trains. */
 export interface LearnerLrFindOptions extends LrFindOptions {
@@ -414,9 +421,26 @@ export class CollabLearner {
    * plus a weights file, both written atomically; `loadTrainedModel` / `loadRecommender` read it back.
    */
   save(path: string, items: Map<RawId, ItemMeta> = new Map()): ModelManifest {
+    return saveTrainedModel(path, this.trained(items));
+  }
+
+  /**
+   * Recommendations, similar movies and fold-in over the model as trained so far, without a save and load:
+   * what `loadRecommender` would give for the file `save` writes. Every movie a user rated in the training
+   * or validation ratings is left out of their recommendations (`includeRated: true` keeps them). It
+   * reads the model's tables as they are now; train more, then ask for a new one.
+   */
+  recommender(options: LearnerRecommenderOptions = {}): ModelRecommender {
+    const { items, ...rest } = options;
+    return new ModelRecommender(this.trained(items ?? new Map()), rest);
+  }
+
+  /** The model with everything a model file holds: `save` writes it, `recommender` serves it. */
+  private trained(items: Map<RawId, ItemMeta>): TrainedModel {
     this.optimizer.flush();
+    // the validation ratings are what the user has seen beyond training: recommendations leave them out too
     const seen = this.valid && this.valid.ratings.length > 0 ? { seen: { users: this.valid.users, items: this.valid.items } } : {};
-    return saveTrainedModel(path, { model: this.model, train: this.train, ...seen, items, history: { epochs: this.history, batchLosses: this.batchLosses } });
+    return { model: this.model, train: this.train, ...seen, items, history: { epochs: this.history, batchLosses: this.batchLosses } };
   }
 
   /** Everything a model file needs: kind, architecture config, training history and the weight tables. */
