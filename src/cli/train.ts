@@ -25,6 +25,7 @@ import { suggestLr } from '../train/suggest-lr.js';
 import type { OptimizerKind } from '../train/optimizers.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
+import { MODEL_REGISTRY } from '../models/registry.js';
 
 /** Flags of `collab train` and `collab lr-find` as commander hands them over (all text). */
 export interface TrainFlags extends GlobalFlags, ReadFlags {
@@ -151,7 +152,7 @@ function learnerOptions(flags: TrainFlags): { kind: ModelKind; epochs: number; l
   const pickFactors = intFlag('pick-factors', flags.pickFactors);
   if (pickFactors !== undefined) {
     if (pickFactors < 0) throw new CollabError('USAGE', `--pick-factors must be an integer >= 0, got ${flags.pickFactors}`, { field: 'pick-factors' });
-    if (kind === 'hybrid') modelConfig.pickFactors = pickFactors;
+    if (MODEL_REGISTRY[kind].sideFeatures) modelConfig.pickFactors = pickFactors;
   }
   const options: CollabLearnerOptions = {
     model: kind,
@@ -254,7 +255,7 @@ async function prepareTraining(flags: TrainFlags): Promise<{ data: LoadedData; k
   if (flags.out !== undefined) checkSaveTarget(flags.out); // an unwritable --out fails before training, not after
   const data = await loadTrainingData(flags);
   const { kind, epochs, lr, schedule, options } = learnerOptions({ ...flags, model: flags.model ?? defaultModelFor(data) });
-  if (kind === 'hybrid') {
+  if (MODEL_REGISTRY[kind].sideFeatures) {
     // Side features of every known user and movie (ids of both splits), so new ones still get a representation.
     const userKinds = parseFeatureKinds(flags.userFeatures ?? (data.users.size > 0 ? 'age,gender,occupation,zip' : 'none'), USER_FEATURE_KINDS, 'user-features');
     const itemKinds = parseFeatureKinds(flags.itemFeatures ?? (data.items.size > 0 ? 'genres,year,tags' : 'none'), ITEM_FEATURE_KINDS, 'item-features');
@@ -275,7 +276,7 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
   const { data, kind, epochs, lr, schedule, options } = await prepareTraining(flags);
   out.info(`${data.name}: ${data.train.ratings.length} training ratings, ${data.valid?.ratings.length ?? 0} validation ratings`);
   if (data.cold && data.cold.ratings > 0) {
-    const how = kind === 'hybrid' ? 'the hybrid predicts them from their features (users: their id rows stay untrained)' : 'the model keeps their untrained init for them';
+    const how = MODEL_REGISTRY[kind].sideFeatures ? `the ${kind} predicts them from their features (users: their id rows stay untrained)` : 'the model keeps their untrained init for them';
     out.info(`validation has ${data.cold.users} users and ${data.cold.items} movies not in training (${data.cold.ratings} ratings): ${how}`);
   }
   const report = reporting(out, (data.valid?.ratings.length ?? 0) > 0);

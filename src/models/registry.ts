@@ -34,6 +34,11 @@ export interface ModelEntry<K extends ModelKind> {
   readonly summary: string;
   /** Whether the model has user and item bias tables (what `biasDecay` would decay). */
   readonly biases: boolean;
+  /**
+   * Whether the model takes side features (`userFeatures`, `itemFeatures` tables) and a pick head
+   * (`pickFactors`), so it predicts users and movies without training ratings from their features.
+   */
+  readonly sideFeatures?: boolean;
   /** A fresh model for nUsers × nItems with architecture `config` and an init seed. */
   create(nUsers: number, nItems: number, config: ModelConfigs[K], seed: number): RatingModel;
   /** The settings this kind takes from the training data (y-range, bias decay, global mean, clip range). */
@@ -88,6 +93,7 @@ export const MODEL_REGISTRY: { readonly [K in ModelKind]: ModelEntry<K> } = {
   hybrid: {
     kind: 'hybrid',
     biases: true,
+    sideFeatures: true,
     summary: 'dotbias plus side-feature embeddings, LightFM-style',
     create: (nUsers, nItems, config, seed) => new HybridModel(nUsers, nItems, config, seed),
     fromData: (facts) => ({ yRange: facts.yRange, biasDecay: facts.biasDecay }),
