@@ -393,7 +393,8 @@ export function registerTrainCommands(program: Command): void {
       // the model train would train on these flags, built as train builds it (side features included)
       const { data, kind, epochs, schedule, options } = await prepareTraining(flags);
       out.info(`ramping ${kind}: ${flags.model !== undefined ? 'as --model says' : `the model collab train trains on ${data.name} by default`}`);
-      const learner = collabLearner(data.train, data.valid, options);
+      // the ramp leaves a hybrid's pick head out, so the head's second thread would have nothing to do
+      const learner = collabLearner(data.train, data.valid, { ...options, threads: options.threads ?? 1 });
       const startLr = numberFlag('start-lr', flags.startLr) ?? 1e-7;
       const endLr = numberFlag('end-lr', flags.endLr) ?? 10;
       const r = learner.lrFind({ startLr, endLr, numIt: intFlag('num-it', flags.numIt) ?? 100 });
