@@ -25,7 +25,7 @@ import { suggestLr } from '../train/suggest-lr.js';
 import type { OptimizerKind } from '../train/optimizers.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
-import { MODEL_REGISTRY } from '../models/registry.js';
+import { MODEL_REGISTRY, type AnyModelConfig } from '../models/registry.js';
 
 /** Flags of `collab train` and `collab lr-find` as commander hands them over (all text). */
 export interface TrainFlags extends GlobalFlags, ReadFlags {
@@ -142,11 +142,11 @@ function learnerOptions(flags: TrainFlags): { kind: ModelKind; epochs: number; l
   if (yRange && (yRange.length !== 2 || !(yRange[1]! > yRange[0]!))) {
     throw new CollabError('INVALID_OPTION', `--y-range must be "lo,hi" with hi > lo, got "${flags.yRange}"`, { field: 'y-range' });
   }
-  const modelConfig: Record<string, unknown> = {};
+  const modelConfig: AnyModelConfig = {};
   const embSizes = parseList('emb-sizes', flags.embSizes);
   const layers = parseList('layers', flags.layers);
   const dropout = parseList('dropout', flags.dropout);
-  if (embSizes) modelConfig.embSizes = embSizes;
+  if (embSizes) modelConfig.embSizes = embSizes as [number, number]; // nn refuses any other count, naming it
   if (layers) modelConfig.layers = layers;
   if (dropout) modelConfig.ps = dropout;
   const pickFactors = intFlag('pick-factors', flags.pickFactors);

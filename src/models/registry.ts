@@ -15,6 +15,12 @@ export interface ModelConfigs {
   hybrid: HybridOptions;
 }
 
+/**
+ * Architecture settings for any kind, typed: what a caller passes as a learner's `modelConfig` (each kind
+ * reads the settings it has; nn's embSizes, layers and ps, the hybrid's feature tables and pickFactors, ...).
+ */
+export type AnyModelConfig = Partial<DotOptions & DotBiasOptions & EmbeddingNNOptions & MFOptions & HybridOptions>;
+
 /** What a learner knows of its training data and recipe when it sets a new model up. */
 export interface TrainingFacts {
   /** Lowest and highest training rating, and their mean. */

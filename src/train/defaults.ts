@@ -1,6 +1,6 @@
 import { CollabError } from '../core/errors.js';
 import type { ModelKind } from '../models/model.js';
-import { MODEL_REGISTRY } from '../models/registry.js';
+import { MODEL_REGISTRY, type AnyModelConfig } from '../models/registry.js';
 import type { OptimizerKind } from './optimizers.js';
 
 /** A complete training recipe: what `collab train` runs when a flag is not given. */
@@ -64,8 +64,8 @@ export function defaultModel(hasSideData: boolean): ModelKind {
  * hybrid's pick head, the same result as one thread) and the machine has two cores, else 1 (two threads
  * make mf's Hogwild SGD irreproducible, so nothing else takes them unasked).
  */
-export function defaultThreads(kind: ModelKind, modelConfig: Record<string, unknown>, cores: number): number {
-  const entry = MODEL_REGISTRY[kind] as { usesSecondThread?(config: Record<string, unknown>): boolean };
+export function defaultThreads(kind: ModelKind, modelConfig: AnyModelConfig, cores: number): number {
+  const entry = MODEL_REGISTRY[kind] as { usesSecondThread?(config: AnyModelConfig): boolean };
   return entry.usesSecondThread?.(modelConfig) === true && cores > 1 ? 2 : 1;
 }
 

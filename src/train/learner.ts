@@ -13,7 +13,7 @@ import { makeOptimizer, type Optimizer, type OptimizerKind } from './optimizers.
 import { constant, oneCycle, type OneCycleOptions, type Schedule } from './schedules.js';
 import { HogwildPool } from './hogwild.js';
 import { LIBRARY_DEFAULTS, TRAIN_DEFAULTS, cappedEpochs, defaultThreads } from './defaults.js';
-import { isModelKind, modelEntry } from '../models/registry.js';
+import { isModelKind, modelEntry, type AnyModelConfig } from '../models/registry.js';
 import { SideParallelOptimizer, splitsBySide } from './side-parallel.js';
 import { PickParallel, pickCanRunElsewhere, withPickFlush } from './pick-parallel.js';
 import { HybridModel } from '../models/hybrid.js';
@@ -79,7 +79,7 @@ export interface CollabLearnerOptions {
    */
   unseenFallback?: boolean;
   /** Extra architecture settings passed to the model (e.g. nn's embSizes, layers, dropout). Default {}. */
-  modelConfig?: Record<string, unknown>;
+  modelConfig?: AnyModelConfig;
   /**
    * AdamW's kernels: 'wasm' (float32 SIMD rows in each param's WebAssembly memory, on one thread or two) or
    * 'js' (the float64 JS loops, collab's arithmetic before the kernels). Default 'wasm'.
