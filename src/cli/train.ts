@@ -101,6 +101,21 @@ async function loadTrainingData(flags: TrainFlags): Promise<LoadedData> {
 }
 
 
+// The registry's kinds, the defaults first (the one for data with side data, then the other).
+function modelChoices(): ModelKind[] {
+  const first = [LIBRARY_DEFAULTS.modelWithSideData, LIBRARY_DEFAULTS.model];
+  return [...first, ...MODEL_KINDS.filter((k) => !first.includes(k))];
+}
+
+function modelChoicesHelp(): string {
+  return modelChoices()
+    .map((kind) => {
+      const note = kind === LIBRARY_DEFAULTS.modelWithSideData ? '; the default when the data has movie metadata or demographics' : kind === LIBRARY_DEFAULTS.model ? '; the default otherwise' : '';
+      return `${kind} (${MODEL_REGISTRY[kind].summary}${note})`;
+    })
+    .join(', ');
+}
+
 // The default model depends on whether the data has side data (see LIBRARY_DEFAULTS).
 function defaultModelFor(data: LoadedData): ModelKind {
   return defaultModel(data.items.size > 0 || data.users.size > 0);
@@ -340,7 +355,7 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--valid <file>', 'validation ratings file (ids shared with --data); default: split off --valid-pct')
     .option('--valid-pct <p>', `fraction held out for validation when --valid is not given (default ${LIBRARY_DEFAULTS.validPct})`)
     .option('--seed <n>', `seed for the split, the init and the shuffling (default ${LIBRARY_DEFAULTS.seed})`)
-    .addOption(new Option('--model <kind>', 'model: hybrid (dotbias plus side-feature embeddings, LightFM-style; the default when the data has movie metadata or demographics), dotbias (fastai EmbeddingDotBias; the default otherwise), dot (the blog\'s EmbeddingDot), nn (fastai EmbeddingNN), mf (biased MF, per-rating SGD)').choices(['hybrid', 'dotbias', 'dot', 'nn', 'mf']))
+    .addOption(new Option('--model <kind>', `model: ${modelChoicesHelp()}`).choices(modelChoices()))
     .option('--user-features <list>', 'hybrid: user features from age, gender, occupation, zip (default all when the dataset has demographics; "none")')
     .option('--item-features <list>', 'hybrid: movie features from genres, year, tags, title (default genres,year,tags when the data has movie metadata)')
     .option('--pick-factors <k>', 'hybrid: width of the pick head, which ranks by what people like the user watch (default: --factors; 0 leaves it out and trains about 3x faster)')

@@ -1,9 +1,10 @@
 import type { ParamKernel } from '../kernels/param-memory.js';
 import type { Ratings } from '../data/ratings.js';
 import type { FactorScoring } from './scoring.js';
+import type { ModelConfigs } from './registry.js';
 
-/** The models collab can train. */
-export type ModelKind = 'dot' | 'dotbias' | 'nn' | 'mf' | 'hybrid';
+/** The models collab can train: the kinds of the model registry. */
+export type ModelKind = keyof ModelConfigs;
 
 /**
  * Gradient buffer of one parameter table plus the list of rows a batch touched, so an optimizer can
