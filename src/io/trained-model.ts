@@ -5,7 +5,7 @@ import type { DatasetIdentity } from '../data/identity.js';
 import type { UserItemPairs } from '../recommend/seen.js';
 import { createModel, loadParams, paramTables, type ParamTable } from '../models/factory.js';
 import { modelEntry } from '../models/registry.js';
-import type { ModelKind, RatingModel } from '../models/model.js';
+import type { RatingModel } from '../models/model.js';
 import {
   fingerprintRatings,
   readModelFile,
