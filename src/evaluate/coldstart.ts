@@ -15,7 +15,7 @@ import {
   type ItemFeatureKind,
   type UserFeatureKind,
 } from '../models/hybrid-features.js';
-import { choleskySolve, foldInSigmoid } from '../recommend/fold-in.js';
+import { choleskySolve, foldInScoring } from '../recommend/fold-in.js';
 import { PickScorer } from '../recommend/pick-scorer.js';
 import { hybridItemTables, userFeatureMap } from '../recommend/feature-map.js';
 import type { FeatureTable } from '../models/hybrid.js';
@@ -287,9 +287,9 @@ export async function coldStartBenchmark(data: Dataset, options: ColdStartOption
   const logCounts = metadataPopularity(buildItemFeatures(all.itemIds, data.items, contentKinds), counts);
 
   const scorers: Partial<Record<ColdModel, ColdScorer>> = {
-    hybrid: hybridScorer(hybrid, train, { lambda: foldInLambda, biasLambda: foldInBiasLambda, yRange, mapLambda, pickLambda, popularityWeight: popW }),
+    hybrid: hybridScorer(hybrid, train, { lambda: foldInLambda, biasLambda: foldInBiasLambda, mapLambda, pickLambda, popularityWeight: popW }),
     content: contentScorer(content),
-    dotbias: dotScorer(dot, train, foldInLambda, foldInBiasLambda, yRange),
+    dotbias: dotScorer(dot, train, foldInLambda, foldInBiasLambda),
     bias: biasScorer(baseline),
   };
 
@@ -486,8 +486,8 @@ function groupRows(r: Ratings): { items(u: number): Int32Array; ratings(u: numbe
  * ranks by predicted rating + w · (b'_i + p'_u·q'_i), its personalised log-popularity in place of
  * ln(1 + count); a new user's p' is folded in from the movies they rated ({@link foldInSoftmax}).
  */
-function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; biasLambda: number; yRange: [number, number]; mapLambda: number; pickLambda: number; popularityWeight: number }): ColdScorer {
-  const { lambda, biasLambda, yRange, mapLambda } = o;
+function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; biasLambda: number; mapLambda: number; pickLambda: number; popularityWeight: number }): ColdScorer {
+  const { lambda, biasLambda, mapLambda } = o;
   const trainedUsers = new Uint8Array(model.nUsers);
   for (let r = 0; r < train.users.length; r++) trainedUsers[train.users[r]!] = 1;
   const trainedItems = new Uint8Array(model.nItems);
@@ -496,7 +496,6 @@ function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; b
   // the movies; one that never trained is what its metadata says
   const { pick } = hybridItemTables(model, trainedItems);
   const scoring = model.factorScoring();
-  const { Q, bi, k } = scoring;
   const pickScorer = pick ? new PickScorer(model, pick, trainedUsers, trainedItems, o.pickLambda) : undefined;
   const scorer: ColdScorer = {
     warm(u, targets, out) {
@@ -507,7 +506,7 @@ function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; b
       // the prior is what the user's features say (the id rows of a never-trained user are only init noise)
       const prior = map.predict(u);
       if (items.length === 0) return scoreUserVector(scoring, prior.vector, prior.bias, out, undefined, targets);
-      const fit = foldInSigmoid(Q, k, items, ratings, { yRange, itemBias: bi!, lambda, biasLambda, priorVector: prior.vector, priorBias: prior.bias });
+      const fit = foldInScoring(scoring, items, ratings, { lambda, biasLambda, priorVector: prior.vector, priorBias: prior.bias });
       scoreUserVector(scoring, fit.userVector, fit.userBias, out, undefined, targets);
     },
   };
@@ -523,9 +522,9 @@ function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; b
 }
 
 /** dotbias: new users are folded in towards the mean trained user (the mean user itself for 0 ratings). */
-function dotScorer(model: EmbeddingDotBias, train: Ratings, lambda: number, biasLambda: number, yRange: [number, number]): ColdScorer {
+function dotScorer(model: EmbeddingDotBias, train: Ratings, lambda: number, biasLambda: number): ColdScorer {
   const scoring = model.factorScoring();
-  const { k, P, Q, bi } = scoring;
+  const { k, P } = scoring;
   const bu = scoring.bu!;
   const trained = new Uint8Array(model.nUsers);
   for (let r = 0; r < train.users.length; r++) trained[train.users[r]!] = 1;
@@ -545,7 +544,7 @@ function dotScorer(model: EmbeddingDotBias, train: Ratings, lambda: number, bias
     },
     cold(_u, items, ratings, targets, out) {
       if (items.length === 0) return scoreUserVector(scoring, mean.vector, mean.bias, out, undefined, targets);
-      const fit = foldInSigmoid(Q, k, items, ratings, { yRange, itemBias: bi!, lambda, biasLambda, priorVector: mean.vector, priorBias: mean.bias });
+      const fit = foldInScoring(scoring, items, ratings, { lambda, biasLambda, priorVector: mean.vector, priorBias: mean.bias });
       scoreUserVector(scoring, fit.userVector, fit.userBias, out, undefined, targets);
     },
   };

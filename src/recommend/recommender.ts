@@ -6,7 +6,7 @@ import { HybridModel } from '../models/hybrid.js';
 import type { RatingModel } from '../models/model.js';
 import { finishScores, meanUser, scoreUserVector, userOf, type FactorScoring } from '../models/scoring.js';
 import { becauseOfContributions, becauseYouLiked } from './explain.js';
-import { foldInContributions, foldInGradient, foldInLinear, foldInSigmoid } from './fold-in.js';
+import { foldInGradient, foldInScoring, scoringContributions } from './fold-in.js';
 import { PickScorer } from './pick-scorer.js';
 import { similarItems as similarRows } from './similar.js';
 import { FactorBlockScorer } from './block-scorer.js';
@@ -236,23 +236,12 @@ export class ModelRecommender implements Recommender {
     }
     const view = this.requireView('fold-in');
     const prior = this.meanUser!;
-    const common = {
-      lambda: this.foldInLambda,
-      biasLambda: this.foldInBiasLambda,
-      priorVector: prior.vector,
-      priorBias: prior.bias,
-      fitBias: view.bu !== undefined,
-      ...(view.bi ? { itemBias: view.bi } : {}),
-    };
-    const fitted = view.yRange
-      ? foldInSigmoid(view.Q, view.k, items, values, { ...common, yRange: view.yRange })
-      : foldInLinear(view.Q, view.k, items, values, { ...common, offset: view.offset });
+    const ridge = { lambda: this.foldInLambda, biasLambda: this.foldInBiasLambda, priorVector: prior.vector, priorBias: prior.bias };
+    const fitted = foldInScoring(view, items, values, ridge);
     scoreUserVector(view, fitted.userVector, fitted.userBias, this.scores, this.rawDots);
     if (view.pick && !this.coWatch) this.scorePick(view.pick.foldIn(given.items));
     // a visitor's reasons are the ratings that raised each pick's score most, not every movie they liked
-    const contributionsOf = options.explain
-      ? foldInContributions(view.Q, view.k, given.items, given.values, { ...common, ...(view.yRange ? { yRange: view.yRange } : { offset: view.offset }) })
-      : undefined;
+    const contributionsOf = options.explain ? scoringContributions(view, given.items, given.values, ridge) : undefined;
     return this.pick(this.visitorSeen(given.items, options), given.items, given.values, options, contributionsOf);
   }
 
