@@ -19,6 +19,7 @@ import { evaluateTopN, implicitProtocol, type TopNReport } from '../evaluate/imp
 import { collabLearner } from '../train/learner.js';
 import { buildItemFeatures, buildUserFeatures, USER_FEATURE_KINDS } from '../models/hybrid-features.js';
 import { ModelRecommender } from '../recommend/recommender.js';
+import { MODEL_REGISTRY } from '../models/registry.js';
 
 function arg(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -81,7 +82,7 @@ const dotReport = evaluateTopN(
 // demographics, genres and year, its pick head's personalised log-popularity in the blend)
 const recommendRanking = async (kind: 'hybrid' | 'dotbias'): Promise<{ report: TopNReport; seconds: number }> => {
   const modelConfig =
-    kind === 'hybrid'
+    MODEL_REGISTRY[kind].sideFeatures
       ? {
           userFeatures: buildUserFeatures(train.userIds, dataset.users, dataset.users.size > 0 ? USER_FEATURE_KINDS : []),
           itemFeatures: buildItemFeatures(train.itemIds, dataset.items, dataset.items.size > 0 ? ['genres', 'year', 'tags'] : []),

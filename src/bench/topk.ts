@@ -109,12 +109,12 @@ bench('FactorBlockScorer (SIMD, blocks of 32) + topKForUser', () => {
 
 // collab recommend --all: a dotbias model with these tables, its sigmoid range, filters and popularity blend
 const model = createModel('dotbias', nUsers, nItems, { nFactors, yRange: [0, 5.5] }, 0);
-for (const p of model.params) {
-  if (p.name === 'userFactors') p.value.set(P);
-  else if (p.name === 'itemFactors') p.value.set(Q);
-  else if (p.name === 'userBias') p.value.set(bu);
-  else if (p.name === 'itemBias') p.value.set(bi);
-}
+// dotbias's scoring tables are its live parameters
+const scoring = model.factorScoring!();
+scoring.P.set(P);
+scoring.Q.set(Q);
+scoring.bu!.set(bu);
+scoring.bi!.set(bi);
 const train = {
   users,
   items,

@@ -19,12 +19,13 @@ import { loadOptionsFromFlags, withReadFlags, type ReadFlags } from './data.js';
 import type { ModelKind } from '../models/model.js';
 import { MODEL_KINDS } from '../models/factory.js';
 import { collabLearner, type CollabLearner, type CollabLearnerOptions, type EpochStats } from '../train/learner.js';
-import { TRAIN_DEFAULTS } from '../train/defaults.js';
+import { DEFAULT_THREADS_TEXT, LIBRARY_DEFAULTS, TRAIN_DEFAULTS, defaultModel, defaultsByKind } from '../train/defaults.js';
 import { oneCycleRampLength } from '../train/lr-find.js';
 import { suggestLr } from '../train/suggest-lr.js';
 import type { OptimizerKind } from '../train/optimizers.js';
 import { intFlag, numberFlag, runCommand, type GlobalFlags, type Reporter } from './command.js';
 import { withCommonFlags, withExamples } from './program.js';
+import { MODEL_REGISTRY, type AnyModelConfig } from '../models/registry.js';
 
 /** Flags of `collab train` and `collab lr-find` as commander hands them over (all text). */
 export interface TrainFlags extends GlobalFlags, ReadFlags {
@@ -93,20 +94,31 @@ async function loadTrainingData(flags: TrainFlags): Promise<LoadedData> {
     const split = joinSplit(ds.ratings, valid.ratings);
     return { ...base, train: split.train, valid: split.valid, cold: coldOf(split) };
   }
-  const pct = requireNumber('valid-pct', numberFlag('valid-pct', flags.validPct) ?? 0.2, 0, 0.9);
+  const pct = requireNumber('valid-pct', numberFlag('valid-pct', flags.validPct) ?? LIBRARY_DEFAULTS.validPct, 0, 0.9);
   if (pct === 0) return { ...base, train: ds.ratings, valid: undefined, cold: undefined };
-  const split = randomSplit(ds.ratings, { validPct: pct, seed: intFlag('seed', flags.seed) ?? 42 });
+  const split = randomSplit(ds.ratings, { validPct: pct, seed: intFlag('seed', flags.seed) ?? LIBRARY_DEFAULTS.seed });
   return { ...base, train: split.train, valid: split.valid, cold: coldOf(split) };
 }
 
 
-/**
- * The default model: hybrid when the data carries movie metadata or user demographics (it is dotbias plus
- * side-feature embeddings: ml-100k valid MSE 0.789 vs 0.801, ml-latest-small 0.669 vs 0.709, u1 RMSE 0.900
- * vs 0.910), dotbias otherwise (a hybrid without features is dotbias bit for bit, so nothing is lost).
- */
+// The registry's kinds, the defaults first (the one for data with side data, then the other).
+function modelChoices(): ModelKind[] {
+  const first = [LIBRARY_DEFAULTS.modelWithSideData, LIBRARY_DEFAULTS.model];
+  return [...first, ...MODEL_KINDS.filter((k) => !first.includes(k))];
+}
+
+function modelChoicesHelp(): string {
+  return modelChoices()
+    .map((kind) => {
+      const note = kind === LIBRARY_DEFAULTS.modelWithSideData ? '; the default when the data has movie metadata or demographics' : kind === LIBRARY_DEFAULTS.model ? '; the default otherwise' : '';
+      return `${kind} (${MODEL_REGISTRY[kind].summary}${note})`;
+    })
+    .join(', ');
+}
+
+// The default model depends on whether the data has side data (see LIBRARY_DEFAULTS).
 function defaultModelFor(data: LoadedData): ModelKind {
-  return data.items.size > 0 || data.users.size > 0 ? 'hybrid' : 'dotbias';
+  return defaultModel(data.items.size > 0 || data.users.size > 0);
 }
 
 function coldOf(split: SplitResult): LoadedData['cold'] {
@@ -125,7 +137,7 @@ function parseList(name: string, text: string | undefined): number[] | undefined
 
 /** The model kind, recipe and learner options the flags ask for, with per-kind defaults filled in. */
 function learnerOptions(flags: TrainFlags): { kind: ModelKind; epochs: number; lr: number; schedule: 'one-cycle' | 'constant'; options: CollabLearnerOptions } {
-  const kind = (flags.model ?? 'dotbias') as ModelKind;
+  const kind = (flags.model ?? LIBRARY_DEFAULTS.model) as ModelKind;
   if (!(kind in TRAIN_DEFAULTS)) {
     throw new CollabError('INVALID_OPTION', `--model must be one of ${Object.keys(TRAIN_DEFAULTS).join(', ')}, got "${flags.model}"`, { field: 'model' });
   }
@@ -145,17 +157,17 @@ function learnerOptions(flags: TrainFlags): { kind: ModelKind; epochs: number; l
   if (yRange && (yRange.length !== 2 || !(yRange[1]! > yRange[0]!))) {
     throw new CollabError('INVALID_OPTION', `--y-range must be "lo,hi" with hi > lo, got "${flags.yRange}"`, { field: 'y-range' });
   }
-  const modelConfig: Record<string, unknown> = {};
+  const modelConfig: AnyModelConfig = {};
   const embSizes = parseList('emb-sizes', flags.embSizes);
   const layers = parseList('layers', flags.layers);
   const dropout = parseList('dropout', flags.dropout);
-  if (embSizes) modelConfig.embSizes = embSizes;
+  if (embSizes) modelConfig.embSizes = embSizes as [number, number]; // nn refuses any other count, naming it
   if (layers) modelConfig.layers = layers;
   if (dropout) modelConfig.ps = dropout;
   const pickFactors = intFlag('pick-factors', flags.pickFactors);
   if (pickFactors !== undefined) {
     if (pickFactors < 0) throw new CollabError('USAGE', `--pick-factors must be an integer >= 0, got ${flags.pickFactors}`, { field: 'pick-factors' });
-    if (kind === 'hybrid') modelConfig.pickFactors = pickFactors;
+    if (MODEL_REGISTRY[kind].sideFeatures) modelConfig.pickFactors = pickFactors;
   }
   const options: CollabLearnerOptions = {
     model: kind,
@@ -164,8 +176,9 @@ function learnerOptions(flags: TrainFlags): { kind: ModelKind; epochs: number; l
     optimizer,
     wd: numberFlag('wd', flags.wd) ?? d.wd,
     momentum: numberFlag('momentum', flags.momentum) ?? d.momentum,
-    seed: intFlag('seed', flags.seed) ?? 42,
-    threads: intFlag('threads', flags.threads) ?? 1,
+    seed: intFlag('seed', flags.seed) ?? LIBRARY_DEFAULTS.seed,
+    // unset, the learner picks (defaultThreads): the library and the CLI train alike
+    threads: intFlag('threads', flags.threads),
     biasDecay: flags.biasDecay ?? d.biasDecay,
     modelConfig,
   };
@@ -257,7 +270,7 @@ async function prepareTraining(flags: TrainFlags): Promise<{ data: LoadedData; k
   if (flags.out !== undefined) checkSaveTarget(flags.out); // an unwritable --out fails before training, not after
   const data = await loadTrainingData(flags);
   const { kind, epochs, lr, schedule, options } = learnerOptions({ ...flags, model: flags.model ?? defaultModelFor(data) });
-  if (kind === 'hybrid') {
+  if (MODEL_REGISTRY[kind].sideFeatures) {
     // Side features of every known user and movie (ids of both splits), so new ones still get a representation.
     const userKinds = parseFeatureKinds(flags.userFeatures ?? (data.users.size > 0 ? 'age,gender,occupation,zip' : 'none'), USER_FEATURE_KINDS, 'user-features');
     const itemKinds = parseFeatureKinds(flags.itemFeatures ?? (data.items.size > 0 ? 'genres,year,tags' : 'none'), ITEM_FEATURE_KINDS, 'item-features');
@@ -278,7 +291,7 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
   const { data, kind, epochs, lr, schedule, options } = await prepareTraining(flags);
   out.info(`${data.name}: ${data.train.ratings.length} training ratings, ${data.valid?.ratings.length ?? 0} validation ratings`);
   if (data.cold && data.cold.ratings > 0) {
-    const how = kind === 'hybrid' ? 'the hybrid predicts them from their features (users: their id rows stay untrained)' : 'the model keeps their untrained init for them';
+    const how = MODEL_REGISTRY[kind].sideFeatures ? `the ${kind} predicts them from their features (users: their id rows stay untrained)` : 'the model keeps their untrained init for them';
     out.info(`validation has ${data.cold.users} users and ${data.cold.items} movies not in training (${data.cold.ratings} ratings): ${how}`);
   }
   const report = reporting(out, (data.valid?.ratings.length ?? 0) > 0);
@@ -302,7 +315,7 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     epochs,
     lr,
     schedule,
-    options: { nFactors: options.nFactors, batchSize: options.batchSize, optimizer: options.optimizer, wd: options.wd, momentum: options.momentum, seed: options.seed, threads: options.threads, biasDecay: options.biasDecay },
+    options: { nFactors: options.nFactors, batchSize: options.batchSize, optimizer: options.optimizer, wd: options.wd, momentum: options.momentum, seed: options.seed, threads: learner.threads, biasDecay: options.biasDecay },
     config: learner.model.config(),
     validMse: last.validMse,
     validRmse: last.validRmse,
@@ -340,30 +353,30 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--data <name|path>', 'dataset name (ml-100k, ml-latest-small, ...) or ratings file (user,item,rating CSV, u.data TSV, :: .dat)')
     .option('--db <file-or-url>', 'train on every rating in a service database (SQLite file or postgres:// URL), ratings given through the API included')
     .option('--valid <file>', 'validation ratings file (ids shared with --data); default: split off --valid-pct')
-    .option('--valid-pct <p>', 'fraction held out for validation when --valid is not given (default 0.2)')
-    .option('--seed <n>', 'seed for the split, the init and the shuffling (default 42)')
-    .addOption(new Option('--model <kind>', 'model: hybrid (dotbias plus side-feature embeddings, LightFM-style; the default when the data has movie metadata or demographics), dotbias (fastai EmbeddingDotBias; the default otherwise), dot (the blog\'s EmbeddingDot), nn (fastai EmbeddingNN), mf (biased MF, per-rating SGD)').choices(['hybrid', 'dotbias', 'dot', 'nn', 'mf']))
+    .option('--valid-pct <p>', `fraction held out for validation when --valid is not given (default ${LIBRARY_DEFAULTS.validPct})`)
+    .option('--seed <n>', `seed for the split, the init and the shuffling (default ${LIBRARY_DEFAULTS.seed})`)
+    .addOption(new Option('--model <kind>', `model: ${modelChoicesHelp()}`).choices(modelChoices()))
     .option('--user-features <list>', 'hybrid: user features from age, gender, occupation, zip (default all when the dataset has demographics; "none")')
     .option('--item-features <list>', 'hybrid: movie features from genres, year, tags, title (default genres,year,tags when the data has movie metadata)')
     .option('--pick-factors <k>', 'hybrid: width of the pick head, which ranks by what people like the user watch (default: --factors; 0 leaves it out and trains about 3x faster)')
-    .option('--factors <k>', 'embedding width (default 50)')
-    .option('--bs <n>', 'batch size (default 64)')
-    .option('--optimizer <sgd|adam>', 'optimizer: adam = AdamW, betas 0.9/0.99, eps 1e-5 (default adam; sgd for dot and mf)')
-    .option('--wd <x>', 'weight decay (default dotbias 0.2, dot 1e-5, mf 0.05)')
+    .option('--factors <k>', `embedding width (default ${defaultsByKind('nFactors')})`)
+    .option('--bs <n>', `batch size (default ${defaultsByKind('batchSize')})`)
+    .option('--optimizer <sgd|adam>', `optimizer: adam = AdamW, betas 0.9/0.99, eps 1e-5 (default ${defaultsByKind('optimizer')})`)
+    .option('--wd <x>', `weight decay (default ${defaultsByKind('wd')})`)
     .option('--momentum <x>', 'momentum (SGD) or beta1 (Adam) for --schedule constant (default 0.9)')
     .option('--y-range <lo,hi>', 'sigmoid output range of dotbias (default 0,max rating+0.5)')
     .option('--bias-decay', 'apply weight decay to dotbias\'s bias tables too, as fastai does (default off)')
     .option('--emb-sizes <u,i>', 'nn: user and item embedding widths (default fastai\'s rule)')
     .option('--layers <n,...>', 'nn: hidden layer sizes (default 100)')
     .option('--dropout <p,...>', 'nn: dropout per hidden layer')
-    .option('--threads <n>', 'threads: mf runs Hogwild SGD (not bit-reproducible); dot/dotbias step user and item tables on two threads (same result) (default 1)');
+    .option('--threads <n>', `threads: mf runs Hogwild SGD (not bit-reproducible); dot/dotbias step user and item tables on two threads (same result) (default ${DEFAULT_THREADS_TEXT})`);
 }
 
 /** --epochs and --schedule: how train trains, and how lr-find tries the lrs it reads off its ramp. */
 function withScheduleFlags(cmd: Command): Command {
   return cmd
-    .option('--epochs <n>', 'epochs (default dotbias 6, dot 3, mf 8)')
-    .addOption(new Option('--schedule <kind>', 'lr schedule (default one-cycle; constant for dot)').choices(['one-cycle', 'constant']));
+    .option('--epochs <n>', `epochs (default ${defaultsByKind('epochs')})`)
+    .addOption(new Option('--schedule <kind>', `lr schedule (default ${defaultsByKind('schedule')})`).choices(['one-cycle', 'constant']));
 }
 
 /** Registers `collab train` and `collab lr-find`. */
@@ -371,7 +384,7 @@ export function registerTrainCommands(program: Command): void {
   const train = withTrainingFlags(program.command('train').description('train a rating model and report its validation error'))
     .option('--out <file>', 'save the trained model here (a JSON manifest plus <name>.<sha256>.weights.bin beside it; checked before training)')
     .option('--plot <file>', 'draw the training loss per batch and per epoch with the validation loss (.svg or .png)')
-    .option('--lr <x>', 'learning rate: the one-cycle peak, or the constant lr (default dotbias 4e-3, dot 0.1, mf 0.05)');
+    .option('--lr <x>', `learning rate: the one-cycle peak, or the constant lr (default ${defaultsByKind('lr')})`);
   withScheduleFlags(train);
   withExamples(
     withCommonFlags(train),
@@ -395,7 +408,8 @@ export function registerTrainCommands(program: Command): void {
       // the model train would train on these flags, built as train builds it (side features included)
       const { data, kind, epochs, schedule, options } = await prepareTraining(flags);
       out.info(`ramping ${kind}: ${flags.model !== undefined ? 'as --model says' : `the model collab train trains on ${data.name} by default`}`);
-      const learner = collabLearner(data.train, data.valid, options);
+      // the ramp leaves a hybrid's pick head out, so the head's second thread would have nothing to do
+      const learner = collabLearner(data.train, data.valid, { ...options, threads: options.threads ?? 1 });
       const startLr = numberFlag('start-lr', flags.startLr) ?? 1e-7;
       const endLr = numberFlag('end-lr', flags.endLr) ?? 10;
       const r = learner.lrFind({ startLr, endLr, numIt: intFlag('num-it', flags.numIt) ?? 100 });

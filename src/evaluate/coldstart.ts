@@ -7,6 +7,7 @@ import { selectRows } from '../data/ratings.js';
 import { userRatingsCsr } from '../data/user-items.js';
 import { EmbeddingDotBias } from '../models/dotbias.js';
 import { HybridModel } from '../models/hybrid.js';
+import { scoreUserVector, userOf } from '../models/scoring.js';
 import {
   buildItemFeatures,
   buildUserFeatures,
@@ -16,7 +17,7 @@ import {
   type UserFeatureKind,
 } from '../models/hybrid-features.js';
 import { choleskySolve } from '../maths/cholesky.js';
-import { foldInSigmoid } from '../recommend/fold-in.js';
+import { foldInScoring } from '../recommend/fold-in.js';
 import { PickScorer } from '../recommend/pick-scorer.js';
 import { hybridItemTables, userFeatureMap } from '../recommend/feature-map.js';
 import type { FeatureTable } from '../models/hybrid.js';
@@ -288,9 +289,9 @@ export async function coldStartBenchmark(data: Dataset, options: ColdStartOption
   const logCounts = metadataPopularity(buildItemFeatures(all.itemIds, data.items, contentKinds), counts);
 
   const scorers: Partial<Record<ColdModel, ColdScorer>> = {
-    hybrid: hybridScorer(hybrid, train, { lambda: foldInLambda, biasLambda: foldInBiasLambda, yRange, mapLambda, pickLambda, popularityWeight: popW }),
+    hybrid: hybridScorer(hybrid, train, { lambda: foldInLambda, biasLambda: foldInBiasLambda, mapLambda, pickLambda, popularityWeight: popW }),
     content: contentScorer(content),
-    dotbias: dotScorer(dot, train, foldInLambda, foldInBiasLambda, yRange),
+    dotbias: dotScorer(dot, train, foldInLambda, foldInBiasLambda),
     bias: biasScorer(baseline),
   };
 
@@ -470,46 +471,34 @@ function groupRows(r: Ratings): { items(u: number): Int32Array; ratings(u: numbe
   };
 }
 
-/** lo + (hi - lo) sigmoid(p·q_i + b + b_i) for each target. */
-function sigmoidScores(p: Float32Array, b: number, Q: Float32Array, bi: Float32Array, k: number, yRange: [number, number], targets: Int32Array, out: Float32Array): void {
-  const [lo, hi] = yRange;
-  for (let t = 0; t < targets.length; t++) {
-    const i = targets[t]!;
-    const iRow = i * k;
-    let x = b + bi[i]!;
-    for (let f = 0; f < k; f++) x += p[f]! * Q[iRow + f]!;
-    out[t] = lo + (hi - lo) / (1 + Math.exp(-x));
-  }
-}
-
 /**
  * Hybrid: training users by their own representation; a new user starts from what their features say
  * and is folded in from there; a new movie is its metadata's cold representation. With a pick head it
  * ranks by predicted rating + w · (b'_i + p'_u·q'_i), its personalised log-popularity in place of
  * ln(1 + count); a new user's p' is folded in from the movies they rated ({@link foldInSoftmax}).
  */
-function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; biasLambda: number; yRange: [number, number]; mapLambda: number; pickLambda: number; popularityWeight: number }): ColdScorer {
-  const { lambda, biasLambda, yRange, mapLambda } = o;
+function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; biasLambda: number; mapLambda: number; pickLambda: number; popularityWeight: number }): ColdScorer {
+  const { lambda, biasLambda, mapLambda } = o;
   const trainedUsers = new Uint8Array(model.nUsers);
   for (let r = 0; r < train.users.length; r++) trainedUsers[train.users[r]!] = 1;
   const trainedItems = new Uint8Array(model.nItems);
   for (let r = 0; r < train.items.length; r++) trainedItems[train.items[r]!] = 1;
   const map = userFeatureMap(model, trainedUsers, mapLambda);
   // the movies; one that never trained is what its metadata says
-  const tables = hybridItemTables(model, trainedItems);
-  const { factors: Q, bias: bi, k, pick } = tables;
+  const { pick } = hybridItemTables(model, trainedItems);
+  const scoring = model.factorScoring();
   const pickScorer = pick ? new PickScorer(model, pick, trainedUsers, trainedItems, o.pickLambda) : undefined;
   const scorer: ColdScorer = {
     warm(u, targets, out) {
-      const rep = model.userRepresentation(u);
-      sigmoidScores(rep.vector, rep.bias, Q, bi, k, yRange, targets, out);
+      const rep = userOf(scoring, u);
+      scoreUserVector(scoring, rep.vector, rep.bias, out, undefined, targets);
     },
     cold(u, items, ratings, targets, out) {
       // the prior is what the user's features say (the id rows of a never-trained user are only init noise)
       const prior = map.predict(u);
-      if (items.length === 0) return sigmoidScores(prior.vector, prior.bias, Q, bi, k, yRange, targets, out);
-      const fit = foldInSigmoid(Q, k, items, ratings, { yRange, itemBias: bi, lambda, biasLambda, priorVector: prior.vector, priorBias: prior.bias });
-      sigmoidScores(fit.userVector, fit.userBias, Q, bi, k, yRange, targets, out);
+      if (items.length === 0) return scoreUserVector(scoring, prior.vector, prior.bias, out, undefined, targets);
+      const fit = foldInScoring(scoring, items, ratings, { lambda, biasLambda, priorVector: prior.vector, priorBias: prior.bias });
+      scoreUserVector(scoring, fit.userVector, fit.userBias, out, undefined, targets);
     },
   };
   if (pickScorer) {
@@ -524,10 +513,10 @@ function hybridScorer(model: HybridModel, train: Ratings, o: { lambda: number; b
 }
 
 /** dotbias: new users are folded in towards the mean trained user (the mean user itself for 0 ratings). */
-function dotScorer(model: EmbeddingDotBias, train: Ratings, lambda: number, biasLambda: number, yRange: [number, number]): ColdScorer {
-  const k = model.nFactors;
-  const P = model.userFactors.value;
-  const bu = model.userBias.value;
+function dotScorer(model: EmbeddingDotBias, train: Ratings, lambda: number, biasLambda: number): ColdScorer {
+  const scoring = model.factorScoring();
+  const { k, P } = scoring;
+  const bu = scoring.bu!;
   const trained = new Uint8Array(model.nUsers);
   for (let r = 0; r < train.users.length; r++) trained[train.users[r]!] = 1;
   const sum = new Float64Array(k);
@@ -540,16 +529,14 @@ function dotScorer(model: EmbeddingDotBias, train: Ratings, lambda: number, bias
     m++;
   }
   const mean = { vector: Float32Array.from(sum, (x) => x / m), bias: bias / m };
-  const Q = model.itemFactors.value;
-  const bi = model.itemBias.value;
   return {
     warm(u, targets, out) {
       for (let t = 0; t < targets.length; t++) out[t] = model.predict(u, targets[t]!);
     },
     cold(_u, items, ratings, targets, out) {
-      if (items.length === 0) return sigmoidScores(mean.vector, mean.bias, Q, bi, k, yRange, targets, out);
-      const fit = foldInSigmoid(Q, k, items, ratings, { yRange, itemBias: bi, lambda, biasLambda, priorVector: mean.vector, priorBias: mean.bias });
-      sigmoidScores(fit.userVector, fit.userBias, Q, bi, k, yRange, targets, out);
+      if (items.length === 0) return scoreUserVector(scoring, mean.vector, mean.bias, out, undefined, targets);
+      const fit = foldInScoring(scoring, items, ratings, { lambda, biasLambda, priorVector: mean.vector, priorBias: mean.bias });
+      scoreUserVector(scoring, fit.userVector, fit.userBias, out, undefined, targets);
     },
   };
 }

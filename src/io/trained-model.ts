@@ -4,7 +4,8 @@ import type { ItemMeta, Ratings } from '../data/ratings.js';
 import type { DatasetIdentity } from '../data/identity.js';
 import type { UserItemPairs } from '../data/seen.js';
 import { createModel, loadParams, paramTables, type ParamTable } from '../models/factory.js';
-import type { ModelKind, RatingModel } from '../models/model.js';
+import { modelEntry } from '../models/registry.js';
+import type { RatingModel } from '../models/model.js';
 import {
   fingerprintRatings,
   readModelFile,
@@ -108,13 +109,11 @@ export function trainedModelFromFile(path: string, file: LoadedModelFile): Train
   }
   const userIds = IdMap.fromIds(manifest.userIds);
   const itemIds = IdMap.fromIds(manifest.itemIds);
-  const config = { ...(manifest.config as Record<string, unknown>) };
-  // hybrid files written before the pick head and the cold tables existed have neither
-  if (manifest.kind === 'hybrid') {
-    config.pickFactors ??= 0;
-    config.coldItemTables ??= false;
-  }
-  const model = createModel(manifest.kind as ModelKind, userIds.size, itemIds.size, config);
+  const entry = modelEntry(manifest.kind);
+  // files written before a setting existed lack it; the registry knows the value that reproduces them
+  const config: Record<string, unknown> = { ...(manifest.config as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(entry.savedDefaults ?? {})) config[key] ??= value;
+  const model = createModel(entry.kind, userIds.size, itemIds.size, config);
   const paramList: ParamTable[] = model.params.map((p) => {
     const data = tables.get(p.name);
     const info = manifest.weights.tables.find((t) => t.name === p.name);

@@ -1,4 +1,8 @@
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
+import { linkScore } from './link.js';
+
+// Scores are reported through a sigmoid range or unchanged; top-k never clips.
+const NO_CLIP: readonly [number, number] = [-Infinity, Infinity];
 
 /**
  * Top-k selection without a full sort: a fixed-capacity min-heap whose root is the worst item kept.
@@ -391,10 +395,10 @@ export function topKAllUsers(
     }
   }
   if (opts.yRange !== undefined) {
-    const [lo, hi] = opts.yRange;
-    // pred = lo + (hi - lo) / (1 + e^-s); empty slots stay -Infinity
+    const link = { yRange: opts.yRange, clip: NO_CLIP };
+    // the model's link, pred = lo + (hi - lo) / (1 + e^-s); empty slots stay -Infinity
     for (let t = 0; t < outScores.length; t++) {
-      if (outItems[t]! >= 0) outScores[t] = lo + (hi - lo) / (1 + Math.exp(-outScores[t]!));
+      if (outItems[t]! >= 0) outScores[t] = linkScore(link, outScores[t]!);
     }
   }
   return { k, users, items: outItems, scores: outScores };
@@ -452,9 +456,7 @@ export function topKForVector(userVector: Float32Array, itemFactors: Float32Arra
   }
   const top = topKForUser(scores, k, options.exclude);
   const add = requireNumber('offset', options.offset ?? 0) + requireNumber('userBias', options.userBias ?? 0);
-  for (let t = 0; t < top.scores.length; t++) {
-    const s = top.scores[t]! + add;
-    top.scores[t] = options.yRange === undefined ? s : options.yRange[0] + (options.yRange[1] - options.yRange[0]) / (1 + Math.exp(-s));
-  }
+  const link = { yRange: options.yRange, clip: NO_CLIP };
+  for (let t = 0; t < top.scores.length; t++) top.scores[t] = linkScore(link, top.scores[t]! + add);
   return top;
 }

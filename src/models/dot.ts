@@ -2,6 +2,7 @@ import { RandomState } from '../core/random.js';
 import { requireNumber } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
 import type { DotFactors, Param, RatingModel } from './model.js';
+import type { FactorScoring } from './scoring.js';
 import { uniform } from './init.js';
 import { FactorModel, dotRows } from './factor-kernels.js';
 
@@ -36,6 +37,11 @@ export class EmbeddingDot extends FactorModel implements RatingModel {
   /** Architecture hyperparameters, enough to rebuild the model with {@link createModel}. */
   config(): Record<string, unknown> {
     return { nFactors: this.nFactors, initMax: this.initMax };
+  }
+
+  /** Scoring: the plain dot product P[u]·Q[i], unclipped. */
+  factorScoring(): FactorScoring {
+    return { k: this.nFactors, P: this.userFactors.value, Q: this.itemFactors.value, bu: undefined, bi: undefined, offset: 0, yRange: undefined, clip: [-Infinity, Infinity] };
   }
 
   /** Forward + backward of one minibatch (see the class doc for the gradient). */

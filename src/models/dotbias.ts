@@ -4,6 +4,7 @@ import type { Ratings } from '../data/ratings.js';
 import type { Param, RatingModel } from './model.js';
 import { truncNormal } from './init.js';
 import { FactorModel, biasParams, dotRows } from './factor-kernels.js';
+import type { FactorScoring } from './scoring.js';
 
 /** Options of {@link EmbeddingDotBias}. */
 export interface DotBiasOptions {
@@ -55,6 +56,11 @@ export class EmbeddingDotBias extends FactorModel implements RatingModel {
   /** Architecture hyperparameters, enough to rebuild the model with {@link createModel}. */
   config(): Record<string, unknown> {
     return { nFactors: this.nFactors, yRange: [...this.yRange], initStd: this.initStd, biasDecay: this.biasDecay };
+  }
+
+  /** Scoring: sigmoid(P[u]·Q[i] + bu[u] + bi[i]) scaled to yRange, over the live tables. */
+  factorScoring(): FactorScoring {
+    return { k: this.nFactors, P: this.userFactors.value, Q: this.itemFactors.value, bu: this.userBias.value, bi: this.itemBias.value, offset: 0, yRange: this.yRange, clip: [-Infinity, Infinity] };
   }
 
   /** Forward + backward of one minibatch (see the class doc for the gradient). */

@@ -1,18 +1,13 @@
 import { CollabError } from '../core/errors.js';
 import type { ModelKind, RatingModel } from './model.js';
-import { EmbeddingDot, type DotOptions } from './dot.js';
-import { EmbeddingDotBias, type DotBiasOptions } from './dotbias.js';
-import { BiasedMF, type MFOptions } from './mf.js';
-import { EmbeddingNN, type EmbeddingNNOptions } from './nn.js';
-import { HybridModel, type HybridOptions } from './hybrid.js';
+import { MODEL_KINDS, modelEntry } from './registry.js';
 
-/** The model kinds {@link createModel} can build in this build. */
-export const MODEL_KINDS: readonly ModelKind[] = ['dot', 'dotbias', 'nn', 'mf', 'hybrid'];
+export { MODEL_KINDS };
 
 /**
  * Builds a fresh model of `kind` for nUsers × nItems with its architecture `config` (the object a
- * model's `config()` returns, or the kind's options) and an init seed. Loading a saved model is this call
- * followed by {@link loadParams}.
+ * model's `config()` returns, or the kind's options) and an init seed, through the model registry.
+ * Loading a saved model is this call followed by {@link loadParams}.
  */
 export function createModel(
   kind: ModelKind,
@@ -21,28 +16,8 @@ export function createModel(
   config: Record<string, unknown> = {},
   seed = 42,
 ): RatingModel {
-  switch (kind) {
-    case 'dot':
-      return new EmbeddingDot(nUsers, nItems, config as DotOptions, seed);
-    case 'dotbias':
-      return new EmbeddingDotBias(nUsers, nItems, config as DotBiasOptions, seed);
-    case 'nn':
-      return new EmbeddingNN(nUsers, nItems, config as EmbeddingNNOptions, seed);
-    case 'hybrid':
-      return new HybridModel(nUsers, nItems, config as HybridOptions, seed);
-    case 'mf': {
-      const clip = config.clip as (number | null)[] | undefined;
-      const options = { ...(config as MFOptions) };
-      if (clip) options.clip = [clip[0] ?? -Infinity, clip[1] ?? Infinity];
-      return new BiasedMF(nUsers, nItems, options, seed);
-    }
-    default:
-      throw new CollabError(
-        'INVALID_OPTION',
-        `model kind "${String(kind)}" is not available; use one of ${MODEL_KINDS.join(', ')}`,
-        { field: 'model' },
-      );
-  }
+  const entry = modelEntry(kind);
+  return entry.create(nUsers, nItems, entry.parse(config), seed);
 }
 
 /** One saved parameter table (what a model file holds per param). */

@@ -2,6 +2,7 @@ import { RandomState } from '../core/random.js';
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
 import type { Param, RatingModel } from './model.js';
+import type { FactorScoring } from './scoring.js';
 import { makeParam, truncNormal } from './init.js';
 import { composeInto, fromCsr, toCsr, type Csr, type FeatureTable } from './feature-csr.js';
 import { PickHead } from './pick-head.js';
@@ -459,6 +460,22 @@ export class HybridModel implements RatingModel {
       for (let f = 0; f < k; f++) factors[i * k + f] = this.qi[f]!;
     }
     return { factors, bias };
+  }
+
+  /**
+   * Scoring over the composed tables: every user's p̃_u, b̃_u and every movie's q̃_i, b̃_i (copies), scored
+   * as dotbias scores, lo + (hi - lo) sigmoid(b̃_u + b̃_i + p̃_u·q̃_i).
+   */
+  factorScoring(): FactorScoring {
+    const k = this.nFactors;
+    const { factors: Q, bias: bi } = this.itemRepresentations();
+    const P = new Float32Array(this.nUsers * k);
+    const bu = new Float32Array(this.nUsers);
+    for (let u = 0; u < this.nUsers; u++) {
+      bu[u] = this.composeUser(u);
+      P.set(this.pu, u * k);
+    }
+    return { k, P, Q, bu, bi, offset: 0, yRange: this.yRange, clip: [-Infinity, Infinity] };
   }
 
   /** User u's composed representation p̃_u, b̃_u. */

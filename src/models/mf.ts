@@ -2,6 +2,7 @@ import { RandomState } from '../core/random.js';
 import { requireNumber } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
 import type { DotFactors, Param, RatingModel } from './model.js';
+import type { FactorScoring } from './scoring.js';
 import { normal } from './init.js';
 import { FactorModel, biasParams, dotRows } from './factor-kernels.js';
 
@@ -94,6 +95,11 @@ export class BiasedMF extends FactorModel implements RatingModel {
       clip: this.clip.map((c) => (Number.isFinite(c) ? c : null)),
       initStd: this.initStd,
     };
+  }
+
+  /** Scoring: mu + bu[u] + bi[i] + P[u]·Q[i], clipped to the clip range. */
+  factorScoring(): FactorScoring {
+    return { k: this.nFactors, P: this.userFactors.value, Q: this.itemFactors.value, bu: this.userBias.value, bi: this.itemBias.value, offset: this.globalMean, yRange: undefined, clip: this.clip };
   }
 
   /** Per-rating SGD over `order[start..end)`; returns the sum of squared errors before each update. */

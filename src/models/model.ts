@@ -1,8 +1,10 @@
 import type { ParamKernel } from '../kernels/param-memory.js';
 import type { Ratings } from '../data/ratings.js';
+import type { FactorScoring } from './scoring.js';
+import type { ModelConfigs } from './registry.js';
 
-/** The models collab can train. */
-export type ModelKind = 'dot' | 'dotbias' | 'nn' | 'mf' | 'hybrid';
+/** The models collab can train: the kinds of the model registry. */
+export type ModelKind = keyof ModelConfigs;
 
 /**
  * Gradient buffer of one parameter table plus the list of rows a batch touched, so an optimizer can
@@ -114,6 +116,14 @@ export interface RatingModel {
    * tables, `mf` derived copies with its biases as two extra columns; absent when no such tables exist.
    */
   dotFactors?(): DotFactors;
+  /**
+   * What scoring a user vector against every movie needs (tables, biases, offset and link; see
+   * `scoreUserVector`): every model whose prediction is a linked dot product gives it (the hybrid its
+   * composed tables); absent for models scored otherwise (nn: {@link userVectorModel}).
+   */
+  factorScoring?(): FactorScoring;
+  /** The movie embeddings (nItems × k) behind similar movies, the map and explanations, for models without factorScoring. */
+  itemEmbeddings?(): { Q: Float32Array; k: number };
   /** Models with no closed-form fold-in (nn) expose themselves as a function of one user vector. */
   userVectorModel?(): UserVectorModel;
 }
@@ -134,4 +144,6 @@ export interface UserVectorModel {
   readonly userSize: number;
   /** Predicted rating of `item` for a user with parameters `userVec`; writes d pred / d userVec into `grad`. */
   predictWithUser(userVec: Float32Array, item: number, grad: Float32Array): number;
+  /** Where a fold-in starts: the mean trained user's vector (empty when the model has none). */
+  meanUserVector?(): Float32Array;
 }

@@ -3,6 +3,7 @@ import { RandomState } from '../core/random.js';
 import type { Ratings } from '../data/ratings.js';
 import { scratchKernels, type SimdKernelExports } from '../kernels/param-memory.js';
 import { makeParam, truncNormal } from './init.js';
+import { meanRow } from './scoring.js';
 import type { ModelBuffer, Param, RatingModel, UserVectorModel } from './model.js';
 
 /** Options of {@link EmbeddingNN} (fastai's `EmbeddingNN` / `collab_learner(use_nn=True)`). */
@@ -212,6 +213,11 @@ export class EmbeddingNN implements RatingModel {
     this.ensureCapacity(64);
   }
 
+  /** The movie embedding table (nItems × item width): similar movies, the map and explanations. */
+  itemEmbeddings(): { Q: Float32Array; k: number } {
+    return { Q: this.itemEmb.value, k: this.ni };
+  }
+
   /**
    * The model as a function of one user embedding u in evaluation mode, for the fold-in of new users:
    * pred(u, i) and d pred / d u. Evaluation-mode batch norm is affine, y = gamma (a - mean) / sqrt(var + eps)
@@ -233,6 +239,7 @@ export class EmbeddingNN implements RatingModel {
     const yRange = this.cfg.yRange;
     return {
       userSize: nu,
+      meanUserVector: () => meanRow(this.userEmb.value, this.nUsers, nu),
       predictWithUser: (userVec: Float32Array, item: number, grad: Float32Array): number => {
         for (let f = 0; f < nu; f++) x0[f] = userVec[f]!;
         const iRow = item * ni;

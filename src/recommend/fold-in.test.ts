@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RandomState } from '../core/random.js';
-import { foldInContributions, foldInLinear, foldInSigmoid, foldInGradient, foldInSoftmax, softmaxCurvature, type UserVectorModel } from './fold-in.js';
+import { foldInContributions, foldInLinear, foldInSigmoid, foldInGradient, foldInSoftmax, foldInScoring, softmaxCurvature, type UserVectorModel } from './fold-in.js';
 import { SoftmaxTable } from './softmax-table.js';
 
 const close = (a: number, b: number, tol: number, what = ''): void => assert.ok(Math.abs(a - b) <= tol, `${what} ${a} != ${b}`);
@@ -236,4 +236,21 @@ test('foldInContributions: the ratings\' shares add up to how far each score\'s 
     close(shares.reduce((a, b) => a + b, 0), moved, 1e-5, `item ${i}`);
   }
   assert.throws(() => contributionsOf(30), { message: 'item index 30 is outside 0..29' });
+});
+
+test('foldInScoring fits as the model scores: on the logit scale under a y-range, linear with the offset under a clip, no bias without user biases', () => {
+  const k = 2;
+  const Q = Float32Array.of(1, 0, 0, 1, 0.5, 0.5, -1, 0.25);
+  const bi = Float32Array.of(0.1, -0.2, 0, 0.3);
+  const items = Int32Array.of(0, 1, 3);
+  const ratings = Float32Array.of(4, 2, 5);
+  const ridge = { lambda: 0.5, biasLambda: 0.25, priorVector: Float32Array.of(0.1, 0.2), priorBias: 0.05 };
+  const base = { k, P: new Float32Array(k), Q, bu: new Float32Array(1), bi, clip: [-Infinity, Infinity] as [number, number] };
+  const sigmoid = foldInScoring({ ...base, offset: 0, yRange: [0, 5.5] }, items, ratings, ridge);
+  assert.deepEqual(sigmoid, foldInSigmoid(Q, k, items, ratings, { ...ridge, itemBias: bi, yRange: [0, 5.5] }));
+  const linear = foldInScoring({ ...base, offset: 3.5, yRange: undefined, clip: [0.5, 5] }, items, ratings, ridge);
+  assert.deepEqual(linear, foldInLinear(Q, k, items, ratings, { ...ridge, itemBias: bi, offset: 3.5 }));
+  const dot = foldInScoring({ ...base, bu: undefined, bi: undefined, offset: 0, yRange: undefined }, items, ratings, ridge);
+  assert.equal(dot.userBias, 0);
+  assert.deepEqual(dot, foldInLinear(Q, k, items, ratings, { ...ridge, fitBias: false }));
 });

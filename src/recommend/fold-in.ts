@@ -1,5 +1,6 @@
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import type { UserVectorModel } from '../models/model.js';
+import type { FactorScoring } from '../models/scoring.js';
 import { SoftmaxTable } from './softmax-table.js';
 import { choleskyFactor, choleskySolve, choleskySubstitute } from '../maths/cholesky.js';
 
@@ -334,6 +335,28 @@ export function foldInSigmoid(itemFactors: Float32Array, nFactors: number, items
     }
   }
   return result(x, k, c.fitBias, loss, steps);
+}
+
+/** What a fold-in under a model's scoring takes besides the ratings: the ridge weights and the prior user. */
+export type ScoringFoldInOptions = Pick<FoldInOptions, 'lambda' | 'biasLambda' | 'priorVector' | 'priorBias'>;
+
+/**
+ * The fold-in a model's scoring calls for, with the movies, biases and offset it gives: on the logit
+ * scale under a y-range ({@link foldInSigmoid}), else the linear ridge with the scoring's offset
+ * ({@link foldInLinear}); a model without user biases fits none. With `contributions`, the matching
+ * {@link foldInContributions} of each movie's score to the given ratings.
+ */
+export function foldInScoring(scoring: FactorScoring, items: Int32Array, ratings: Float32Array, options: ScoringFoldInOptions): FoldInResult {
+  const common = { ...options, fitBias: scoring.bu !== undefined, ...(scoring.bi ? { itemBias: scoring.bi } : {}) };
+  return scoring.yRange
+    ? foldInSigmoid(scoring.Q, scoring.k, items, ratings, { ...common, yRange: scoring.yRange })
+    : foldInLinear(scoring.Q, scoring.k, items, ratings, { ...common, offset: scoring.offset });
+}
+
+/** {@link foldInContributions} under a model's scoring (its link, biases and offset). */
+export function scoringContributions(scoring: FactorScoring, items: Int32Array, ratings: Float32Array, options: ScoringFoldInOptions): (item: number) => Float64Array {
+  const common = { ...options, fitBias: scoring.bu !== undefined, ...(scoring.bi ? { itemBias: scoring.bi } : {}) };
+  return foldInContributions(scoring.Q, scoring.k, items, ratings, { ...common, ...(scoring.yRange ? { yRange: scoring.yRange } : { offset: scoring.offset }) });
 }
 
 /**

@@ -2,7 +2,6 @@ import { requireInt } from '../core/errors.js';
 import type { RawId } from '../data/id-map.js';
 import { pca } from '../maths/pca.js';
 import type { TrainedModel } from '../io/trained-model.js';
-import { HybridModel } from '../models/hybrid.js';
 
 /** A movie with its learned bias and its mean training rating, for the bias tables. */
 export interface BiasEntry {
@@ -63,20 +62,19 @@ export function interpretModel(trained: TrainedModel, options: InterpretOptions 
   const title = (i: number): string => trained.items.get(ids.idOf(i))?.title ?? `movie ${ids.idOf(i)}`;
   const result: Interpretation = { components: [], points: [] };
 
-  // A hybrid's movie is its id embedding plus its features' embeddings: interpret the composed ones.
-  const composed = model instanceof HybridModel ? model.itemRepresentations() : undefined;
-  const bias = composed?.bias ?? model.params.find((p) => p.name === 'itemBias')?.value;
+  // The tables scoring uses: a hybrid's movie is its id embedding plus its features' embeddings, so the composed ones.
+  const scoring = model.factorScoring?.();
+  const bias = scoring?.bi;
   if (bias) {
     const entries = byCount.map((i) => ({ itemId: ids.idOf(i), title: title(i), bias: bias[i]!, meanRating: sums[i]! / counts[i]!, ratingCount: counts[i]! }));
     entries.sort((a, b) => a.bias - b.bias);
     result.biases = { lowest: entries.slice(0, n), highest: entries.slice(-n).reverse() };
   }
 
-  const Q = composed && model instanceof HybridModel ? { value: composed.factors, cols: model.nFactors } : model.params.find((p) => p.name === 'itemFactors');
+  const Q = scoring ? { Q: scoring.Q, k: scoring.k } : model.itemEmbeddings?.();
   if (Q && byCount.length > nComp) {
-    const k = Q.cols;
     const rows = Int32Array.from(byCount);
-    const fit = pca(Q.value, nI, k, nComp, { rows });
+    const fit = pca(Q.Q, nI, Q.k, nComp, { rows });
     for (let c = 0; c < nComp; c++) {
       const order = Array.from(rows.keys()).sort((a, b) => fit.coordinates[a * nComp + c]! - fit.coordinates[b * nComp + c]!);
       const entry = (t: number) => ({ itemId: ids.idOf(rows[t]!), title: title(rows[t]!), value: fit.coordinates[t * nComp + c]! });

@@ -4,8 +4,9 @@ import { pca } from '../maths/pca.js';
 import type { TrainedModel } from '../io/trained-model.js';
 import { HybridModel } from '../models/hybrid.js';
 import type { RatingModel } from '../models/model.js';
+import { finishScores, meanUser, scoreUserVector, userOf, type FactorScoring } from '../models/scoring.js';
 import { becauseOfContributions, becauseYouLiked } from './explain.js';
-import { foldInContributions, foldInGradient, foldInLinear, foldInSigmoid } from './fold-in.js';
+import { foldInGradient, foldInScoring, scoringContributions } from './fold-in.js';
 import { PickScorer } from './pick-scorer.js';
 import { similarItems as similarRows } from './similar.js';
 import { FactorBlockScorer } from './block-scorer.js';
@@ -18,66 +19,25 @@ import { userRatingsCsr, type UserItemsCsr } from '../data/user-items.js';
 import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
 import { checkRange } from './user-range.js';
 
-/**
- * The score of a factor model for a user vector p with bias b:
- *   s_i = offset + b + bi[i] + p·Q[i], then lo + (hi - lo)·sigmoid(s_i) under a y-range, else clipped.
- * dot has no biases or offset; dotbias a y-range; mf the global mean as offset and a clip range.
- */
-interface FactorView {
+/** A model's factor scoring plus, for a hybrid with a pick head, its personalised popularity term. */
+interface FactorView extends FactorScoring {
   /** A hybrid's pick head: its score of movie i for a user, b'_i + p'·q'_i, is a personalised ln(1 + count) for the ranking blend. */
   pick?: PickScorer;
-  k: number;
-  P: Float32Array;
-  Q: Float32Array;
-  bu: Float32Array | undefined;
-  bi: Float32Array | undefined;
-  offset: number;
-  yRange: [number, number] | undefined;
-  clip: [number, number];
 }
 
-function tableOf(model: RatingModel, name: string): Float32Array | undefined {
-  return model.params.find((p) => p.name === name)?.value;
-}
-
+// A movie without training ratings is what its metadata says to a hybrid's pick head, not its untrained id row.
 function factorView(model: RatingModel, train: TrainedModel['train'], itemCounts: Int32Array, pickLambda: number): FactorView | undefined {
-  // nn also has embedding tables, but its score is an MLP, not a dot product.
-  if (model.kind === 'nn') return undefined;
-  if (model instanceof HybridModel) return hybridView(model, train, itemCounts, pickLambda);
-  const P = tableOf(model, 'userFactors');
-  const Q = tableOf(model, 'itemFactors');
-  if (!P || !Q) return undefined;
-  const config = model.config();
-  const clip = (config.clip as (number | null)[] | undefined) ?? [];
-  return {
-    k: Q.length / model.nItems,
-    P,
-    Q,
-    bu: tableOf(model, 'userBias'),
-    bi: tableOf(model, 'itemBias'),
-    offset: typeof config.globalMean === 'number' ? config.globalMean : 0,
-    yRange: model.kind === 'dotbias' ? (config.yRange as [number, number]) : undefined,
-    clip: [clip[0] ?? -Infinity, clip[1] ?? Infinity],
-  };
-}
-
-// The hybrid scores like dotbias once every user and movie is composed from its id and feature embeddings;
-// a movie without training ratings is what its metadata says, not its untrained id row.
-function hybridView(model: HybridModel, train: TrainedModel['train'], itemCounts: Int32Array, pickLambda: number): FactorView {
-  const trainedItems = Uint8Array.from(itemCounts, (c) => (c > 0 ? 1 : 0));
-  const { k, factors: Q, bias: bi, pick } = hybridItemTables(model, trainedItems);
-  const P = new Float32Array(model.nUsers * k);
-  const bu = new Float32Array(model.nUsers);
-  for (let u = 0; u < model.nUsers; u++) {
-    const rep = model.userRepresentation(u);
-    P.set(rep.vector, u * k);
-    bu[u] = rep.bias;
-  }
-  const view: FactorView = { k, P, Q, bu, bi, offset: 0, yRange: model.config().yRange as [number, number], clip: [-Infinity, Infinity] };
-  if (pick) {
-    const trainedUsers = new Uint8Array(model.nUsers);
-    for (let r = 0; r < train.users.length; r++) trainedUsers[train.users[r]!] = 1;
-    view.pick = new PickScorer(model, pick, trainedUsers, trainedItems, pickLambda);
+  const scoring = model.factorScoring?.();
+  if (!scoring) return undefined;
+  const view: FactorView = { ...scoring };
+  if (model instanceof HybridModel) {
+    const trainedItems = Uint8Array.from(itemCounts, (c) => (c > 0 ? 1 : 0));
+    const { pick } = hybridItemTables(model, trainedItems);
+    if (pick) {
+      const trainedUsers = new Uint8Array(model.nUsers);
+      for (let r = 0; r < train.users.length; r++) trainedUsers[train.users[r]!] = 1;
+      view.pick = new PickScorer(model, pick, trainedUsers, trainedItems, pickLambda);
+    }
   }
   return view;
 }
@@ -144,14 +104,13 @@ export class ModelRecommender implements Recommender {
     this.catalogue = new Catalogue(train, trained.items);
     this.pickLambda = requireNumber('pickLambda', options.pickLambda ?? 1, 0);
     this.view = factorView(model, train, this.catalogue.itemCounts, this.pickLambda);
-    const itemFactors = model.params.find((p) => p.name === 'itemFactors');
-    this.embedding = this.view ? { Q: this.view.Q, k: this.view.k } : itemFactors ? { Q: itemFactors.value, k: itemFactors.cols } : undefined;
+    this.embedding = this.view ? { Q: this.view.Q, k: this.view.k } : model.itemEmbeddings?.();
     this.minRatings = requireInt('minRatings', options.minRatings ?? 5, 0);
     this.similarMinRatings = requireInt('similarMinRatings', options.similarMinRatings ?? 20, 0);
     this.foldInLambda = requireNumber('foldInLambda', options.foldInLambda ?? 10, 0);
     this.foldInBiasLambda = requireNumber('foldInBiasLambda', options.foldInBiasLambda ?? 5, 0);
     this.popularityWeight = requireNumber('popularityWeight', options.popularityWeight ?? 0.5, 0);
-    this.meanUser = this.view ? meanUserOf(this.view, model.nUsers) : undefined;
+    this.meanUser = this.view ? meanUser(this.view, model.nUsers) : undefined;
     const config = model.config();
     this.info = {
       kind: model.kind,
@@ -233,8 +192,8 @@ export class ModelRecommender implements Recommender {
     const view = this.view;
     this.popularity = this.logCounts;
     if (view) {
-      const p = view.P.subarray(u * view.k, (u + 1) * view.k);
-      this.scoreVector(view, p, view.bu ? view.bu[u]! : 0, this.scores);
+      const user = userOf(view, u);
+      scoreUserVector(view, user.vector, user.bias, this.scores, this.rawDots);
       if (view.pick) this.scorePick(view.pick.user(u));
     } else {
       const users = new Int32Array(model.nItems).fill(u);
@@ -253,30 +212,19 @@ export class ModelRecommender implements Recommender {
     this.popularity = this.coWatch ? this.coWatch.score(given.items, this.coWatchScores) : this.logCounts;
     if (vectorModel) {
       // No closed form (nn): gradient steps on the user embedding from the mean trained user.
-      const fitted = foldInGradient(vectorModel, this.trained.model.nItems, items, values, { lambda: this.foldInLambda / 10, init: this.meanEmbedding() });
+      const fitted = foldInGradient(vectorModel, this.trained.model.nItems, items, values, { lambda: this.foldInLambda / 10, init: vectorModel.meanUserVector?.() ?? new Float32Array(0) });
       const grad = new Float32Array(vectorModel.userSize);
       for (let i = 0; i < this.scores.length; i++) this.scores[i] = vectorModel.predictWithUser(fitted.userVector, i, grad);
       return this.pick(this.visitorSeen(given.items, options), given.items, given.values, options);
     }
     const view = this.requireView('fold-in');
     const prior = this.meanUser!;
-    const common = {
-      lambda: this.foldInLambda,
-      biasLambda: this.foldInBiasLambda,
-      priorVector: prior.vector,
-      priorBias: prior.bias,
-      fitBias: view.bu !== undefined,
-      ...(view.bi ? { itemBias: view.bi } : {}),
-    };
-    const fitted = view.yRange
-      ? foldInSigmoid(view.Q, view.k, items, values, { ...common, yRange: view.yRange })
-      : foldInLinear(view.Q, view.k, items, values, { ...common, offset: view.offset });
-    this.scoreVector(view, fitted.userVector, fitted.userBias, this.scores);
+    const ridge = { lambda: this.foldInLambda, biasLambda: this.foldInBiasLambda, priorVector: prior.vector, priorBias: prior.bias };
+    const fitted = foldInScoring(view, items, values, ridge);
+    scoreUserVector(view, fitted.userVector, fitted.userBias, this.scores, this.rawDots);
     if (view.pick && !this.coWatch) this.scorePick(view.pick.foldIn(given.items));
     // a visitor's reasons are the ratings that raised each pick's score most, not every movie they liked
-    const contributionsOf = options.explain
-      ? foldInContributions(view.Q, view.k, given.items, given.values, { ...common, ...(view.yRange ? { yRange: view.yRange } : { offset: view.offset }) })
-      : undefined;
+    const contributionsOf = options.explain ? scoringContributions(view, given.items, given.values, ridge) : undefined;
     return this.pick(this.visitorSeen(given.items, options), given.items, given.values, options, contributionsOf);
   }
 
@@ -284,15 +232,6 @@ export class ModelRecommender implements Recommender {
   private scorePick(p: Float32Array): void {
     this.view!.pick!.score(p, this.pickScores!);
     this.popularity = this.pickScores!;
-  }
-
-  // Mean of the user embedding table: where a gradient fold-in starts.
-  private meanEmbedding(): Float32Array {
-    const P = this.trained.model.params.find((p) => p.name === 'userFactors');
-    if (!P) return new Float32Array(0);
-    const mean = new Float64Array(P.cols);
-    for (let u = 0; u < P.rows; u++) for (let f = 0; f < P.cols; f++) mean[f]! += P.value[u * P.cols + f]!;
-    return Float32Array.from(mean, (x) => x / P.rows);
   }
 
   /** The predicted rating of every movie (dense order) from the last recommendation call, before filtering. */
@@ -347,20 +286,6 @@ export class ModelRecommender implements Recommender {
       throw new CollabError('INVALID_OPTION', `${what} needs a dot-product model (dot, dotbias, mf); this is a ${this.trained.model.kind} model — train one of those for ${what}`, { field: 'model' });
     }
     return this.view;
-  }
-
-  private scoreVector(view: FactorView, p: Float32Array, b: number, out: Float32Array): void {
-    const { k, Q, bi, offset } = view;
-    const nI = out.length;
-    const raw = this.rawDots;
-    // s_i = offset + b + bi[i] + Σ_f p_f Q[i, f] in this order: FactorBlockScorer computes the same bits
-    for (let i = 0; i < nI; i++) {
-      const iRow = i * k;
-      let s = offset + b + (bi ? bi[i]! : 0);
-      for (let f = 0; f < k; f++) s += p[f]! * Q[iRow + f]!;
-      raw[i] = s;
-    }
-    finishScores(view, raw, 0, out);
   }
 
   /**
@@ -482,30 +407,6 @@ function describeConfig(config: Record<string, unknown>): Record<string, unknown
     else out[key] = value;
   }
   return out;
-}
-
-// The predicted ratings from raw scores s (from `at` in raw): lo + (hi - lo)·sigmoid(s) under a y-range, else s clipped.
-function finishScores(view: FactorView, raw: Float64Array, at: number, out: Float32Array): void {
-  const { yRange, clip } = view;
-  const lo = yRange ? yRange[0] : 0;
-  const span = yRange ? yRange[1] - yRange[0] : 0;
-  for (let i = 0; i < out.length; i++) {
-    const s = raw[at + i]!;
-    out[i] = yRange ? lo + span / (1 + Math.exp(-s)) : s < clip[0] ? clip[0] : s > clip[1] ? clip[1] : s;
-  }
-}
-
-// The average trained user (factors and bias): fold-in's prior, so a user with few ratings starts there.
-function meanUserOf(view: FactorView, nUsers: number): { vector: Float32Array; bias: number } {
-  const { k, P, bu } = view;
-  const sum = new Float64Array(k);
-  let bias = 0;
-  for (let u = 0; u < nUsers; u++) {
-    const uRow = u * k;
-    for (let f = 0; f < k; f++) sum[f]! += P[uRow + f]!;
-    if (bu) bias += bu[u]!;
-  }
-  return { vector: Float32Array.from(sum, (x) => x / nUsers), bias: bias / nUsers };
 }
 
 function sortedOrder(items: Int32Array): number[] {

@@ -12,7 +12,8 @@ import { runLrFind, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { makeOptimizer, type Optimizer, type OptimizerKind } from './optimizers.js';
 import { constant, oneCycle, type OneCycleOptions, type Schedule } from './schedules.js';
 import { HogwildPool } from './hogwild.js';
-import { TRAIN_DEFAULTS, cappedEpochs } from './defaults.js';
+import { LIBRARY_DEFAULTS, TRAIN_DEFAULTS, cappedEpochs, defaultThreads } from './defaults.js';
+import { isModelKind, modelEntry, type AnyModelConfig } from '../models/registry.js';
 import { SideParallelOptimizer, splitsBySide } from './side-parallel.js';
 import { PickParallel, pickCanRunElsewhere, withPickFlush } from './pick-parallel.js';
 import { HybridModel } from '../models/hybrid.js';
@@ -53,7 +54,7 @@ export interface EpochStats {
 
 /** Options of {@link collabLearner}; per-kind defaults come from {@link TRAIN_DEFAULTS}. */
 export interface CollabLearnerOptions {
-  /** Model kind. Default 'dotbias'. */
+  /** Model kind. Default 'dotbias' ({@link LIBRARY_DEFAULTS}; `collab train` picks hybrid for data with side data). */
   model?: ModelKind;
   /** Embedding width. Default 50. */
   nFactors?: number;
@@ -63,10 +64,10 @@ export interface CollabLearnerOptions {
   batchSize?: number;
   /** 'adam' (AdamW) or 'sgd'; for mf, 'sgd' is per-rating Funk SGD. Default 'adam' ('sgd' for dot and mf). */
   optimizer?: OptimizerKind;
-  /** Weight decay (AdamW decoupled, SGD coupled L2, mf per-rating L2 reg). Default 0.2 for dotbias, 1e-5 dot, 0.05 mf, 0.1 nn. */
-  /** Whether weight decay also applies to dotbias's bias tables (fastai: yes). Default false. */
-  biasDecay?: boolean;
+  /** Weight decay (AdamW decoupled, SGD coupled L2, mf per-rating L2 reg). Default per kind ({@link TRAIN_DEFAULTS}): 0.2 for dotbias and hybrid, 1e-5 dot, 0.05 mf, 0.1 nn. */
   wd?: number;
+  /** Whether weight decay also applies to dotbias's and the hybrid's bias tables (fastai: yes). Default false. */
+  biasDecay?: boolean;
   /** Momentum (SGD) or beta1 (Adam) used by `fit`; fitOneCycle cycles 0.95-0.85-0.95. Default 0.9. */
   momentum?: number;
   /** Seed for init and shuffling. Default 42. */
@@ -85,7 +86,7 @@ export interface CollabLearnerOptions {
    */
   unseenFallback?: boolean;
   /** Extra architecture settings passed to the model (e.g. nn's embSizes, layers, dropout). Default {}. */
-  modelConfig?: Record<string, unknown>;
+  modelConfig?: AnyModelConfig;
   /**
    * AdamW's kernels: 'wasm' (float32 SIMD rows in each param's WebAssembly memory, on one thread or two) or
    * 'js' (the float64 JS loops, collab's arithmetic before the kernels). Default 'wasm'.
@@ -158,28 +159,23 @@ export class CollabLearner {
         { field: 'valid' },
       );
     }
-    const kind = options.model ?? 'dotbias';
+    const kind = options.model ?? LIBRARY_DEFAULTS.model;
     const recipe = TRAIN_DEFAULTS[kind];
-    if (!recipe) {
+    if (!recipe || !isModelKind(kind)) {
       throw new CollabError('INVALID_OPTION', `model must be one of ${Object.keys(TRAIN_DEFAULTS).join(', ')}, got "${String(kind)}"`, { field: 'model' });
     }
     this.batchSize = requireInt('batchSize', options.batchSize ?? recipe.batchSize, 1);
     this.wd = requireNumber('wd', options.wd ?? recipe.wd, 0);
     this.momentum = requireNumber('momentum', options.momentum ?? recipe.momentum, 0, 1);
-    this.seed = requireInt('seed', options.seed ?? 42, 0, 0xffffffff);
+    this.seed = requireInt('seed', options.seed ?? LIBRARY_DEFAULTS.seed, 0, 0xffffffff);
     // a hybrid's pick head trains on a second thread when there is one (the same result as one thread)
-    const pickHead = kind === 'hybrid' && (options.modelConfig?.pickFactors ?? 1) !== 0;
-    this.threads = requireInt('threads', options.threads ?? (pickHead && availableParallelism() > 1 ? 2 : 1), 1, 64);
+    const entry = modelEntry(kind);
+    this.threads = requireInt('threads', options.threads ?? defaultThreads(kind, options.modelConfig ?? {}, availableParallelism()), 1, 64);
     const optimizer = options.optimizer ?? recipe.optimizer;
     const stats = ratingStats(train);
     const yRange = options.yRange ?? [0, stats.max + 0.5];
     const config: Record<string, unknown> = { nFactors: options.nFactors ?? recipe.nFactors };
-    if (kind === 'dotbias' || kind === 'nn' || kind === 'hybrid') config.yRange = yRange;
-    if (kind === 'dotbias' || kind === 'hybrid') config.biasDecay = options.biasDecay ?? recipe.biasDecay;
-    if (kind === 'mf') {
-      config.globalMean = stats.mean;
-      config.clip = [stats.min, stats.max];
-    }
+    Object.assign(config, entry.fromData({ ...stats, yRange, biasDecay: options.biasDecay ?? recipe.biasDecay }));
     if (this.threads > 1) config.shared = true;
     Object.assign(config, options.modelConfig ?? {});
     this.model = createModel(kind, train.userIds.size, train.itemIds.size, config, this.seed);

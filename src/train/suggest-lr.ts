@@ -2,6 +2,7 @@ import { CollabError } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
 import { collabLearner, type CollabLearnerOptions } from './learner.js';
 import { oneCycleCandidates, type LrCandidate, type LrFindResult } from './lr-find.js';
+import { MODEL_REGISTRY } from '../models/registry.js';
 
 /** One candidate lr trained as `collab train` would train it. */
 export interface LrTrial extends LrCandidate {
@@ -39,7 +40,7 @@ export interface TrialSchedule {
 export async function suggestLr(train: Ratings, valid: Ratings | undefined, options: CollabLearnerOptions, run: TrialSchedule, ramp: LrFindResult): Promise<LrSuggestion> {
   const candidates = oneCycleCandidates(ramp);
   if (valid === undefined || valid.ratings.length === 0) return { ...candidates[0]!, trials: [] };
-  const trialOptions: CollabLearnerOptions = options.model === 'hybrid' ? { ...options, modelConfig: { ...options.modelConfig, pickFactors: 0 } } : options;
+  const trialOptions: CollabLearnerOptions = options.model !== undefined && MODEL_REGISTRY[options.model].sideFeatures === true ? { ...options, modelConfig: { ...options.modelConfig, pickFactors: 0 } } : options;
   const trials: LrTrial[] = [];
   for (const c of candidates) {
     const learner = collabLearner(train, valid, trialOptions);

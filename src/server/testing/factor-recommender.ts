@@ -6,6 +6,7 @@ import { becauseOfContributions, becauseYouLiked } from '../../recommend/explain
 import { foldInContributions, foldInLinear } from '../../recommend/fold-in.js';
 import { similarItems } from '../../recommend/similar.js';
 import { topKForVector } from '../../maths/top-k.js';
+import { scoreUserVector, userOf, type FactorScoring } from '../../models/scoring.js';
 import type { GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem } from '../../recommend/types.js';
 
 /**
@@ -145,21 +146,24 @@ export function makeFactorRecommender(options: FactorRecommenderOptions = {}): F
     bu[u] = 0.2 * rng.normal();
   }
   const mu = 3.5;
+  // scored as an mf model is (no link), by the one score function every factor model uses
+  const scoring: FactorScoring = { k, P: p, Q: q, bu, bi, offset: mu, yRange: undefined, clip: [-Infinity, Infinity] };
 
   // training ratings: each user rates a random subset, rating = clip(round2(pred + noise))
   const perUser = Math.min(options.ratingsPerUser ?? 12, nItems);
   const rated: Int32Array[] = [];
   const ratedValues: Float32Array[] = [];
+  const preds = new Float64Array(perUser);
   const count = new Int32Array(nItems);
   const sum = new Float64Array(nItems);
   for (let u = 0; u < nUsers; u++) {
     const items = rng.permutation(nItems).subarray(0, perUser).slice().sort();
     const values = new Float32Array(perUser);
+    const user = userOf(scoring, u);
+    scoreUserVector(scoring, user.vector, user.bias, values, preds, items);
     for (let t = 0; t < perUser; t++) {
       const i = items[t]!;
-      let pred = mu + bu[u]! + bi[i]!;
-      for (let f = 0; f < k; f++) pred += p[u * k + f]! * q[i * k + f]!;
-      values[t] = Math.min(RATING_HI, Math.max(RATING_LO, Math.round(2 * (pred + 0.3 * rng.normal())) / 2));
+      values[t] = Math.min(RATING_HI, Math.max(RATING_LO, Math.round(2 * (preds[t]! + 0.3 * rng.normal())) / 2));
       count[i]!++;
       sum[i]! += values[t]!;
     }
@@ -210,7 +214,7 @@ export function makeFactorRecommender(options: FactorRecommenderOptions = {}): F
   const recommend = (vector: Float32Array, userBias: number, ratedItems: Int32Array, values: Float32Array, o: RecommendOptions, contributionsOf?: (item: number) => Float64Array): ScoredItem[] => {
     const exclude = exclusions(ratedItems, o);
     if (exclude.length === nItems) return [];
-    const top = topKForVector(vector, q, o.n ?? 10, { userBias, itemBias: bi, offset: mu, exclude });
+    const top = topKForVector(vector, scoring.Q, o.n ?? 10, { userBias, itemBias: scoring.bi!, offset: scoring.offset, exclude });
     return scored(top.items, top.scores, o.explain === true ? { items: ratedItems, values, ...(contributionsOf ? { contributionsOf } : {}) } : undefined);
   };
 
