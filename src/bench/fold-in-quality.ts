@@ -76,7 +76,7 @@ for (const [u, rows] of heldRows) {
   const f0 = performance.now();
   const recs = recommender.recommendForRatings(givenRatings, { n: K, minRatings: arg('min-ratings', 0) });
   foldMs += performance.now() - f0;
-  const predicted = recommender.lastScores();
+  const predicted = recommender.predictForRatings(givenRatings);
   // Bias baseline for a new user: b_u = Σ(r - mu - b_i) / (reg + n) over the given ratings.
   let dev = 0;
   for (const r of given) dev += data.ratings[r]! - baseline.mu - baseline.itemBias[data.items[r]!]!;

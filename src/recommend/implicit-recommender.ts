@@ -68,7 +68,6 @@ export class ImplicitRecommender implements Recommender {
   private readonly minRatings: number;
   private readonly similarMinRatings: number;
   private readonly label: string;
-  private rawScores: Float32Array;
 
   constructor(
     private readonly trained: TrainedHistoryModel,
@@ -81,7 +80,6 @@ export class ImplicitRecommender implements Recommender {
     this.label = describe.label;
     this.info = { kind: describe.kind, config: describe.config, history: { epochs: [] }, nUsers: model.nUsers, nItems: model.nItems, scoreKind: describe.kind };
     this.catalogue = new Catalogue(train, trained.items);
-    this.rawScores = new Float32Array(model.nItems);
   }
 
   /** The catalogue: every movie the model knows, in dense order. */
@@ -148,11 +146,6 @@ export class ImplicitRecommender implements Recommender {
     return this.pick(scores, history, options, seen);
   }
 
-  /** The score of every movie (dense order) from the last recommendation call, before filtering. */
-  lastScores(): Float32Array {
-    return this.rawScores;
-  }
-
   /** Movies closest to this one by the model's own item similarity, leaving out rarely rated ones. */
   similarItems(itemId: RawId, n = 10, minRatings = this.similarMinRatings): ScoredItem[] {
     requireInt('n', n, 1);
@@ -185,7 +178,6 @@ export class ImplicitRecommender implements Recommender {
   // Masks the scores (NaN = never picked) by the history and the filters, then takes the top n.
   private pick(scores: Float32Array, history: Int32Array, options: RecommendOptions, ratingOf: ReadonlyMap<number, number>): ScoredItem[] {
     const n = requireInt('n', options.n ?? 10, 1, 10000);
-    this.rawScores = scores.slice();
     this.catalogue.applyFilters(scores, options, this.minRatings);
     if (!options.includeRated) {
       // the file is fitted on every rating it holds, so the history is all the model knows was seen; the

@@ -295,3 +295,20 @@ test("a visitor's list follows what the people who rated their movies rated, not
   assert.ok(global.filter((id) => Number(id) <= 10).length >= 4, `global popularity fills the list with the crowd's movies: ${global.join(',')}`);
   await learner.close();
 });
+
+test('no state is carried between calls: interleaved calls give what each gives alone, and predictions are fresh arrays', () => {
+  const visitor = [{ itemId: 101, rating: 5 }, { itemId: 102, rating: 5 }];
+  const aloneVisitor = rec.recommendForRatings(visitor, { n: 5 });
+  const aloneUser = rec.recommendForUser(1, { n: 5 });
+  const predicted = rec.predictForRatings(visitor);
+  // another caller in between leaves the first caller's results as they were
+  const again = rec.predictForRatings([{ itemId: 125, rating: 5 }]);
+  assert.notEqual(again, predicted);
+  assert.deepEqual(rec.predictForRatings(visitor), predicted);
+  assert.deepEqual(rec.recommendForUser(1, { n: 5 }), aloneUser);
+  assert.deepEqual(rec.recommendForRatings(visitor, { n: 5 }), aloneVisitor);
+  // the shown score of each pick is the visitor's predicted rating, kept on the rating scale
+  const [lo, hi] = rec.ratingScale();
+  for (const it of aloneVisitor) assert.equal(it.score, Math.min(hi, Math.max(lo, predicted[trained.train.itemIds.indexOf(it.itemId)]!)));
+  assert.equal('lastScores' in rec, false);
+});

@@ -63,6 +63,18 @@ export interface ModelRecommenderOptions {
   coWatch?: boolean;
 }
 
+/** One call's working buffers (every public call makes its own, so no result is left for the next caller). */
+interface Scratch {
+  /** The predicted rating of every movie; pick masks and blends it in place. */
+  scores: Float32Array;
+  /** The same before pick masks it: the ratings reported. */
+  raw: Float32Array;
+  /** One user's scores before the link (float64). */
+  dots: Float64Array;
+  /** The ranking blend's popularity term for this call: ln(1 + count), a pick head's scores or a visitor's co-watch term. */
+  popularity: Float32Array;
+}
+
 /** Recommendations, similar movies and fold-in over a trained model (any kind with factor tables). */
 export class ModelRecommender implements Recommender {
   readonly info: Recommender['info'];
@@ -75,10 +87,6 @@ export class ModelRecommender implements Recommender {
   private readonly ratedValues: Float32Array;
   /** Everything each user is known to have rated (training and validation parts): left out of their recommendations. */
   private readonly seen: UserItemsCsr;
-  private readonly scores: Float32Array;
-  private readonly rawScores: Float32Array;
-  /** One user's scores before the y-range or clip (float64). */
-  private readonly rawDots: Float64Array;
   private readonly minRatings: number;
   private readonly similarMinRatings: number;
   private readonly foldInLambda: number;
@@ -89,12 +97,8 @@ export class ModelRecommender implements Recommender {
   private readonly catalogue: Catalogue;
   /** ln(1 + training ratings) per movie: the ranking blend's popularity term for models without a pick head. */
   private readonly logCounts: Float32Array;
-  /** The popularity term for the user being scored: logCounts, or a pick head's personalised scores. */
-  private popularity: Float32Array;
-  private readonly pickScores: Float32Array | undefined;
   /** A visitor's popularity term; undefined when switched off or the file holds no training ratings. */
   private readonly coWatch: CoWatch | undefined;
-  private readonly coWatchScores: Float32Array;
 
   constructor(
     private readonly trained: TrainedModel,
@@ -130,14 +134,8 @@ export class ModelRecommender implements Recommender {
     const itemCounts = this.catalogue.itemCounts;
     this.itemCounts = itemCounts;
     this.seen = seenIndex(train, nU, trained.seen);
-    this.scores = new Float32Array(nI);
-    this.rawScores = new Float32Array(nI);
-    this.rawDots = new Float64Array(nI);
     this.logCounts = Float32Array.from(itemCounts, (c) => Math.log1p(c));
-    this.popularity = this.logCounts;
-    this.pickScores = this.view?.pick ? new Float32Array(nI) : undefined;
     this.coWatch = (options.coWatch ?? true) && n > 0 ? new CoWatch(this.seen, nI) : undefined;
-    this.coWatchScores = new Float32Array(this.coWatch ? nI : 0);
   }
 
   /** The catalogue: every movie the model knows, in dense order. */
@@ -168,10 +166,17 @@ export class ModelRecommender implements Recommender {
   /** Top-N for a known user, leaving out everything they are known to have rated (training, validation, `options.seen`). */
   recommendForUser(userId: RawId, options: RecommendOptions = {}): ScoredItem[] {
     const u = this.trained.train.userIds.lookup(userId, 'error', 'user');
-    this.scoreUser(u);
+    const s = this.scratch();
+    this.scoreUser(u, s);
     const rated = this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!);
     const values = this.ratedValues.subarray(this.offsets[u]!, this.offsets[u + 1]!);
-    return this.pick(seenItemsOf(this.seen, u, knownItems(this.trained.train.itemIds, options.seen)), rated, values, options);
+    return this.pick(s, seenItemsOf(this.seen, u, knownItems(this.trained.train.itemIds, options.seen)), rated, values, options);
+  }
+
+  // Every call works in buffers of its own and returns its results: nothing is left for the next caller.
+  private scratch(): Scratch {
+    const n = this.trained.model.nItems;
+    return { scores: new Float32Array(n), raw: new Float32Array(n), dots: new Float64Array(n), popularity: this.logCounts };
   }
 
   /**
@@ -180,63 +185,73 @@ export class ModelRecommender implements Recommender {
    * the evaluation protocol.
    */
   topUnratedForUser(u: number, k: number): Int32Array {
-    this.scoreUser(u);
+    const s = this.scratch();
+    this.scoreUser(u, s);
     const w = this.popularityWeight;
-    if (w > 0) for (let i = 0; i < this.scores.length; i++) this.scores[i]! += w * this.popularity[i]!;
-    return topKForUser(this.scores, k, this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!)).items;
+    if (w > 0) for (let i = 0; i < s.scores.length; i++) s.scores[i]! += w * s.popularity[i]!;
+    return topKForUser(s.scores, k, this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!)).items;
   }
 
-  // Fills this.scores with the predicted rating of every movie for dense user u (and the popularity term).
-  private scoreUser(u: number): void {
+  // Fills s.scores with the predicted rating of every movie for dense user u, and s.popularity.
+  private scoreUser(u: number, s: Scratch): void {
     const model = this.trained.model;
     const view = this.view;
-    this.popularity = this.logCounts;
+    s.popularity = this.logCounts;
     if (view) {
       const user = userOf(view, u);
-      scoreUserVector(view, user.vector, user.bias, this.scores, this.rawDots);
-      if (view.pick) this.scorePick(view.pick.user(u));
+      scoreUserVector(view, user.vector, user.bias, s.scores, s.dots);
+      if (view.pick) this.scorePick(view.pick.user(u), s);
     } else {
       const users = new Int32Array(model.nItems).fill(u);
       const items = new Int32Array(model.nItems);
       for (let i = 0; i < items.length; i++) items[i] = i;
-      model.predictMany(users, items, this.scores);
+      model.predictMany(users, items, s.scores);
     }
   }
 
   /** Top-N for a visitor described by ratings: their user vector is fitted with the movies fixed (fold-in). */
   recommendForRatings(ratings: GivenRating[], options: RecommendOptions = {}): ScoredItem[] {
+    const s = this.scratch();
+    const { given, contributionsOf } = this.foldIn(ratings, s, options.explain === true);
+    return this.pick(s, this.visitorSeen(given.items, options), given.items, given.values, options, contributionsOf);
+  }
+
+  /** A visitor's predicted rating of every movie (dense order, unfiltered): the fold-in recommendForRatings ranks. */
+  predictForRatings(ratings: GivenRating[]): Float32Array {
+    const s = this.scratch();
+    this.foldIn(ratings, s, false);
+    return s.scores;
+  }
+
+  // Fits a visitor's vector with the movies fixed and fills s.scores and s.popularity; with `explain`, also
+  // each pick's contributions (a visitor's reasons are the ratings that raised its score most).
+  private foldIn(ratings: GivenRating[], s: Scratch, explain: boolean): { given: { items: Int32Array; values: Float32Array }; contributionsOf?: (item: number) => Float64Array } {
     const { items, values } = this.denseRatings(ratings);
     const order = sortedOrder(items);
     const given = { items: Int32Array.from(order, (t) => items[t]!), values: Float32Array.from(order, (t) => values[t]!) };
     const vectorModel = this.view ? undefined : this.trained.model.userVectorModel?.();
-    this.popularity = this.coWatch ? this.coWatch.score(given.items, this.coWatchScores) : this.logCounts;
+    s.popularity = this.coWatch ? this.coWatch.score(given.items, new Float32Array(this.trained.model.nItems)) : this.logCounts;
     if (vectorModel) {
       // No closed form (nn): gradient steps on the user embedding from the mean trained user.
       const fitted = foldInGradient(vectorModel, this.trained.model.nItems, items, values, { lambda: this.foldInLambda / 10, init: vectorModel.meanUserVector?.() ?? new Float32Array(0) });
       const grad = new Float32Array(vectorModel.userSize);
-      for (let i = 0; i < this.scores.length; i++) this.scores[i] = vectorModel.predictWithUser(fitted.userVector, i, grad);
-      return this.pick(this.visitorSeen(given.items, options), given.items, given.values, options);
+      for (let i = 0; i < s.scores.length; i++) s.scores[i] = vectorModel.predictWithUser(fitted.userVector, i, grad);
+      return { given };
     }
     const view = this.requireView('fold-in');
     const prior = this.meanUser!;
     const ridge = { lambda: this.foldInLambda, biasLambda: this.foldInBiasLambda, priorVector: prior.vector, priorBias: prior.bias };
     const fitted = foldInScoring(view, items, values, ridge);
-    scoreUserVector(view, fitted.userVector, fitted.userBias, this.scores, this.rawDots);
-    if (view.pick && !this.coWatch) this.scorePick(view.pick.foldIn(given.items));
-    // a visitor's reasons are the ratings that raised each pick's score most, not every movie they liked
-    const contributionsOf = options.explain ? scoringContributions(view, given.items, given.values, ridge) : undefined;
-    return this.pick(this.visitorSeen(given.items, options), given.items, given.values, options, contributionsOf);
+    scoreUserVector(view, fitted.userVector, fitted.userBias, s.scores, s.dots);
+    if (view.pick && !this.coWatch) this.scorePick(view.pick.foldIn(given.items), s);
+    return explain ? { given, contributionsOf: scoringContributions(view, given.items, given.values, ridge) } : { given };
   }
 
   // The popularity term of the ranking blend from a pick vector p': b'_i + p'·q'_i for every movie.
-  private scorePick(p: Float32Array): void {
-    this.view!.pick!.score(p, this.pickScores!);
-    this.popularity = this.pickScores!;
-  }
-
-  /** The predicted rating of every movie (dense order) from the last recommendation call, before filtering. */
-  lastScores(): Float32Array {
-    return this.rawScores;
+  private scorePick(p: Float32Array, s: Scratch): void {
+    const out = new Float32Array(this.trained.model.nItems);
+    this.view!.pick!.score(p, out);
+    s.popularity = out;
   }
 
   /** Movies closest to one movie by cosine of their embeddings, leaving out rarely rated ones. */
@@ -303,6 +318,7 @@ export class ModelRecommender implements Recommender {
     }
     const block = new Int32Array(scorer.blockSize);
     const init = new Float64Array(scorer.blockSize);
+    const s = this.scratch();
     for (let start = from; start < to; start += scorer.blockSize) {
       const users = block.subarray(0, Math.min(scorer.blockSize, to - start));
       for (let b = 0; b < users.length; b++) {
@@ -312,12 +328,12 @@ export class ModelRecommender implements Recommender {
       const rows = scorer.score(view.P, users, init);
       for (let b = 0; b < users.length; b++) {
         const u = users[b]!;
-        finishScores(view, rows, b * scorer.stride, this.scores);
-        this.popularity = this.logCounts;
-        if (view.pick) this.scorePick(view.pick.user(u));
+        finishScores(view, rows, b * scorer.stride, s.scores);
+        s.popularity = this.logCounts;
+        if (view.pick) this.scorePick(view.pick.user(u), s);
         const rated = this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!);
         const values = this.ratedValues.subarray(this.offsets[u]!, this.offsets[u + 1]!);
-        onUser(ids.idOf(u), this.pick(seenItemsOf(this.seen, u, knownItems(this.trained.train.itemIds, options.seen)), rated, values, options));
+        onUser(ids.idOf(u), this.pick(s, seenItemsOf(this.seen, u, knownItems(this.trained.train.itemIds, options.seen)), rated, values, options));
       }
     }
   }
@@ -354,19 +370,19 @@ export class ModelRecommender implements Recommender {
 
   // Masks the scores (NaN = never picked) by the seen items and filters, then takes the top n; `rated`
   // and `values` are the ratings the reasons are drawn from.
-  private pick(seen: Int32Array, rated: Int32Array, values: Float32Array, options: RecommendOptions, contributionsOf?: (item: number) => Float64Array): ScoredItem[] {
+  private pick(s: Scratch, seen: Int32Array, rated: Int32Array, values: Float32Array, options: RecommendOptions, contributionsOf?: (item: number) => Float64Array): ScoredItem[] {
     const n = requireInt('n', options.n ?? 10, 1, 10000);
-    const scores = this.scores;
-    this.rawScores.set(scores);
+    const scores = s.scores;
+    s.raw.set(scores);
     this.catalogue.applyFilters(scores, options, this.minRatings);
     if (!options.includeRated) for (let t = 0; t < seen.length; t++) scores[seen[t]!] = NaN;
     const w = requireNumber('popularityWeight', options.popularityWeight ?? this.popularityWeight, 0);
-    if (w > 0) for (let i = 0; i < scores.length; i++) scores[i]! += w * this.popularity[i]!;
+    if (w > 0) for (let i = 0; i < scores.length; i++) scores[i]! += w * s.popularity[i]!;
     const top = topKForUser(scores, n);
     // Shown scores are predicted ratings kept on the rating scale (a sigmoid range reaches past the top).
     const [lo, hi] = this.catalogue.scale;
     const rankScores = Float32Array.from(top.scores);
-    for (let t = 0; t < top.items.length; t++) top.scores[t] = Math.min(hi, Math.max(lo, this.rawScores[top.items[t]!]!));
+    for (let t = 0; t < top.items.length; t++) top.scores[t] = Math.min(hi, Math.max(lo, s.raw[top.items[t]!]!));
     const view = this.embedding;
     const reasons = options.explain ? this.reasonCandidates(rated, values) : { items: rated, values };
     return Array.from(top.items, (i, t) => {
