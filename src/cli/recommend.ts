@@ -53,7 +53,7 @@ export const RANK_ORDER_LINE = {
   rating: 'sorted by rank score = predicted rating + 0.5 x a popularity term (ln(1 + training ratings), or a hybrid\'s learned pick score), so a higher rating can sit lower',
   ease: 'sorted by EASE score (from what was watched; not a rating)',
   ials: 'sorted by iALS score (preference from what was watched; not a rating)',
-  visitor: 'sorted by rank score = predicted rating + 0.5 x a co-watch term (how many of the people who rated your movies rated it), so a higher rating can sit lower',
+  visitor: 'sorted by rank score = predicted rating + 0.5 x (a co-watch term: how many of the people who rated your movies rated it, + a content term: how alike it is to the movies you rated highest), so a higher rating can sit lower',
 } as const;
 
 /**

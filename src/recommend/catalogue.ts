@@ -97,6 +97,22 @@ export class Catalogue {
     }
   }
 
+  /**
+   * Each movie's mean content similarity (TF-IDF cosine over genres, year and title words) to the dense
+   * movies `liked`, into `out`; undefined when the catalogue has no metadata to compare.
+   */
+  contentAffinity(liked: Int32Array, out: Float32Array): Float32Array | undefined {
+    if (this.items.size === 0 || liked.length === 0) return undefined;
+    this.content ??= ContentModel.fit(this.train, this.items, { features: ['genres', 'year', 'title'] });
+    out.fill(0);
+    const sim = new Float32Array(out.length);
+    for (let t = 0; t < liked.length; t++) {
+      this.content.similarities(liked[t]!, sim);
+      for (let j = 0; j < out.length; j++) out[j]! += sim[j]! / liked.length;
+    }
+    return out;
+  }
+
   /** Movies closest to dense movie i by content (TF-IDF over genres, year and title words). */
   similarByContent(i: number, n: number, minRatings: number): ScoredItem[] {
     requireInt('n', n, 1);

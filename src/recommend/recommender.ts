@@ -61,7 +61,23 @@ export interface ModelRecommenderOptions {
    * popularity or a pick head's fold-in; needs the training ratings in the model file. Default true.
    */
   coWatch?: boolean;
+  /**
+   * Weight of a visitor's content term: each movie's mean TF-IDF similarity (genres, year, title words) to
+   * the movies they rated highly (within a star of the top of the scale), added to the co-watch term. Five
+   * ratings say little about taste beyond what everyone watches; the metadata says what kind of film they
+   * like. Needs movie metadata and the co-watch term. Default {@link VISITOR_CONTENT_WEIGHT}.
+   */
+  contentWeight?: number;
 }
+
+/**
+ * The default visitor content weight. Measured on ml-latest-small's new visitors (given 5, seed 42, the
+ * default hybrid trained on the other users with movies.csv): weight 0 gives nDCG@10 0.606 (every test
+ * movie relevant) / 0.476 (rated >= 4) and 2 of 10 family films for a visitor who gave 5 stars to Toy
+ * Story, Finding Nemo and Shrek; 25 gives 0.605 / 0.482 and 5 of 10; 30 gives 0.595 / 0.474 and 6 of 10;
+ * 40 gives 0.565 / 0.452 and 8 of 10. numpy EASE on the same files: 0.525 / 0.363.
+ */
+export const VISITOR_CONTENT_WEIGHT = 30;
 
 /** One call's working buffers (every public call makes its own, so no result is left for the next caller). */
 interface Scratch {
@@ -99,6 +115,7 @@ export class ModelRecommender implements Recommender {
   private readonly logCounts: Float32Array;
   /** A visitor's popularity term; undefined when switched off or the file holds no training ratings. */
   private readonly coWatch: CoWatch | undefined;
+  private readonly contentWeight: number;
 
   constructor(
     private readonly trained: TrainedModel,
@@ -136,6 +153,7 @@ export class ModelRecommender implements Recommender {
     this.seen = seenIndex(train, nU, trained.seen);
     this.logCounts = Float32Array.from(itemCounts, (c) => Math.log1p(c));
     this.coWatch = (options.coWatch ?? true) && n > 0 ? new CoWatch(this.seen, nI) : undefined;
+    this.contentWeight = requireNumber('contentWeight', options.contentWeight ?? VISITOR_CONTENT_WEIGHT, 0);
   }
 
   /** The catalogue: every movie the model knows, in dense order. */
@@ -231,6 +249,13 @@ export class ModelRecommender implements Recommender {
     const given = { items: Int32Array.from(order, (t) => items[t]!), values: Float32Array.from(order, (t) => values[t]!) };
     const vectorModel = this.view ? undefined : this.trained.model.userVectorModel?.();
     s.popularity = this.coWatch ? this.coWatch.score(given.items, new Float32Array(this.trained.model.nItems)) : this.logCounts;
+    const w = this.contentWeight;
+    if (w > 0 && this.coWatch) {
+      const top = this.catalogue.scale[1] - 1;
+      const liked = given.items.filter((_, t) => given.values[t]! >= top);
+      const affinity = this.catalogue.contentAffinity(liked, new Float32Array(this.trained.model.nItems));
+      if (affinity) for (let j = 0; j < affinity.length; j++) s.popularity[j]! += w * affinity[j]!;
+    }
     if (vectorModel) {
       // No closed form (nn): gradient steps on the user embedding from the mean trained user.
       const fitted = foldInGradient(vectorModel, this.trained.model.nItems, items, values, { lambda: this.foldInLambda / 10, init: vectorModel.meanUserVector?.() ?? new Float32Array(0) });
