@@ -83,7 +83,7 @@ export function writeFileAtomic(path: string, ...chunks: (string | Uint8Array)[]
 }
 
 /** Whether a process with this id is running (one we may not signal counts as running). */
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -17,6 +17,7 @@ import { dirname, join, normalize, sep } from 'node:path';
 import * as zlib from 'node:zlib';
 import { Inflate } from 'fflate';
 import { CollabError } from '../core/errors.js';
+import { processAlive } from '../core/atomic.js';
 import { datasetCacheDir, datasetSearchDirs, KNOWN_DATASETS, type KnownDataset, type MovieLensFormat } from './locate.js';
 
 /** Options of `fetchDataset`. */
@@ -199,15 +200,6 @@ function removeLeftovers(cacheDir: string, name: string): void {
     if (!m) continue;
     if (processAlive(Number(m[1]))) continue;
     rmSync(join(cacheDir, entry), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

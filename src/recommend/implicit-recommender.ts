@@ -6,6 +6,7 @@ import { Catalogue } from './catalogue.js';
 import { topKForUser } from '../maths/top-k.js';
 import type { BecauseReason, GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
 import { knownItems } from '../data/seen.js';
+import { userRatingsCsr } from '../data/user-items.js';
 import { checkRange } from './user-range.js';
 
 /**
@@ -101,8 +102,10 @@ export class ImplicitRecommender implements Recommender {
   userRatings(userId: RawId): GivenRating[] {
     const { train } = this.trained;
     const u = train.userIds.lookup(userId, 'error', 'user');
+    // the per-user index is built once per dataset (and shared); a scan of every rating per call is not
+    const byUser = userRatingsCsr(train, train.userIds.size);
     const out: GivenRating[] = [];
-    for (let r = 0; r < train.ratings.length; r++) if (train.users[r] === u) out.push({ itemId: train.itemIds.idOf(train.items[r]!), rating: train.ratings[r]! });
+    for (let t = byUser.offsets[u]!; t < byUser.offsets[u + 1]!; t++) out.push({ itemId: train.itemIds.idOf(byUser.items[t]!), rating: byUser.ratings[t]! });
     return out;
   }
 
