@@ -5,11 +5,23 @@ import { SIMD_SHARED_WASM_BASE64, SIMD_WASM_BASE64 } from './simd-wasm.js';
 import { addPairGrad, dotRows } from '../models/factor-kernels.js';
 import { bindParamMemory, paramMemories, paramMemory } from './param-memory.js';
 
-test('the committed kernel bytes are what wabt compiles from simd.wat (run npm run build:kernels after editing it)', async () => {
-  const script: { compileKernels(): Promise<{ plain: Buffer; shared: Buffer }> } = await import(new URL('../../scripts/build-kernels.mjs', import.meta.url).href);
-  const bytes = await script.compileKernels();
-  assert.equal(SIMD_WASM_BASE64, bytes.plain.toString('base64'));
-  assert.equal(SIMD_SHARED_WASM_BASE64, bytes.shared.toString('base64'));
+test('the committed kernel bytes are what wabt compiles from each src/kernels/*.wat (run npm run build:kernels after editing one)', async () => {
+  const script: {
+    kernelNames(): string[];
+    constantPrefix(name: string): string;
+    compileKernels(name: string): Promise<{ plain: Buffer; shared: Buffer }>;
+  } = await import(new URL('../../scripts/build-kernels.mjs', import.meta.url).href);
+  const names = script.kernelNames();
+  assert.ok(names.includes('simd'), `kernel modules found: ${names.join(', ')}`);
+  for (const name of names) {
+    const bytes = await script.compileKernels(name);
+    const generated = (await import(`./${name}-wasm.js`)) as Record<string, string>;
+    const prefix = script.constantPrefix(name);
+    assert.equal(generated[`${prefix}_WASM_BASE64`], bytes.plain.toString('base64'), `${name}.wat`);
+    assert.equal(generated[`${prefix}_SHARED_WASM_BASE64`], bytes.shared.toString('base64'), `${name}.wat (shared memory)`);
+  }
+  // the static import above is the same module the loop read
+  assert.ok(SIMD_WASM_BASE64.length > 0 && SIMD_SHARED_WASM_BASE64.length > 0);
 });
 
 test('a shared param memory lives on a SharedArrayBuffer, and a second binding (a worker\'s) sees and steps the same floats', () => {
