@@ -73,6 +73,40 @@ export interface CatalogueEntry {
   title: string;
 }
 
+/** How two catalogues agree: the movies they share (placeholder titles aside), how many of those have other titles, and the first such. */
+export interface CatalogueOverlap {
+  shared: number;
+  differ: number;
+  example: [given: CatalogueEntry, haveTitle: string] | undefined;
+}
+
+/** Compares the titles `given` holds with those of `have` for the same ids (placeholder titles "Movie <id>" on either side do not count). */
+export function catalogueOverlap(have: readonly CatalogueEntry[], given: readonly CatalogueEntry[]): CatalogueOverlap {
+  const titles = new Map<string, string>();
+  for (const m of have) if (!isPlaceholderTitle(m.title)) titles.set(String(m.movieId), m.title);
+  let shared = 0;
+  let differ = 0;
+  let example: [CatalogueEntry, string] | undefined;
+  for (const m of given) {
+    const other = titles.get(String(m.movieId));
+    if (other === undefined || isPlaceholderTitle(m.title)) continue;
+    shared++;
+    if (other !== m.title) {
+      differ++;
+      example ??= [m, other];
+    }
+  }
+  return { shared, differ, example };
+}
+
+/** More than this share of the shared movies under other titles means another dataset (a few retitled films do not). */
+const RETITLED_SHARE = 0.05;
+
+/** Whether an overlap's titles agree well enough to be the same dataset (at most 5% of the shared movies retitled). */
+export function titlesAgree(overlap: Pick<CatalogueOverlap, 'shared' | 'differ'>): boolean {
+  return overlap.differ <= overlap.shared * RETITLED_SHARE;
+}
+
 /**
  * Refuses a catalogue whose titles contradict another's for the same ids, for stores and files that
  * recorded no identity: more than 5% of the shared movies (placeholder titles "Movie <id>" aside)
@@ -83,22 +117,8 @@ export function requireConsistentTitles(
   given: readonly CatalogueEntry[],
   what: { have: string; given: string; override: string },
 ): void {
-  const placeholder = isPlaceholderTitle;
-  const titles = new Map<string, string>();
-  for (const m of have) if (!placeholder(m.title)) titles.set(String(m.movieId), m.title);
-  let shared = 0;
-  let differ = 0;
-  let example: [CatalogueEntry, string] | undefined;
-  for (const m of given) {
-    const other = titles.get(String(m.movieId));
-    if (other === undefined || placeholder(m.title)) continue;
-    shared++;
-    if (other !== m.title) {
-      differ++;
-      example ??= [m, other];
-    }
-  }
-  if (example === undefined || differ <= shared * 0.05) return;
+  const { shared, differ, example } = catalogueOverlap(have, given);
+  if (example === undefined || titlesAgree({ shared, differ })) return;
   const [m, other] = example;
   throw new CollabError(
     'CATALOGUE_MISMATCH',

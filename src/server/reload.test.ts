@@ -92,7 +92,7 @@ describe('POST /api/model/reload', () => {
     assert.deepEqual(r.json(), {
       error: {
         code: 'CATALOGUE_MISMATCH',
-        message: 'movie 101 is "Other 101" in the new model but "Movie 101 (1990)" in the served one; the new model was trained on another dataset — train it on this service\'s database (collab train --db); still serving the previous model',
+        message: 'movie 101 is "Other 101" in the new model but "Movie 101 (1990)" in the served one (30 of 30 shared movies differ); the new model was trained on another dataset — train it on this service\'s database (collab train --db); still serving the previous model',
         field: 'model',
       },
     });

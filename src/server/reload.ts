@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CollabError } from '../core/errors.js';
+import { catalogueOverlap, titlesAgree, type CatalogueEntry } from '../data/identity.js';
 import { loadRecommender } from '../recommend/load.js';
 import type { Recommender } from '../recommend/types.js';
 import { CollabService, catalogueRows, type ServiceOptions } from './service.js';
@@ -27,27 +28,26 @@ export function modelFileVersion(path: string): ModelVersion {
   return { sha256: createHash('sha256').update(readFileSync(path)).digest('hex'), loadedAt: new Date().toISOString() };
 }
 
-/** What `checkCatalogue` compares: a movie id and its title. */
-type Catalogue = Pick<Recommender, 'movies' | 'movie'>;
+/** A recommender's movies as catalogue entries (id and title). */
+function catalogueEntries(rec: Pick<Recommender, 'movies'>): CatalogueEntry[] {
+  return rec.movies().map((m) => ({ movieId: m.itemId, title: m.title }));
+}
 
 /**
- * Throws CATALOGUE_MISMATCH unless `next` describes the same movies as `current`: every shared id must
- * keep its title, and at least half of the new model's movies must be ones the service already knows
- * (a model of another dataset would otherwise answer with other films under the same ids).
+ * Throws CATALOGUE_MISMATCH unless `next` describes the same movies as `current`: shared ids must keep
+ * their titles (data/identity's rule: a few retitled films pass, more than 5% mean another dataset), and at
+ * least half of the new model's movies must be ones the service already knows (a model of another dataset
+ * would otherwise answer with other films under the same ids).
  */
-export function checkCatalogue(next: Catalogue, current: Catalogue): void {
-  const movies = next.movies();
-  let shared = 0;
-  for (const m of movies) {
-    const old = current.movie(m.itemId);
-    if (old === undefined) continue;
-    shared++;
-    if (old.title !== m.title) {
-      throw new CollabError('CATALOGUE_MISMATCH', `movie ${JSON.stringify(m.itemId)} is "${m.title}" in the new model but "${old.title}" in the served one; the new model was trained on another dataset — train it on this service's database (collab train --db)`, { field: 'model' });
-    }
+export function checkCatalogue(next: Pick<Recommender, 'movies'>, current: Pick<Recommender, 'movies'>): void {
+  const given = catalogueEntries(next);
+  const { shared, differ, example } = catalogueOverlap(catalogueEntries(current), given);
+  if (example !== undefined && !titlesAgree({ shared, differ })) {
+    const [m, other] = example;
+    throw new CollabError('CATALOGUE_MISMATCH', `movie ${JSON.stringify(m.movieId)} is "${m.title}" in the new model but "${other}" in the served one (${differ} of ${shared} shared movies differ); the new model was trained on another dataset — train it on this service's database (collab train --db)`, { field: 'model' });
   }
-  if (shared * 2 < movies.length) {
-    throw new CollabError('CATALOGUE_MISMATCH', `only ${shared} of the new model's ${movies.length} movies are in the served catalogue; the new model was trained on another dataset — train it on this service's database (collab train --db)`, { field: 'model' });
+  if (shared * 2 < given.length) {
+    throw new CollabError('CATALOGUE_MISMATCH', `only ${shared} of the new model's ${given.length} movies are in the served catalogue; the new model was trained on another dataset — train it on this service's database (collab train --db)`, { field: 'model' });
   }
 }
 
