@@ -1,0 +1,75 @@
+;; collab's top-N kernel, compiled by scripts/build-kernels.mjs into src/kernels/topk-wasm.ts (loaded by
+;; src/kernels/topk-kernels.ts). It scores a list of movies for one user exactly as models/scoring.ts's rawScores
+;; does in JS: every product of two float32 values is exact in float64, and each movie's sum is its own chain of
+;; float64 adds in factor order, so the bits are the same (no fused multiply-add).
+(module
+  (import "env" "memory" (memory 0))
+  ;; scoreRows: out[t] = init + bi[i] + Σ_f p[f] Q[i, f] for i = list[t], t < n.
+  ;;   Q: float32 rows of k at byte q (row i at q + 4·k·i); bi: float32 at byte bi; p: k float64 at byte p;
+  ;;   list: int32 at byte list; out: float64 at byte out.
+  ;; Four movies at a time, two per f64x2 (one per lane): the two chains in flight hide the add latency.
+  (func (export "scoreRows") (param $out i32) (param $p i32) (param $q i32) (param $init f64) (param $bi i32)
+    (param $list i32) (param $n i32) (param $k i32)
+    (local $t i32) (local $f i32) (local $kb i32) (local $fb i32)
+    (local $i0 i32) (local $i1 i32) (local $i2 i32) (local $i3 i32)
+    (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32)
+    (local $x v128) (local $a v128) (local $b v128) (local $s f64)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (block $done4
+      (loop $lp4
+        (br_if $done4 (i32.gt_u (i32.add (local.get $t) (i32.const 4)) (local.get $n)))
+        (local.set $i0 (i32.load (i32.add (local.get $list) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $i1 (i32.load offset=4 (i32.add (local.get $list) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $i2 (i32.load offset=8 (i32.add (local.get $list) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $i3 (i32.load offset=12 (i32.add (local.get $list) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $r0 (i32.add (local.get $q) (i32.mul (local.get $i0) (local.get $kb))))
+        (local.set $r1 (i32.add (local.get $q) (i32.mul (local.get $i1) (local.get $kb))))
+        (local.set $r2 (i32.add (local.get $q) (i32.mul (local.get $i2) (local.get $kb))))
+        (local.set $r3 (i32.add (local.get $q) (i32.mul (local.get $i3) (local.get $kb))))
+        (local.set $x (f64x2.splat (local.get $init)))
+        (local.set $a (f64x2.add (local.get $x) (f64x2.promote_low_f32x4
+          (v128.load32_lane 1 (i32.add (local.get $bi) (i32.shl (local.get $i1) (i32.const 2)))
+            (v128.load32_zero (i32.add (local.get $bi) (i32.shl (local.get $i0) (i32.const 2))))))))
+        (local.set $b (f64x2.add (local.get $x) (f64x2.promote_low_f32x4
+          (v128.load32_lane 1 (i32.add (local.get $bi) (i32.shl (local.get $i3) (i32.const 2)))
+            (v128.load32_zero (i32.add (local.get $bi) (i32.shl (local.get $i2) (i32.const 2))))))))
+        (local.set $f (i32.const 0))
+        (block $fdone
+          (loop $flp
+            (br_if $fdone (i32.ge_u (local.get $f) (local.get $k)))
+            (local.set $fb (i32.shl (local.get $f) (i32.const 2)))
+            (local.set $x (v128.load64_splat (i32.add (local.get $p) (i32.shl (local.get $f) (i32.const 3)))))
+            (local.set $a (f64x2.add (local.get $a) (f64x2.mul (local.get $x) (f64x2.promote_low_f32x4
+              (v128.load32_lane 1 (i32.add (local.get $r1) (local.get $fb))
+                (v128.load32_zero (i32.add (local.get $r0) (local.get $fb))))))))
+            (local.set $b (f64x2.add (local.get $b) (f64x2.mul (local.get $x) (f64x2.promote_low_f32x4
+              (v128.load32_lane 1 (i32.add (local.get $r3) (local.get $fb))
+                (v128.load32_zero (i32.add (local.get $r2) (local.get $fb))))))))
+            (local.set $f (i32.add (local.get $f) (i32.const 1)))
+            (br $flp)))
+        (v128.store (i32.add (local.get $out) (i32.shl (local.get $t) (i32.const 3))) (local.get $a))
+        (v128.store offset=16 (i32.add (local.get $out) (i32.shl (local.get $t) (i32.const 3))) (local.get $b))
+        (local.set $t (i32.add (local.get $t) (i32.const 4)))
+        (br $lp4)))
+    ;; the last n % 4 movies, one scalar chain each
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_u (local.get $t) (local.get $n)))
+        (local.set $i0 (i32.load (i32.add (local.get $list) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $r0 (i32.add (local.get $q) (i32.mul (local.get $i0) (local.get $kb))))
+        (local.set $s (f64.add (local.get $init)
+          (f64.promote_f32 (f32.load (i32.add (local.get $bi) (i32.shl (local.get $i0) (i32.const 2)))))))
+        (local.set $f (i32.const 0))
+        (block $fdone1
+          (loop $flp1
+            (br_if $fdone1 (i32.ge_u (local.get $f) (local.get $k)))
+            (local.set $s (f64.add (local.get $s)
+              (f64.mul (f64.load (i32.add (local.get $p) (i32.shl (local.get $f) (i32.const 3))))
+                (f64.promote_f32 (f32.load (i32.add (local.get $r0) (i32.shl (local.get $f) (i32.const 2))))))))
+            (local.set $f (i32.add (local.get $f) (i32.const 1)))
+            (br $flp1)))
+        (f64.store (i32.add (local.get $out) (i32.shl (local.get $t) (i32.const 3))) (local.get $s))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $lp)))
+  )
+)

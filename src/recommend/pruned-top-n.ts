@@ -1,0 +1,212 @@
+import { topkKernels, type TopkKernelExports } from '../kernels/topk-kernels.js';
+import { linkFloor, linkScore } from '../maths/link.js';
+import type { TopKHeap } from '../maths/top-k.js';
+import { rawScores, type FactorScoring } from '../models/scoring.js';
+
+/** Candidates per chunk: the unit whose bound is checked before any of its movies is looked at. */
+const CHUNK = 32;
+
+/** Relative slack of every bound (see {@link raise}): far above the float32 roundings it covers (2^-24 each). */
+const SLACK = 1e-6;
+
+/**
+ * The exact top-n of the users of a factor model over a fixed candidate set (the movies a request's filters
+ * leave), ranked as ModelRecommender ranks one user:
+ *   v_i = fround(link(s_i)),  r_i = fround(v_i + w·pop_i)  (r_i = v_i when w = 0),  ties to the lower index,
+ * s_i the float64 chain of models/scoring's rawScores, so every list equals the per-user list bit for bit.
+ *
+ * Most movies are never scored. The link is monotone and p·q ≤ |p||q|, so movie i cannot beat the user's
+ * current n-th best θ when  link(offset + b_u + b_i + |p_u||q_i|) + w·pop_i < θ.  Candidates are kept in
+ * chunks sorted by that bound for the average user, so θ rises within the first chunks; per chunk the
+ * maxima of b_i, |q_i| and pop_i bound it whole (skipped), and their suffix maxima end the user's scan.
+ * Inside a chunk a movie is scored only when its own bound, in raw-score terms, reaches the chunk's floor
+ * linkFloor(θ - w·max pop), and the link is taken only of raw scores that reach it too.
+ */
+export class PrunedTopN {
+  /** Candidates in scan order (dense movie indices). */
+  private readonly order: Int32Array;
+  /** Per position of the scan: b_i and |q_i|. */
+  private readonly bias: Float64Array;
+  private readonly norm: Float64Array;
+  private readonly chunks: number;
+  /** Per chunk: max b_i, max |q_i|, max pop_i; tail*: the same over the chunk and every later one. */
+  private readonly maxB: Float64Array;
+  private readonly maxQ: Float64Array;
+  private readonly maxP: Float64Array;
+  private readonly tailB: Float64Array;
+  private readonly tailQ: Float64Array;
+  private readonly tailP: Float64Array;
+  /** The popularity table the pop maxima were taken from (a hybrid's pick head gives one per user). */
+  private popularity: Float32Array | undefined;
+  /** One chunk's movies that reach the floor, and their raw scores (views of the kernel's memory when it runs). */
+  private readonly targets: Int32Array;
+  private readonly raw: Float64Array;
+  /** The wasm kernel and its memory's layout, or undefined (no SIMD): rawScores' JS loop runs. */
+  private readonly kernel: { exports: TopkKernelExports; p: Float64Array; pOff: number; biOff: number; listOff: number; outOff: number } | undefined;
+  /** fround(link(s_i)) of the movies the last select ranked (indexed by dense movie). */
+  private readonly linkValues: Float32Array;
+  /** excluded[i] === mark: movie i is left out for the current user. */
+  private readonly excluded: Int32Array;
+  private mark = 0;
+  /** Movies whose dot product was computed, over every user so far (how much the bounds prune). */
+  scoredItems = 0;
+
+  /**
+   * Over `candidates` (dense movies, any order), ranked with popularity weight `weight` and `popularity`
+   * (per movie; a per-user table may be given to each {@link select} instead).
+   */
+  constructor(
+    private readonly scoring: FactorScoring,
+    candidates: Int32Array,
+    popularity: Float32Array,
+    private readonly weight: number,
+  ) {
+    const { k, P, Q, bu, bi, offset } = scoring;
+    const nUsers = P.length / k;
+    const nItems = Q.length / k;
+    const nc = candidates.length;
+    const norms = new Float64Array(nc);
+    for (let t = 0; t < nc; t++) norms[t] = rowNorm(Q, candidates[t]! * k, k);
+    // the scan order: candidates by their bound for the average user, best first
+    let meanC = 0;
+    let meanA = 0;
+    for (let u = 0; u < nUsers; u++) {
+      meanC += (bu ? bu[u]! : 0) / nUsers;
+      meanA += rowNorm(P, u * k, k) / nUsers;
+    }
+    const key = new Float64Array(nc);
+    for (let t = 0; t < nc; t++) {
+      const i = candidates[t]!;
+      key[t] = linkScore(scoring, offset + meanC + (bi ? bi[i]! : 0) + meanA * norms[t]!) + weight * popularity[i]!;
+    }
+    const byKey = Array.from(candidates.keys()).sort((x, y) => key[y]! - key[x]! || candidates[x]! - candidates[y]!);
+    this.order = Int32Array.from(byKey, (t) => candidates[t]!);
+    this.norm = Float64Array.from(byKey, (t) => norms[t]!);
+    this.bias = Float64Array.from(this.order, (i) => (bi ? bi[i]! : 0));
+    this.chunks = Math.ceil(nc / CHUNK);
+    this.maxB = new Float64Array(this.chunks);
+    this.maxQ = new Float64Array(this.chunks);
+    this.maxP = new Float64Array(this.chunks);
+    this.tailB = new Float64Array(this.chunks);
+    this.tailQ = new Float64Array(this.chunks);
+    this.tailP = new Float64Array(this.chunks);
+    chunkMaxima(this.bias, this.maxB, this.tailB);
+    chunkMaxima(this.norm, this.maxQ, this.tailQ);
+    this.linkValues = new Float32Array(nItems);
+    this.excluded = new Int32Array(nItems);
+    this.popularityMaxima(popularity);
+    // the kernel's memory: Q and b_i (float32), p (float64), one chunk's list (int32) and raw scores (float64)
+    const biOff = align16(4 * Q.length);
+    const pOff = align16(biOff + 4 * nItems);
+    const listOff = pOff + 8 * k;
+    const outOff = align16(listOff + 4 * CHUNK);
+    const kernels = topkKernels(outOff + 8 * CHUNK);
+    if (kernels) {
+      const buffer = kernels.memory.buffer;
+      new Float32Array(buffer, 0, Q.length).set(Q);
+      if (bi) new Float32Array(buffer, biOff, nItems).set(bi);
+      this.kernel = { exports: kernels.exports, p: new Float64Array(buffer, pOff, k), pOff, biOff, listOff, outOff };
+      this.targets = new Int32Array(buffer, listOff, CHUNK);
+      this.raw = new Float64Array(buffer, outOff, CHUNK);
+    } else {
+      this.targets = new Int32Array(CHUNK);
+      this.raw = new Float64Array(CHUNK);
+    }
+  }
+
+  private popularityMaxima(popularity: Float32Array): void {
+    this.popularity = popularity;
+    chunkMaxima(Float64Array.from(this.order, (i) => popularity[i]!), this.maxP, this.tailP);
+  }
+
+  /**
+   * Fills `heap` (empty; its capacity is n) with dense user u's best candidates, leaving out `exclude`
+   * (dense movies, any order); pop_i comes from `popularity`.
+   */
+  select(u: number, popularity: Float32Array, exclude: Int32Array | undefined, heap: TopKHeap): void {
+    const scoring = this.scoring;
+    const { k, P, bu, offset, yRange } = scoring;
+    if (popularity !== this.popularity) this.popularityMaxima(popularity);
+    const mark = ++this.mark;
+    if (exclude) for (let t = 0; t < exclude.length; t++) this.excluded[exclude[t]!] = mark;
+    const p = P.subarray(u * k, (u + 1) * k);
+    const b = bu ? bu[u]! : 0;
+    const init = offset + b;
+    const a = rowNorm(P, u * k, k);
+    const w = this.weight;
+    const { order, bias, norm, targets, raw, kernel } = this;
+    if (kernel) for (let f = 0; f < k; f++) kernel.p[f] = p[f]!;
+    // a sigmoid range the wrong way round turns every bound upside down: no pruning then
+    const prunes = !yRange || yRange[1] >= yRange[0];
+    for (let c = 0; c < this.chunks; c++) {
+      const theta = prunes ? heap.threshold() : -Infinity;
+      let floor = -Infinity;
+      if (theta > -Infinity) {
+        if (raise(linkScore(scoring, init + this.tailB[c]! + a * this.tailQ[c]!) + w * this.tailP[c]!) < theta) break;
+        if (raise(linkScore(scoring, init + this.maxB[c]! + a * this.maxQ[c]!) + w * this.maxP[c]!) < theta) continue;
+        // below this raw score no movie of the chunk reaches θ, whatever its popularity
+        floor = linkFloor(scoring, theta - w * this.maxP[c]! - SLACK * (1 + Math.abs(theta)));
+      }
+      let m = 0;
+      const end = Math.min(order.length, (c + 1) * CHUNK);
+      for (let t = c * CHUNK; t < end; t++) {
+        const i = order[t]!;
+        // the raw score is at most init + b_i + |p||q_i|; a NaN bound is kept (never prunes)
+        if (!(init + bias[t]! + a * norm[t]! < floor) && this.excluded[i] !== mark) targets[m++] = i;
+      }
+      if (m === 0) continue;
+      if (kernel) kernel.exports.scoreRows(kernel.outOff, kernel.pOff, 0, init, kernel.biOff, kernel.listOff, m, k);
+      else rawScores(scoring, p, b, raw, targets, m);
+      this.scoredItems += m;
+      for (let t = 0; t < m; t++) {
+        const s = raw[t]!;
+        if (s < floor) continue;
+        const i = targets[t]!;
+        const v = Math.fround(linkScore(scoring, s));
+        this.linkValues[i] = v;
+        heap.push(i, w > 0 ? Math.fround(v + w * popularity[i]!) : v);
+      }
+    }
+  }
+
+  /** fround(link(s_i)) of movie i: its predicted rating, valid for the movies the last {@link select} left in the heap. */
+  linkValue(i: number): number {
+    return this.linkValues[i]!;
+  }
+}
+
+/**
+ * A bound raised past the rounding it could hide: it is float64 while a ranked score went through two
+ * float32 roundings, and the norms and chains round in float64.
+ */
+function raise(bound: number): number {
+  return bound + SLACK * (1 + Math.abs(bound));
+}
+
+function align16(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
+}
+
+function rowNorm(table: Float32Array, at: number, k: number): number {
+  let s = 0;
+  for (let c = 0; c < k; c++) s += table[at + c]! * table[at + c]!;
+  return Math.sqrt(s);
+}
+
+// Per chunk the maximum of x, and the suffix maxima of those; NaN counts as +Infinity, so it never prunes.
+function chunkMaxima(x: Float64Array, max: Float64Array, tail: Float64Array): void {
+  for (let c = 0; c < max.length; c++) {
+    let m = -Infinity;
+    for (let t = c * CHUNK; t < Math.min(x.length, (c + 1) * CHUNK); t++) {
+      const v = x[t]!;
+      if (v !== v) m = Infinity;
+      else if (v > m) m = v;
+    }
+    max[c] = m;
+  }
+  let m = -Infinity;
+  for (let c = max.length - 1; c >= 0; c--) {
+    if (max[c]! > m) m = max[c]!;
+    tail[c] = m;
+  }
+}
