@@ -38,8 +38,10 @@ export class PrunedTopN {
   private readonly tailP: Float64Array;
   /** The popularity table the pop maxima were taken from (a hybrid's pick head gives one per user). */
   private popularity: Float32Array | undefined;
-  /** One chunk's movies that reach the floor, and their raw scores (views of the kernel's memory when it runs). */
+  /** One chunk's scan positions that reach the floor, and their raw scores (views of the kernel's memory when it runs). */
   private readonly targets: Int32Array;
+  /** The same chunk's movies (dense), for rawScores when no kernel runs. */
+  private readonly items: Int32Array;
   private readonly raw: Float64Array;
   /** The wasm kernel and its memory's layout, or undefined (no SIMD): rawScores' JS loop runs. */
   private readonly kernel: { exports: TopkKernelExports; p: Float64Array; pOff: number; biOff: number; listOff: number; outOff: number } | undefined;
@@ -79,7 +81,7 @@ export class PrunedTopN {
       const i = candidates[t]!;
       key[t] = linkScore(scoring, offset + meanC + (bi ? bi[i]! : 0) + meanA * norms[t]!) + weight * popularity[i]!;
     }
-    const byKey = Array.from(candidates.keys()).sort((x, y) => key[y]! - key[x]! || candidates[x]! - candidates[y]!);
+    const byKey = orderByKey(key);
     this.order = Int32Array.from(byKey, (t) => candidates[t]!);
     this.norm = Float64Array.from(byKey, (t) => norms[t]!);
     this.bias = Float64Array.from(this.order, (i) => (bi ? bi[i]! : 0));
@@ -95,16 +97,18 @@ export class PrunedTopN {
     this.linkValues = new Float32Array(nItems);
     this.excluded = new Int32Array(nItems);
     this.popularityMaxima(popularity);
-    // the kernel's memory: Q and b_i (float32), p (float64), one chunk's list (int32) and raw scores (float64)
-    const biOff = align16(4 * Q.length);
-    const pOff = align16(biOff + 4 * nItems);
+    // the kernel's memory: the candidates' rows of Q and their b_i in scan order (float32), p (float64),
+    // one chunk's scan positions (int32) and raw scores (float64)
+    const biOff = align16(4 * nc * k);
+    const pOff = align16(biOff + 4 * nc);
     const listOff = pOff + 8 * k;
     const outOff = align16(listOff + 4 * CHUNK);
     const kernels = topkKernels(outOff + 8 * CHUNK);
     if (kernels) {
       const buffer = kernels.memory.buffer;
-      new Float32Array(buffer, 0, Q.length).set(Q);
-      if (bi) new Float32Array(buffer, biOff, nItems).set(bi);
+      const rows = new Float32Array(buffer, 0, nc * k);
+      for (let t = 0; t < nc; t++) rows.set(Q.subarray(this.order[t]! * k, (this.order[t]! + 1) * k), t * k);
+      new Float32Array(buffer, biOff, nc).set(this.bias);
       this.kernel = { exports: kernels.exports, p: new Float64Array(buffer, pOff, k), pOff, biOff, listOff, outOff };
       this.targets = new Int32Array(buffer, listOff, CHUNK);
       this.raw = new Float64Array(buffer, outOff, CHUNK);
@@ -112,6 +116,7 @@ export class PrunedTopN {
       this.targets = new Int32Array(CHUNK);
       this.raw = new Float64Array(CHUNK);
     }
+    this.items = new Int32Array(CHUNK);
   }
 
   private popularityMaxima(popularity: Float32Array): void {
@@ -134,7 +139,7 @@ export class PrunedTopN {
     const init = offset + b;
     const a = rowNorm(P, u * k, k);
     const w = this.weight;
-    const { order, bias, norm, targets, raw, kernel } = this;
+    const { order, bias, norm, targets, raw, kernel, items, excluded, linkValues } = this;
     if (kernel) for (let f = 0; f < k; f++) kernel.p[f] = p[f]!;
     // a sigmoid range the wrong way round turns every bound upside down: no pruning then
     const prunes = !yRange || yRange[1] >= yRange[0];
@@ -150,20 +155,22 @@ export class PrunedTopN {
       let m = 0;
       const end = Math.min(order.length, (c + 1) * CHUNK);
       for (let t = c * CHUNK; t < end; t++) {
-        const i = order[t]!;
         // the raw score is at most init + b_i + |p||q_i|; a NaN bound is kept (never prunes)
-        if (!(init + bias[t]! + a * norm[t]! < floor) && this.excluded[i] !== mark) targets[m++] = i;
+        if (!(init + bias[t]! + a * norm[t]! < floor) && excluded[order[t]!] !== mark) targets[m++] = t;
       }
       if (m === 0) continue;
       if (kernel) kernel.exports.scoreRows(kernel.outOff, kernel.pOff, 0, init, kernel.biOff, kernel.listOff, m, k);
-      else rawScores(scoring, p, b, raw, targets, m);
+      else {
+        for (let t = 0; t < m; t++) items[t] = order[targets[t]!]!;
+        rawScores(scoring, p, b, raw, items, m);
+      }
       this.scoredItems += m;
       for (let t = 0; t < m; t++) {
         const s = raw[t]!;
         if (s < floor) continue;
-        const i = targets[t]!;
+        const i = order[targets[t]!]!;
         const v = Math.fround(linkScore(scoring, s));
-        this.linkValues[i] = v;
+        linkValues[i] = v;
         heap.push(i, w > 0 ? Math.fround(v + w * popularity[i]!) : v);
       }
     }
@@ -181,6 +188,37 @@ export class PrunedTopN {
  */
 function raise(bound: number): number {
   return bound + SLACK * (1 + Math.abs(bound));
+}
+
+/**
+ * Positions 0..n-1 by key, highest first (a counting sort on 4,096 buckets: the order only speeds the scan up,
+ * so buckets are fine enough); within a bucket, and for NaN keys (last), positions stay ascending.
+ */
+function orderByKey(key: Float64Array): Int32Array {
+  const n = key.length;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let t = 0; t < n; t++) {
+    const x = key[t]!;
+    if (Number.isFinite(x)) {
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+  }
+  const buckets = 4096;
+  const scale = hi > lo ? (buckets - 1) / (hi - lo) : 0;
+  const bucketOf = new Int32Array(n);
+  const starts = new Int32Array(buckets + 1);
+  for (let t = 0; t < n; t++) {
+    const x = key[t]!;
+    const b = Number.isFinite(x) ? Math.min(buckets - 1, Math.floor((hi - x) * scale)) : x === Infinity ? 0 : buckets - 1;
+    bucketOf[t] = b;
+    starts[b + 1]!++;
+  }
+  for (let b = 0; b < buckets; b++) starts[b + 1]! += starts[b]!;
+  const out = new Int32Array(n);
+  for (let t = 0; t < n; t++) out[starts[bucketOf[t]!]!++] = t;
+  return out;
 }
 
 function align16(bytes: number): number {
