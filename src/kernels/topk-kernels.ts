@@ -5,6 +5,15 @@ import { TOPK_WASM_BASE64 } from './topk-wasm.js';
 export interface TopkKernelExports {
   /** out[t] = init + bi[list[t]] + Σ_f p[f] Q[list[t], f] for t < n, bit for bit models/scoring.ts's rawScores (Q, bi float32; p, out float64). */
   scoreRows(out: number, p: number, q: number, init: number, bi: number, list: number, n: number, k: number): void;
+  /**
+   * One chunk [from, to) of a PrunedTopN scan: the positions whose bound init + bias[t] + a·norm[t] reaches floor and
+   * whose excl[t] is not mark are scored (scoreRows over rows of q); those whose score reaches floor go to list and
+   * out; returns how many, and adds the number scored to the int32 at stats.
+   */
+  scanChunk(
+    from: number, to: number, floor: number, init: number, a: number, mark: number,
+    bias: number, norm: number, excl: number, p: number, q: number, bi: number, list: number, out: number, stats: number, k: number,
+  ): number;
 }
 
 /** The WebAssembly APIs used here (the project's lib settings declare no WebAssembly types). */

@@ -8,7 +8,7 @@
   ;;   Q: float32 rows of k at byte q (row i at q + 4·k·i); bi: float32 at byte bi; p: k float64 at byte p;
   ;;   list: int32 at byte list; out: float64 at byte out.
   ;; Four movies at a time, two per f64x2 (one per lane): the two chains in flight hide the add latency.
-  (func (export "scoreRows") (param $out i32) (param $p i32) (param $q i32) (param $init f64) (param $bi i32)
+  (func $scoreRows (export "scoreRows") (param $out i32) (param $p i32) (param $q i32) (param $init f64) (param $bi i32)
     (param $list i32) (param $n i32) (param $k i32)
     (local $t i32) (local $f i32) (local $kb i32) (local $fb i32)
     (local $i0 i32) (local $i1 i32) (local $i2 i32) (local $i3 i32)
@@ -72,4 +72,45 @@
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $lp)))
   )
+;; scanChunk: one chunk of a user's scan (src/recommend/pruned-top-n.ts), positions t in [from, to) of the
+  ;; candidates in scan order. A position is scored when its bound init + bias[t] + a·norm[t] is not below floor
+  ;; (a NaN bound is scored) and excl[t] is not mark; its raw score is scoreRows' over row t of q (float32 rows of
+  ;; k, in scan order) with bi32[t]. The positions whose raw score is at least floor go to list[0..m) and their
+  ;; scores to out[0..m); returns m and adds the number scored to the int32 at byte stats.
+  ;;   bias, norm: float64 per position; excl: int32 per position; p: k float64.
+  (func (export "scanChunk") (param $from i32) (param $to i32) (param $floor f64) (param $init f64) (param $a f64)
+    (param $mark i32) (param $bias i32) (param $norm i32) (param $excl i32) (param $p i32) (param $q i32) (param $bi i32)
+    (param $list i32) (param $out i32) (param $stats i32) (param $k i32) (result i32)
+    (local $t i32) (local $n i32) (local $m i32) (local $j i32) (local $s f64)
+    (local.set $t (local.get $from))
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_u (local.get $t) (local.get $to)))
+        (if (i32.and
+              (i32.eqz (f64.lt
+                (f64.add (f64.add (local.get $init) (f64.load (i32.add (local.get $bias) (i32.shl (local.get $t) (i32.const 3)))))
+                  (f64.mul (local.get $a) (f64.load (i32.add (local.get $norm) (i32.shl (local.get $t) (i32.const 3))))))
+                (local.get $floor)))
+              (i32.ne (i32.load (i32.add (local.get $excl) (i32.shl (local.get $t) (i32.const 2)))) (local.get $mark)))
+          (then
+            (i32.store (i32.add (local.get $list) (i32.shl (local.get $n) (i32.const 2))) (local.get $t))
+            (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $lp)))
+    (call $scoreRows (local.get $out) (local.get $p) (local.get $q) (local.get $init) (local.get $bi) (local.get $list) (local.get $n) (local.get $k))
+    (i32.store (local.get $stats) (i32.add (i32.load (local.get $stats)) (local.get $n)))
+    ;; keep the scores that reach the floor (a NaN score does not: its link is never ranked)
+    (block $kept
+      (loop $klp
+        (br_if $kept (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $s (f64.load (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3)))))
+        (if (f64.ge (local.get $s) (local.get $floor))
+          (then
+            (i32.store (i32.add (local.get $list) (i32.shl (local.get $m) (i32.const 2)))
+              (i32.load (i32.add (local.get $list) (i32.shl (local.get $j) (i32.const 2)))))
+            (f64.store (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 3))) (local.get $s))
+            (local.set $m (i32.add (local.get $m) (i32.const 1)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $klp)))
+    (local.get $m))
 )

@@ -20,6 +20,7 @@ const THREADED_SCORES = 2e7;
 
 /** A raw id as a CSV field: quoted when it holds a comma, a quote or a line break. */
 function csvField(id: RawId): string {
+  if (typeof id === 'number') return String(id);
   const s = String(id);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

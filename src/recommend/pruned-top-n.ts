@@ -25,9 +25,14 @@ const SLACK = 1e-6;
 export class PrunedTopN {
   /** Candidates in scan order (dense movie indices). */
   private readonly order: Int32Array;
-  /** Per position of the scan: b_i and |q_i|. */
+  /** Scan position of each dense movie, -1 for movies that are not candidates. */
+  private readonly position: Int32Array;
+  /** Per position of the scan: b_i and |q_i| (views of the kernel's memory when it runs). */
   private readonly bias: Float64Array;
   private readonly norm: Float64Array;
+  /** excluded[t] === mark: the movie at position t is left out for the current user. */
+  private readonly excluded: Int32Array;
+  private mark = 0;
   private readonly chunks: number;
   /** Per chunk: max b_i, max |q_i|, max pop_i; tail*: the same over the chunk and every later one. */
   private readonly maxB: Float64Array;
@@ -39,29 +44,27 @@ export class PrunedTopN {
   /** The popularity table the pop maxima were taken from (a hybrid's pick head gives one per user). */
   private popularity: Float32Array | undefined;
   /** One chunk's scan positions that reach the floor, and their raw scores (views of the kernel's memory when it runs). */
-  private readonly targets: Int32Array;
+  private readonly list: Int32Array;
+  private readonly raw: Float64Array;
   /** The same chunk's movies (dense), for rawScores when no kernel runs. */
   private readonly items: Int32Array;
-  private readonly raw: Float64Array;
-  /** The wasm kernel and its memory's layout, or undefined (no SIMD): rawScores' JS loop runs. */
-  private readonly kernel: { exports: TopkKernelExports; p: Float64Array; pOff: number; biOff: number; listOff: number; outOff: number } | undefined;
+  /** The wasm kernel and its memory's layout, or undefined (no SIMD): the same scan runs in JS. */
+  private readonly kernel: { exports: TopkKernelExports; at: KernelLayout; p: Float64Array; stats: Int32Array } | undefined;
   /** fround(link(s_i)) of the movies the last select ranked (indexed by dense movie). */
   private readonly linkValues: Float32Array;
-  /** excluded[i] === mark: movie i is left out for the current user. */
-  private readonly excluded: Int32Array;
-  private mark = 0;
-  /** Movies whose dot product was computed, over every user so far (how much the bounds prune). */
-  scoredItems = 0;
+  private scoredInJs = 0;
 
   /**
    * Over `candidates` (dense movies, any order), ranked with popularity weight `weight` and `popularity`
-   * (per movie; a per-user table may be given to each {@link select} instead).
+   * (per movie; a per-user table may be given to each {@link select} instead). `wasm: false` runs the scan
+   * in JS, as a runtime without WebAssembly SIMD does (the same lists).
    */
   constructor(
     private readonly scoring: FactorScoring,
     candidates: Int32Array,
     popularity: Float32Array,
     private readonly weight: number,
+    options: { wasm?: boolean } = {},
   ) {
     const { k, P, Q, bu, bi, offset } = scoring;
     const nUsers = P.length / k;
@@ -82,9 +85,34 @@ export class PrunedTopN {
       key[t] = linkScore(scoring, offset + meanC + (bi ? bi[i]! : 0) + meanA * norms[t]!) + weight * popularity[i]!;
     }
     const byKey = orderByKey(key);
-    this.order = Int32Array.from(byKey, (t) => candidates[t]!);
-    this.norm = Float64Array.from(byKey, (t) => norms[t]!);
-    this.bias = Float64Array.from(this.order, (i) => (bi ? bi[i]! : 0));
+    const at = kernelLayout(nc, k);
+    const kernels = options.wasm === false ? undefined : topkKernels(at.bytes);
+    const buffer = kernels?.memory.buffer;
+    this.order = new Int32Array(nc);
+    this.position = new Int32Array(nItems).fill(-1);
+    this.bias = buffer ? new Float64Array(buffer, at.bias, nc) : new Float64Array(nc);
+    this.norm = buffer ? new Float64Array(buffer, at.norm, nc) : new Float64Array(nc);
+    this.excluded = buffer ? new Int32Array(buffer, at.excluded, nc) : new Int32Array(nc);
+    this.list = buffer ? new Int32Array(buffer, at.list, CHUNK) : new Int32Array(CHUNK);
+    this.raw = buffer ? new Float64Array(buffer, at.out, CHUNK) : new Float64Array(CHUNK);
+    this.items = new Int32Array(CHUNK);
+    for (let t = 0; t < nc; t++) {
+      const i = candidates[byKey[t]!]!;
+      this.order[t] = i;
+      this.position[i] = t;
+      this.norm[t] = norms[byKey[t]!]!;
+      this.bias[t] = bi ? bi[i]! : 0;
+    }
+    if (kernels && buffer) {
+      // the candidates' rows of Q and their b_i in scan order (float32), next to each other
+      const rows = new Float32Array(buffer, at.rows, nc * k);
+      for (let t = 0; t < nc; t++) {
+        const from = this.order[t]! * k;
+        for (let f = 0; f < k; f++) rows[t * k + f] = Q[from + f]!;
+      }
+      new Float32Array(buffer, at.bi, nc).set(this.bias);
+      this.kernel = { exports: kernels.exports, at, p: new Float64Array(buffer, at.p, k), stats: new Int32Array(buffer, at.stats, 1) };
+    }
     this.chunks = Math.ceil(nc / CHUNK);
     this.maxB = new Float64Array(this.chunks);
     this.maxQ = new Float64Array(this.chunks);
@@ -92,36 +120,20 @@ export class PrunedTopN {
     this.tailB = new Float64Array(this.chunks);
     this.tailQ = new Float64Array(this.chunks);
     this.tailP = new Float64Array(this.chunks);
-    chunkMaxima(this.bias, this.maxB, this.tailB);
-    chunkMaxima(this.norm, this.maxQ, this.tailQ);
+    chunkMaxima(this.bias, undefined, this.maxB, this.tailB);
+    chunkMaxima(this.norm, undefined, this.maxQ, this.tailQ);
     this.linkValues = new Float32Array(nItems);
-    this.excluded = new Int32Array(nItems);
     this.popularityMaxima(popularity);
-    // the kernel's memory: the candidates' rows of Q and their b_i in scan order (float32), p (float64),
-    // one chunk's scan positions (int32) and raw scores (float64)
-    const biOff = align16(4 * nc * k);
-    const pOff = align16(biOff + 4 * nc);
-    const listOff = pOff + 8 * k;
-    const outOff = align16(listOff + 4 * CHUNK);
-    const kernels = topkKernels(outOff + 8 * CHUNK);
-    if (kernels) {
-      const buffer = kernels.memory.buffer;
-      const rows = new Float32Array(buffer, 0, nc * k);
-      for (let t = 0; t < nc; t++) rows.set(Q.subarray(this.order[t]! * k, (this.order[t]! + 1) * k), t * k);
-      new Float32Array(buffer, biOff, nc).set(this.bias);
-      this.kernel = { exports: kernels.exports, p: new Float64Array(buffer, pOff, k), pOff, biOff, listOff, outOff };
-      this.targets = new Int32Array(buffer, listOff, CHUNK);
-      this.raw = new Float64Array(buffer, outOff, CHUNK);
-    } else {
-      this.targets = new Int32Array(CHUNK);
-      this.raw = new Float64Array(CHUNK);
-    }
-    this.items = new Int32Array(CHUNK);
+  }
+
+  /** Movies whose dot product was computed, over every user so far (how much the bounds prune). */
+  get scoredItems(): number {
+    return this.scoredInJs + (this.kernel ? this.kernel.stats[0]! : 0);
   }
 
   private popularityMaxima(popularity: Float32Array): void {
     this.popularity = popularity;
-    chunkMaxima(Float64Array.from(this.order, (i) => popularity[i]!), this.maxP, this.tailP);
+    chunkMaxima(popularity, this.order, this.maxP, this.tailP);
   }
 
   /**
@@ -132,14 +144,19 @@ export class PrunedTopN {
     const scoring = this.scoring;
     const { k, P, bu, offset, yRange } = scoring;
     if (popularity !== this.popularity) this.popularityMaxima(popularity);
+    const { order, position, excluded, list, raw, kernel, linkValues } = this;
     const mark = ++this.mark;
-    if (exclude) for (let t = 0; t < exclude.length; t++) this.excluded[exclude[t]!] = mark;
+    if (exclude) {
+      for (let t = 0; t < exclude.length; t++) {
+        const at = position[exclude[t]!]!;
+        if (at >= 0) excluded[at] = mark;
+      }
+    }
     const p = P.subarray(u * k, (u + 1) * k);
     const b = bu ? bu[u]! : 0;
     const init = offset + b;
     const a = rowNorm(P, u * k, k);
     const w = this.weight;
-    const { order, bias, norm, targets, raw, kernel, items, excluded, linkValues } = this;
     if (kernel) for (let f = 0; f < k; f++) kernel.p[f] = p[f]!;
     // a sigmoid range the wrong way round turns every bound upside down: no pruning then
     const prunes = !yRange || yRange[1] >= yRange[0];
@@ -149,37 +166,75 @@ export class PrunedTopN {
       if (theta > -Infinity) {
         if (raise(linkScore(scoring, init + this.tailB[c]! + a * this.tailQ[c]!) + w * this.tailP[c]!) < theta) break;
         if (raise(linkScore(scoring, init + this.maxB[c]! + a * this.maxQ[c]!) + w * this.maxP[c]!) < theta) continue;
-        // below this raw score no movie of the chunk reaches θ, whatever its popularity
+        // below this raw score no movie of the chunk reaches θ, whatever its popularity (NaN: no floor)
         floor = linkFloor(scoring, theta - w * this.maxP[c]! - SLACK * (1 + Math.abs(theta)));
+        if (floor !== floor) floor = -Infinity;
       }
-      let m = 0;
       const end = Math.min(order.length, (c + 1) * CHUNK);
-      for (let t = c * CHUNK; t < end; t++) {
-        // the raw score is at most init + b_i + |p||q_i|; a NaN bound is kept (never prunes)
-        if (!(init + bias[t]! + a * norm[t]! < floor) && excluded[order[t]!] !== mark) targets[m++] = t;
-      }
-      if (m === 0) continue;
-      if (kernel) kernel.exports.scoreRows(kernel.outOff, kernel.pOff, 0, init, kernel.biOff, kernel.listOff, m, k);
-      else {
-        for (let t = 0; t < m; t++) items[t] = order[targets[t]!]!;
-        rawScores(scoring, p, b, raw, items, m);
-      }
-      this.scoredItems += m;
+      const m = kernel
+        ? kernel.exports.scanChunk(c * CHUNK, end, floor, init, a, mark, kernel.at.bias, kernel.at.norm, kernel.at.excluded, kernel.at.p, kernel.at.rows, kernel.at.bi, kernel.at.list, kernel.at.out, kernel.at.stats, k)
+        : this.scanChunk(c * CHUNK, end, floor, init, a, mark, p, b);
       for (let t = 0; t < m; t++) {
-        const s = raw[t]!;
-        if (s < floor) continue;
-        const i = order[targets[t]!]!;
-        const v = Math.fround(linkScore(scoring, s));
+        const i = order[list[t]!]!;
+        const v = Math.fround(linkScore(scoring, raw[t]!));
         linkValues[i] = v;
         heap.push(i, w > 0 ? Math.fround(v + w * popularity[i]!) : v);
       }
     }
   }
 
+  // The kernel's scanChunk in JS (no SIMD): the same positions, the same raw scores (rawScores' chains).
+  private scanChunk(from: number, to: number, floor: number, init: number, a: number, mark: number, p: Float32Array, b: number): number {
+    const { bias, norm, excluded, list, raw, items, order } = this;
+    let n = 0;
+    for (let t = from; t < to; t++) {
+      // the raw score is at most init + b_i + |p||q_i|; a NaN bound is kept (never prunes)
+      if (!(init + bias[t]! + a * norm[t]! < floor) && excluded[t] !== mark) list[n++] = t;
+    }
+    for (let t = 0; t < n; t++) items[t] = order[list[t]!]!;
+    rawScores(this.scoring, p, b, raw, items, n);
+    this.scoredInJs += n;
+    let m = 0;
+    for (let t = 0; t < n; t++) {
+      if (raw[t]! >= floor) {
+        list[m] = list[t]!;
+        raw[m++] = raw[t]!;
+      }
+    }
+    return m;
+  }
+
   /** fround(link(s_i)) of movie i: its predicted rating, valid for the movies the last {@link select} left in the heap. */
   linkValue(i: number): number {
     return this.linkValues[i]!;
   }
+}
+
+/** Byte offsets of the kernel's memory: Q's candidate rows and b_i (float32, scan order), bias and norm (float64), exclusion marks, p, a chunk's list and raw scores, the scored counter. */
+interface KernelLayout {
+  rows: number;
+  bi: number;
+  bias: number;
+  norm: number;
+  excluded: number;
+  p: number;
+  list: number;
+  out: number;
+  stats: number;
+  bytes: number;
+}
+
+function kernelLayout(nc: number, k: number): KernelLayout {
+  const rows = 0;
+  const bi = align16(rows + 4 * nc * k);
+  const bias = align16(bi + 4 * nc);
+  const norm = align16(bias + 8 * nc);
+  const excluded = align16(norm + 8 * nc);
+  const p = align16(excluded + 4 * nc);
+  const list = align16(p + 8 * k);
+  const out = align16(list + 4 * CHUNK);
+  const stats = align16(out + 8 * CHUNK);
+  return { rows, bi, bias, norm, excluded, p, list, out, stats, bytes: stats + 16 };
 }
 
 /**
@@ -231,12 +286,15 @@ function rowNorm(table: Float32Array, at: number, k: number): number {
   return Math.sqrt(s);
 }
 
-// Per chunk the maximum of x, and the suffix maxima of those; NaN counts as +Infinity, so it never prunes.
-function chunkMaxima(x: Float64Array, max: Float64Array, tail: Float64Array): void {
+// Per chunk the maximum of x[t] (x[at[t]] when `at` is given), and the suffix maxima of those; NaN counts as
+// +Infinity, so it never prunes.
+function chunkMaxima(x: Float64Array | Float32Array, at: Int32Array | undefined, max: Float64Array, tail: Float64Array): void {
+  const n = at ? at.length : x.length;
   for (let c = 0; c < max.length; c++) {
     let m = -Infinity;
-    for (let t = c * CHUNK; t < Math.min(x.length, (c + 1) * CHUNK); t++) {
-      const v = x[t]!;
+    const end = Math.min(n, (c + 1) * CHUNK);
+    for (let t = c * CHUNK; t < end; t++) {
+      const v = x[at ? at[t]! : t]!;
       if (v !== v) m = Infinity;
       else if (v > m) m = v;
     }
