@@ -6,14 +6,19 @@ export interface TopkKernelExports {
   /** out[t] = init + bi[list[t]] + Σ_f p[f] Q[list[t], f] for t < n, bit for bit models/scoring.ts's rawScores (Q, bi float32; p, out float64). */
   scoreRows(out: number, p: number, q: number, init: number, bi: number, list: number, n: number, k: number): void;
   /**
-   * One chunk [from, to) of a PrunedTopN scan: the positions whose bound init + bias[t] + a·norm[t] reaches floor and
-   * whose excl[t] is not mark are scored (scoreRows over rows of q); those whose score reaches floor go to list and
-   * out; returns how many, and adds the number scored to the int32 at stats.
+   * The byte offsets the two calls below work on (src/kernels/topk.wat): per scan position bias, norm (float64),
+   * excl (int32), bi (float32) and q's row (k float32); pos (int32 per dense movie); p (k float64); a chunk's
+   * list (int32) and out (float64); the stats counter (int32).
    */
-  scanChunk(
-    from: number, to: number, floor: number, init: number, a: number, mark: number,
-    bias: number, norm: number, excl: number, p: number, q: number, bi: number, list: number, out: number, stats: number, k: number,
-  ): number;
+  setLayout(bias: number, norm: number, excl: number, pos: number, p: number, q: number, bi: number, list: number, out: number, stats: number, k: number): void;
+  /** excl[pos[m]] = mark for the n dense movies m at byte src (those that are not candidates skipped). */
+  markExcluded(src: number, n: number, mark: number): void;
+  /**
+   * One chunk [from, to) of a PrunedTopN scan: the positions whose bound init + bias[t] + a·norm[t] reaches floor
+   * and whose excl[t] is not mark are scored (scoreRows); those whose score reaches floor go to list and out;
+   * returns how many, and adds the number scored to stats.
+   */
+  scanChunk(from: number, to: number, floor: number, init: number, a: number, mark: number): number;
 }
 
 /** The WebAssembly APIs used here (the project's lib settings declare no WebAssembly types). */

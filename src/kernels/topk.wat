@@ -72,15 +72,53 @@
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $lp)))
   )
-;; scanChunk: one chunk of a user's scan (src/recommend/pruned-top-n.ts), positions t in [from, to) of the
-  ;; candidates in scan order. A position is scored when its bound init + bias[t] + a·norm[t] is not below floor
-  ;; (a NaN bound is scored) and excl[t] is not mark; its raw score is scoreRows' over row t of q (float32 rows of
-  ;; k, in scan order) with bi32[t]. The positions whose raw score is at least floor go to list[0..m) and their
-  ;; scores to out[0..m); returns m and adds the number scored to the int32 at byte stats.
-  ;;   bias, norm: float64 per position; excl: int32 per position; p: k float64.
+;; The layout of a PrunedTopN's memory (byte offsets), set once by setLayout so each scanChunk call passes only
+  ;; what changes: a JS-to-wasm call costs per argument until its caller is optimised, and a run makes ~15,000.
+  (global $bias (mut i32) (i32.const 0))
+  (global $norm (mut i32) (i32.const 0))
+  (global $excl (mut i32) (i32.const 0))
+  (global $pos (mut i32) (i32.const 0))
+  (global $p (mut i32) (i32.const 0))
+  (global $q (mut i32) (i32.const 0))
+  (global $bi (mut i32) (i32.const 0))
+  (global $list (mut i32) (i32.const 0))
+  (global $out (mut i32) (i32.const 0))
+  (global $stats (mut i32) (i32.const 0))
+  (global $k (mut i32) (i32.const 0))
+  ;; setLayout: bias, norm: float64 per scan position; excl: int32 per position; pos: int32 per dense movie (its
+  ;; position, -1 if not a candidate); p: k float64; q: float32 rows of k in scan order; bi: float32 per position;
+  ;; list: int32, out: float64 (a chunk each); stats: an int32 counter.
+  (func (export "setLayout") (param $bias i32) (param $norm i32) (param $excl i32) (param $pos i32) (param $p i32)
+    (param $q i32) (param $bi i32) (param $list i32) (param $out i32) (param $stats i32) (param $k i32)
+    (global.set $bias (local.get $bias))
+    (global.set $norm (local.get $norm))
+    (global.set $excl (local.get $excl))
+    (global.set $pos (local.get $pos))
+    (global.set $p (local.get $p))
+    (global.set $q (local.get $q))
+    (global.set $bi (local.get $bi))
+    (global.set $list (local.get $list))
+    (global.set $out (local.get $out))
+    (global.set $stats (local.get $stats))
+    (global.set $k (local.get $k)))
+  ;; markExcluded: excl[pos[m]] = mark for the n dense movies m at byte src (movies that are not candidates skipped).
+  (func (export "markExcluded") (param $src i32) (param $n i32) (param $mark i32)
+    (local $t i32) (local $at i32)
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_u (local.get $t) (local.get $n)))
+        (local.set $at (i32.load (i32.add (global.get $pos)
+          (i32.shl (i32.load (i32.add (local.get $src) (i32.shl (local.get $t) (i32.const 2)))) (i32.const 2)))))
+        (if (i32.ge_s (local.get $at) (i32.const 0))
+          (then (i32.store (i32.add (global.get $excl) (i32.shl (local.get $at) (i32.const 2))) (local.get $mark))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $lp))))
+  ;; scanChunk: one chunk of a user's scan (src/recommend/pruned-top-n.ts), positions t in [from, to). A position
+  ;; is scored when its bound init + bias[t] + a·norm[t] is not below floor (a NaN bound is scored) and excl[t] is
+  ;; not mark; its raw score is scoreRows' over row t of q with bi[t]. The positions whose raw score is at least
+  ;; floor go to list[0..m) and their scores to out[0..m); returns m and adds the number scored to stats.
   (func (export "scanChunk") (param $from i32) (param $to i32) (param $floor f64) (param $init f64) (param $a f64)
-    (param $mark i32) (param $bias i32) (param $norm i32) (param $excl i32) (param $p i32) (param $q i32) (param $bi i32)
-    (param $list i32) (param $out i32) (param $stats i32) (param $k i32) (result i32)
+    (param $mark i32) (result i32)
     (local $t i32) (local $n i32) (local $m i32) (local $j i32) (local $s f64)
     (local.set $t (local.get $from))
     (block $done
@@ -88,27 +126,28 @@
         (br_if $done (i32.ge_u (local.get $t) (local.get $to)))
         (if (i32.and
               (i32.eqz (f64.lt
-                (f64.add (f64.add (local.get $init) (f64.load (i32.add (local.get $bias) (i32.shl (local.get $t) (i32.const 3)))))
-                  (f64.mul (local.get $a) (f64.load (i32.add (local.get $norm) (i32.shl (local.get $t) (i32.const 3))))))
+                (f64.add (f64.add (local.get $init) (f64.load (i32.add (global.get $bias) (i32.shl (local.get $t) (i32.const 3)))))
+                  (f64.mul (local.get $a) (f64.load (i32.add (global.get $norm) (i32.shl (local.get $t) (i32.const 3))))))
                 (local.get $floor)))
-              (i32.ne (i32.load (i32.add (local.get $excl) (i32.shl (local.get $t) (i32.const 2)))) (local.get $mark)))
+              (i32.ne (i32.load (i32.add (global.get $excl) (i32.shl (local.get $t) (i32.const 2)))) (local.get $mark)))
           (then
-            (i32.store (i32.add (local.get $list) (i32.shl (local.get $n) (i32.const 2))) (local.get $t))
+            (i32.store (i32.add (global.get $list) (i32.shl (local.get $n) (i32.const 2))) (local.get $t))
             (local.set $n (i32.add (local.get $n) (i32.const 1)))))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $lp)))
-    (call $scoreRows (local.get $out) (local.get $p) (local.get $q) (local.get $init) (local.get $bi) (local.get $list) (local.get $n) (local.get $k))
-    (i32.store (local.get $stats) (i32.add (i32.load (local.get $stats)) (local.get $n)))
+    (call $scoreRows (global.get $out) (global.get $p) (global.get $q) (local.get $init) (global.get $bi) (global.get $list)
+      (local.get $n) (global.get $k))
+    (i32.store (global.get $stats) (i32.add (i32.load (global.get $stats)) (local.get $n)))
     ;; keep the scores that reach the floor (a NaN score does not: its link is never ranked)
     (block $kept
       (loop $klp
         (br_if $kept (i32.ge_u (local.get $j) (local.get $n)))
-        (local.set $s (f64.load (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3)))))
+        (local.set $s (f64.load (i32.add (global.get $out) (i32.shl (local.get $j) (i32.const 3)))))
         (if (f64.ge (local.get $s) (local.get $floor))
           (then
-            (i32.store (i32.add (local.get $list) (i32.shl (local.get $m) (i32.const 2)))
-              (i32.load (i32.add (local.get $list) (i32.shl (local.get $j) (i32.const 2)))))
-            (f64.store (i32.add (local.get $out) (i32.shl (local.get $m) (i32.const 3))) (local.get $s))
+            (i32.store (i32.add (global.get $list) (i32.shl (local.get $m) (i32.const 2)))
+              (i32.load (i32.add (global.get $list) (i32.shl (local.get $j) (i32.const 2)))))
+            (f64.store (i32.add (global.get $out) (i32.shl (local.get $m) (i32.const 3))) (local.get $s))
             (local.set $m (i32.add (local.get $m) (i32.const 1)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $klp)))

@@ -48,8 +48,8 @@ export class PrunedTopN {
   private readonly raw: Float64Array;
   /** The same chunk's movies (dense), for rawScores when no kernel runs. */
   private readonly items: Int32Array;
-  /** The wasm kernel and its memory's layout, or undefined (no SIMD): the same scan runs in JS. */
-  private readonly kernel: { exports: TopkKernelExports; at: KernelLayout; p: Float64Array; stats: Int32Array } | undefined;
+  /** The wasm kernel and views of its memory, or undefined (no SIMD): the same scan runs in JS. */
+  private readonly kernel: { exports: TopkKernelExports; at: KernelLayout; p: Float64Array; stats: Int32Array; seen: Int32Array } | undefined;
   /** fround(link(s_i)) of the movies the last select ranked (indexed by dense movie). */
   private readonly linkValues: Float32Array;
   private scoredInJs = 0;
@@ -85,11 +85,11 @@ export class PrunedTopN {
       key[t] = linkScore(scoring, offset + meanC + (bi ? bi[i]! : 0) + meanA * norms[t]!) + weight * popularity[i]!;
     }
     const byKey = orderByKey(key);
-    const at = kernelLayout(nc, k);
+    const at = kernelLayout(nc, nItems, k);
     const kernels = options.wasm === false ? undefined : topkKernels(at.bytes);
     const buffer = kernels?.memory.buffer;
     this.order = new Int32Array(nc);
-    this.position = new Int32Array(nItems).fill(-1);
+    this.position = (buffer ? new Int32Array(buffer, at.position, nItems) : new Int32Array(nItems)).fill(-1);
     this.bias = buffer ? new Float64Array(buffer, at.bias, nc) : new Float64Array(nc);
     this.norm = buffer ? new Float64Array(buffer, at.norm, nc) : new Float64Array(nc);
     this.excluded = buffer ? new Int32Array(buffer, at.excluded, nc) : new Int32Array(nc);
@@ -111,7 +111,9 @@ export class PrunedTopN {
         for (let f = 0; f < k; f++) rows[t * k + f] = Q[from + f]!;
       }
       new Float32Array(buffer, at.bi, nc).set(this.bias);
-      this.kernel = { exports: kernels.exports, at, p: new Float64Array(buffer, at.p, k), stats: new Int32Array(buffer, at.stats, 1) };
+      const views = { p: new Float64Array(buffer, at.p, k), stats: new Int32Array(buffer, at.stats, 1), seen: new Int32Array(buffer, at.seen, nItems) };
+      this.kernel = { exports: kernels.exports, at, ...views };
+      kernels.exports.setLayout(at.bias, at.norm, at.excluded, at.position, at.p, at.rows, at.bi, at.list, at.out, at.stats, k);
     }
     this.chunks = Math.ceil(nc / CHUNK);
     this.maxB = new Float64Array(this.chunks);
@@ -146,7 +148,10 @@ export class PrunedTopN {
     if (popularity !== this.popularity) this.popularityMaxima(popularity);
     const { order, position, excluded, list, raw, kernel, linkValues } = this;
     const mark = ++this.mark;
-    if (exclude) {
+    if (exclude && kernel && exclude.length <= kernel.seen.length) {
+      kernel.seen.set(exclude);
+      kernel.exports.markExcluded(kernel.at.seen, exclude.length, mark);
+    } else if (exclude) {
       for (let t = 0; t < exclude.length; t++) {
         const at = position[exclude[t]!]!;
         if (at >= 0) excluded[at] = mark;
@@ -171,9 +176,7 @@ export class PrunedTopN {
         if (floor !== floor) floor = -Infinity;
       }
       const end = Math.min(order.length, (c + 1) * CHUNK);
-      const m = kernel
-        ? kernel.exports.scanChunk(c * CHUNK, end, floor, init, a, mark, kernel.at.bias, kernel.at.norm, kernel.at.excluded, kernel.at.p, kernel.at.rows, kernel.at.bi, kernel.at.list, kernel.at.out, kernel.at.stats, k)
-        : this.scanChunk(c * CHUNK, end, floor, init, a, mark, p, b);
+      const m = kernel ? kernel.exports.scanChunk(c * CHUNK, end, floor, init, a, mark) : this.scanChunk(c * CHUNK, end, floor, init, a, mark, p, b);
       for (let t = 0; t < m; t++) {
         const i = order[list[t]!]!;
         const v = Math.fround(linkScore(scoring, raw[t]!));
@@ -210,31 +213,39 @@ export class PrunedTopN {
   }
 }
 
-/** Byte offsets of the kernel's memory: Q's candidate rows and b_i (float32, scan order), bias and norm (float64), exclusion marks, p, a chunk's list and raw scores, the scored counter. */
+/**
+ * Byte offsets of the kernel's memory: Q's candidate rows and b_i (float32, scan order), bias and norm (float64),
+ * exclusion marks, each dense movie's position, p, a chunk's list and raw scores, the scored counter, and room
+ * for one user's seen movies.
+ */
 interface KernelLayout {
   rows: number;
   bi: number;
   bias: number;
   norm: number;
   excluded: number;
+  position: number;
   p: number;
   list: number;
   out: number;
   stats: number;
+  seen: number;
   bytes: number;
 }
 
-function kernelLayout(nc: number, k: number): KernelLayout {
+function kernelLayout(nc: number, nItems: number, k: number): KernelLayout {
   const rows = 0;
   const bi = align16(rows + 4 * nc * k);
   const bias = align16(bi + 4 * nc);
   const norm = align16(bias + 8 * nc);
   const excluded = align16(norm + 8 * nc);
-  const p = align16(excluded + 4 * nc);
+  const position = align16(excluded + 4 * nc);
+  const p = align16(position + 4 * nItems);
   const list = align16(p + 8 * k);
   const out = align16(list + 4 * CHUNK);
   const stats = align16(out + 8 * CHUNK);
-  return { rows, bi, bias, norm, excluded, p, list, out, stats, bytes: stats + 16 };
+  const seen = align16(stats + 4);
+  return { rows, bi, bias, norm, excluded, position, p, list, out, stats, seen, bytes: seen + 4 * nItems };
 }
 
 /**
