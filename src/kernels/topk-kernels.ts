@@ -19,6 +19,10 @@ export interface TopkKernelExports {
    * returns how many, and adds the number scored to stats.
    */
   scanChunk(from: number, to: number, floor: number, init: number, a: number, mark: number): number;
+  /** out[t] = |row t| over n float32 rows of k at src (float64 sums in factor order, as a JS loop sums them). */
+  rowNorms(src: number, n: number, k: number, out: number): void;
+  /** Row t of dst = row from[t] of src, for n float32 rows of k. */
+  gatherRows(dst: number, src: number, from: number, n: number, k: number): void;
 }
 
 /** The WebAssembly APIs used here (the project's lib settings declare no WebAssembly types). */

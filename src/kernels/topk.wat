@@ -152,4 +152,43 @@
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $klp)))
     (local.get $m))
+;; rowNorms: out[t] = sqrt(Σ_f src[t, f]²) over n float32 rows of k at byte src, each sum a float64 chain in factor
+  ;; order (bit for bit the JS loop), into float64 at byte out.
+  (func (export "rowNorms") (param $src i32) (param $n i32) (param $k i32) (param $out i32)
+    (local $t i32) (local $f i32) (local $row i32) (local $x f64) (local $s f64)
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_u (local.get $t) (local.get $n)))
+        (local.set $row (i32.add (local.get $src) (i32.mul (local.get $t) (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $s (f64.const 0))
+        (local.set $f (i32.const 0))
+        (block $fdone
+          (loop $flp
+            (br_if $fdone (i32.ge_u (local.get $f) (local.get $k)))
+            (local.set $x (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $f) (i32.const 2))))))
+            (local.set $s (f64.add (local.get $s) (f64.mul (local.get $x) (local.get $x))))
+            (local.set $f (i32.add (local.get $f) (i32.const 1)))
+            (br $flp)))
+        (f64.store (i32.add (local.get $out) (i32.shl (local.get $t) (i32.const 3))) (f64.sqrt (local.get $s)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $lp))))
+  ;; gatherRows: row t of dst = row from[t] of src, for n float32 rows of k (from: int32 at byte from).
+  (func (export "gatherRows") (param $dst i32) (param $src i32) (param $from i32) (param $n i32) (param $k i32)
+    (local $t i32) (local $f i32) (local $kb i32) (local $s i32) (local $d i32)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_u (local.get $t) (local.get $n)))
+        (local.set $s (i32.add (local.get $src)
+          (i32.mul (i32.load (i32.add (local.get $from) (i32.shl (local.get $t) (i32.const 2)))) (local.get $kb))))
+        (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $t) (local.get $kb))))
+        (local.set $f (i32.const 0))
+        (block $fdone
+          (loop $flp
+            (br_if $fdone (i32.ge_u (local.get $f) (local.get $kb)))
+            (i32.store (i32.add (local.get $d) (local.get $f)) (i32.load (i32.add (local.get $s) (local.get $f))))
+            (local.set $f (i32.add (local.get $f) (i32.const 4)))
+            (br $flp)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $lp))))
 )

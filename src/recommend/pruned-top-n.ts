@@ -70,8 +70,21 @@ export class PrunedTopN {
     const nUsers = P.length / k;
     const nItems = Q.length / k;
     const nc = candidates.length;
-    const norms = new Float64Array(nc);
-    for (let t = 0; t < nc; t++) norms[t] = rowNorm(Q, candidates[t]! * k, k);
+    const at = kernelLayout(nc, nItems, k);
+    const kernels = options.wasm === false ? undefined : topkKernels(at.bytes);
+    const buffer = kernels?.memory.buffer;
+    // |q_i| of every candidate; with the kernel, its rows are staged in candidate order (native copies) and the
+    // sums run in wasm, which a one-shot run executes at speed from the start
+    let norms: Float64Array;
+    if (kernels && buffer) {
+      const staging = new Float32Array(buffer, at.staging, nc * k);
+      for (let t = 0; t < nc; t++) staging.set(Q.subarray(candidates[t]! * k, (candidates[t]! + 1) * k), t * k);
+      kernels.exports.rowNorms(at.staging, nc, k, at.norm);
+      norms = new Float64Array(buffer, at.norm, nc).slice();
+    } else {
+      norms = new Float64Array(nc);
+      for (let t = 0; t < nc; t++) norms[t] = rowNorm(Q, candidates[t]! * k, k);
+    }
     // the scan order: candidates by their bound for the average user, best first
     let meanC = 0;
     let meanA = 0;
@@ -85,9 +98,6 @@ export class PrunedTopN {
       key[t] = linkScore(scoring, offset + meanC + (bi ? bi[i]! : 0) + meanA * norms[t]!) + weight * popularity[i]!;
     }
     const byKey = orderByKey(key);
-    const at = kernelLayout(nc, nItems, k);
-    const kernels = options.wasm === false ? undefined : topkKernels(at.bytes);
-    const buffer = kernels?.memory.buffer;
     this.order = new Int32Array(nc);
     this.position = (buffer ? new Int32Array(buffer, at.position, nItems) : new Int32Array(nItems)).fill(-1);
     this.bias = buffer ? new Float64Array(buffer, at.bias, nc) : new Float64Array(nc);
@@ -105,11 +115,8 @@ export class PrunedTopN {
     }
     if (kernels && buffer) {
       // the candidates' rows of Q and their b_i in scan order (float32), next to each other
-      const rows = new Float32Array(buffer, at.rows, nc * k);
-      for (let t = 0; t < nc; t++) {
-        const from = this.order[t]! * k;
-        for (let f = 0; f < k; f++) rows[t * k + f] = Q[from + f]!;
-      }
+      new Int32Array(buffer, at.seen, nc).set(byKey);
+      kernels.exports.gatherRows(at.rows, at.staging, at.seen, nc, k);
       new Float32Array(buffer, at.bi, nc).set(this.bias);
       const views = { p: new Float64Array(buffer, at.p, k), stats: new Int32Array(buffer, at.stats, 1), seen: new Int32Array(buffer, at.seen, nItems) };
       this.kernel = { exports: kernels.exports, at, ...views };
@@ -214,11 +221,12 @@ export class PrunedTopN {
 }
 
 /**
- * Byte offsets of the kernel's memory: Q's candidate rows and b_i (float32, scan order), bias and norm (float64),
+ * Byte offsets of the kernel's memory: Q's candidate rows staged in candidate order, the same rows and b_i (float32, scan order), bias and norm (float64),
  * exclusion marks, each dense movie's position, p, a chunk's list and raw scores, the scored counter, and room
  * for one user's seen movies.
  */
 interface KernelLayout {
+  staging: number;
   rows: number;
   bi: number;
   bias: number;
@@ -234,7 +242,8 @@ interface KernelLayout {
 }
 
 function kernelLayout(nc: number, nItems: number, k: number): KernelLayout {
-  const rows = 0;
+  const staging = 0;
+  const rows = align16(staging + 4 * nc * k);
   const bi = align16(rows + 4 * nc * k);
   const bias = align16(bi + 4 * nc);
   const norm = align16(bias + 8 * nc);
@@ -245,7 +254,7 @@ function kernelLayout(nc: number, nItems: number, k: number): KernelLayout {
   const out = align16(list + 4 * CHUNK);
   const stats = align16(out + 8 * CHUNK);
   const seen = align16(stats + 4);
-  return { rows, bi, bias, norm, excluded, position, p, list, out, stats, seen, bytes: seen + 4 * nItems };
+  return { staging, rows, bi, bias, norm, excluded, position, p, list, out, stats, seen, bytes: seen + 4 * nItems };
 }
 
 /**
