@@ -115,7 +115,7 @@ try {
     const topN = new PrunedTopN(scoring, candidates, popularity, 0.5);
     const heap = new TopKHeap(k);
     for (let u = 0; u < nUsers; u++) {
-      topN.select(u, popularity, seenItemsOf(exclude, u), heap);
+      topN.select(u, seenItemsOf(exclude, u), heap);
       heap.take();
     }
     console.log(`movies scored per user (minRatings ${minRatings}): ${(topN.scoredItems / nUsers).toFixed(0)} of ${candidates.length} candidates`);

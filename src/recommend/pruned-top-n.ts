@@ -2,6 +2,7 @@ import { topkKernels, type TopkKernelExports } from '../kernels/topk-kernels.js'
 import { linkFloor, linkScore } from '../maths/link.js';
 import type { TopKHeap } from '../maths/top-k.js';
 import { rawScores, type FactorScoring } from '../models/scoring.js';
+import { PickScorer } from './pick-scorer.js';
 
 /** Candidates per chunk: the unit whose bound is checked before any of its movies is looked at. */
 const CHUNK = 32;
@@ -41,8 +42,13 @@ export class PrunedTopN {
   private readonly tailB: Float64Array;
   private readonly tailQ: Float64Array;
   private readonly tailP: Float64Array;
-  /** The popularity table the pop maxima were taken from (a hybrid's pick head gives one per user). */
-  private popularity: Float32Array | undefined;
+  /** pop_i: a table, or a hybrid's pick head (b'_i + p'_u·q'_i, computed only for the movies ranked). */
+  private readonly popularity: Float32Array | PickScorer;
+  /** With a pick head, per chunk max b'_i and max |q'_i| (and their tails): pop_i ≤ b'_i + |p'_u||q'_i|. */
+  private readonly pickB: Float64Array;
+  private readonly pickQ: Float64Array;
+  private readonly pickTailB: Float64Array;
+  private readonly pickTailQ: Float64Array;
   /** One chunk's scan positions that reach the floor, and their raw scores (views of the kernel's memory when it runs). */
   private readonly list: Int32Array;
   private readonly raw: Float64Array;
@@ -56,13 +62,14 @@ export class PrunedTopN {
 
   /**
    * Over `candidates` (dense movies, any order), ranked with popularity weight `weight` and `popularity`
-   * (per movie; a per-user table may be given to each {@link select} instead). `wasm: false` runs the scan
-   * in JS, as a runtime without WebAssembly SIMD does (the same lists).
+   * (per movie, or a hybrid's pick head, whose term is personal: the pick head's b'_i + p'_u·q'_i, rounded to
+   * float32 as the per-user path stores it). `wasm: false` runs the scan in JS, as a runtime without
+   * WebAssembly SIMD does (the same lists).
    */
   constructor(
     private readonly scoring: FactorScoring,
     candidates: Int32Array,
-    popularity: Float32Array,
+    popularity: Float32Array | PickScorer,
     private readonly weight: number,
     options: { wasm?: boolean } = {},
   ) {
@@ -92,10 +99,19 @@ export class PrunedTopN {
       meanC += (bu ? bu[u]! : 0) / nUsers;
       meanA += rowNorm(P, u * k, k) / nUsers;
     }
+    // a pick head's term for the average user: b'_i + mean |p'|·|q'_i|
+    const pick = popularity instanceof PickScorer ? popularity : undefined;
+    const pickNorms = pick ? new Float64Array(nc) : undefined;
+    let meanPick = 0;
+    if (pick && pickNorms) {
+      for (let t = 0; t < nc; t++) pickNorms[t] = rowNorm(pick.items.factors, candidates[t]! * pick.k, pick.k);
+      for (let u = 0; u < nUsers; u++) meanPick += rowNorm(pick.user(u), 0, pick.k) / nUsers;
+    }
     const key = new Float64Array(nc);
     for (let t = 0; t < nc; t++) {
       const i = candidates[t]!;
-      key[t] = linkScore(scoring, offset + meanC + (bi ? bi[i]! : 0) + meanA * norms[t]!) + weight * popularity[i]!;
+      const pop = pick ? pick.items.bias[i]! + meanPick * pickNorms![t]! : (popularity as Float32Array)[i]!;
+      key[t] = linkScore(scoring, offset + meanC + (bi ? bi[i]! : 0) + meanA * norms[t]!) + weight * pop;
     }
     const byKey = orderByKey(key);
     this.order = new Int32Array(nc);
@@ -132,7 +148,13 @@ export class PrunedTopN {
     chunkMaxima(this.bias, undefined, this.maxB, this.tailB);
     chunkMaxima(this.norm, undefined, this.maxQ, this.tailQ);
     this.linkValues = new Float32Array(nItems);
-    this.popularityMaxima(popularity);
+    this.popularity = popularity;
+    const perChunk = (): Float64Array => new Float64Array(this.chunks);
+    [this.pickB, this.pickQ, this.pickTailB, this.pickTailQ] = [perChunk(), perChunk(), perChunk(), perChunk()];
+    if (pick && pickNorms) {
+      chunkMaxima(pick.items.bias, this.order, this.pickB, this.pickTailB);
+      chunkMaxima(Float64Array.from(byKey, (t) => pickNorms[t]!), undefined, this.pickQ, this.pickTailQ);
+    } else chunkMaxima(popularity as Float32Array, this.order, this.maxP, this.tailP);
   }
 
   /** Movies whose dot product was computed, over every user so far (how much the bounds prune). */
@@ -140,19 +162,17 @@ export class PrunedTopN {
     return this.scoredInJs + (this.kernel ? this.kernel.stats[0]! : 0);
   }
 
-  private popularityMaxima(popularity: Float32Array): void {
-    this.popularity = popularity;
-    chunkMaxima(popularity, this.order, this.maxP, this.tailP);
-  }
-
   /**
    * Fills `heap` (empty; its capacity is n) with dense user u's best candidates, leaving out `exclude`
-   * (dense movies, any order); pop_i comes from `popularity`.
+   * (dense movies, any order).
    */
-  select(u: number, popularity: Float32Array, exclude: Int32Array | undefined, heap: TopKHeap): void {
+  select(u: number, exclude: Int32Array | undefined, heap: TopKHeap): void {
     const scoring = this.scoring;
     const { k, P, bu, offset, yRange } = scoring;
-    if (popularity !== this.popularity) this.popularityMaxima(popularity);
+    const popularity = this.popularity;
+    const pick = popularity instanceof PickScorer ? popularity : undefined;
+    const pickUser = pick?.user(u);
+    const a2 = pickUser ? rowNorm(pickUser, 0, pickUser.length) : 0;
     const { order, position, excluded, list, raw, kernel, linkValues } = this;
     const mark = ++this.mark;
     if (exclude && kernel && exclude.length <= kernel.seen.length) {
@@ -176,10 +196,12 @@ export class PrunedTopN {
       const theta = prunes ? heap.threshold() : -Infinity;
       let floor = -Infinity;
       if (theta > -Infinity) {
-        if (raise(linkScore(scoring, init + this.tailB[c]! + a * this.tailQ[c]!) + w * this.tailP[c]!) < theta) break;
-        if (raise(linkScore(scoring, init + this.maxB[c]! + a * this.maxQ[c]!) + w * this.maxP[c]!) < theta) continue;
+        const tailPop = pick ? this.pickTailB[c]! + a2 * this.pickTailQ[c]! : this.tailP[c]!;
+        if (raise(linkScore(scoring, init + this.tailB[c]! + a * this.tailQ[c]!) + w * tailPop) < theta) break;
+        const maxPop = pick ? this.pickB[c]! + a2 * this.pickQ[c]! : this.maxP[c]!;
+        if (raise(linkScore(scoring, init + this.maxB[c]! + a * this.maxQ[c]!) + w * maxPop) < theta) continue;
         // below this raw score no movie of the chunk reaches θ, whatever its popularity (NaN: no floor)
-        floor = linkFloor(scoring, theta - w * this.maxP[c]! - SLACK * (1 + Math.abs(theta)));
+        floor = linkFloor(scoring, theta - w * maxPop - SLACK * (1 + Math.abs(theta)));
         if (floor !== floor) floor = -Infinity;
       }
       const end = Math.min(order.length, (c + 1) * CHUNK);
@@ -188,7 +210,10 @@ export class PrunedTopN {
         const i = order[list[t]!]!;
         const v = Math.fround(linkScore(scoring, raw[t]!));
         linkValues[i] = v;
-        heap.push(i, w > 0 ? Math.fround(v + w * popularity[i]!) : v);
+        if (w > 0) {
+          const pop = pick ? Math.fround(pick.scoreItem(pickUser!, i)) : (popularity as Float32Array)[i]!;
+          heap.push(i, Math.fround(v + w * pop));
+        } else heap.push(i, v);
       }
     }
   }

@@ -274,13 +274,9 @@ export class ModelRecommender implements Recommender {
 
   // The popularity term of the ranking blend from a pick vector p': b'_i + p'·q'_i for every movie.
   private scorePick(p: Float32Array, s: Scratch): void {
-    s.popularity = this.pickScores(p);
-  }
-
-  private pickScores(p: Float32Array): Float32Array {
     const out = new Float32Array(this.trained.model.nItems);
     this.view!.pick!.score(p, out);
-    return out;
+    s.popularity = out;
   }
 
   /** Movies closest to one movie by cosine of their embeddings, leaving out rarely rated ones. */
@@ -354,13 +350,12 @@ export class ModelRecommender implements Recommender {
       for (let u = from; u < to; u++) onUser(ids.idOf(u), this.recommendForUser(ids.idOf(u), options));
       return;
     }
-    const topN = new PrunedTopN(view, candidates.subarray(0, nc), this.logCounts, w);
+    const topN = new PrunedTopN(view, candidates.subarray(0, nc), view.pick ?? this.logCounts, w);
     const heap = new TopKHeap(n);
     const extra = knownItems(this.trained.train.itemIds, options.seen);
     const linkValue = (i: number): number => topN.linkValue(i);
     for (let u = from; u < to; u++) {
-      const popularity = view.pick ? this.pickScores(view.pick.user(u)) : this.logCounts;
-      topN.select(u, popularity, options.includeRated ? undefined : seenItemsOf(this.seen, u, extra), heap);
+      topN.select(u, options.includeRated ? undefined : seenItemsOf(this.seen, u, extra), heap);
       const top = heap.take();
       const rated = this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!);
       const values = this.ratedValues.subarray(this.offsets[u]!, this.offsets[u + 1]!);
