@@ -72,10 +72,12 @@
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $lp)))
   )
-;; The layout of a PrunedTopN's memory (byte offsets), set once by setLayout so each scanChunk call passes only
-  ;; what changes: a JS-to-wasm call costs per argument until its caller is optimised, and a run makes ~15,000.
+;; The layout of a PrunedTopN's memory (byte offsets) and its ranking, set once by setLayout and setRank so each
+  ;; scanChunk call passes only what changes: a JS-to-wasm call costs per argument until its caller is optimised.
   (global $bias (mut i32) (i32.const 0))
   (global $norm (mut i32) (i32.const 0))
+  (global $popA (mut i32) (i32.const 0))
+  (global $popB (mut i32) (i32.const 0))
   (global $excl (mut i32) (i32.const 0))
   (global $pos (mut i32) (i32.const 0))
   (global $p (mut i32) (i32.const 0))
@@ -85,13 +87,20 @@
   (global $out (mut i32) (i32.const 0))
   (global $stats (mut i32) (i32.const 0))
   (global $k (mut i32) (i32.const 0))
-  ;; setLayout: bias, norm: float64 per scan position; excl: int32 per position; pos: int32 per dense movie (its
-  ;; position, -1 if not a candidate); p: k float64; q: float32 rows of k in scan order; bi: float32 per position;
-  ;; list: int32, out: float64 (a chunk each); stats: an int32 counter.
-  (func (export "setLayout") (param $bias i32) (param $norm i32) (param $excl i32) (param $pos i32) (param $p i32)
-    (param $q i32) (param $bi i32) (param $list i32) (param $out i32) (param $stats i32) (param $k i32)
+  (global $sig (mut i32) (i32.const 0))
+  (global $lo (mut f64) (f64.const 0))
+  (global $span (mut f64) (f64.const 0))
+  (global $w (mut f64) (f64.const 0))
+  ;; setLayout: bias, norm, popA, popB: float64 per scan position; excl: int32 per position; pos: int32 per dense
+  ;; movie (its position, -1 if not a candidate); p: k float64; q: float32 rows of k in scan order; bi: float32 per
+  ;; position; list: int32, out: float64 (a chunk each); stats: an int32 counter.
+  (func (export "setLayout") (param $bias i32) (param $norm i32) (param $popA i32) (param $popB i32) (param $excl i32)
+    (param $pos i32) (param $p i32) (param $q i32) (param $bi i32) (param $list i32) (param $out i32) (param $stats i32)
+    (param $k i32)
     (global.set $bias (local.get $bias))
     (global.set $norm (local.get $norm))
+    (global.set $popA (local.get $popA))
+    (global.set $popB (local.get $popB))
     (global.set $excl (local.get $excl))
     (global.set $pos (local.get $pos))
     (global.set $p (local.get $p))
@@ -101,6 +110,42 @@
     (global.set $out (local.get $out))
     (global.set $stats (local.get $stats))
     (global.set $k (local.get $k)))
+  ;; setRank: the link (sig 1: lo + span·sigmoid; sig 0: clip to [lo, span]) and the popularity weight w.
+  (func (export "setRank") (param $sig i32) (param $lo f64) (param $span f64) (param $w f64)
+    (global.set $sig (local.get $sig))
+    (global.set $lo (local.get $lo))
+    (global.set $span (local.get $span))
+    (global.set $w (local.get $w)))
+  ;; sigmoidUpper: a value ≥ 1/(1 + e^-x), within ~1e-5 of it: e^-x ≥ 2^n T(r)(1 - 1e-12) with n = floor(-x log2 e),
+  ;; r = -x - n ln 2 and T the exponential's series to r^6/6! (its terms are positive for r ≥ 0). NaN stays NaN.
+  ;; The same operations in the same order as pruned-top-n.ts's sigmoidUpper, so both give the same bits.
+  (func $sigmoidUpper (export "sigmoidUpper") (param $x f64) (result f64)
+    (local $y f64) (local $n f64) (local $r f64) (local $t f64)
+    (local.set $y (f64.neg (local.get $x)))
+    (if (f64.ne (local.get $y) (local.get $y)) (then (return (local.get $y))))
+    (if (f64.le (local.get $y) (f64.const -708)) (then (return (f64.const 1))))
+    (if (f64.ge (local.get $y) (f64.const 708))
+      (then (return (f64.div (f64.const 1) (f64.add (f64.const 1) (f64.const 0x1p1020))))))
+    (local.set $n (f64.floor (f64.mul (local.get $y) (f64.const 1.4426950408889634))))
+    (local.set $r (f64.sub (local.get $y) (f64.mul (local.get $n) (f64.const 0.6931471805599453))))
+    (local.set $t (f64.add (f64.const 1) (f64.mul (local.get $r) (f64.const 0.16666666666666666))))
+    (local.set $t (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.2)) (local.get $t))))
+    (local.set $t (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.25)) (local.get $t))))
+    (local.set $t (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.3333333333333333)) (local.get $t))))
+    (local.set $t (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.5)) (local.get $t))))
+    (local.set $t (f64.add (f64.const 1) (f64.mul (local.get $r) (local.get $t))))
+    (local.set $t (f64.mul (f64.mul (local.get $t)
+      (f64.reinterpret_i64 (i64.shl (i64.add (i64.trunc_f64_s (local.get $n)) (i64.const 1023)) (i64.const 52))))
+      (f64.const 0.999999999999)))
+    (f64.div (f64.const 1) (f64.add (f64.const 1) (local.get $t))))
+  ;; rankUpper: an upper bound of the rank score of a movie whose raw score is at most x and whose popularity term
+  ;; is at most pop: link(x) + w·pop, with sigmoidUpper for the sigmoid.
+  (func $rankUpper (param $x f64) (param $pop f64) (result f64)
+    (f64.add
+      (if (result f64) (global.get $sig)
+        (then (f64.add (global.get $lo) (f64.mul (global.get $span) (call $sigmoidUpper (local.get $x)))))
+        (else (f64.min (f64.max (local.get $x) (global.get $lo)) (global.get $span))))
+      (f64.mul (global.get $w) (local.get $pop))))
   ;; markExcluded: excl[pos[m]] = mark for the n dense movies m at byte src (movies that are not candidates skipped).
   (func (export "markExcluded") (param $src i32) (param $n i32) (param $mark i32)
     (local $t i32) (local $at i32)
@@ -113,46 +158,53 @@
           (then (i32.store (i32.add (global.get $excl) (i32.shl (local.get $at) (i32.const 2))) (local.get $mark))))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $lp))))
-  ;; scanChunk: one chunk of a user's scan (src/recommend/pruned-top-n.ts), positions t in [from, to). A position
-  ;; is scored when its bound init + bias[t] + a·norm[t] is not below floor (a NaN bound is scored) and excl[t] is
-  ;; not mark; its raw score is scoreRows' over row t of q with bi[t]. The positions whose raw score is at least
-  ;; floor go to list[0..m) and their scores to out[0..m); returns m and adds the number scored to stats.
-  (func (export "scanChunk") (param $from i32) (param $to i32) (param $floor f64) (param $init f64) (param $a f64)
-    (param $mark i32) (result i32)
-    (local $t i32) (local $n i32) (local $m i32) (local $j i32) (local $s f64)
+  ;; scanChunk: one chunk of a user's scan (src/recommend/pruned-top-n.ts), positions t in [from, to). A movie can
+  ;; reach the list only when x is not below floor (the chunk's, a cheap first test) and rankUpper(x, popA[t] +
+  ;; a2·popB[t]) + eps is not below theta, first with its bound x = init + bias[t] + a·norm[t], then with its raw
+  ;; score (scoreRows' over row t of q with bi[t]); NaN bounds pass, NaN scores do not. Scored: the positions that pass the first test and whose excl[t] is not mark. The
+  ;; positions that pass both go to list[0..m), their scores to out[0..m); returns m and adds the number scored
+  ;; to stats.
+  (func (export "scanChunk") (param $from i32) (param $to i32) (param $floor f64) (param $theta f64) (param $eps f64)
+    (param $init f64) (param $a f64) (param $a2 f64) (param $mark i32) (result i32)
+    (local $t i32) (local $n i32) (local $m i32) (local $j i32) (local $s f64) (local $pop f64) (local $x f64)
     (local.set $t (local.get $from))
     (block $done
       (loop $lp
         (br_if $done (i32.ge_u (local.get $t) (local.get $to)))
-        (if (i32.and
-              (i32.eqz (f64.lt
-                (f64.add (f64.add (local.get $init) (f64.load (i32.add (global.get $bias) (i32.shl (local.get $t) (i32.const 3)))))
-                  (f64.mul (local.get $a) (f64.load (i32.add (global.get $norm) (i32.shl (local.get $t) (i32.const 3))))))
-                (local.get $floor)))
-              (i32.ne (i32.load (i32.add (global.get $excl) (i32.shl (local.get $t) (i32.const 2)))) (local.get $mark)))
+        (local.set $x (f64.add (f64.add (local.get $init) (f64.load (i32.add (global.get $bias) (i32.shl (local.get $t) (i32.const 3)))))
+          (f64.mul (local.get $a) (f64.load (i32.add (global.get $norm) (i32.shl (local.get $t) (i32.const 3)))))))
+        (if (i32.eqz (f64.lt (local.get $x) (local.get $floor)))
           (then
-            (i32.store (i32.add (global.get $list) (i32.shl (local.get $n) (i32.const 2))) (local.get $t))
-            (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+            (local.set $pop (f64.add (f64.load (i32.add (global.get $popA) (i32.shl (local.get $t) (i32.const 3))))
+              (f64.mul (local.get $a2) (f64.load (i32.add (global.get $popB) (i32.shl (local.get $t) (i32.const 3)))))))
+            (if (i32.and
+                  (i32.eqz (f64.lt (f64.add (call $rankUpper (local.get $x) (local.get $pop)) (local.get $eps)) (local.get $theta)))
+                  (i32.ne (i32.load (i32.add (global.get $excl) (i32.shl (local.get $t) (i32.const 2)))) (local.get $mark)))
+              (then
+                (i32.store (i32.add (global.get $list) (i32.shl (local.get $n) (i32.const 2))) (local.get $t))
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))))))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $lp)))
     (call $scoreRows (global.get $out) (global.get $p) (global.get $q) (local.get $init) (global.get $bi) (global.get $list)
       (local.get $n) (global.get $k))
     (i32.store (global.get $stats) (i32.add (i32.load (global.get $stats)) (local.get $n)))
-    ;; keep the scores that reach the floor (a NaN score does not: its link is never ranked)
     (block $kept
       (loop $klp
         (br_if $kept (i32.ge_u (local.get $j) (local.get $n)))
         (local.set $s (f64.load (i32.add (global.get $out) (i32.shl (local.get $j) (i32.const 3)))))
-        (if (f64.ge (local.get $s) (local.get $floor))
+        (local.set $t (i32.load (i32.add (global.get $list) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $pop (f64.add (f64.load (i32.add (global.get $popA) (i32.shl (local.get $t) (i32.const 3))))
+          (f64.mul (local.get $a2) (f64.load (i32.add (global.get $popB) (i32.shl (local.get $t) (i32.const 3)))))))
+        (if (i32.and (f64.ge (local.get $s) (local.get $floor))
+              (i32.eqz (f64.lt (f64.add (call $rankUpper (local.get $s) (local.get $pop)) (local.get $eps)) (local.get $theta))))
           (then
-            (i32.store (i32.add (global.get $list) (i32.shl (local.get $m) (i32.const 2)))
-              (i32.load (i32.add (global.get $list) (i32.shl (local.get $j) (i32.const 2)))))
+            (i32.store (i32.add (global.get $list) (i32.shl (local.get $m) (i32.const 2))) (local.get $t))
             (f64.store (i32.add (global.get $out) (i32.shl (local.get $m) (i32.const 3))) (local.get $s))
             (local.set $m (i32.add (local.get $m) (i32.const 1)))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $klp)))
     (local.get $m))
-;; rowNorms: out[t] = sqrt(Σ_f src[t, f]²) over n float32 rows of k at byte src, each sum a float64 chain in factor
+  ;; rowNorms: out[t] = sqrt(Σ_f src[t, f]²) over n float32 rows of k at byte src, each sum a float64 chain in factor
   ;; order (bit for bit the JS loop), into float64 at byte out.
   (func (export "rowNorms") (param $src i32) (param $n i32) (param $k i32) (param $out i32)
     (local $t i32) (local $f i32) (local $row i32) (local $x f64) (local $s f64)

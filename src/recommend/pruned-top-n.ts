@@ -20,8 +20,9 @@ const SLACK = 1e-6;
  * current n-th best θ when  link(offset + b_u + b_i + |p_u||q_i|) + w·pop_i < θ.  Candidates are kept in
  * chunks sorted by that bound for the average user, so θ rises within the first chunks; per chunk the
  * maxima of b_i, |q_i| and pop_i bound it whole (skipped), and their suffix maxima end the user's scan.
- * Inside a chunk a movie is scored only when its own bound, in raw-score terms, reaches the chunk's floor
- * linkFloor(θ - w·max pop), and the link is taken only of raw scores that reach it too.
+ * Inside a chunk a movie is scored only when its own bound reaches θ, and Math.exp is taken only of raw
+ * scores whose bound reaches it too; these per-movie bounds run in the topk kernel with sigmoidUpper (no exp
+ * in wasm). A hybrid's pick-head term is bounded by b'_i + |p'_u||q'_i| and computed only for those movies.
  */
 export class PrunedTopN {
   /** Candidates in scan order (dense movie indices). */
@@ -49,7 +50,13 @@ export class PrunedTopN {
   private readonly pickQ: Float64Array;
   private readonly pickTailB: Float64Array;
   private readonly pickTailQ: Float64Array;
-  /** One chunk's scan positions that reach the floor, and their raw scores (views of the kernel's memory when it runs). */
+  /**
+   * Per position the popularity term's bound, popA + |p'_u|·popB: pop_i and 0 for a table, b'_i and |q'_i| for a
+   * pick head (views of the kernel's memory when it runs).
+   */
+  private readonly popA: Float64Array;
+  private readonly popB: Float64Array;
+  /** One chunk's scan positions that can still reach the list, and their raw scores (views of the kernel's memory when it runs). */
   private readonly list: Int32Array;
   private readonly raw: Float64Array;
   /** The same chunk's movies (dense), for rawScores when no kernel runs. */
@@ -119,6 +126,8 @@ export class PrunedTopN {
     this.bias = buffer ? new Float64Array(buffer, at.bias, nc) : new Float64Array(nc);
     this.norm = buffer ? new Float64Array(buffer, at.norm, nc) : new Float64Array(nc);
     this.excluded = buffer ? new Int32Array(buffer, at.excluded, nc) : new Int32Array(nc);
+    this.popA = buffer ? new Float64Array(buffer, at.popA, nc) : new Float64Array(nc);
+    this.popB = buffer ? new Float64Array(buffer, at.popB, nc) : new Float64Array(nc);
     this.list = buffer ? new Int32Array(buffer, at.list, CHUNK) : new Int32Array(CHUNK);
     this.raw = buffer ? new Float64Array(buffer, at.out, CHUNK) : new Float64Array(CHUNK);
     this.items = new Int32Array(CHUNK);
@@ -128,6 +137,8 @@ export class PrunedTopN {
       this.position[i] = t;
       this.norm[t] = norms[byKey[t]!]!;
       this.bias[t] = bi ? bi[i]! : 0;
+      this.popA[t] = pick ? pick.items.bias[i]! : (popularity as Float32Array)[i]!;
+      this.popB[t] = pick ? pickNorms![byKey[t]!]! : 0;
     }
     if (kernels && buffer) {
       // the candidates' rows of Q and their b_i in scan order (float32), next to each other
@@ -136,7 +147,10 @@ export class PrunedTopN {
       new Float32Array(buffer, at.bi, nc).set(this.bias);
       const views = { p: new Float64Array(buffer, at.p, k), stats: new Int32Array(buffer, at.stats, 1), seen: new Int32Array(buffer, at.seen, nItems) };
       this.kernel = { exports: kernels.exports, at, ...views };
-      kernels.exports.setLayout(at.bias, at.norm, at.excluded, at.position, at.p, at.rows, at.bi, at.list, at.out, at.stats, k);
+      kernels.exports.setLayout(at.bias, at.norm, at.popA, at.popB, at.excluded, at.position, at.p, at.rows, at.bi, at.list, at.out, at.stats, k);
+      const { yRange, clip } = scoring;
+      if (yRange) kernels.exports.setRank(1, yRange[0], yRange[1] - yRange[0], weight);
+      else kernels.exports.setRank(0, clip[0], clip[1], weight);
     }
     this.chunks = Math.ceil(nc / CHUNK);
     this.maxB = new Float64Array(this.chunks);
@@ -151,10 +165,10 @@ export class PrunedTopN {
     this.popularity = popularity;
     const perChunk = (): Float64Array => new Float64Array(this.chunks);
     [this.pickB, this.pickQ, this.pickTailB, this.pickTailQ] = [perChunk(), perChunk(), perChunk(), perChunk()];
-    if (pick && pickNorms) {
-      chunkMaxima(pick.items.bias, this.order, this.pickB, this.pickTailB);
-      chunkMaxima(Float64Array.from(byKey, (t) => pickNorms[t]!), undefined, this.pickQ, this.pickTailQ);
-    } else chunkMaxima(popularity as Float32Array, this.order, this.maxP, this.tailP);
+    if (pick) {
+      chunkMaxima(this.popA, undefined, this.pickB, this.pickTailB);
+      chunkMaxima(this.popB, undefined, this.pickQ, this.pickTailQ);
+    } else chunkMaxima(this.popA, undefined, this.maxP, this.tailP);
   }
 
   /** Movies whose dot product was computed, over every user so far (how much the bounds prune). */
@@ -194,18 +208,23 @@ export class PrunedTopN {
     const prunes = !yRange || yRange[1] >= yRange[0];
     for (let c = 0; c < this.chunks; c++) {
       const theta = prunes ? heap.threshold() : -Infinity;
+      // a movie whose rank bound, raised by eps, is below θ cannot enter the list
+      const eps = SLACK * (1 + Math.abs(theta));
       let floor = -Infinity;
       if (theta > -Infinity) {
         const tailPop = pick ? this.pickTailB[c]! + a2 * this.pickTailQ[c]! : this.tailP[c]!;
         if (raise(linkScore(scoring, init + this.tailB[c]! + a * this.tailQ[c]!) + w * tailPop) < theta) break;
         const maxPop = pick ? this.pickB[c]! + a2 * this.pickQ[c]! : this.maxP[c]!;
         if (raise(linkScore(scoring, init + this.maxB[c]! + a * this.maxQ[c]!) + w * maxPop) < theta) continue;
-        // below this raw score no movie of the chunk reaches θ, whatever its popularity (NaN: no floor)
-        floor = linkFloor(scoring, theta - w * maxPop - SLACK * (1 + Math.abs(theta)));
+        // below this raw score (or bound) no movie of the chunk reaches θ, whatever its popularity: a test
+        // cheaper than each movie's own bound, which it spares most movies (NaN: no floor)
+        floor = linkFloor(scoring, theta - w * maxPop - eps);
         if (floor !== floor) floor = -Infinity;
       }
       const end = Math.min(order.length, (c + 1) * CHUNK);
-      const m = kernel ? kernel.exports.scanChunk(c * CHUNK, end, floor, init, a, mark) : this.scanChunk(c * CHUNK, end, floor, init, a, mark, p, b);
+      const m = kernel
+        ? kernel.exports.scanChunk(c * CHUNK, end, floor, theta, eps, init, a, a2, mark)
+        : this.scanChunk(c * CHUNK, end, floor, theta, eps, init, a, a2, mark, p, b);
       for (let t = 0; t < m; t++) {
         const i = order[list[t]!]!;
         const v = Math.fround(linkScore(scoring, raw[t]!));
@@ -218,25 +237,35 @@ export class PrunedTopN {
     }
   }
 
-  // The kernel's scanChunk in JS (no SIMD): the same positions, the same raw scores (rawScores' chains).
-  private scanChunk(from: number, to: number, floor: number, init: number, a: number, mark: number, p: Float32Array, b: number): number {
-    const { bias, norm, excluded, list, raw, items, order } = this;
+  // The kernel's scanChunk in JS (no SIMD): the same tests in the same arithmetic, the same raw scores (rawScores' chains).
+  private scanChunk(from: number, to: number, floor: number, theta: number, eps: number, init: number, a: number, a2: number, mark: number, p: Float32Array, b: number): number {
+    const { bias, norm, popA, popB, excluded, list, raw, items, order } = this;
     let n = 0;
     for (let t = from; t < to; t++) {
       // the raw score is at most init + b_i + |p||q_i|; a NaN bound is kept (never prunes)
-      if (!(init + bias[t]! + a * norm[t]! < floor) && excluded[t] !== mark) list[n++] = t;
+      const x = init + bias[t]! + a * norm[t]!;
+      if (!(x < floor) && !(this.rankUpper(x, popA[t]! + a2 * popB[t]!) + eps < theta) && excluded[t] !== mark) list[n++] = t;
     }
     for (let t = 0; t < n; t++) items[t] = order[list[t]!]!;
     rawScores(this.scoring, p, b, raw, items, n);
     this.scoredInJs += n;
     let m = 0;
-    for (let t = 0; t < n; t++) {
-      if (raw[t]! >= floor) {
-        list[m] = list[t]!;
-        raw[m++] = raw[t]!;
+    for (let j = 0; j < n; j++) {
+      const s = raw[j]!;
+      const t = list[j]!;
+      if (s >= floor && !(this.rankUpper(s, popA[t]! + a2 * popB[t]!) + eps < theta)) {
+        list[m] = t;
+        raw[m++] = s;
       }
     }
     return m;
+  }
+
+  // link(x) + w·pop, the sigmoid bounded above by sigmoidUpper: the kernel's rankUpper.
+  private rankUpper(x: number, pop: number): number {
+    const { yRange, clip } = this.scoring;
+    const link = yRange ? yRange[0] + (yRange[1] - yRange[0]) * sigmoidUpper(x) : Math.min(Math.max(x, clip[0]), clip[1]);
+    return link + this.weight * pop;
   }
 
   /** fround(link(s_i)) of movie i: its predicted rating, valid for the movies the last {@link select} left in the heap. */
@@ -256,6 +285,8 @@ interface KernelLayout {
   bi: number;
   bias: number;
   norm: number;
+  popA: number;
+  popB: number;
   excluded: number;
   position: number;
   p: number;
@@ -272,14 +303,47 @@ function kernelLayout(nc: number, nItems: number, k: number): KernelLayout {
   const bi = align16(rows + 4 * nc * k);
   const bias = align16(bi + 4 * nc);
   const norm = align16(bias + 8 * nc);
-  const excluded = align16(norm + 8 * nc);
+  const popA = align16(norm + 8 * nc);
+  const popB = align16(popA + 8 * nc);
+  const excluded = align16(popB + 8 * nc);
   const position = align16(excluded + 4 * nc);
   const p = align16(position + 4 * nItems);
   const list = align16(p + 8 * k);
   const out = align16(list + 4 * CHUNK);
   const stats = align16(out + 8 * CHUNK);
   const seen = align16(stats + 4);
-  return { staging, rows, bi, bias, norm, excluded, position, p, list, out, stats, seen, bytes: seen + 4 * nItems };
+  return { staging, rows, bi, bias, norm, popA, popB, excluded, position, p, list, out, stats, seen, bytes: seen + 4 * nItems };
+}
+
+/** 2^n for n = -1022..1023 (index n + 1022), exact: sigmoidUpper's scale, as the kernel builds it from bits. */
+const POW2 = (() => {
+  const out = new Float64Array(2046);
+  out[1022] = 1;
+  for (let n = 1; n <= 1023; n++) out[1022 + n] = out[1021 + n]! * 2;
+  for (let n = 1; n <= 1022; n++) out[1022 - n] = out[1023 - n]! / 2;
+  return out;
+})();
+
+/**
+ * A value ≥ 1/(1 + e^-x), within ~1e-5 of it, without Math.exp: e^-x ≥ 2^n T(r)(1 - 1e-12), n = floor(-x log2 e),
+ * r = -x - n ln 2, T the exponential's series to r^6/6! (positive terms for r ≥ 0). The kernel's sigmoidUpper in
+ * the same operations and order, so both give the same bits. NaN stays NaN.
+ */
+export function sigmoidUpper(x: number): number {
+  const y = -x;
+  if (y !== y) return y;
+  if (y <= -708) return 1;
+  if (y >= 708) return 1 / (1 + 2 ** 1020);
+  const n = Math.floor(y * 1.4426950408889634);
+  const r = y - n * 0.6931471805599453;
+  let t = 1 + r * 0.16666666666666666;
+  t = 1 + r * 0.2 * t;
+  t = 1 + r * 0.25 * t;
+  t = 1 + r * 0.3333333333333333 * t;
+  t = 1 + r * 0.5 * t;
+  t = 1 + r * t;
+  t = t * POW2[n + 1022]! * 0.999999999999;
+  return 1 / (1 + t);
 }
 
 /**
