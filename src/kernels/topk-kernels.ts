@@ -16,8 +16,10 @@ export interface TopkKernelExports {
   ): void;
   /** The ranking: sig 1, the link lo + b·sigmoid(s) (b the span); sig 0, s clipped to [lo, b]; w the popularity weight. */
   setRank(sig: number, lo: number, b: number, w: number): void;
-  /** An upper bound of 1/(1 + e^-x) within ~1e-5 (pruned-top-n.ts's sigmoidUpper, bit for bit). */
+  /** An upper bound of 1/(1 + e^-x) within 1.1e-4 (pruned-top-n.ts's sigmoidUpper, bit for bit), from the table set below. */
   sigmoidUpper(x: number): number;
+  /** Where sigmoidUpper's table (SIGMOID_TABLE of pruned-top-n.ts, 1,282 float64) is. */
+  setSigmoidTable(at: number): void;
   /** excl[pos[m]] = mark for the n dense movies m at byte src (those that are not candidates skipped). */
   markExcluded(src: number, n: number, mark: number): void;
   /**

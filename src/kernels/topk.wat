@@ -116,28 +116,26 @@
     (global.set $lo (local.get $lo))
     (global.set $span (local.get $span))
     (global.set $w (local.get $w)))
-  ;; sigmoidUpper: a value ≥ 1/(1 + e^-x), within ~1e-5 of it: e^-x ≥ 2^n T(r)(1 - 1e-12) with n = floor(-x log2 e),
-  ;; r = -x - n ln 2 and T the exponential's series to r^6/6! (its terms are positive for r ≥ 0). NaN stays NaN.
-  ;; The same operations in the same order as pruned-top-n.ts's sigmoidUpper, so both give the same bits.
+  ;; sigmoidUpper: a value ≥ 1/(1 + e^-x), within 1.1e-4 of it, from the table at byte $sigT of the sigmoid at
+  ;; -40 + j/16 (j = 0..1281): the chord between two entries plus 6e-5 (a chord under the concave half of the curve
+  ;; lies at most (1/16)²/8 · max|σ''| = 4.7e-5 below it, one over the convex half as much above); below -40 the
+  ;; first entry, from 40 on 1; NaN stays NaN. The same operations in the same order as pruned-top-n.ts's sigmoidUpper, so both give the same bits.
+  (global $sigT (mut i32) (i32.const 0))
   (func $sigmoidUpper (export "sigmoidUpper") (param $x f64) (result f64)
-    (local $y f64) (local $n f64) (local $r f64) (local $t f64)
-    (local.set $y (f64.neg (local.get $x)))
-    (if (f64.ne (local.get $y) (local.get $y)) (then (return (local.get $y))))
-    (if (f64.le (local.get $y) (f64.const -708)) (then (return (f64.const 1))))
-    (if (f64.ge (local.get $y) (f64.const 708))
-      (then (return (f64.div (f64.const 1) (f64.add (f64.const 1) (f64.const 0x1p1020))))))
-    (local.set $n (f64.floor (f64.mul (local.get $y) (f64.const 1.4426950408889634))))
-    (local.set $r (f64.sub (local.get $y) (f64.mul (local.get $n) (f64.const 0.6931471805599453))))
-    (local.set $t (f64.add (f64.const 1) (f64.mul (local.get $r) (f64.const 0.16666666666666666))))
-    (local.set $t (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.2)) (local.get $t))))
-    (local.set $t (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.25)) (local.get $t))))
-    (local.set $t (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.3333333333333333)) (local.get $t))))
-    (local.set $t (f64.add (f64.const 1) (f64.mul (f64.mul (local.get $r) (f64.const 0.5)) (local.get $t))))
-    (local.set $t (f64.add (f64.const 1) (f64.mul (local.get $r) (local.get $t))))
-    (local.set $t (f64.mul (f64.mul (local.get $t)
-      (f64.reinterpret_i64 (i64.shl (i64.add (i64.trunc_f64_s (local.get $n)) (i64.const 1023)) (i64.const 52))))
-      (f64.const 0.999999999999)))
-    (f64.div (f64.const 1) (f64.add (f64.const 1) (local.get $t))))
+    (local $u f64) (local $j f64) (local $at i32) (local $t0 f64)
+    (local.set $u (f64.mul (f64.add (local.get $x) (f64.const 40)) (f64.const 16)))
+    (if (f64.ne (local.get $u) (local.get $u)) (then (return (local.get $u))))
+    (if (f64.lt (local.get $u) (f64.const 0)) (then (return (f64.add (f64.load (global.get $sigT)) (f64.const 6e-5)))))
+    (if (f64.ge (local.get $u) (f64.const 1280)) (then (return (f64.const 1))))
+    (local.set $j (f64.floor (local.get $u)))
+    (local.set $at (i32.add (global.get $sigT) (i32.shl (i32.trunc_f64_s (local.get $j)) (i32.const 3))))
+    (local.set $t0 (f64.load (local.get $at)))
+    (f64.add (f64.add (local.get $t0)
+      (f64.mul (f64.sub (f64.load offset=8 (local.get $at)) (local.get $t0)) (f64.sub (local.get $u) (local.get $j))))
+      (f64.const 6e-5)))
+  ;; setSigmoidTable: where the table of sigmoidUpper is.
+  (func (export "setSigmoidTable") (param $at i32)
+    (global.set $sigT (local.get $at)))
   ;; rankUpper: an upper bound of the rank score of a movie whose raw score is at most x and whose popularity term
   ;; is at most pop: link(x) + w·pop, with sigmoidUpper for the sigmoid.
   (func $rankUpper (param $x f64) (param $pop f64) (result f64)

@@ -147,6 +147,8 @@ export class PrunedTopN {
       new Float32Array(buffer, at.bi, nc).set(this.bias);
       const views = { p: new Float64Array(buffer, at.p, k), stats: new Int32Array(buffer, at.stats, 1), seen: new Int32Array(buffer, at.seen, nItems) };
       this.kernel = { exports: kernels.exports, at, ...views };
+      new Float64Array(buffer, at.sigmoid, SIGMOID_TABLE.length).set(SIGMOID_TABLE);
+      kernels.exports.setSigmoidTable(at.sigmoid);
       kernels.exports.setLayout(at.bias, at.norm, at.popA, at.popB, at.excluded, at.position, at.p, at.rows, at.bi, at.list, at.out, at.stats, k);
       const { yRange, clip } = scoring;
       if (yRange) kernels.exports.setRank(1, yRange[0], yRange[1] - yRange[0], weight);
@@ -294,6 +296,7 @@ interface KernelLayout {
   out: number;
   stats: number;
   seen: number;
+  sigmoid: number;
   bytes: number;
 }
 
@@ -312,38 +315,27 @@ function kernelLayout(nc: number, nItems: number, k: number): KernelLayout {
   const out = align16(list + 4 * CHUNK);
   const stats = align16(out + 8 * CHUNK);
   const seen = align16(stats + 4);
-  return { staging, rows, bi, bias, norm, popA, popB, excluded, position, p, list, out, stats, seen, bytes: seen + 4 * nItems };
+  const sigmoid = align16(seen + 4 * nItems);
+  return { staging, rows, bi, bias, norm, popA, popB, excluded, position, p, list, out, stats, seen, sigmoid, bytes: sigmoid + 8 * SIGMOID_TABLE.length };
 }
 
-/** 2^n for n = -1022..1023 (index n + 1022), exact: sigmoidUpper's scale, as the kernel builds it from bits. */
-const POW2 = (() => {
-  const out = new Float64Array(2046);
-  out[1022] = 1;
-  for (let n = 1; n <= 1023; n++) out[1022 + n] = out[1021 + n]! * 2;
-  for (let n = 1; n <= 1022; n++) out[1022 - n] = out[1023 - n]! / 2;
-  return out;
-})();
+/** The sigmoid at -40 + j/16, j = 0..1281: sigmoidUpper's table (the kernel reads a copy). */
+export const SIGMOID_TABLE = Float64Array.from({ length: 1282 }, (_, j) => 1 / (1 + Math.exp(-(-40 + j / 16))));
 
 /**
- * A value ≥ 1/(1 + e^-x), within ~1e-5 of it, without Math.exp: e^-x ≥ 2^n T(r)(1 - 1e-12), n = floor(-x log2 e),
- * r = -x - n ln 2, T the exponential's series to r^6/6! (positive terms for r ≥ 0). The kernel's sigmoidUpper in
- * the same operations and order, so both give the same bits. NaN stays NaN.
+ * A value ≥ 1/(1 + e^-x), within 1.1e-4 of it, without Math.exp: the chord between two entries of
+ * {@link SIGMOID_TABLE} plus 6e-5 (a chord under the concave half of the curve lies at most
+ * (1/16)²/8 · max|σ''| = 4.7e-5 below it); below -40 the first entry, from 40 on 1. The kernel's sigmoidUpper
+ * in the same operations and order, so both give the same bits. NaN stays NaN.
  */
 export function sigmoidUpper(x: number): number {
-  const y = -x;
-  if (y !== y) return y;
-  if (y <= -708) return 1;
-  if (y >= 708) return 1 / (1 + 2 ** 1020);
-  const n = Math.floor(y * 1.4426950408889634);
-  const r = y - n * 0.6931471805599453;
-  let t = 1 + r * 0.16666666666666666;
-  t = 1 + r * 0.2 * t;
-  t = 1 + r * 0.25 * t;
-  t = 1 + r * 0.3333333333333333 * t;
-  t = 1 + r * 0.5 * t;
-  t = 1 + r * t;
-  t = t * POW2[n + 1022]! * 0.999999999999;
-  return 1 / (1 + t);
+  const u = (x + 40) * 16;
+  if (u !== u) return u;
+  if (u < 0) return SIGMOID_TABLE[0]! + 6e-5;
+  if (u >= 1280) return 1;
+  const j = Math.floor(u);
+  const t0 = SIGMOID_TABLE[j]!;
+  return t0 + (SIGMOID_TABLE[j + 1]! - t0) * (u - j) + 6e-5;
 }
 
 /**
