@@ -5,7 +5,7 @@ import { rawScores, type FactorScoring } from '../models/scoring.js';
 import { PickScorer } from './pick-scorer.js';
 
 /** Candidates per chunk: the unit whose bound is checked before any of its movies is looked at. */
-const CHUNK = 32;
+const CHUNK = 64;
 
 /** Relative slack of every bound (see {@link raise}): far above the float32 roundings it covers (2^-24 each). */
 const SLACK = 1e-6;
