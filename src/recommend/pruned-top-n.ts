@@ -277,9 +277,10 @@ export class PrunedTopN {
 }
 
 /**
- * Byte offsets of the kernel's memory: Q's candidate rows staged in candidate order, the same rows and b_i (float32, scan order), bias and norm (float64),
- * exclusion marks, each dense movie's position, p, a chunk's list and raw scores, the scored counter, and room
- * for one user's seen movies.
+ * Byte offsets of the kernel's memory: Q's candidate rows staged in candidate order, the same rows and b_i
+ * (float32, scan order), bias, norm and the popularity bounds (float64), exclusion marks, each dense movie's
+ * position, p, a chunk's list and raw scores, the scored counter, room for one user's seen movies, and the
+ * sigmoid table.
  */
 interface KernelLayout {
   staging: number;
