@@ -43,7 +43,8 @@ export interface WriteAllOptions {
    * Threads, 1 or 2 (2 needs modelPath). Default: 2 for an EASE or iALS model when modelPath is given, two
    * cores exist and users × movies ≥ 20 million; else 1. A rating model's users are listed in tens of
    * microseconds each whatever the catalogue's size (PrunedTopN), while the worker must load the model file
-   * again (0.3 s for ml-latest-small against a whole job of ~30 ms; `npm run bench:topk` measures both).
+   * again (0.3 s for ml-latest-small, against 16 ms for the whole job warm and ~60 ms in a fresh process;
+   * `npm run bench:topk` measures them).
    */
   threads?: number;
 }
