@@ -13,3 +13,19 @@ export function linkScore(scoring: ScoreLink, s: number): number {
   return s < clip[0] ? clip[0] : s > clip[1] ? clip[1] : s;
 }
 
+
+/**
+ * A raw value below which the link stays under x: link(s) < x for every s < linkFloor(x) (the link is
+ * monotone). -Infinity when every s can reach x, +Infinity when none can. Exact up to float64 rounding;
+ * a caller that needs a safe bound lowers x first.
+ */
+export function linkFloor(scoring: ScoreLink, x: number): number {
+  const { yRange, clip } = scoring;
+  if (yRange) {
+    const z = (x - yRange[0]) / (yRange[1] - yRange[0]);
+    if (!(z > 0)) return z === z ? -Infinity : NaN;
+    return z >= 1 ? Infinity : Math.log(z / (1 - z));
+  }
+  if (x <= clip[0]) return -Infinity;
+  return x > clip[1] ? Infinity : x;
+}

@@ -58,6 +58,19 @@ test('TopKHeap accepts pushes in any order and keeps the best k, ties by lower i
   }
 });
 
+test('TopKHeap.threshold is -Infinity until the heap is full, then the worst kept score', () => {
+  const heap = new TopKHeap(2);
+  assert.equal(heap.threshold(), -Infinity);
+  heap.push(4, 0.5);
+  assert.equal(heap.threshold(), -Infinity);
+  heap.push(1, 0.25);
+  assert.equal(heap.threshold(), 0.25);
+  heap.push(3, 0.75);
+  assert.equal(heap.threshold(), 0.5);
+  assert.deepEqual(Array.from(heap.take().items), [3, 4]);
+  assert.equal(heap.threshold(), -Infinity);
+});
+
 test('topKAllUsers equals per-user full sorts of p·q + b_i, with exclusion, blocks and a user subset', () => {
   const rng = new RandomState(11);
   const nUsers = 13;

@@ -153,6 +153,14 @@ export class TopKHeap {
     }
   }
 
+  /**
+   * The score a new item must reach to be kept (it must also beat the worst kept item's index on a tie):
+   * the worst kept score once the heap is full, -Infinity before. Lets a caller skip candidates it can bound.
+   */
+  threshold(): number {
+    return this.size < this.capacity ? -Infinity : this.hScores[0]!;
+  }
+
   /** The kept entries best first; empties the heap for reuse. */
   take(): TopKResult {
     const items = new Int32Array(this.size);

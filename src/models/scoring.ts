@@ -50,16 +50,52 @@ export function scoreUserVector(
   raw: Float64Array = new Float64Array(out.length),
   targets?: Int32Array,
 ): void {
-  const { k, Q, bi, offset } = scoring;
   const n = targets ? targets.length : out.length;
-  for (let t = 0; t < n; t++) {
+  rawScores(scoring, p, b, raw, targets, n);
+  finishScores(scoring, raw, 0, n === out.length ? out : out.subarray(0, n));
+}
+
+/**
+ * raw[t] = offset + b + bi[i] + Σ_f p_f Q[i, f] for i = targets[t] (t < n), or i = t without targets: the
+ * raw scores before the link, each its own float64 chain in the order of the formula above.
+ */
+export function rawScores(scoring: FactorScoring, p: Float32Array, b: number, raw: Float64Array, targets: Int32Array | undefined, n: number): void {
+  const { k, Q, bi, offset } = scoring;
+  const init = offset + b;
+  let t = 0;
+  // four movies at a time: four independent chains hide each add's latency (every chain keeps its order)
+  for (; t + 4 <= n; t += 4) {
+    const i0 = targets ? targets[t]! : t;
+    const i1 = targets ? targets[t + 1]! : t + 1;
+    const i2 = targets ? targets[t + 2]! : t + 2;
+    const i3 = targets ? targets[t + 3]! : t + 3;
+    let s0 = init + (bi ? bi[i0]! : 0);
+    let s1 = init + (bi ? bi[i1]! : 0);
+    let s2 = init + (bi ? bi[i2]! : 0);
+    let s3 = init + (bi ? bi[i3]! : 0);
+    const r0 = i0 * k;
+    const r1 = i1 * k;
+    const r2 = i2 * k;
+    const r3 = i3 * k;
+    for (let f = 0; f < k; f++) {
+      const x = p[f]!;
+      s0 += x * Q[r0 + f]!;
+      s1 += x * Q[r1 + f]!;
+      s2 += x * Q[r2 + f]!;
+      s3 += x * Q[r3 + f]!;
+    }
+    raw[t] = s0;
+    raw[t + 1] = s1;
+    raw[t + 2] = s2;
+    raw[t + 3] = s3;
+  }
+  for (; t < n; t++) {
     const i = targets ? targets[t]! : t;
     const iRow = i * k;
-    let s = offset + b + (bi ? bi[i]! : 0);
+    let s = init + (bi ? bi[i]! : 0);
     for (let f = 0; f < k; f++) s += p[f]! * Q[iRow + f]!;
     raw[t] = s;
   }
-  finishScores(scoring, raw, 0, n === out.length ? out : out.subarray(0, n));
 }
 
 /** User u's row of the scoring's user table (a view) and bias. */

@@ -4,7 +4,7 @@ import { requireInt } from '../core/errors.js';
 import { startWorker } from '../core/worker-argv.js';
 import type { RawId } from '../data/id-map.js';
 import { openAtomicWriter } from '../core/atomic.js';
-import type { RecommendOptions, Recommender, ScoredItem } from './types.js';
+import { ranksByHistory, type RecommendOptions, type Recommender, type ScoredItem } from './types.js';
 
 /** A recommender that can list every known user's top-N in one pass. */
 export type AllUsersRecommender = Recommender & Required<Pick<Recommender, 'recommendAllUsers'>>;
@@ -15,11 +15,12 @@ export const ALL_RECOMMENDATIONS_HEADER = 'userId,rank,movieId,score';
 /** Bytes gathered before each write to the temp file. */
 const CHUNK = 1 << 20;
 
-/** Below this many user × movie scores, starting a worker (it loads the model file again) costs more than it saves. */
+/** Below this many user × movie scores, a worker (it loads the model file again) costs an EASE or iALS model more than it saves. */
 const THREADED_SCORES = 2e7;
 
 /** A raw id as a CSV field: quoted when it holds a comma, a quote or a line break. */
 function csvField(id: RawId): string {
+  if (typeof id === 'number') return String(id);
   const s = String(id);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -38,7 +39,13 @@ export interface WriteAllOptions {
   onProgress?: (done: number, total: number) => void;
   /** The model file `rec` was loaded from (with default options): a worker thread loads it too and takes the second half of the users. Default: none (one thread). */
   modelPath?: string;
-  /** Threads, 1 or 2 (2 needs modelPath). Default: 2 when modelPath is given, two cores exist and users × movies ≥ 20 million, else 1. */
+  /**
+   * Threads, 1 or 2 (2 needs modelPath). Default: 2 for an EASE or iALS model when modelPath is given, two
+   * cores exist and users × movies ≥ 20 million; else 1. A rating model's users are listed in tens of
+   * microseconds each whatever the catalogue's size (PrunedTopN), while the worker must load the model file
+   * again (0.3 s for ml-latest-small, against 16 ms for the whole job warm and ~60 ms in a fresh process;
+   * `npm run bench:topk` measures them).
+   */
   threads?: number;
 }
 
@@ -65,7 +72,7 @@ export async function writeAllRecommendations(
   write: WriteAllOptions = {},
 ): Promise<{ users: number; rows: number }> {
   const total = rec.info.nUsers;
-  const big = total * rec.info.nItems >= THREADED_SCORES && availableParallelism() >= 2;
+  const big = ranksByHistory(rec.info) && total * rec.info.nItems >= THREADED_SCORES && availableParallelism() >= 2;
   const threads = requireInt('threads', write.threads ?? (write.modelPath !== undefined && big ? 2 : 1), 1, write.modelPath === undefined ? 1 : 2);
   let mid = threads === 2 ? Math.ceil(total / 2) : total;
   const progress = new Int32Array(new SharedArrayBuffer(4));

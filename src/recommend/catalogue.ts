@@ -46,13 +46,22 @@ export class Catalogue {
   movies(): MovieInfo[] {
     if (!this.list) {
       this.list = this.train.itemIds.ids().map((id, i) => {
-        const meta = this.items.get(id);
-        const info: MovieInfo = { itemId: id, title: meta?.title ?? `movie ${id}`, genres: meta?.genres ?? [], ratingCount: this.itemCounts[i]!, meanRating: this.itemMeans[i]! };
-        if (meta?.year !== undefined) info.year = meta.year;
+        const { title, genres, year } = this.describe(i);
+        const info: MovieInfo = { itemId: id, title, genres, ratingCount: this.itemCounts[i]!, meanRating: this.itemMeans[i]! };
+        if (year !== undefined) info.year = year;
         return info;
       });
     }
     return this.list;
+  }
+
+  // Dense movie i's id and metadata (a title made up from the id when the data has none), without the whole list.
+  private describe(i: number): { itemId: RawId; title: string; genres: string[]; year: number | undefined } {
+    const m = this.list?.[i];
+    if (m) return { itemId: m.itemId, title: m.title, genres: m.genres, year: m.year };
+    const id = this.train.itemIds.idOf(i);
+    const meta = this.items.get(id);
+    return { itemId: id, title: meta?.title ?? `movie ${id}`, genres: meta?.genres ?? [], year: meta?.year };
   }
 
   /** One movie by raw id, or undefined. */
@@ -66,9 +75,9 @@ export class Catalogue {
     return this.movies()[i]!.title;
   }
 
-  /** Dense movie i as a result row with its score. */
+  /** Dense movie i as a result row with its score (no need for the whole list: `recommend --all` makes a few thousand rows of a run). */
   scored(i: number, score: number): ScoredItem {
-    const m = this.movies()[i]!;
+    const m = this.describe(i);
     const item: ScoredItem = { itemId: m.itemId, title: m.title, genres: m.genres, score };
     if (m.year !== undefined) item.year = m.year;
     return item;

@@ -43,13 +43,16 @@ export class PickScorer {
 
   /** out[i] = b'_i + p'·q'_i for every movie. */
   score(p: ArrayLike<number>, out: Float32Array): void {
+    for (let i = 0; i < out.length; i++) out[i] = this.scoreItem(p, i);
+  }
+
+  /** b'_i + p'·q'_i for one movie, in float64 (what {@link score} stores as float32). */
+  scoreItem(p: ArrayLike<number>, i: number): number {
     const { factors: Q, bias: b, k } = this.items;
-    for (let i = 0; i < out.length; i++) {
-      const iRow = i * k;
-      let s = b[i]!;
-      for (let f = 0; f < k; f++) s += p[f]! * Q[iRow + f]!;
-      out[i] = s;
-    }
+    const iRow = i * k;
+    let s = b[i]!;
+    for (let f = 0; f < k; f++) s += p[f]! * Q[iRow + f]!;
+    return s;
   }
 
   // The fold-in's shared state: the mean trained user, the trained movies' table, the curvature there.

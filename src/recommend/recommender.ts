@@ -4,15 +4,15 @@ import { pca } from '../maths/pca.js';
 import type { TrainedModel } from '../io/trained-model.js';
 import { HybridModel } from '../models/hybrid.js';
 import type { RatingModel } from '../models/model.js';
-import { finishScores, meanUser, scoreUserVector, userOf, type FactorScoring } from '../models/scoring.js';
+import { meanUser, scoreUserVector, userOf, type FactorScoring } from '../models/scoring.js';
 import { becauseOfContributions, becauseYouLiked } from './explain.js';
 import { foldInGradient, foldInScoring, scoringContributions } from './fold-in.js';
 import { PickScorer } from './pick-scorer.js';
 import { similarItems as similarRows } from './similar.js';
-import { FactorBlockScorer } from './block-scorer.js';
+import { PrunedTopN } from './pruned-top-n.js';
 import { Catalogue } from './catalogue.js';
 import { hybridItemTables } from './feature-map.js';
-import { topKForUser } from '../maths/top-k.js';
+import { TopKHeap, topKForUser } from '../maths/top-k.js';
 import { CoWatch } from './co-watch.js';
 import { knownItems, seenIndex, seenItemsOf } from '../data/seen.js';
 import { userRatingsCsr, type UserItemsCsr } from '../data/user-items.js';
@@ -329,37 +329,37 @@ export class ModelRecommender implements Recommender {
   }
 
   /**
-   * Top-N for every known user, in dense user order, each list what {@link recommendForUser} gives that user;
-   * a factor model's users are scored a block at a time (FactorBlockScorer). `onUser` gets each list in turn.
+   * Top-N for every known user, in dense user order, each list what {@link recommendForUser} gives that user.
+   * A factor model's lists come from {@link PrunedTopN}: the filters are applied once, and per user only the
+   * movies whose bound can still reach the list are scored (in float64, as one user's scores are), so the
+   * lists are the per-user lists bit for bit. `onUser` gets each list in turn.
    */
   recommendAllUsers(options: RecommendOptions, onUser: (userId: RawId, items: ScoredItem[]) => void, range?: UserRange): void {
     const ids = this.trained.train.userIds;
     const { from, to } = checkRange(range, this.trained.model.nUsers);
     const view = this.view;
-    const scorer = view ? FactorBlockScorer.create(view.Q, view.k, view.bi) : undefined;
-    if (!view || !scorer) {
+    const n = requireInt('n', options.n ?? 10, 1, 10000);
+    // the filters do not depend on the user: the movies they leave are the candidates of every user
+    const mask = new Float32Array(this.trained.model.nItems);
+    this.catalogue.applyFilters(mask, options, this.minRatings);
+    const w = requireNumber('popularityWeight', options.popularityWeight ?? this.popularityWeight, 0);
+    const candidates = new Int32Array(mask.length);
+    let nc = 0;
+    for (let i = 0; i < mask.length; i++) if (mask[i] === 0) candidates[nc++] = i;
+    if (!view) {
       for (let u = from; u < to; u++) onUser(ids.idOf(u), this.recommendForUser(ids.idOf(u), options));
       return;
     }
-    const block = new Int32Array(scorer.blockSize);
-    const init = new Float64Array(scorer.blockSize);
-    const s = this.scratch();
-    for (let start = from; start < to; start += scorer.blockSize) {
-      const users = block.subarray(0, Math.min(scorer.blockSize, to - start));
-      for (let b = 0; b < users.length; b++) {
-        users[b] = start + b;
-        init[b] = view.offset + (view.bu ? view.bu[start + b]! : 0);
-      }
-      const rows = scorer.score(view.P, users, init);
-      for (let b = 0; b < users.length; b++) {
-        const u = users[b]!;
-        finishScores(view, rows, b * scorer.stride, s.scores);
-        s.popularity = this.logCounts;
-        if (view.pick) this.scorePick(view.pick.user(u), s);
-        const rated = this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!);
-        const values = this.ratedValues.subarray(this.offsets[u]!, this.offsets[u + 1]!);
-        onUser(ids.idOf(u), this.pick(s, seenItemsOf(this.seen, u, knownItems(this.trained.train.itemIds, options.seen)), rated, values, options));
-      }
+    const topN = new PrunedTopN(view, candidates.subarray(0, nc), view.pick ?? this.logCounts, w);
+    const heap = new TopKHeap(n);
+    const extra = knownItems(this.trained.train.itemIds, options.seen);
+    const linkValue = (i: number): number => topN.linkValue(i);
+    for (let u = from; u < to; u++) {
+      topN.select(u, options.includeRated ? undefined : seenItemsOf(this.seen, u, extra), heap);
+      const top = heap.take();
+      const rated = this.ratedItems.subarray(this.offsets[u]!, this.offsets[u + 1]!);
+      const values = this.ratedValues.subarray(this.offsets[u]!, this.offsets[u + 1]!);
+      onUser(ids.idOf(u), this.present(top.items, top.scores, linkValue, rated, values, options));
     }
   }
 
@@ -404,14 +404,26 @@ export class ModelRecommender implements Recommender {
     const w = requireNumber('popularityWeight', options.popularityWeight ?? this.popularityWeight, 0);
     if (w > 0) for (let i = 0; i < scores.length; i++) scores[i]! += w * s.popularity[i]!;
     const top = topKForUser(scores, n);
+    return this.present(top.items, top.scores, (i) => s.raw[i]!, rated, values, options, contributionsOf);
+  }
+
+  // The result rows of a ranked list: `items` best first with their rank scores, `predicted(i)` the
+  // predicted rating of movie i before the blend.
+  private present(
+    items: Int32Array,
+    rankScores: Float32Array,
+    predicted: (i: number) => number,
+    rated: Int32Array,
+    values: Float32Array,
+    options: RecommendOptions,
+    contributionsOf?: (item: number) => Float64Array,
+  ): ScoredItem[] {
     // Shown scores are predicted ratings kept on the rating scale (a sigmoid range reaches past the top).
     const [lo, hi] = this.catalogue.scale;
-    const rankScores = Float32Array.from(top.scores);
-    for (let t = 0; t < top.items.length; t++) top.scores[t] = Math.min(hi, Math.max(lo, s.raw[top.items[t]!]!));
     const view = this.embedding;
     const reasons = options.explain ? this.reasonCandidates(rated, values) : { items: rated, values };
-    return Array.from(top.items, (i, t) => {
-      const item = this.catalogue.scored(i, top.scores[t]!);
+    return Array.from(items, (i, t) => {
+      const item = this.catalogue.scored(i, Math.fround(Math.min(hi, Math.max(lo, predicted(i)))));
       item.rankScore = rankScores[t]!;
       if (options.explain && view) {
         const because = contributionsOf ? becauseOfContributions(view.Q, view.k, i, rated, values, contributionsOf(i), { n: 3 }) : becauseYouLiked(view.Q, view.k, i, reasons.items, reasons.values, { n: 3 });
