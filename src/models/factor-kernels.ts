@@ -1,7 +1,8 @@
 import { requireInt } from '../core/errors.js';
-import type { SimdKernelExports } from '../kernels/param-memory.js';
+import { BATCH_BYTES, type TrainKernelExports } from '../kernels/param-memory.js';
+import type { Ratings } from '../data/ratings.js';
 import type { Param } from './model.js';
-import { makeParam, makeParams } from './init.js';
+import { makeParam, makeParams, type ParamSpec } from './init.js';
 
 /**
  * acc + P[u]·Q[i] over rows uRow = u * k and iRow = i * k, added term by term onto `acc`
@@ -31,12 +32,24 @@ export function addPairGrad(
  * P, Q, gP and gQ: bit for bit the JS functions above, about 2.5x faster at k = 50.
  */
 export interface PairKernel {
-  readonly exports: SimdKernelExports;
+  readonly exports: TrainKernelExports;
   readonly p: number;
   readonly q: number;
   readonly gp: number;
   readonly gq: number;
+  /** Byte offsets of the bias tables and their gradients (0 when the model has none in this memory). */
+  readonly bu: number;
+  readonly bi: number;
+  readonly gbu: number;
+  readonly gbi: number;
+  /** The batch scratch: 12-byte (user, item, rating) records for pairBatch, as ints and floats. */
+  readonly batch: number;
+  readonly batchInts: Int32Array;
+  readonly batchFloats: Float32Array;
 }
+
+/** Ratings per pairBatch call: the records that fit the memory's batch scratch (a bigger batch runs in chunks). */
+const PAIR_CHUNK = Math.floor(BATCH_BYTES / 12);
 
 /**
  * What the factor models (dot, dotbias, mf) share: validated sizes, the user and item embedding tables
@@ -48,6 +61,8 @@ export abstract class FactorModel {
   readonly itemFactors: Param;
   /** The per-rating kernels over userFactors and itemFactors; undefined where the runtime has no wasm SIMD. */
   readonly pair: PairKernel | undefined;
+  /** The user and item bias tables (nUsers × 1, nItems × 1, sparse) when the model asked for them: in the factors' memory, so one kernel reads all four. */
+  protected readonly biasTables: [Param, Param] | undefined;
 
   constructor(
     readonly nUsers: number,
@@ -56,21 +71,76 @@ export abstract class FactorModel {
     nFactors: number | undefined,
     /** Allocate tables and gradients on SharedArrayBuffer. */
     shared: boolean,
+    /** With bias tables (userBias, itemBias): whether weight decay applies to them; undefined: none. */
+    biasDecay?: boolean,
   ) {
     requireInt('nUsers', nUsers, 1);
     requireInt('nItems', nItems, 1);
     this.nFactors = requireInt('nFactors', nFactors ?? 50, 1, 4096);
-    // one memory for both tables: the wasm dotRows and addPairGrad read a user row and an item row together
-    [this.userFactors, this.itemFactors] = makeParams(
-      [
-        { name: 'userFactors', rows: nUsers, cols: this.nFactors, sparse: true },
-        { name: 'itemFactors', rows: nItems, cols: this.nFactors, sparse: true },
-      ],
-      shared,
-    ) as [Param, Param];
+    // one memory for all tables: the wasm kernels read a user row and an item row (and their biases) together
+    const specs: ParamSpec[] = [
+      { name: 'userFactors', rows: nUsers, cols: this.nFactors, sparse: true },
+      { name: 'itemFactors', rows: nItems, cols: this.nFactors, sparse: true },
+    ];
+    if (biasDecay !== undefined) {
+      specs.push({ name: 'userBias', rows: nUsers, cols: 1, sparse: true, decay: biasDecay }, { name: 'itemBias', rows: nItems, cols: 1, sparse: true, decay: biasDecay });
+    }
+    const tables = makeParams(specs, shared);
+    this.userFactors = tables[0]!;
+    this.itemFactors = tables[1]!;
+    this.biasTables = biasDecay !== undefined ? [tables[2]!, tables[3]!] : undefined;
     const pk = this.userFactors.kernel;
     const qk = this.itemFactors.kernel;
-    this.pair = pk && qk && pk.memory === qk.memory ? { exports: pk.exports, p: pk.valueOffset, q: qk.valueOffset, gp: pk.gradOffset, gq: qk.gradOffset } : undefined;
+    const [buk, bik] = [this.biasTables?.[0].kernel, this.biasTables?.[1].kernel];
+    if (pk && qk && pk.memory === qk.memory) {
+      const withBias = buk !== undefined && bik !== undefined && buk.memory === pk.memory && bik.memory === pk.memory;
+      const buffer = pk.memory.buffer;
+      this.pair = {
+        exports: pk.exports, p: pk.valueOffset, q: qk.valueOffset, gp: pk.gradOffset, gq: qk.gradOffset,
+        bu: withBias ? buk.valueOffset : 0, bi: withBias ? bik.valueOffset : 0, gbu: withBias ? buk.gradOffset : 0, gbi: withBias ? bik.gradOffset : 0,
+        batch: pk.batchOffset,
+        batchInts: new Int32Array(buffer, pk.batchOffset, PAIR_CHUNK * 3),
+        batchFloats: new Float32Array(buffer, pk.batchOffset, PAIR_CHUNK * 3),
+      };
+    } else this.pair = undefined;
+  }
+
+  /**
+   * Forward and backward of the ratings order[start..end) in the wasm pairBatch kernel (one call per up to
+   * PAIR_CHUNK ratings, bit for bit the models' JS loops): with `link` the dotbias model (sigmoid scaled to
+   * [lo, lo + span], bias tables), without it the plain dot product. Touches the rows' gradients; returns the
+   * sum of squared errors, or undefined when the kernels are not there (the caller runs its JS loop).
+   */
+  protected pairBatch(data: Ratings, order: Int32Array, start: number, end: number, scale: number, link?: { lo: number; span: number }): number | undefined {
+    const pair = this.pair;
+    if (!pair || (link && pair.bu === 0)) return undefined;
+    const { users, items, ratings } = data;
+    const ints = pair.batchInts;
+    const floats = pair.batchFloats;
+    const gP = this.userFactors.grad;
+    const gQ = this.itemFactors.grad;
+    const gbu = link ? this.biasTables![0].grad : undefined;
+    const gbi = link ? this.biasTables![1].grad : undefined;
+    let sse = 0;
+    for (let from = start; from < end; from += PAIR_CHUNK) {
+      const to = Math.min(end, from + PAIR_CHUNK);
+      for (let r = from, at = 0; r < to; r++, at += 3) {
+        const row = order[r]!;
+        const u = users[row]!;
+        const i = items[row]!;
+        ints[at] = u;
+        ints[at + 1] = i;
+        floats[at + 2] = ratings[row]!;
+        gP.touch(u);
+        gQ.touch(i);
+        if (gbu) {
+          gbu.touch(u);
+          gbi!.touch(i);
+        }
+      }
+      sse = pair.exports.pairBatch(pair.batch, to - from, this.nFactors, pair.p, pair.q, pair.gp, pair.gq, pair.bu, pair.bi, pair.gbu, pair.gbi, link?.lo ?? 0, link?.span ?? 0, scale, sse);
+    }
+    return sse;
   }
 
   /**

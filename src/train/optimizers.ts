@@ -32,7 +32,7 @@ export interface OptimizerOptions {
   kernels?: 'wasm' | 'js';
 }
 
-/** Sparse tables narrower than this step in JS: for a bias row the call into wasm costs more than the loop. */
+/** Rows narrower than this step in float64 (the JS loop's arithmetic): float32 lanes buy nothing on a bias row. */
 const KERNEL_MIN_COLS = 4;
 
 /**
@@ -49,7 +49,9 @@ const KERNEL_MIN_COLS = 4;
  *     C = Σ_t lr_t / bc1_t · Π beta1 · sqrt(bc2_t / (bc2_0 beta2^(t - t0))) · Π_{j>t} (1 - lr_j wd).
  *     C is exact when eps = 0; with eps it scales eps with the denominator, a relative error that stays
  *     small inside the window. Its sum runs over at most 64 skipped steps: the terms shrink as
- *     (beta1 / sqrt(beta2))^s ≈ 0.9^s, so the tail beyond 64 steps is < 0.2% of the move.
+ *     (beta1 / sqrt(beta2))^s ≈ 0.9^s, so the tail beyond 64 steps is < 0.2% of the move. For a gap longer
+ *     than the window that sum depends on t0 alone, so it is computed once per t0 and kept (at scale most
+ *     rows come back after hundreds of steps, and every one of them would redo the 64-step loop).
  *   - SGD with momentum mu and L2 wd: each skipped step is the linear map
  *     (p, buf) ← [[1 - lr wd, -lr mu], [wd, mu]] (p, buf); its product over the gap is applied exactly
  *     (by repeated squaring when lr and mu were constant across the gap).
@@ -148,6 +150,9 @@ export class AdamW implements Optimizer {
   private readonly beta2Pow = new Float64Array(CACHE_GAPS);
   /** Catch-up scalars A, C, mScale, vScale of the last `scalars` call (a typed array: no boxed doubles). */
   private readonly sc = new Float64Array(4);
+  /** The window sum Σ_{t0<t≤t0+64} gain_t run_t of a gap longer than the window, by t0 (NaN: not yet computed), with and without decay. */
+  private windowDecay = new Float64Array(0);
+  private windowNoDecay = new Float64Array(0);
   /** Each param's WebAssembly memory and kernels when this optimizer steps it in wasm (m, v, dir then live there). */
   private readonly kernel: (ParamKernel | undefined)[];
 
@@ -215,12 +220,9 @@ export class AdamW implements Optimizer {
       const touched = g.touched;
       const rows = sparse ? g.count : 1;
       const kern = this.kernel[j];
-      const adamwRow = kern && (!sparse || k >= KERNEL_MIN_COLS) ? kern.exports.adamwRow : undefined;
-      const wAt = kern ? kern.valueOffset : 0;
-      const gAt = kern ? kern.gradOffset : 0;
-      const mAt = kern ? kern.mOffset : 0;
-      const vAt = kern ? kern.vOffset : 0;
-      const rAt = kern ? kern.rOffset : 0;
+      // with kernels, this loop only lists the rows and their scalars; one adamwRows call then steps them all
+      const list = kern?.list;
+      const rowSc = kern?.sc;
       for (let n = 0; n < rows; n++) {
         let from = 0;
         let to = w.length;
@@ -245,10 +247,13 @@ export class AdamW implements Optimizer {
         // catch-up p ← A p - C r, then m ← b1 m + (1 - b1) g; v ← b2 v + (1 - b2) g²; r = m / (sqrt(v / bc2) + eps); p ← keep p - lr/bc1 r
         const keepA = keep * A;
         const keepC = keep * C;
-        if (adamwRow) {
-          // the same update in float32 SIMD lanes over this row's bytes of the param's memory
-          const at = from * 4;
-          adamwRow(wAt + at, gAt + at, mAt + at, vAt + at, rAt + at, to - from, b1m, b2v, c1, c2, invSqrtBc2, eps, keepA, keepC, stepSize);
+        if (list) {
+          list[n] = sparse ? touched[n]! : 0;
+          const s = n * 4;
+          rowSc![s] = b1m;
+          rowSc![s + 1] = b2v;
+          rowSc![s + 2] = keepA;
+          rowSc![s + 3] = keepC;
           continue;
         }
         for (let e = from; e < to; e++) {
@@ -262,6 +267,11 @@ export class AdamW implements Optimizer {
           v[e] = ve;
           r[e] = re;
         }
+      }
+      if (kern) {
+        // float32 lanes for embedding rows and dense tables, the JS loop's float64 for narrow rows (biases)
+        const wide = !sparse || k >= KERNEL_MIN_COLS ? 1 : 0;
+        kern.exports.adamwRows(kern.listOffset, rows, sparse ? k : w.length, kern.valueOffset, kern.gradOffset, kern.mOffset, kern.vOffset, kern.rOffset, kern.scOffset, c1, c2, invSqrtBc2, eps, stepSize, wide);
       }
       g.clearTouched();
     }
@@ -304,14 +314,7 @@ export class AdamW implements Optimizer {
     } else {
       if (decays) A = Math.exp(L.logDecay[t1]! - L.logDecay[t0]!);
       if (t0 > 0) {
-        const h = decays ? L.adamRunDecay : L.adamRun;
-        const g = L.adamGain;
-        let run = 1;
-        for (let t = t0 + 1; t <= t0 + MOMENTUM_WINDOW; t++) {
-          run *= h[t]!;
-          C += g[t]! * run;
-        }
-        C *= A / Math.sqrt(L.bc2[t0]!);
+        C = this.window(t0, decays) * (A / Math.sqrt(L.bc2[t0]!));
         mScale = Math.exp(L.logMom[t1]! - L.logMom[t0]!);
       }
     }
@@ -327,6 +330,31 @@ export class AdamW implements Optimizer {
       cache.values[c + 2] = this.sc[2]!;
       cache.values[c + 3] = this.sc[3]!;
     }
+  }
+
+  /** Σ_{t0<t≤t0+64} gain_t run_t (the catch-up's momentum sum over a whole window), computed once per t0. */
+  private window(t0: number, decays: boolean): number {
+    let memo = decays ? this.windowDecay : this.windowNoDecay;
+    if (t0 >= memo.length) {
+      const grown = new Float64Array(Math.max(1024, 2 * t0)).fill(NaN);
+      grown.set(memo);
+      memo = grown;
+      if (decays) this.windowDecay = grown;
+      else this.windowNoDecay = grown;
+    }
+    const known = memo[t0]!;
+    if (known === known) return known;
+    const L = this.log;
+    const h = decays ? L.adamRunDecay : L.adamRun;
+    const g = L.adamGain;
+    let run = 1;
+    let C = 0;
+    for (let t = t0 + 1; t <= t0 + MOMENTUM_WINDOW; t++) {
+      run *= h[t]!;
+      C += g[t]! * run;
+    }
+    memo[t0] = C;
+    return C;
   }
 
   /** Brings every sparse row up to the current step, then re-bases its stored direction r on this step. */
