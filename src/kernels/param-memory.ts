@@ -137,12 +137,23 @@ function strideOf(n: number): number {
   return Math.ceil(n / 4) * 16;
 }
 
-/** Bytes of one table of n floats in `rows` rows: five arrays, the row list and the row scalars. */
-function tableBytes(n: number, rows: number): number {
-  return 5 * strideOf(n) + strideOf(rows) + rows * 32;
+/**
+ * Threads that can step rows of one table at the same time (blocked training steps disjoint rows of the same
+ * tables on two threads): each has its own slot of the row list and scalars, and of the batch scratch.
+ */
+export const SCRATCH_SLOTS = 2;
+
+/** Bytes of one slot of a table's row list and row scalars. */
+function slotBytes(rows: number): number {
+  return strideOf(rows) + rows * 32;
 }
 
-/** Bytes of batch scratch at the end of every param memory: 1024 ratings of a per-batch kernel's 12-byte records, and room to spare. */
+/** Bytes of one table of n floats in `rows` rows: five arrays, then the row list and row scalars of every slot. */
+function tableBytes(n: number, rows: number): number {
+  return 5 * strideOf(n) + SCRATCH_SLOTS * slotBytes(rows);
+}
+
+/** Bytes of one slot of batch scratch at the end of every param memory: 1024 ratings of a per-batch kernel's 12-byte records, and room to spare. */
 export const BATCH_BYTES = 16384;
 
 /**
@@ -153,7 +164,7 @@ export const BATCH_BYTES = 16384;
  */
 export function paramMemories(sizes: readonly number[], shared = false, rows: readonly number[] = sizes): ParamMemory[] | undefined {
   if (!compiledModule('adam', shared)) return undefined;
-  const bytes = sizes.reduce((sum, n, j) => sum + tableBytes(n, rows[j]!), 0) + BATCH_BYTES;
+  const bytes = sizes.reduce((sum, n, j) => sum + tableBytes(n, rows[j]!), 0) + SCRATCH_SLOTS * BATCH_BYTES;
   const pages = Math.ceil(bytes / 65536);
   // a 32-bit memory holds at most 4 GiB: larger tables keep plain typed arrays and the JS loops
   if (pages > MAX_PAGES) return undefined;
@@ -161,7 +172,7 @@ export function paramMemories(sizes: readonly number[], shared = false, rows: re
   const exports = trainKernels(memory);
   let base = 0;
   return sizes.map((n, j) => {
-    const mem = viewsAt(memory, exports, n, rows[j]!, base);
+    const mem = viewsAt(memory, exports, n, rows[j]!, base, 0);
     base += tableBytes(n, rows[j]!);
     return mem;
   });
@@ -195,15 +206,19 @@ export function paramMemory(n: number, shared = false, rows = n): ParamMemory | 
   return paramMemories([n], shared, [rows])?.[0];
 }
 
-/** Views and a fresh kernel instance over a table of n floats in `rows` rows at byte `base` of an existing memory (a worker thread's side of a shared one). */
-export function bindParamMemory(memory: WasmMemory, n: number, rows: number, base: number): ParamMemory {
-  return viewsAt(memory, trainKernels(memory), n, rows, base);
+/**
+ * Views and a fresh kernel instance over a table of n floats in `rows` rows at byte `base` of an existing memory
+ * (a worker thread's side of a shared one), using scratch slot `slot` (below {@link SCRATCH_SLOTS}; another
+ * thread that steps the same table meanwhile uses another).
+ */
+export function bindParamMemory(memory: WasmMemory, n: number, rows: number, base: number, slot = 0): ParamMemory {
+  return viewsAt(memory, trainKernels(memory), n, rows, base, slot);
 }
 
-function viewsAt(memory: WasmMemory, exports: TrainKernelExports, n: number, rows: number, base: number): ParamMemory {
+function viewsAt(memory: WasmMemory, exports: TrainKernelExports, n: number, rows: number, base: number, scratch: number): ParamMemory {
   const stride = strideOf(n);
   const view = (slot: number) => new Float32Array(memory.buffer, base + slot * stride, n);
-  const listOffset = base + 5 * stride;
+  const listOffset = base + 5 * stride + scratch * slotBytes(rows);
   const scOffset = listOffset + strideOf(rows);
   return {
     value: view(0),
@@ -219,7 +234,7 @@ function viewsAt(memory: WasmMemory, exports: TrainKernelExports, n: number, row
       rOffset: base + 4 * stride,
       listOffset,
       scOffset,
-      batchOffset: memory.buffer.byteLength - BATCH_BYTES,
+      batchOffset: memory.buffer.byteLength - (SCRATCH_SLOTS - scratch) * BATCH_BYTES,
       m: view(2),
       v: view(3),
       r: view(4),

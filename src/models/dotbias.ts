@@ -3,8 +3,9 @@ import { requireNumber, CollabError } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
 import type { Param, RatingModel } from './model.js';
 import { truncNormal } from './init.js';
-import { FactorModel, dotRows } from './factor-kernels.js';
+import { FactorModel, dotRows, pairScale } from './factor-kernels.js';
 import type { FactorScoring } from './scoring.js';
+import type { PairLink } from './factor-kernels.js';
 
 /** Options of {@link EmbeddingDotBias}. */
 export interface DotBiasOptions {
@@ -30,6 +31,8 @@ export interface DotBiasOptions {
 export class EmbeddingDotBias extends FactorModel implements RatingModel {
   readonly kind = 'dotbias' as const;
   readonly yRange: [number, number];
+  /** The output link of the batch kernels: the sigmoid scaled to yRange. */
+  readonly link: PairLink;
   readonly initStd: number;
   readonly biasDecay: boolean;
   readonly userBias: Param;
@@ -46,6 +49,7 @@ export class EmbeddingDotBias extends FactorModel implements RatingModel {
       throw new CollabError('INVALID_OPTION', `yRange must be [lo, hi] with hi > lo, got [${yRange.join(', ')}]`, { field: 'yRange' });
     }
     this.yRange = [yRange[0], yRange[1]];
+    this.link = { lo: yRange[0], span: yRange[1] - yRange[0] };
     this.biasDecay = biasDecay;
     [this.userBias, this.itemBias] = this.biasTables!;
     this.params = [this.userFactors, this.itemFactors, this.userBias, this.itemBias];
@@ -68,9 +72,9 @@ export class EmbeddingDotBias extends FactorModel implements RatingModel {
   trainBatch(data: Ratings, order: Int32Array, start: number, end: number): number {
     const [lo, hi] = this.yRange;
     const span = hi - lo;
-    const scale = (2 * span) / (end - start);
+    const scale = pairScale(this.link, end - start);
     // the whole batch in one wasm call where the kernels are; the same bits as the loop below
-    const fused = this.pairBatch(data, order, start, end, scale, { lo, span });
+    const fused = this.pairBatch(data, order, start, end, scale, this.link);
     if (fused !== undefined) return fused;
     const { users, items, ratings } = data;
     const k = this.nFactors;

@@ -89,58 +89,17 @@ export abstract class FactorModel {
     this.userFactors = tables[0]!;
     this.itemFactors = tables[1]!;
     this.biasTables = biasDecay !== undefined ? [tables[2]!, tables[3]!] : undefined;
-    const pk = this.userFactors.kernel;
-    const qk = this.itemFactors.kernel;
-    const [buk, bik] = [this.biasTables?.[0].kernel, this.biasTables?.[1].kernel];
-    if (pk && qk && pk.memory === qk.memory) {
-      const withBias = buk !== undefined && bik !== undefined && buk.memory === pk.memory && bik.memory === pk.memory;
-      const buffer = pk.memory.buffer;
-      this.pair = {
-        exports: pk.exports, p: pk.valueOffset, q: qk.valueOffset, gp: pk.gradOffset, gq: qk.gradOffset,
-        bu: withBias ? buk.valueOffset : 0, bi: withBias ? bik.valueOffset : 0, gbu: withBias ? buk.gradOffset : 0, gbi: withBias ? bik.gradOffset : 0,
-        batch: pk.batchOffset,
-        batchInts: new Int32Array(buffer, pk.batchOffset, PAIR_CHUNK * 3),
-        batchFloats: new Float32Array(buffer, pk.batchOffset, PAIR_CHUNK * 3),
-      };
-    } else this.pair = undefined;
+    this.pair = pairKernel(this.userFactors, this.itemFactors, this.biasTables);
   }
 
   /**
-   * Forward and backward of the ratings order[start..end) in the wasm pairBatch kernel (one call per up to
-   * PAIR_CHUNK ratings, bit for bit the models' JS loops): with `link` the dotbias model (sigmoid scaled to
-   * [lo, lo + span], bias tables), without it the plain dot product. Touches the rows' gradients; returns the
-   * sum of squared errors, or undefined when the kernels are not there (the caller runs its JS loop).
+   * Forward and backward of the ratings order[start..end) in the wasm pairBatch kernel (see {@link runPairBatch});
+   * undefined when the kernels are not there (the caller runs its JS loop).
    */
-  protected pairBatch(data: Ratings, order: Int32Array, start: number, end: number, scale: number, link?: { lo: number; span: number }): number | undefined {
+  protected pairBatch(data: PairData, order: Int32Array, start: number, end: number, scale: number, link?: PairLink): number | undefined {
     const pair = this.pair;
     if (!pair || (link && pair.bu === 0)) return undefined;
-    const { users, items, ratings } = data;
-    const ints = pair.batchInts;
-    const floats = pair.batchFloats;
-    const gP = this.userFactors.grad;
-    const gQ = this.itemFactors.grad;
-    const gbu = link ? this.biasTables![0].grad : undefined;
-    const gbi = link ? this.biasTables![1].grad : undefined;
-    let sse = 0;
-    for (let from = start; from < end; from += PAIR_CHUNK) {
-      const to = Math.min(end, from + PAIR_CHUNK);
-      for (let r = from, at = 0; r < to; r++, at += 3) {
-        const row = order[r]!;
-        const u = users[row]!;
-        const i = items[row]!;
-        ints[at] = u;
-        ints[at + 1] = i;
-        floats[at + 2] = ratings[row]!;
-        gP.touch(u);
-        gQ.touch(i);
-        if (gbu) {
-          gbu.touch(u);
-          gbi!.touch(i);
-        }
-      }
-      sse = pair.exports.pairBatch(pair.batch, to - from, this.nFactors, pair.p, pair.q, pair.gp, pair.gq, pair.bu, pair.bi, pair.gbu, pair.gbi, link?.lo ?? 0, link?.span ?? 0, scale, sse);
-    }
-    return sse;
+    return runPairBatch(pair, this.nFactors, [this.userFactors, this.itemFactors, ...(link ? this.biasTables! : [])], data, order, start, end, scale, link);
   }
 
   /**
@@ -168,6 +127,78 @@ export abstract class FactorModel {
   predictMany(users: Int32Array, items: Int32Array, out: Float32Array): void {
     for (let r = 0; r < users.length; r++) out[r] = this.predict(users[r]!, items[r]!);
   }
+}
+
+/** The rating columns a pair batch reads. */
+export type PairData = Pick<Ratings, 'users' | 'items' | 'ratings'>;
+
+/** The dotbias link: the sigmoid scaled to [lo, lo + span]. */
+export interface PairLink {
+  lo: number;
+  span: number;
+}
+
+/** dL/d(link output) per unit error of a batch of B ratings (L = mean squared error): 2 span / B for dotbias, 2 / B for dot. */
+export function pairScale(link: PairLink | undefined, batch: number): number {
+  return link ? (2 * link.span) / batch : 2 / batch;
+}
+
+/**
+ * The pairBatch kernel over factor tables P and Q (and bias tables) that share one memory, with the batch
+ * scratch of P's kernel binding (its thread's slot); undefined when they have no kernels or not one memory.
+ */
+export function pairKernel(P: Param, Q: Param, biases?: readonly [Param, Param]): PairKernel | undefined {
+  const pk = P.kernel;
+  const qk = Q.kernel;
+  if (!pk || !qk || pk.memory !== qk.memory) return undefined;
+  const [buk, bik] = [biases?.[0].kernel, biases?.[1].kernel];
+  const withBias = buk !== undefined && bik !== undefined && buk.memory === pk.memory && bik.memory === pk.memory;
+  const buffer = pk.memory.buffer;
+  return {
+    exports: pk.exports, p: pk.valueOffset, q: qk.valueOffset, gp: pk.gradOffset, gq: qk.gradOffset,
+    bu: withBias ? buk.valueOffset : 0, bi: withBias ? bik.valueOffset : 0, gbu: withBias ? buk.gradOffset : 0, gbi: withBias ? bik.gradOffset : 0,
+    batch: pk.batchOffset,
+    batchInts: new Int32Array(buffer, pk.batchOffset, PAIR_CHUNK * 3),
+    batchFloats: new Float32Array(buffer, pk.batchOffset, PAIR_CHUNK * 3),
+  };
+}
+
+/**
+ * Forward and backward of the ratings order[start..end) in the wasm pairBatch kernel, one call per up to
+ * PAIR_CHUNK ratings (bit for bit the dot and dotbias JS loops): with `link` the dotbias model over
+ * tables [P, Q, bu, bi], without it the plain dot product over [P, Q]. Touches the rows' gradients in the
+ * order the loops do; returns the batch's sum of squared errors.
+ */
+export function runPairBatch(
+  pair: PairKernel, k: number, tables: readonly Param[], data: PairData, order: Int32Array, start: number, end: number, scale: number, link?: PairLink,
+): number {
+  const { users, items, ratings } = data;
+  const ints = pair.batchInts;
+  const floats = pair.batchFloats;
+  const gP = tables[0]!.grad;
+  const gQ = tables[1]!.grad;
+  const gbu = link ? tables[2]!.grad : undefined;
+  const gbi = link ? tables[3]!.grad : undefined;
+  let sse = 0;
+  for (let from = start; from < end; from += PAIR_CHUNK) {
+    const to = Math.min(end, from + PAIR_CHUNK);
+    for (let r = from, at = 0; r < to; r++, at += 3) {
+      const row = order[r]!;
+      const u = users[row]!;
+      const i = items[row]!;
+      ints[at] = u;
+      ints[at + 1] = i;
+      floats[at + 2] = ratings[row]!;
+      gP.touch(u);
+      gQ.touch(i);
+      if (gbu) {
+        gbu.touch(u);
+        gbi!.touch(i);
+      }
+    }
+    sse = pair.exports.pairBatch(pair.batch, to - from, k, pair.p, pair.q, pair.gp, pair.gq, pair.bu, pair.bi, pair.gbu, pair.gbi, link?.lo ?? 0, link?.span ?? 0, scale, sse);
+  }
+  return sse;
 }
 
 /** The user and item bias tables (nUsers × 1, nItems × 1) of the biased factor models. */

@@ -19,6 +19,11 @@ import { PickParallel, pickCanRunElsewhere, withPickFlush } from './pick-paralle
 import { HybridModel } from '../models/hybrid.js';
 import type { Param } from '../models/model.js';
 import { availableParallelism } from 'node:os';
+import { blockGrid, blockRounds, shuffleWithinBlocks, type BlockGrid } from '../data/blocks.js';
+import { BlockParallel, blockParallelFits } from './block-parallel.js';
+import { AdamW } from './optimizers.js';
+import { EmbeddingDot } from '../models/dot.js';
+import { EmbeddingDotBias } from '../models/dotbias.js';
 import { ModelRecommender, type ModelRecommenderOptions } from '../recommend/recommender.js';
 
 /** Options of {@link CollabLearner.recommender}: the recommender's, and the movies' metadata. */
@@ -92,12 +97,37 @@ export interface CollabLearnerOptions {
    * 'js' (the float64 JS loops, collab's arithmetic before the kernels). Default 'wasm'.
    */
   kernels?: 'wasm' | 'js';
+  /**
+   * Cache blocking (LIBMF's FPSGD grid, see data/blocks): with n ≥ 2 the ratings are cut into n × n blocks by
+   * user bin and movie bin, and each epoch trains block after block (Latin-square rounds, a fresh order inside
+   * each block), no batch spanning two blocks, so a batch's rows and their optimizer state stay in cache. 1 keeps
+   * the epoch-wide shuffle. 'auto': 1 while the model's embedding tables and their AdamW state fit in
+   * {@link BLOCKING_FROM_BYTES}, else about one bin per {@link BYTES_PER_BIN} of them. Default 'auto'.
+   */
+  blocks?: number | 'auto';
   /** Called after each epoch with its row of the history. Default none. */
   onEpoch?: (stats: EpochStats) => void;
   /** Called after each batch with (batches done, batches in this fit). Default none. */
   onBatch?: (done: number, total: number) => void;
 }
 
+
+/**
+ * Embedding tables with their gradient and AdamW state (20 bytes a float) up to this size train in one shuffled
+ * order: they stay in the last-level cache, and MovieLens-sized data keeps the order it always had.
+ */
+export const BLOCKING_FROM_BYTES = 24 * 2 ** 20;
+/** Bytes of tables and state per bin once blocking is on: a block's user rows and movie rows then fit in a core's L2 cache. */
+export const BYTES_PER_BIN = 2 ** 20;
+
+/** Bins of the cache-blocking grid for `options.blocks` (see {@link CollabLearnerOptions.blocks}). */
+export function blockBins(blocks: number | 'auto', params: readonly Param[], nUsers: number, nItems: number): number {
+  if (blocks !== 'auto') return Math.max(1, Math.min(requireInt('blocks', blocks, 1, 1024), nUsers, nItems));
+  let bytes = 0;
+  for (const p of params) if (p.sparse) bytes += p.rows * p.cols * 20;
+  if (bytes <= BLOCKING_FROM_BYTES) return 1;
+  return Math.max(1, Math.min(Math.ceil(bytes / BYTES_PER_BIN), 256, nUsers, nItems));
+}
 
 /** Min, max and mean of a rating column. */
 export function ratingStats(r: Ratings): { min: number; max: number; mean: number } {
@@ -132,6 +162,17 @@ export class CollabLearner {
   private readonly rng: RandomState;
   private readonly order: Int32Array;
   private readonly perRating: boolean;
+  /** Bins of the cache-blocking grid (1: one shuffled order per epoch). */
+  readonly bins: number;
+  private grid: BlockGrid | undefined;
+  /** Batch boundaries in `order` of the current epoch when blocked (a batch never spans two blocks). */
+  private batchEnds: Int32Array | undefined;
+  /** Batches per epoch when blocked. */
+  private blockedNb = 0;
+  /** Per round of the current epoch: its first batch, the first batch of its second half of blocks; then the epoch's end. */
+  private roundCuts: Int32Array | undefined;
+  /** Blocked training on two threads (dot and dotbias with AdamW on shared tables), when threads > 1 and bins > 1. */
+  private blockParallel: BlockParallel | undefined;
   private readonly onEpoch: ((stats: EpochStats) => void) | undefined;
   private readonly onBatch: ((done: number, total: number) => void) | undefined;
   private pool: HogwildPool | undefined;
@@ -182,7 +223,22 @@ export class CollabLearner {
     this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
     this.order = new Int32Array(this.threads > 1 ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4));
     const model = this.model;
-    if (this.threads > 1 && model instanceof HybridModel && model.pick && pickCanRunElsewhere(model)) {
+    this.bins = this.perRating ? 1 : blockBins(options.blocks ?? 'auto', model.params, train.userIds.size, train.itemIds.size);
+    this.rng = new RandomState(this.seed);
+    if (this.bins > 1) this.blockedBatches();
+    const tables = model.params;
+    if (this.bins > 1 && this.threads > 1 && optimizer === 'adam' && (options.kernels ?? 'wasm') === 'wasm'
+      && (model instanceof EmbeddingDot || model instanceof EmbeddingDotBias) && blockParallelFits(tables)) {
+      // the blocks of a round share no row: this thread and a worker each train whole blocks
+      const adam = new AdamW(tables, { wd: this.wd });
+      this.optimizer = adam;
+      const sse = new Float64Array(new SharedArrayBuffer(this.blockedNb * 8));
+      const hyper = new Float64Array(new SharedArrayBuffer(this.blockedNb * 16));
+      const columns = { users: sharedCopy(train.users), items: sharedCopy(train.items), ratings: sharedCopy(train.ratings) };
+      const link = model instanceof EmbeddingDotBias ? model.link : undefined;
+      this.blockParallel = new BlockParallel(model.nFactors, link, tables, { wd: this.wd, lastSteps: adam.lastSteps }, columns, this.order, this.batchEnds!, sse, hyper);
+      this.sideReady = this.blockParallel.ready();
+    } else if (this.threads > 1 && model instanceof HybridModel && model.pick && pickCanRunElsewhere(model)) {
       const pick = new PickParallel(model, sharedCopy(train.users), sharedCopy(train.items), this.order, { kind: optimizer, options: { wd: this.wd, kernels: options.kernels ?? 'wasm' } }, this.seed);
       model.pickTrainedElsewhere = true;
       const pickParams = new Set<Param>(model.pick.params);
@@ -196,7 +252,6 @@ export class CollabLearner {
     } else {
       this.optimizer = makeOptimizer(optimizer, this.model.params, { wd: this.wd, kernels: options.kernels ?? 'wasm' });
     }
-    this.rng = new RandomState(this.seed);
     this.unseenFallback = options.unseenFallback ?? false;
     this.globalMean = stats.mean;
     const nU = train.userIds.size;
@@ -238,8 +293,7 @@ export class CollabLearner {
     const epochs = cappedEpochs(requireInt('epochs', requested, 1));
     const n = this.train.ratings.length;
     const bs = this.batchSize;
-    // A last batch of one rating would make batch norm (nn) degenerate: it joins the batch before it.
-    const nb = n % bs === 1 && n > bs ? Math.floor(n / bs) : Math.ceil(n / bs);
+    const nb = this.bins > 1 ? this.blockedBatches() : batchesOf(n, bs);
     const total = nb * epochs;
     const rows: EpochStats[] = [];
     if (this.sideReady) await this.sideReady;
@@ -250,17 +304,20 @@ export class CollabLearner {
     try {
       for (let e = 0; e < epochs; e++) {
         const t0 = performance.now();
-        this.shuffle();
+        const ends = this.bins > 1 ? this.blockedOrder() : undefined;
+        if (!ends) this.shuffle();
         let sse = 0;
         if (this.pool) {
           sse = this.pool.epoch(lr, e / epochs, (e + 1) / epochs, this.wd);
           if (this.onBatch) this.onBatch((e + 1) * nb, total);
+        } else if (this.blockParallel) {
+          sse = this.blockParallelEpoch(this.blockParallel, e * nb, total, lr, mom);
         } else {
           for (let b = 0; b < nb; b++) {
             const step = e * nb + b;
             const pos = step / total;
-            const start = b * bs;
-            const end = b === nb - 1 ? n : Math.min(n, start + bs);
+            const start = ends ? ends[b]! : b * bs;
+            const end = ends ? ends[b + 1]! : b === nb - 1 ? n : Math.min(n, start + bs);
             const batchSse = this.trainBatch(start, end, lr(pos), mom(pos));
             if (!Number.isFinite(batchSse)) throw diverged(batchSse, `epoch ${this.history.length}, batch ${b + 1} of ${nb}`, lr(pos));
             sse += batchSse;
@@ -292,6 +349,98 @@ export class CollabLearner {
       }
     }
     return rows;
+  }
+
+  /** Batches per epoch of the blocked order (the same every epoch: the blocks keep their sizes); builds the grid on first use. */
+  private blockedBatches(): number {
+    if (!this.grid) {
+      const t = this.train;
+      this.grid = blockGrid(t.users, t.items, t.userIds.size, t.itemIds.size, this.bins, this.rng);
+      const starts = this.grid.blockStart;
+      let nb = 0;
+      for (let b = 0; b + 1 < starts.length; b++) nb += batchesOf(starts[b + 1]! - starts[b]!, this.batchSize);
+      this.blockedNb = nb;
+      // shared: a block-parallel worker reads the batch boundaries
+      this.batchEnds = new Int32Array(this.threads > 1 ? new SharedArrayBuffer((nb + 1) * 4) : new ArrayBuffer((nb + 1) * 4));
+      this.roundCuts = new Int32Array(2 * this.bins + 1);
+    }
+    return this.blockedNb;
+  }
+
+  /**
+   * This epoch's blocked order into `order`: the rounds of a fresh Latin square, each round's blocks one after
+   * another, each block's rows freshly shuffled and cut into batches of its own. Returns the batch boundaries.
+   */
+  private blockedOrder(): Int32Array {
+    const grid = this.grid!;
+    const ends = this.batchEnds!;
+    shuffleWithinBlocks(grid, this.rng);
+    const rounds = blockRounds(grid.bins, this.rng);
+    const order = this.order;
+    const bs = this.batchSize;
+    const cuts = this.roundCuts!;
+    // a round's first half of blocks is this thread's, the second half a block-parallel worker's
+    const half = Math.ceil(grid.bins / 2);
+    let at = 0;
+    let b = 0;
+    for (let r = 0; r < rounds.length; r++) {
+      const round = rounds[r]!;
+      cuts[2 * r] = b;
+      for (let j = 0; j < round.length; j++) {
+        if (j === half) cuts[2 * r + 1] = b;
+        const from = grid.blockStart[round[j]!]!;
+        const size = grid.blockStart[round[j]! + 1]! - from;
+        order.set(grid.rows.subarray(from, from + size), at);
+        const count = batchesOf(size, bs);
+        for (let c = 0; c < count; c++) ends[b++] = at + c * bs;
+        at += size;
+      }
+    }
+    cuts[2 * rounds.length] = b;
+    ends[b] = at;
+    return ends;
+  }
+
+  /**
+   * One blocked epoch on two threads, round by round: the worker trains the round's second half of blocks while
+   * this thread trains the first, both numbering steps as one thread would (first half, then second half).
+   * Returns the epoch's sum of squared errors, added in batch order.
+   */
+  private blockParallelEpoch(bp: BlockParallel, firstStep: number, total: number, lr: Schedule, mom: Schedule): number {
+    const adam = this.optimizer as AdamW;
+    const cuts = this.roundCuts!;
+    const ends = this.batchEnds!;
+    const nb = this.blockedNb;
+    let sse = 0;
+    for (let r = 0; r < this.bins; r++) {
+      const first = cuts[2 * r]!;
+      const mine = cuts[2 * r + 1]!;
+      const last = cuts[2 * r + 2]!;
+      const base = adam.steps;
+      for (let b = first; b < last; b++) {
+        const pos = (firstStep + b) / total;
+        bp.hyper[2 * (b - first)] = lr(pos);
+        bp.hyper[2 * (b - first) + 1] = mom(pos);
+      }
+      bp.begin(first, mine, last);
+      for (let b = first; b < last; b++) adam.record(bp.hyper[2 * (b - first)]!, bp.hyper[2 * (b - first) + 1]!);
+      try {
+        for (let b = first; b < mine; b++) {
+          bp.sse[b] = this.model.trainBatch(this.train, this.order, ends[b]!, ends[b + 1]!);
+          adam.stepAt(base + 1 + b - first);
+        }
+      } finally {
+        bp.end();
+      }
+      for (let b = first; b < last; b++) {
+        const batchSse = bp.sse[b]!;
+        if (!Number.isFinite(batchSse)) throw diverged(batchSse, `epoch ${this.history.length}, batch ${b + 1} of ${nb}`, bp.hyper[2 * (b - first)]!);
+        sse += batchSse;
+        this.batchLosses.push(batchSse / (ends[b + 1]! - ends[b]!));
+      }
+      if (this.onBatch) this.onBatch(firstStep + last, total);
+    }
+    return sse;
   }
 
   /** A fresh numpy-style permutation of the training rows for this epoch. */
@@ -403,6 +552,7 @@ export class CollabLearner {
   /** Stops the optimizer's worker thread, if any (it does not keep the process alive either way). */
   async close(): Promise<void> {
     if (this.optimizer instanceof SideParallelOptimizer) await this.optimizer.close();
+    await this.blockParallel?.close();
     await this.pickParallel?.close();
   }
 
@@ -446,9 +596,14 @@ export class CollabLearner {
   }
 }
 
+/** Batches of `bs` over n ratings; a last batch of one rating would make batch norm (nn) degenerate: it joins the batch before it. */
+function batchesOf(n: number, bs: number): number {
+  return n % bs === 1 && n > bs ? Math.floor(n / bs) : Math.ceil(n / bs);
+}
+
 /** A copy of a column in shared memory (a worker thread reads it). */
-function sharedCopy(a: Int32Array): Int32Array {
-  const out = new Int32Array(new SharedArrayBuffer(a.length * 4));
+function sharedCopy<T extends Int32Array | Float32Array>(a: T): T {
+  const out = new (a.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.length * 4));
   out.set(a);
   return out;
 }

@@ -30,6 +30,12 @@ export interface OptimizerOptions {
    * bit. SGD always runs the JS loops. Default 'wasm'.
    */
   kernels?: 'wasm' | 'js';
+  /**
+   * AdamW: each sparse param's step of each row's last update, from the optimizer of another thread that steps
+   * other rows of the same tables (blocked training); this one then also takes the tables' state as it is
+   * instead of zeroing it. Default: arrays of its own (on shared memory when the tables are).
+   */
+  lastSteps?: Int32Array[];
 }
 
 /** Rows narrower than this step in float64 (the JS loop's arithmetic): float32 lanes buy nothing on a bias row. */
@@ -171,19 +177,32 @@ export class AdamW implements Optimizer {
     for (let s = 1; s < CACHE_GAPS; s++) this.beta2Pow[s] = this.beta2Pow[s - 1]! * this.beta2;
     // The state views in a param's memory belong to the first optimizer that claims them (an lr finder's
     // second optimizer over the same params keeps its own arrays, so the learner's state survives it).
+    const adopt = options.lastSteps;
     this.kernel = params.map((p) => {
       const kern = p.kernel;
       if (kernels !== 'wasm' || !kern || kern.owner !== undefined) return undefined;
       kern.owner = this;
-      kern.m.fill(0);
-      kern.v.fill(0);
-      kern.r.fill(0);
+      if (!adopt) {
+        kern.m.fill(0);
+        kern.v.fill(0);
+        kern.r.fill(0);
+      }
       return kern;
     });
     this.m = params.map((p, j) => this.kernel[j]?.m ?? new Float32Array(p.value.length));
     this.v = params.map((p, j) => this.kernel[j]?.v ?? new Float32Array(p.value.length));
     this.dir = params.map((p, j) => this.kernel[j]?.r ?? new Float32Array(p.value.length));
-    this.last = params.map((p) => new Int32Array(p.rows));
+    this.last = adopt ?? params.map((p) => (p.value.buffer instanceof SharedArrayBuffer ? new Int32Array(new SharedArrayBuffer(p.rows * 4)) : new Int32Array(p.rows)));
+  }
+
+  /** Each param's step of each row's last update (shared memory when the tables are: another thread's optimizer can adopt them). */
+  get lastSteps(): Int32Array[] {
+    return this.last;
+  }
+
+  /** Appends a step with this lr and momentum to the schedule without applying it (see {@link stepAt}). */
+  record(lr: number, mom: number): void {
+    this.log.record(++this.steps, lr, mom, this.wd, this.beta2);
   }
 
   /**
@@ -193,9 +212,19 @@ export class AdamW implements Optimizer {
    * direction stored at the row's last update, so the catch-up costs no square root or division.
    */
   step(lr: number, mom: number): void {
-    const t = ++this.steps;
+    this.record(lr, mom);
+    this.stepAt(this.steps);
+  }
+
+  /**
+   * Applies recorded step t to the rows the gradients touched. Two threads may apply different steps at once to
+   * disjoint rows of the same tables (blocked training): each row catches up over every step since its own last
+   * one, whichever thread applied the steps between, so the result is the one of applying them in step order.
+   */
+  stepAt(t: number): void {
     const log = this.log;
-    log.record(t, lr, mom, this.wd, this.beta2);
+    const lr = log.lr[t]!;
+    const mom = log.mom[t]!;
     const b1 = mom;
     const b2 = this.beta2;
     const c1 = 1 - b1;
