@@ -169,6 +169,11 @@ export class CollabLearner {
   private batchEnds: Int32Array | undefined;
   /** Batches per epoch when blocked. */
   private blockedNb = 0;
+  /**
+   * What batches read: the training ratings, or when blocked a copy of their columns stored block by block
+   * (`order` then indexes the copy, so a block's ratings are read from one small stretch of memory).
+   */
+  private batchData: Ratings;
   /** Per round of the current epoch: its first batch, the first batch of its second half of blocks; then the epoch's end. */
   private roundCuts: Int32Array | undefined;
   /** Blocked training on two threads (dot and dotbias with AdamW on shared tables), when threads > 1 and bins > 1. */
@@ -220,6 +225,7 @@ export class CollabLearner {
     if (this.threads > 1) config.shared = true;
     Object.assign(config, options.modelConfig ?? {});
     this.model = createModel(kind, train.userIds.size, train.itemIds.size, config, this.seed);
+    this.batchData = train;
     this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
     this.order = new Int32Array(this.threads > 1 ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4));
     const model = this.model;
@@ -234,12 +240,12 @@ export class CollabLearner {
       this.optimizer = adam;
       const sse = new Float64Array(new SharedArrayBuffer(this.blockedNb * 8));
       const hyper = new Float64Array(new SharedArrayBuffer(this.blockedNb * 16));
-      const columns = { users: sharedCopy(train.users), items: sharedCopy(train.items), ratings: sharedCopy(train.ratings) };
+      const columns = this.batchData;
       const link = model instanceof EmbeddingDotBias ? model.link : undefined;
       this.blockParallel = new BlockParallel(model.nFactors, link, tables, { wd: this.wd, lastSteps: adam.lastSteps }, columns, this.order, this.batchEnds!, sse, hyper);
       this.sideReady = this.blockParallel.ready();
     } else if (this.threads > 1 && model instanceof HybridModel && model.pick && pickCanRunElsewhere(model)) {
-      const pick = new PickParallel(model, sharedCopy(train.users), sharedCopy(train.items), this.order, { kind: optimizer, options: { wd: this.wd, kernels: options.kernels ?? 'wasm' } }, this.seed);
+      const pick = new PickParallel(model, sharedCopy(this.batchData.users), sharedCopy(this.batchData.items), this.order, { kind: optimizer, options: { wd: this.wd, kernels: options.kernels ?? 'wasm' } }, this.seed);
       model.pickTrainedElsewhere = true;
       const pickParams = new Set<Param>(model.pick.params);
       this.pickParallel = pick;
@@ -355,8 +361,21 @@ export class CollabLearner {
   private blockedBatches(): number {
     if (!this.grid) {
       const t = this.train;
-      this.grid = blockGrid(t.users, t.items, t.userIds.size, t.itemIds.size, this.bins, this.rng);
-      const starts = this.grid.blockStart;
+      const grid = blockGrid(t.users, t.items, t.userIds.size, t.itemIds.size, this.bins, this.rng);
+      this.grid = grid;
+      // the columns copied block by block (shared: a block-parallel worker reads them); the grid then numbers the copy
+      const n = t.ratings.length;
+      const bytes = () => (this.threads > 1 ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4));
+      const data: Ratings = { users: new Int32Array(bytes()), items: new Int32Array(bytes()), ratings: new Float32Array(bytes()), userIds: t.userIds, itemIds: t.itemIds };
+      for (let j = 0; j < n; j++) {
+        const src = grid.rows[j]!;
+        data.users[j] = t.users[src]!;
+        data.items[j] = t.items[src]!;
+        data.ratings[j] = t.ratings[src]!;
+        grid.rows[j] = j;
+      }
+      this.batchData = data;
+      const starts = grid.blockStart;
       let nb = 0;
       for (let b = 0; b + 1 < starts.length; b++) nb += batchesOf(starts[b + 1]! - starts[b]!, this.batchSize);
       this.blockedNb = nb;
@@ -426,7 +445,7 @@ export class CollabLearner {
       for (let b = first; b < last; b++) adam.record(bp.hyper[2 * (b - first)]!, bp.hyper[2 * (b - first) + 1]!);
       try {
         for (let b = first; b < mine; b++) {
-          bp.sse[b] = this.model.trainBatch(this.train, this.order, ends[b]!, ends[b + 1]!);
+          bp.sse[b] = this.model.trainBatch(this.batchData, this.order, ends[b]!, ends[b + 1]!);
           adam.stepAt(base + 1 + b - first);
         }
       } finally {
@@ -452,10 +471,10 @@ export class CollabLearner {
 
   /** One optimization step on `order[start..end)`; returns the batch's sum of squared errors. */
   private trainBatch(start: number, end: number, lr: number, mom: number): number {
-    if (this.perRating) return (this.model as BiasedMF).sgd(this.train, this.order, start, end, lr, this.wd);
+    if (this.perRating) return (this.model as BiasedMF).sgd(this.batchData, this.order, start, end, lr, this.wd);
     // the pick head's worker (if any) steps the same rows meanwhile
     this.pickParallel?.begin(start, end, lr, mom);
-    const sse = this.model.trainBatch(this.train, this.order, start, end);
+    const sse = this.model.trainBatch(this.batchData, this.order, start, end);
     this.optimizer.step(lr, mom);
     this.pickParallel?.end();
     return sse;
