@@ -63,6 +63,8 @@ export abstract class FactorModel {
   readonly pair: PairKernel | undefined;
   /** The user and item bias tables (nUsers × 1, nItems × 1, sparse) when the model asked for them: in the factors' memory, so one kernel reads all four. */
   protected readonly biasTables: [Param, Param] | undefined;
+  /** [P, Q] and the bias tables if any, in the order runPairBatch takes them. */
+  private readonly pairTables: readonly Param[];
 
   constructor(
     readonly nUsers: number,
@@ -90,6 +92,7 @@ export abstract class FactorModel {
     this.itemFactors = tables[1]!;
     this.biasTables = biasDecay !== undefined ? [tables[2]!, tables[3]!] : undefined;
     this.pair = pairKernel(this.userFactors, this.itemFactors, this.biasTables);
+    this.pairTables = tables;
   }
 
   /**
@@ -99,7 +102,7 @@ export abstract class FactorModel {
   protected pairBatch(data: PairData, order: Int32Array, start: number, end: number, scale: number, link?: PairLink): number | undefined {
     const pair = this.pair;
     if (!pair || (link && pair.bu === 0)) return undefined;
-    return runPairBatch(pair, this.nFactors, [this.userFactors, this.itemFactors, ...(link ? this.biasTables! : [])], data, order, start, end, scale, link);
+    return runPairBatch(pair, this.nFactors, this.pairTables, data, order, start, end, scale, link);
   }
 
   /**
