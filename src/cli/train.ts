@@ -54,6 +54,7 @@ export interface TrainFlags extends GlobalFlags, ReadFlags {
   layers?: string;
   dropout?: string;
   threads?: string;
+  blocks?: string;
   startLr?: string;
   endLr?: string;
   numIt?: string;
@@ -179,6 +180,7 @@ function learnerOptions(flags: TrainFlags): { kind: ModelKind; epochs: number; l
     seed: intFlag('seed', flags.seed) ?? LIBRARY_DEFAULTS.seed,
     // unset, the learner picks (defaultThreads): the library and the CLI train alike
     threads: intFlag('threads', flags.threads),
+    blocks: flags.blocks === undefined || flags.blocks === 'auto' ? (flags.blocks as 'auto' | undefined) : intFlag('blocks', flags.blocks),
     biasDecay: flags.biasDecay ?? d.biasDecay,
     modelConfig,
   };
@@ -369,7 +371,8 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--emb-sizes <u,i>', 'nn: user and item embedding widths (default fastai\'s rule)')
     .option('--layers <n,...>', 'nn: hidden layer sizes (default 100)')
     .option('--dropout <p,...>', 'nn: dropout per hidden layer')
-    .option('--threads <n>', `threads: mf runs Hogwild SGD (not bit-reproducible); dot/dotbias step user and item tables on two threads (same result) (default ${DEFAULT_THREADS_TEXT})`);
+    .option('--threads <n>', `threads: mf runs Hogwild SGD (not bit-reproducible); dot/dotbias step user and item tables on two threads (same result) (default ${DEFAULT_THREADS_TEXT})`)
+    .option('--blocks <n|auto>', 'train block by block on an n x n grid of user and movie bins (LIBMF\'s FPSGD; faster on big tables, two threads train whole blocks, same result as one; worse accuracy per epoch so far); auto: only when the tables outgrow the cache (default 1: one shuffled order)');
 }
 
 /** --epochs and --schedule: how train trains, and how lr-find tries the lrs it reads off its ramp. */

@@ -28,11 +28,13 @@ test('a shared param memory lives on a SharedArrayBuffer, and a second binding (
   const mem = paramMemory(6, true)!;
   assert.ok(mem.value.buffer instanceof SharedArrayBuffer);
   assert.ok(!(paramMemory(6)!.value.buffer instanceof SharedArrayBuffer));
-  const other = bindParamMemory(mem.kernel.memory, 6, mem.kernel.valueOffset);
+  const other = bindParamMemory(mem.kernel.memory, 6, 6, mem.kernel.valueOffset);
   mem.value.fill(1);
   mem.grad.fill(0.5);
   const k = other.kernel;
-  k.exports.adamwRow(k.valueOffset, k.gradOffset, k.mOffset, k.vOffset, k.rOffset, 6, 0.9, 0.99, 0.1, 0.01, 1, 1e-5, 1, 0, 0.01);
+  k.list[0] = 0;
+  k.sc.set([0.9, 0.99, 1, 0]);
+  k.exports.adamwRows(k.listOffset, 1, 6, k.valueOffset, k.gradOffset, k.mOffset, k.vOffset, k.rOffset, k.scOffset, 0.1, 0.01, 1, 1e-5, 0.01, 1);
   assert.ok(mem.grad.every((x) => x === 0), 'the other instance zeroed the gradient in the same memory');
   assert.ok(mem.kernel.m.every((x) => Math.abs(x - 0.05) < 1e-7));
   assert.ok(mem.value.every((x) => x < 1));
@@ -54,11 +56,11 @@ test('a param memory holds value, grad, m, v and r as disjoint, zeroed, 16-byte 
   views.forEach((a, j) => assert.ok(a.every((x) => x === j + 1), `view ${j} was not overwritten by another`));
 });
 
-test('adamwRow equals the JS AdamW row formula within float32 rounding, for rows of 1, 3, 4, 7 and 50 floats', () => {
+test('adamwRows equals the JS AdamW row formula: within float32 rounding in lanes, bit for bit in float64, for rows of 1, 3, 4, 7 and 50 floats', () => {
   const rng = new RandomState(11);
-  for (const n of [1, 3, 4, 7, 50]) {
+  for (const [n, wide] of [1, 3, 4, 7, 50].flatMap((n) => [[n, 1], [n, 0]] as const)) {
     const rows = 3;
-    const mem = paramMemory(rows * n)!;
+    const mem = paramMemory(rows * n, false, rows)!;
     const k = mem.kernel;
     const w = mem.value;
     const g = mem.grad;
@@ -67,8 +69,9 @@ test('adamwRow equals the JS AdamW row formula within float32 rounding, for rows
     const before = [w, g, k.m, k.v, k.r].map((a) => Float64Array.from(a));
     const [b1m, b2v, c1, c2, isb, eps, keepA, keepC, step] = [0.81, 0.97, 0.1, 0.01, 1.3, 1e-5, 0.9995, 2e-4, 4e-3];
     const row = 1;
-    const at = row * n * 4;
-    k.exports.adamwRow(k.valueOffset + at, k.gradOffset + at, k.mOffset + at, k.vOffset + at, k.rOffset + at, n, b1m, b2v, c1, c2, isb, eps, keepA, keepC, step);
+    k.list[0] = row;
+    k.sc.set([b1m, b2v, keepA, keepC]);
+    k.exports.adamwRows(k.listOffset, 1, n, k.valueOffset, k.gradOffset, k.mOffset, k.vOffset, k.rOffset, k.scOffset, c1, c2, isb, eps, step, wide);
     const [w0, g0, m0, v0, r0] = before as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
     for (let e = 0; e < rows * n; e++) {
       if (e < row * n || e >= (row + 1) * n) {
@@ -83,7 +86,9 @@ test('adamwRow equals the JS AdamW row formula within float32 rounding, for rows
       const re = me / (Math.sqrt(ve) * isb + eps);
       const we = keepA * w0[e]! - keepC * r0[e]! - step * re;
       const close = (got: number, want: number, what: string) =>
-        assert.ok(Math.abs(got - want) <= 4e-7 * Math.max(1, Math.abs(want)), `n ${n}, element ${e}: ${what} ${got} vs ${want}`);
+        wide
+          ? assert.ok(Math.abs(got - want) <= 4e-7 * Math.max(1, Math.abs(want)), `n ${n}, element ${e}: ${what} ${got} vs ${want}`)
+          : assert.equal(got, Math.fround(want), `n ${n}, element ${e}: ${what} (float64)`);
       close(k.m[e]!, me, 'm');
       close(k.v[e]!, ve, 'v');
       close(k.r[e]!, re, 'r');

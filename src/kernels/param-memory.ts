@@ -1,17 +1,33 @@
 import { SIMD_SHARED_WASM_BASE64, SIMD_WASM_BASE64 } from './simd-wasm.js';
+import { ADAM_SHARED_WASM_BASE64, ADAM_WASM_BASE64 } from './adam-wasm.js';
 
-/** The functions of the kernel module (src/kernels/simd.wat); pointers are byte offsets into its memory. */
-export interface SimdKernelExports {
-  /** One AdamW row update over n floats (see the .wat for the equations); zeroes the gradient it reads. */
-  adamwRow(
-    w: number, g: number, m: number, v: number, r: number, n: number,
-    b1m: number, b2v: number, c1: number, c2: number, isb: number, eps: number,
-    keepA: number, keepC: number, step: number,
+/** The functions of the training module (src/kernels/adam.wat) bound to a Param's memory; pointers are byte offsets. */
+export interface TrainKernelExports {
+  /**
+   * One AdamW step over `count` rows of k floats: row numbers at `list`, each row's float64 scalars
+   * [b1m, b2v, keepA, keepC] at sc + 32 j (see the .wat for the equations); zeroes the gradient it reads.
+   * wide ≠ 0 computes in float32 lanes, 0 in float64 like the JS loop.
+   */
+  adamwRows(
+    list: number, count: number, k: number, w: number, g: number, m: number, v: number, r: number, sc: number,
+    c1: number, c2: number, isb: number, eps: number, step: number, wide: number,
   ): void;
   /** acc + Σ P[u,f] Q[i,f] in float64, bit for bit factor-kernels.ts's dotRows. */
   dotRows(p: number, q: number, n: number, acc: number): number;
   /** gP[u] += g Q[i], gQ[i] += g P[u], bit for bit factor-kernels.ts's addPairGrad. */
   addPairGrad(gp: number, gq: number, p: number, q: number, n: number, g: number): void;
+  /**
+   * Forward and backward of n ratings (12-byte records user, item, rating at `batch`) of dot (bu = 0) or dotbias:
+   * the models' trainBatch loops bit for bit; returns sse plus the batch's squared errors.
+   */
+  pairBatch(
+    batch: number, n: number, k: number, p: number, q: number, gp: number, gq: number, bu: number, bi: number, gbu: number, gbi: number,
+    lo: number, span: number, scale: number, sse: number,
+  ): number;
+}
+
+/** The functions of the kernel module (src/kernels/simd.wat); pointers are byte offsets into its memory. */
+export interface SimdKernelExports {
   /** z[b, j] = bias[j] + Σ_k x[b, k] W[j, k] over rows padded to dp floats (EmbeddingNN's dense layers). */
   nnForward(x: number, w: number, bias: number, z: number, n: number, dp: number, c: number): void;
   /** dW[j, :] = Σ_b dz[b, j] x[b, :] (written, not added), skipping zeros of dz; idx and val are n-entry scratch. */
@@ -30,26 +46,35 @@ export interface WasmMemory {
 }
 
 /**
- * Where a Param lives in a WebAssembly memory, laid out as [value | grad | m | v | r] (each 16-byte aligned),
- * and the kernel instance bound to that memory. m, v and r are an AdamW's state; the first optimizer built
- * over the param claims them (`owner`), any later one keeps its own arrays and the JS loop.
+ * Where a Param lives in a WebAssembly memory, laid out as [value | grad | m | v | r | list | sc] (each 16-byte
+ * aligned), and the training kernels bound to that memory. m, v and r are an AdamW's state, list (one int per
+ * row) and sc (four float64 per row) the rows and catch-up scalars of its step; the first optimizer built over
+ * the param claims them (`owner`), any later one keeps its own arrays and the JS loop. Every memory ends with
+ * {@link BATCH_BYTES} of batch scratch (`batchOffset`) for a model's per-batch kernel.
  */
 export interface ParamKernel {
   /** The WebAssembly.Memory (shared for tables worker threads also step: it can be posted to a worker). */
   readonly memory: WasmMemory;
   /** Floats per array (rows × cols). */
   readonly length: number;
-  readonly exports: SimdKernelExports;
+  readonly exports: TrainKernelExports;
   /** Byte offsets of value, grad, m, v and r in the memory. */
   readonly valueOffset: number;
   readonly gradOffset: number;
   readonly mOffset: number;
   readonly vOffset: number;
   readonly rOffset: number;
+  /** Byte offsets of the step's row list and row scalars, and of the memory's batch scratch. */
+  readonly listOffset: number;
+  readonly scOffset: number;
+  readonly batchOffset: number;
   /** Optimizer state views: first moment, second moment, last update direction. */
   readonly m: Float32Array;
   readonly v: Float32Array;
   readonly r: Float32Array;
+  /** The step's row list (rows entries) and row scalars (4 per row). */
+  readonly list: Int32Array;
+  readonly sc: Float64Array;
   /** The optimizer that uses m, v and r, once one has claimed them. */
   owner?: object;
 }
@@ -69,20 +94,36 @@ interface WasmApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
+/** Each module's bytes, plain and shared-memory. */
+const SOURCES = {
+  simd: [SIMD_WASM_BASE64, SIMD_SHARED_WASM_BASE64],
+  adam: [ADAM_WASM_BASE64, ADAM_SHARED_WASM_BASE64],
+} as const;
+
 /** The compiled modules (plain and shared memory), once per process; null when this runtime cannot compile them (no SIMD): the JS loops run. */
-const compiled: { plain?: object | null; shared?: object | null } = {};
+const compiled = new Map<string, object | null>();
+
+function compiledModule(name: keyof typeof SOURCES, shared: boolean): object | null {
+  const key = `${name}:${shared}`;
+  if (!compiled.has(key)) {
+    try {
+      compiled.set(key, new wasm.Module(Buffer.from(SOURCES[name][shared ? 1 : 0], 'base64')));
+    } catch {
+      compiled.set(key, null);
+    }
+  }
+  return compiled.get(key)!;
+}
 
 /** The kernel module for an ordinary or a shared memory, compiled on first use. */
 export function simdModule(shared = false): object | null {
-  const key = shared ? 'shared' : 'plain';
-  if (compiled[key] === undefined) {
-    try {
-      compiled[key] = new wasm.Module(Buffer.from(shared ? SIMD_SHARED_WASM_BASE64 : SIMD_WASM_BASE64, 'base64'));
-    } catch {
-      compiled[key] = null;
-    }
-  }
-  return compiled[key]!;
+  return compiledModule('simd', shared);
+}
+
+/** The training kernels (src/kernels/adam.wat) bound to `memory`; they import Math.exp for the sigmoid (the same function the JS loops call). */
+function trainKernels(memory: WasmMemory): TrainKernelExports {
+  const mod = compiledModule('adam', memory.buffer instanceof SharedArrayBuffer)!;
+  return new wasm.Instance(mod, { env: { memory, exp: Math.exp } }).exports as TrainKernelExports;
 }
 
 /** Pages (64 KiB) a 32-bit WebAssembly memory can hold. */
@@ -97,24 +138,42 @@ function strideOf(n: number): number {
 }
 
 /**
- * Allocates tables of `sizes[j]` floats, each with its value, gradient and AdamW state, one after another in one
- * fixed-size WebAssembly memory (never grown, so the views stay valid) with one kernel instance bound to it;
- * `shared` puts it on a SharedArrayBuffer (worker threads). Undefined when the kernels are unavailable or the
- * tables exceed 4 GiB.
+ * Threads that can step rows of one table at the same time (blocked training steps disjoint rows of the same
+ * tables on two threads): each has its own slot of the row list and scalars, and of the batch scratch.
  */
-export function paramMemories(sizes: readonly number[], shared = false): ParamMemory[] | undefined {
-  const mod = simdModule(shared);
-  if (!mod) return undefined;
-  const bytes = sizes.reduce((sum, n) => sum + 5 * strideOf(n), 0);
+export const SCRATCH_SLOTS = 2;
+
+/** Bytes of one slot of a table's row list and row scalars. */
+function slotBytes(rows: number): number {
+  return strideOf(rows) + rows * 32;
+}
+
+/** Bytes of one table of n floats in `rows` rows: five arrays, then the row list and row scalars of every slot. */
+function tableBytes(n: number, rows: number): number {
+  return 5 * strideOf(n) + SCRATCH_SLOTS * slotBytes(rows);
+}
+
+/** Bytes of one slot of batch scratch at the end of every param memory: 1024 ratings of a per-batch kernel's 12-byte records, and room to spare. */
+export const BATCH_BYTES = 16384;
+
+/**
+ * Allocates tables of `sizes[j]` floats in `rows[j]` rows (default one float per row), each with its value,
+ * gradient and AdamW state, one after another in one fixed-size WebAssembly memory (never grown, so the views
+ * stay valid) with one kernel instance bound to it; `shared` puts it on a SharedArrayBuffer (worker threads).
+ * Undefined when the kernels are unavailable or the tables exceed 4 GiB.
+ */
+export function paramMemories(sizes: readonly number[], shared = false, rows: readonly number[] = sizes): ParamMemory[] | undefined {
+  if (!compiledModule('adam', shared)) return undefined;
+  const bytes = sizes.reduce((sum, n, j) => sum + tableBytes(n, rows[j]!), 0) + SCRATCH_SLOTS * BATCH_BYTES;
   const pages = Math.ceil(bytes / 65536);
   // a 32-bit memory holds at most 4 GiB: larger tables keep plain typed arrays and the JS loops
   if (pages > MAX_PAGES) return undefined;
   const memory = new wasm.Memory({ initial: pages, maximum: pages, shared });
-  const exports = new wasm.Instance(mod, { env: { memory } }).exports as SimdKernelExports;
+  const exports = trainKernels(memory);
   let base = 0;
-  return sizes.map((n) => {
-    const mem = viewsAt(memory, exports, n, base);
-    base += 5 * strideOf(n);
+  return sizes.map((n, j) => {
+    const mem = viewsAt(memory, exports, n, rows[j]!, base, 0);
+    base += tableBytes(n, rows[j]!);
     return mem;
   });
 }
@@ -142,20 +201,25 @@ export function bindKernels(memory: WasmMemory): SimdKernelExports {
   return new wasm.Instance(mod, { env: { memory } }).exports as SimdKernelExports;
 }
 
-/** One table of n floats in its own memory (see {@link paramMemories}). */
-export function paramMemory(n: number, shared = false): ParamMemory | undefined {
-  return paramMemories([n], shared)?.[0];
+/** One table of n floats in `rows` rows (default n) in its own memory (see {@link paramMemories}). */
+export function paramMemory(n: number, shared = false, rows = n): ParamMemory | undefined {
+  return paramMemories([n], shared, [rows])?.[0];
 }
 
-/** Views and a fresh kernel instance over a table of n floats at byte `base` of an existing memory (a worker thread's side of a shared one). */
-export function bindParamMemory(memory: WasmMemory, n: number, base: number): ParamMemory {
-  const mod = simdModule(memory.buffer instanceof SharedArrayBuffer)!;
-  return viewsAt(memory, new wasm.Instance(mod, { env: { memory } }).exports as SimdKernelExports, n, base);
+/**
+ * Views and a fresh kernel instance over a table of n floats in `rows` rows at byte `base` of an existing memory
+ * (a worker thread's side of a shared one), using scratch slot `slot` (below {@link SCRATCH_SLOTS}; another
+ * thread that steps the same table meanwhile uses another).
+ */
+export function bindParamMemory(memory: WasmMemory, n: number, rows: number, base: number, slot = 0): ParamMemory {
+  return viewsAt(memory, trainKernels(memory), n, rows, base, slot);
 }
 
-function viewsAt(memory: WasmMemory, exports: SimdKernelExports, n: number, base: number): ParamMemory {
+function viewsAt(memory: WasmMemory, exports: TrainKernelExports, n: number, rows: number, base: number, scratch: number): ParamMemory {
   const stride = strideOf(n);
   const view = (slot: number) => new Float32Array(memory.buffer, base + slot * stride, n);
+  const listOffset = base + 5 * stride + scratch * slotBytes(rows);
+  const scOffset = listOffset + strideOf(rows);
   return {
     value: view(0),
     grad: view(1),
@@ -168,9 +232,14 @@ function viewsAt(memory: WasmMemory, exports: SimdKernelExports, n: number, base
       mOffset: base + 2 * stride,
       vOffset: base + 3 * stride,
       rOffset: base + 4 * stride,
+      listOffset,
+      scOffset,
+      batchOffset: memory.buffer.byteLength - (SCRATCH_SLOTS - scratch) * BATCH_BYTES,
       m: view(2),
       v: view(3),
       r: view(4),
+      list: new Int32Array(memory.buffer, listOffset, rows),
+      sc: new Float64Array(memory.buffer, scOffset, rows * 4),
     },
   };
 }

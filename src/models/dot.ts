@@ -4,7 +4,7 @@ import type { Ratings } from '../data/ratings.js';
 import type { DotFactors, Param, RatingModel } from './model.js';
 import type { FactorScoring } from './scoring.js';
 import { uniform } from './init.js';
-import { FactorModel, dotRows } from './factor-kernels.js';
+import { FactorModel, dotRows, pairScale } from './factor-kernels.js';
 
 /** Options of {@link EmbeddingDot}. */
 export interface DotOptions {
@@ -46,13 +46,14 @@ export class EmbeddingDot extends FactorModel implements RatingModel {
 
   /** Forward + backward of one minibatch (see the class doc for the gradient). */
   trainBatch(data: Ratings, order: Int32Array, start: number, end: number): number {
+    const scale = pairScale(undefined, end - start);
+    // the whole batch in one wasm call where the kernels are; the same bits as the loop below
+    const fused = this.pairBatch(data, order, start, end, scale);
+    if (fused !== undefined) return fused;
     const { users, items, ratings } = data;
     const k = this.nFactors;
-    const P = this.userFactors.value;
-    const Q = this.itemFactors.value;
     const gP = this.userFactors.grad;
     const gQ = this.itemFactors.grad;
-    const scale = 2 / (end - start);
     let sse = 0;
     for (let r = start; r < end; r++) {
       const row = order[r]!;

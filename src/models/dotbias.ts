@@ -3,8 +3,9 @@ import { requireNumber, CollabError } from '../core/errors.js';
 import type { Ratings } from '../data/ratings.js';
 import type { Param, RatingModel } from './model.js';
 import { truncNormal } from './init.js';
-import { FactorModel, biasParams, dotRows } from './factor-kernels.js';
+import { FactorModel, dotRows, pairScale } from './factor-kernels.js';
 import type { FactorScoring } from './scoring.js';
+import type { PairLink } from './factor-kernels.js';
 
 /** Options of {@link EmbeddingDotBias}. */
 export interface DotBiasOptions {
@@ -30,6 +31,8 @@ export interface DotBiasOptions {
 export class EmbeddingDotBias extends FactorModel implements RatingModel {
   readonly kind = 'dotbias' as const;
   readonly yRange: [number, number];
+  /** The output link of the batch kernels: the sigmoid scaled to yRange. */
+  readonly link: PairLink;
   readonly initStd: number;
   readonly biasDecay: boolean;
   readonly userBias: Param;
@@ -38,15 +41,17 @@ export class EmbeddingDotBias extends FactorModel implements RatingModel {
 
   constructor(nUsers: number, nItems: number, options: DotBiasOptions = {}, seed = 42) {
     const shared = options.shared === true;
-    super(nUsers, nItems, options.nFactors, shared);
+    const biasDecay = options.biasDecay ?? true;
+    super(nUsers, nItems, options.nFactors, shared, biasDecay);
     this.initStd = requireNumber('initStd', options.initStd ?? 0.01, 0);
     const yRange = options.yRange ?? [0, 5.5];
     if (!(yRange[1] > yRange[0])) {
       throw new CollabError('INVALID_OPTION', `yRange must be [lo, hi] with hi > lo, got [${yRange.join(', ')}]`, { field: 'yRange' });
     }
     this.yRange = [yRange[0], yRange[1]];
-    this.biasDecay = options.biasDecay ?? true;
-    [this.userBias, this.itemBias] = biasParams(nUsers, nItems, this.biasDecay, shared);
+    this.link = { lo: yRange[0], span: yRange[1] - yRange[0] };
+    this.biasDecay = biasDecay;
+    [this.userBias, this.itemBias] = this.biasTables!;
     this.params = [this.userFactors, this.itemFactors, this.userBias, this.itemBias];
     // The init order follows torch_collab.py: user weights, item weights, user bias, item bias.
     const rng = new RandomState(seed);
@@ -65,6 +70,12 @@ export class EmbeddingDotBias extends FactorModel implements RatingModel {
 
   /** Forward + backward of one minibatch (see the class doc for the gradient). */
   trainBatch(data: Ratings, order: Int32Array, start: number, end: number): number {
+    const [lo, hi] = this.yRange;
+    const span = hi - lo;
+    const scale = pairScale(this.link, end - start);
+    // the whole batch in one wasm call where the kernels are; the same bits as the loop below
+    const fused = this.pairBatch(data, order, start, end, scale, this.link);
+    if (fused !== undefined) return fused;
     const { users, items, ratings } = data;
     const k = this.nFactors;
     const P = this.userFactors.value;
@@ -77,9 +88,6 @@ export class EmbeddingDotBias extends FactorModel implements RatingModel {
     const gbi = this.itemBias.grad;
     const gbud = gbu.data;
     const gbid = gbi.data;
-    const [lo, hi] = this.yRange;
-    const span = hi - lo;
-    const scale = (2 * span) / (end - start);
     let sse = 0;
     for (let r = start; r < end; r++) {
       const row = order[r]!;

@@ -1,7 +1,8 @@
 import { requireInt } from '../core/errors.js';
-import type { SimdKernelExports } from '../kernels/param-memory.js';
+import { BATCH_BYTES, type TrainKernelExports } from '../kernels/param-memory.js';
+import type { Ratings } from '../data/ratings.js';
 import type { Param } from './model.js';
-import { makeParam, makeParams } from './init.js';
+import { makeParam, makeParams, type ParamSpec } from './init.js';
 
 /**
  * acc + P[u]·Q[i] over rows uRow = u * k and iRow = i * k, added term by term onto `acc`
@@ -31,12 +32,24 @@ export function addPairGrad(
  * P, Q, gP and gQ: bit for bit the JS functions above, about 2.5x faster at k = 50.
  */
 export interface PairKernel {
-  readonly exports: SimdKernelExports;
+  readonly exports: TrainKernelExports;
   readonly p: number;
   readonly q: number;
   readonly gp: number;
   readonly gq: number;
+  /** Byte offsets of the bias tables and their gradients (0 when the model has none in this memory). */
+  readonly bu: number;
+  readonly bi: number;
+  readonly gbu: number;
+  readonly gbi: number;
+  /** The batch scratch: 12-byte (user, item, rating) records for pairBatch, as ints and floats. */
+  readonly batch: number;
+  readonly batchInts: Int32Array;
+  readonly batchFloats: Float32Array;
 }
+
+/** Ratings per pairBatch call: the records that fit the memory's batch scratch (a bigger batch runs in chunks). */
+const PAIR_CHUNK = Math.floor(BATCH_BYTES / 12);
 
 /**
  * What the factor models (dot, dotbias, mf) share: validated sizes, the user and item embedding tables
@@ -48,6 +61,10 @@ export abstract class FactorModel {
   readonly itemFactors: Param;
   /** The per-rating kernels over userFactors and itemFactors; undefined where the runtime has no wasm SIMD. */
   readonly pair: PairKernel | undefined;
+  /** The user and item bias tables (nUsers × 1, nItems × 1, sparse) when the model asked for them: in the factors' memory, so one kernel reads all four. */
+  protected readonly biasTables: [Param, Param] | undefined;
+  /** [P, Q] and the bias tables if any, in the order runPairBatch takes them. */
+  private readonly pairTables: readonly Param[];
 
   constructor(
     readonly nUsers: number,
@@ -56,21 +73,36 @@ export abstract class FactorModel {
     nFactors: number | undefined,
     /** Allocate tables and gradients on SharedArrayBuffer. */
     shared: boolean,
+    /** With bias tables (userBias, itemBias): whether weight decay applies to them; undefined: none. */
+    biasDecay?: boolean,
   ) {
     requireInt('nUsers', nUsers, 1);
     requireInt('nItems', nItems, 1);
     this.nFactors = requireInt('nFactors', nFactors ?? 50, 1, 4096);
-    // one memory for both tables: the wasm dotRows and addPairGrad read a user row and an item row together
-    [this.userFactors, this.itemFactors] = makeParams(
-      [
-        { name: 'userFactors', rows: nUsers, cols: this.nFactors, sparse: true },
-        { name: 'itemFactors', rows: nItems, cols: this.nFactors, sparse: true },
-      ],
-      shared,
-    ) as [Param, Param];
-    const pk = this.userFactors.kernel;
-    const qk = this.itemFactors.kernel;
-    this.pair = pk && qk && pk.memory === qk.memory ? { exports: pk.exports, p: pk.valueOffset, q: qk.valueOffset, gp: pk.gradOffset, gq: qk.gradOffset } : undefined;
+    // one memory for all tables: the wasm kernels read a user row and an item row (and their biases) together
+    const specs: ParamSpec[] = [
+      { name: 'userFactors', rows: nUsers, cols: this.nFactors, sparse: true },
+      { name: 'itemFactors', rows: nItems, cols: this.nFactors, sparse: true },
+    ];
+    if (biasDecay !== undefined) {
+      specs.push({ name: 'userBias', rows: nUsers, cols: 1, sparse: true, decay: biasDecay }, { name: 'itemBias', rows: nItems, cols: 1, sparse: true, decay: biasDecay });
+    }
+    const tables = makeParams(specs, shared);
+    this.userFactors = tables[0]!;
+    this.itemFactors = tables[1]!;
+    this.biasTables = biasDecay !== undefined ? [tables[2]!, tables[3]!] : undefined;
+    this.pair = pairKernel(this.userFactors, this.itemFactors, this.biasTables);
+    this.pairTables = tables;
+  }
+
+  /**
+   * Forward and backward of the ratings order[start..end) in the wasm pairBatch kernel (see {@link runPairBatch});
+   * undefined when the kernels are not there (the caller runs its JS loop).
+   */
+  protected pairBatch(data: PairData, order: Int32Array, start: number, end: number, scale: number, link?: PairLink): number | undefined {
+    const pair = this.pair;
+    if (!pair || (link && pair.bu === 0)) return undefined;
+    return runPairBatch(pair, this.nFactors, this.pairTables, data, order, start, end, scale, link);
   }
 
   /**
@@ -98,6 +130,78 @@ export abstract class FactorModel {
   predictMany(users: Int32Array, items: Int32Array, out: Float32Array): void {
     for (let r = 0; r < users.length; r++) out[r] = this.predict(users[r]!, items[r]!);
   }
+}
+
+/** The rating columns a pair batch reads. */
+export type PairData = Pick<Ratings, 'users' | 'items' | 'ratings'>;
+
+/** The dotbias link: the sigmoid scaled to [lo, lo + span]. */
+export interface PairLink {
+  lo: number;
+  span: number;
+}
+
+/** dL/d(link output) per unit error of a batch of B ratings (L = mean squared error): 2 span / B for dotbias, 2 / B for dot. */
+export function pairScale(link: PairLink | undefined, batch: number): number {
+  return link ? (2 * link.span) / batch : 2 / batch;
+}
+
+/**
+ * The pairBatch kernel over factor tables P and Q (and bias tables) that share one memory, with the batch
+ * scratch of P's kernel binding (its thread's slot); undefined when they have no kernels or not one memory.
+ */
+export function pairKernel(P: Param, Q: Param, biases?: readonly [Param, Param]): PairKernel | undefined {
+  const pk = P.kernel;
+  const qk = Q.kernel;
+  if (!pk || !qk || pk.memory !== qk.memory) return undefined;
+  const [buk, bik] = [biases?.[0].kernel, biases?.[1].kernel];
+  const withBias = buk !== undefined && bik !== undefined && buk.memory === pk.memory && bik.memory === pk.memory;
+  const buffer = pk.memory.buffer;
+  return {
+    exports: pk.exports, p: pk.valueOffset, q: qk.valueOffset, gp: pk.gradOffset, gq: qk.gradOffset,
+    bu: withBias ? buk.valueOffset : 0, bi: withBias ? bik.valueOffset : 0, gbu: withBias ? buk.gradOffset : 0, gbi: withBias ? bik.gradOffset : 0,
+    batch: pk.batchOffset,
+    batchInts: new Int32Array(buffer, pk.batchOffset, PAIR_CHUNK * 3),
+    batchFloats: new Float32Array(buffer, pk.batchOffset, PAIR_CHUNK * 3),
+  };
+}
+
+/**
+ * Forward and backward of the ratings order[start..end) in the wasm pairBatch kernel, one call per up to
+ * PAIR_CHUNK ratings (bit for bit the dot and dotbias JS loops): with `link` the dotbias model over
+ * tables [P, Q, bu, bi], without it the plain dot product over [P, Q]. Touches the rows' gradients in the
+ * order the loops do; returns the batch's sum of squared errors.
+ */
+export function runPairBatch(
+  pair: PairKernel, k: number, tables: readonly Param[], data: PairData, order: Int32Array, start: number, end: number, scale: number, link?: PairLink,
+): number {
+  const { users, items, ratings } = data;
+  const ints = pair.batchInts;
+  const floats = pair.batchFloats;
+  const gP = tables[0]!.grad;
+  const gQ = tables[1]!.grad;
+  const gbu = link ? tables[2]!.grad : undefined;
+  const gbi = link ? tables[3]!.grad : undefined;
+  let sse = 0;
+  for (let from = start; from < end; from += PAIR_CHUNK) {
+    const to = Math.min(end, from + PAIR_CHUNK);
+    for (let r = from, at = 0; r < to; r++, at += 3) {
+      const row = order[r]!;
+      const u = users[row]!;
+      const i = items[row]!;
+      ints[at] = u;
+      ints[at + 1] = i;
+      floats[at + 2] = ratings[row]!;
+      gP.touch(u);
+      gQ.touch(i);
+      if (gbu) {
+        gbu.touch(u);
+        gbi!.touch(i);
+      }
+    }
+    sse = pair.exports.pairBatch(pair.batch, to - from, k, pair.p, pair.q, pair.gp, pair.gq, pair.bu, pair.bi, pair.gbu, pair.gbi, link?.lo ?? 0, link?.span ?? 0, scale, sse);
+  }
+  return sse;
 }
 
 /** The user and item bias tables (nUsers × 1, nItems × 1) of the biased factor models. */

@@ -46,7 +46,7 @@ export interface ParamSpec {
  * that memory shared (worker threads). Plain typed arrays only where this runtime cannot compile the kernels.
  */
 export function makeParams(specs: readonly ParamSpec[], shared = false): Param[] {
-  const mems = paramMemories(specs.map((s) => s.rows * s.cols), shared);
+  const mems = paramMemories(specs.map((s) => s.rows * s.cols), shared, specs.map((s) => s.rows));
   return specs.map((s, j) => {
     const { name, rows, cols, sparse } = s;
     const decay = s.decay ?? true;

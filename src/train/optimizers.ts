@@ -30,9 +30,15 @@ export interface OptimizerOptions {
    * bit. SGD always runs the JS loops. Default 'wasm'.
    */
   kernels?: 'wasm' | 'js';
+  /**
+   * AdamW: each sparse param's step of each row's last update, from the optimizer of another thread that steps
+   * other rows of the same tables (blocked training); this one then also takes the tables' state as it is
+   * instead of zeroing it. Default: arrays of its own (on shared memory when the tables are).
+   */
+  lastSteps?: Int32Array[];
 }
 
-/** Sparse tables narrower than this step in JS: for a bias row the call into wasm costs more than the loop. */
+/** Rows narrower than this step in float64 (the JS loop's arithmetic): float32 lanes buy nothing on a bias row. */
 const KERNEL_MIN_COLS = 4;
 
 /**
@@ -49,7 +55,9 @@ const KERNEL_MIN_COLS = 4;
  *     C = Σ_t lr_t / bc1_t · Π beta1 · sqrt(bc2_t / (bc2_0 beta2^(t - t0))) · Π_{j>t} (1 - lr_j wd).
  *     C is exact when eps = 0; with eps it scales eps with the denominator, a relative error that stays
  *     small inside the window. Its sum runs over at most 64 skipped steps: the terms shrink as
- *     (beta1 / sqrt(beta2))^s ≈ 0.9^s, so the tail beyond 64 steps is < 0.2% of the move.
+ *     (beta1 / sqrt(beta2))^s ≈ 0.9^s, so the tail beyond 64 steps is < 0.2% of the move. For a gap longer
+ *     than the window that sum depends on t0 alone, so it is computed once per t0 and kept (at scale most
+ *     rows come back after hundreds of steps, and every one of them would redo the 64-step loop).
  *   - SGD with momentum mu and L2 wd: each skipped step is the linear map
  *     (p, buf) ← [[1 - lr wd, -lr mu], [wd, mu]] (p, buf); its product over the gap is applied exactly
  *     (by repeated squaring when lr and mu were constant across the gap).
@@ -148,6 +156,9 @@ export class AdamW implements Optimizer {
   private readonly beta2Pow = new Float64Array(CACHE_GAPS);
   /** Catch-up scalars A, C, mScale, vScale of the last `scalars` call (a typed array: no boxed doubles). */
   private readonly sc = new Float64Array(4);
+  /** The window sum Σ_{t0<t≤t0+64} gain_t run_t of a gap longer than the window, by t0 (NaN: not yet computed), with and without decay. */
+  private windowDecay = new Float64Array(0);
+  private windowNoDecay = new Float64Array(0);
   /** Each param's WebAssembly memory and kernels when this optimizer steps it in wasm (m, v, dir then live there). */
   private readonly kernel: (ParamKernel | undefined)[];
 
@@ -166,19 +177,32 @@ export class AdamW implements Optimizer {
     for (let s = 1; s < CACHE_GAPS; s++) this.beta2Pow[s] = this.beta2Pow[s - 1]! * this.beta2;
     // The state views in a param's memory belong to the first optimizer that claims them (an lr finder's
     // second optimizer over the same params keeps its own arrays, so the learner's state survives it).
+    const adopt = options.lastSteps;
     this.kernel = params.map((p) => {
       const kern = p.kernel;
       if (kernels !== 'wasm' || !kern || kern.owner !== undefined) return undefined;
       kern.owner = this;
-      kern.m.fill(0);
-      kern.v.fill(0);
-      kern.r.fill(0);
+      if (!adopt) {
+        kern.m.fill(0);
+        kern.v.fill(0);
+        kern.r.fill(0);
+      }
       return kern;
     });
     this.m = params.map((p, j) => this.kernel[j]?.m ?? new Float32Array(p.value.length));
     this.v = params.map((p, j) => this.kernel[j]?.v ?? new Float32Array(p.value.length));
     this.dir = params.map((p, j) => this.kernel[j]?.r ?? new Float32Array(p.value.length));
-    this.last = params.map((p) => new Int32Array(p.rows));
+    this.last = adopt ?? params.map((p) => (p.value.buffer instanceof SharedArrayBuffer ? new Int32Array(new SharedArrayBuffer(p.rows * 4)) : new Int32Array(p.rows)));
+  }
+
+  /** Each param's step of each row's last update (shared memory when the tables are: another thread's optimizer can adopt them). */
+  get lastSteps(): Int32Array[] {
+    return this.last;
+  }
+
+  /** Appends a step with this lr and momentum to the schedule without applying it (see {@link stepAt}). */
+  record(lr: number, mom: number): void {
+    this.log.record(++this.steps, lr, mom, this.wd, this.beta2);
   }
 
   /**
@@ -188,9 +212,19 @@ export class AdamW implements Optimizer {
    * direction stored at the row's last update, so the catch-up costs no square root or division.
    */
   step(lr: number, mom: number): void {
-    const t = ++this.steps;
+    this.record(lr, mom);
+    this.stepAt(this.steps);
+  }
+
+  /**
+   * Applies recorded step t to the rows the gradients touched. Two threads may apply different steps at once to
+   * disjoint rows of the same tables (blocked training): each row catches up over every step since its own last
+   * one, whichever thread applied the steps between, so the result is the one of applying them in step order.
+   */
+  stepAt(t: number): void {
     const log = this.log;
-    log.record(t, lr, mom, this.wd, this.beta2);
+    const lr = log.lr[t]!;
+    const mom = log.mom[t]!;
     const b1 = mom;
     const b2 = this.beta2;
     const c1 = 1 - b1;
@@ -215,12 +249,9 @@ export class AdamW implements Optimizer {
       const touched = g.touched;
       const rows = sparse ? g.count : 1;
       const kern = this.kernel[j];
-      const adamwRow = kern && (!sparse || k >= KERNEL_MIN_COLS) ? kern.exports.adamwRow : undefined;
-      const wAt = kern ? kern.valueOffset : 0;
-      const gAt = kern ? kern.gradOffset : 0;
-      const mAt = kern ? kern.mOffset : 0;
-      const vAt = kern ? kern.vOffset : 0;
-      const rAt = kern ? kern.rOffset : 0;
+      // with kernels, this loop only lists the rows and their scalars; one adamwRows call then steps them all
+      const list = kern?.list;
+      const rowSc = kern?.sc;
       for (let n = 0; n < rows; n++) {
         let from = 0;
         let to = w.length;
@@ -245,10 +276,13 @@ export class AdamW implements Optimizer {
         // catch-up p ← A p - C r, then m ← b1 m + (1 - b1) g; v ← b2 v + (1 - b2) g²; r = m / (sqrt(v / bc2) + eps); p ← keep p - lr/bc1 r
         const keepA = keep * A;
         const keepC = keep * C;
-        if (adamwRow) {
-          // the same update in float32 SIMD lanes over this row's bytes of the param's memory
-          const at = from * 4;
-          adamwRow(wAt + at, gAt + at, mAt + at, vAt + at, rAt + at, to - from, b1m, b2v, c1, c2, invSqrtBc2, eps, keepA, keepC, stepSize);
+        if (list) {
+          list[n] = sparse ? touched[n]! : 0;
+          const s = n * 4;
+          rowSc![s] = b1m;
+          rowSc![s + 1] = b2v;
+          rowSc![s + 2] = keepA;
+          rowSc![s + 3] = keepC;
           continue;
         }
         for (let e = from; e < to; e++) {
@@ -262,6 +296,11 @@ export class AdamW implements Optimizer {
           v[e] = ve;
           r[e] = re;
         }
+      }
+      if (kern) {
+        // float32 lanes for embedding rows and dense tables, the JS loop's float64 for narrow rows (biases)
+        const wide = !sparse || k >= KERNEL_MIN_COLS ? 1 : 0;
+        kern.exports.adamwRows(kern.listOffset, rows, sparse ? k : w.length, kern.valueOffset, kern.gradOffset, kern.mOffset, kern.vOffset, kern.rOffset, kern.scOffset, c1, c2, invSqrtBc2, eps, stepSize, wide);
       }
       g.clearTouched();
     }
@@ -304,14 +343,7 @@ export class AdamW implements Optimizer {
     } else {
       if (decays) A = Math.exp(L.logDecay[t1]! - L.logDecay[t0]!);
       if (t0 > 0) {
-        const h = decays ? L.adamRunDecay : L.adamRun;
-        const g = L.adamGain;
-        let run = 1;
-        for (let t = t0 + 1; t <= t0 + MOMENTUM_WINDOW; t++) {
-          run *= h[t]!;
-          C += g[t]! * run;
-        }
-        C *= A / Math.sqrt(L.bc2[t0]!);
+        C = this.window(t0, decays) * (A / Math.sqrt(L.bc2[t0]!));
         mScale = Math.exp(L.logMom[t1]! - L.logMom[t0]!);
       }
     }
@@ -327,6 +359,31 @@ export class AdamW implements Optimizer {
       cache.values[c + 2] = this.sc[2]!;
       cache.values[c + 3] = this.sc[3]!;
     }
+  }
+
+  /** Σ_{t0<t≤t0+64} gain_t run_t (the catch-up's momentum sum over a whole window), computed once per t0. */
+  private window(t0: number, decays: boolean): number {
+    let memo = decays ? this.windowDecay : this.windowNoDecay;
+    if (t0 >= memo.length) {
+      const grown = new Float64Array(Math.max(1024, 2 * t0)).fill(NaN);
+      grown.set(memo);
+      memo = grown;
+      if (decays) this.windowDecay = grown;
+      else this.windowNoDecay = grown;
+    }
+    const known = memo[t0]!;
+    if (known === known) return known;
+    const L = this.log;
+    const h = decays ? L.adamRunDecay : L.adamRun;
+    const g = L.adamGain;
+    let run = 1;
+    let C = 0;
+    for (let t = t0 + 1; t <= t0 + MOMENTUM_WINDOW; t++) {
+      run *= h[t]!;
+      C += g[t]! * run;
+    }
+    memo[t0] = C;
+    return C;
   }
 
   /** Brings every sparse row up to the current step, then re-bases its stored direction r on this step. */

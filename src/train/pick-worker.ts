@@ -11,7 +11,7 @@ import { BATCH, END, FLUSH, START, type PickWorkerData } from './pick-parallel.j
 // tables, with its own gradients and AdamW, stepping on request.
 const d = workerData as PickWorkerData;
 const params: Param[] = d.params.map((p) => {
-  const mem = bindParamMemory(p.memory, p.rows * p.cols, p.base);
+  const mem = bindParamMemory(p.memory, p.rows * p.cols, p.rows, p.base);
   return { name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: mem.value, grad: new Grad(p.rows, p.cols, false, mem.grad), kernel: mem.kernel };
 });
 const head = new PickHead(d.nUsers, d.nItems, toCsr(d.userFeatures, d.nUsers, 'userFeatures'), toCsr(d.itemFeatures, d.nItems, 'itemFeatures'), d.options, d.seed, params);

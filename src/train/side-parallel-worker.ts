@@ -12,7 +12,7 @@ const params: Param[] = d.params.map((p) => {
   // the gradient lives in the main thread's shared buffers
   Object.assign(grad, { rows: p.rows, data: p.grad, touched: p.touched });
   // a table in a shared WebAssembly memory gets this thread's own kernel instance over it (same arithmetic as one thread)
-  const kernel = p.memory ? bindParamMemory(p.memory, p.rows * p.cols, p.base).kernel : undefined;
+  const kernel = p.memory ? bindParamMemory(p.memory, p.rows * p.cols, p.rows, p.base).kernel : undefined;
   return { name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: p.value, grad, kernel };
 });
 const opt = makeOptimizer(d.kind, params, d.options);
