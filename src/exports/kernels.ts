@@ -14,4 +14,3 @@ export { rowNorms, cachedRowNorms, forgetRowNorms, cosineToAll } from '../recomm
 export { choleskySolve } from '../maths/cholesky.js';
 export { spdInverse, DenseSpdInverse, denseSpdBytes, type DenseSpdOptions } from '../maths/dense.js';
 export { pca, type PcaOptions, type PcaResult } from '../maths/pca.js';
-export { FactorBlockScorer } from '../recommend/block-scorer.js';

@@ -36,8 +36,6 @@ export interface SimdKernelExports {
   nnGradX(dz: number, w: number, dx: number, n: number, dp: number, c: number, idx: number, val: number): void;
   /** C[i, j] += alpha Σ_p A[i, p] B[j, p] over float64 row-major blocks (m × k times n × k), strides in elements. */
   gemmNT(c: number, a: number, b: number, m: number, n: number, k: number, ldc: number, lda: number, ldb: number, alpha: number): void;
-  /** out[u, i] = init[u] + bi[i] + Σ_f P[u, f] Q[i, f] for nb users and 4·groups items (Q packed by four items), bit for bit the JS float64 loop. */
-  scoreItems4(out: number, p: number, q: number, init: number, bi: number, nb: number, groups: number, k: number): void;
 }
 
 /** A WebAssembly.Memory. */

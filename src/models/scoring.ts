@@ -40,7 +40,7 @@ export function finishScores(scoring: Pick<FactorScoring, 'yRange' | 'clip'>, ra
 /**
  * Scores a user vector p with bias b against every item (or only `targets`, written to out[t]) into `out`;
  * `raw` (float64, at least as long as out) keeps the scores before the link. The sum runs in the order of
- * the formula above, which FactorBlockScorer reproduces bit for bit.
+ * the formula above, which the recommend --all kernel (src/kernels/topk.wat) reproduces bit for bit.
  */
 export function scoreUserVector(
   scoring: FactorScoring,

@@ -12,7 +12,6 @@ import { fitEase } from '../models/ease.js';
 import { checkerboard, runCli } from '../testing/fixtures.js';
 import { collabLearner } from '../train/learner.js';
 import { ALL_RECOMMENDATIONS_HEADER, writeAllRecommendations, type AllUsersRecommender } from './all-users.js';
-import { FactorBlockScorer } from './block-scorer.js';
 import { EaseRecommender } from './ease-recommender.js';
 import { ModelRecommender } from './recommender.js';
 
@@ -73,27 +72,6 @@ test('EASE: the all-users file holds, per user, exactly what recommendForUser gi
   const model = fitEase(train.users, train.items, train.userIds.size, train.itemIds.size, { lambda: 5 });
   const rec = new EaseRecommender({ model, train, items }, { minRatings: 0 });
   await assertMatchesPerUser(rec, join(tmp, 'ease.csv'), 5);
-});
-
-test('FactorBlockScorer computes the per-user float64 loop bit for bit (ragged item groups and user blocks)', () => {
-  const k = 5;
-  const nItems = 10;
-  const Q = Float32Array.from({ length: nItems * k }, (_, t) => Math.sin(t * 0.77));
-  const P = Float32Array.from({ length: 9 * k }, (_, t) => Math.cos(t * 1.3));
-  const bi = Float32Array.from({ length: nItems }, (_, i) => 0.1 * i - 0.3);
-  const scorer = FactorBlockScorer.create(Q, k, bi, 8)!;
-  const users = Int32Array.of(8, 0, 3, 5, 1, 2, 7);
-  const init = Float64Array.from(users, (u) => 3.5 + 0.01 * u);
-  const out = scorer.score(P, users, init);
-  assert.equal(scorer.stride, 12);
-  for (let b = 0; b < users.length; b++) {
-    for (let i = 0; i < nItems; i++) {
-      let s = init[b]! + bi[i]!;
-      for (let f = 0; f < k; f++) s += P[users[b]! * k + f]! * Q[i * k + f]!;
-      assert.equal(out[b * scorer.stride + i], s);
-    }
-  }
-  assert.throws(() => scorer.score(P, new Int32Array(9), new Float64Array(9)), /^RangeError: a block holds at most 8 users, got 9$/);
 });
 
 test('a failure part way leaves nothing under the target name and no temp file, and an older file untouched', async () => {
