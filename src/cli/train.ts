@@ -369,7 +369,7 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--emb-sizes <u,i>', 'nn: user and item embedding widths (default fastai\'s rule)')
     .option('--layers <n,...>', 'nn: hidden layer sizes (default 100)')
     .option('--dropout <p,...>', 'nn: dropout per hidden layer')
-    .option('--threads <n>', `threads: mf runs Hogwild SGD (not bit-reproducible); dot/dotbias step user and item tables on two threads (same result) (default ${DEFAULT_THREADS_TEXT})`);
+    .option('--threads <n>', `threads: mf trains that many blocks of its rating grid at a time (LIBMF's FPSGD), dot/dotbias step user and item tables on two threads (both the same result as one thread) (default ${DEFAULT_THREADS_TEXT})`);
 }
 
 /** --epochs and --schedule: how train trains, and how lr-find tries the lrs it reads off its ramp. */

@@ -61,8 +61,8 @@ export function defaultModel(hasSideData: boolean): ModelKind {
 
 /**
  * Threads a training run uses when none are asked for: 2 when the model keeps a second thread busy (a
- * hybrid's pick head, the same result as one thread) and the machine has two cores, else 1 (two threads
- * make mf's Hogwild SGD irreproducible, so nothing else takes them unasked).
+ * hybrid's pick head, the same result as one thread) and the machine has two cores, else 1 (a thread a
+ * library caller did not ask for would compete with whatever else the process runs).
  */
 export function defaultThreads(kind: ModelKind, modelConfig: AnyModelConfig, cores: number): number {
   const entry = MODEL_REGISTRY[kind] as { usesSecondThread?(config: AnyModelConfig): boolean };

@@ -11,7 +11,7 @@ import type { ModelKind, RatingModel } from '../models/model.js';
 import { runLrFind, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { makeOptimizer, type Optimizer, type OptimizerKind } from './optimizers.js';
 import { constant, oneCycle, type OneCycleOptions, type Schedule } from './schedules.js';
-import { HogwildPool } from './hogwild.js';
+import { BlockedSgd } from './blocked-sgd.js';
 import { LIBRARY_DEFAULTS, TRAIN_DEFAULTS, cappedEpochs, defaultThreads } from './defaults.js';
 import { isModelKind, modelEntry, type AnyModelConfig } from '../models/registry.js';
 import { SideParallelOptimizer, splitsBySide } from './side-parallel.js';
@@ -73,8 +73,8 @@ export interface CollabLearnerOptions {
   /** Seed for init and shuffling. Default 42. */
   seed?: number;
   /**
-   * Threads. 2+: mf's per-rating SGD runs Hogwild over that many threads (not reproducible bit for bit);
-   * minibatch models step their user tables and item tables on two threads, and a hybrid trains its pick
+   * Threads. 2+: mf's per-rating SGD trains that many blocks of the rating grid at a time (LIBMF's FPSGD;
+   * the same model as one thread, bit for bit); minibatch models step their user tables and item tables on two threads, and a hybrid trains its pick
    * head on a second thread (both the same result as one thread). Default 2 for a hybrid with a pick head
    * when the machine has two cores, else 1.
    */
@@ -134,7 +134,6 @@ export class CollabLearner {
   private readonly perRating: boolean;
   private readonly onEpoch: ((stats: EpochStats) => void) | undefined;
   private readonly onBatch: ((done: number, total: number) => void) | undefined;
-  private pool: HogwildPool | undefined;
   private pickParallel: PickParallel | undefined;
   private readonly sideReady: Promise<void> | undefined;
   /** Training ratings per user / item, and the damped means used for pairs the model never saw. */
@@ -176,11 +175,14 @@ export class CollabLearner {
     const yRange = options.yRange ?? [0, stats.max + 0.5];
     const config: Record<string, unknown> = { nFactors: options.nFactors ?? recipe.nFactors };
     Object.assign(config, entry.fromData({ ...stats, yRange, biasDecay: options.biasDecay ?? recipe.biasDecay }));
-    if (this.threads > 1) config.shared = true;
+    // mf's per-rating SGD trains copies of the tables in its kernel's own shared memory, not the model's
+    if (this.threads > 1 && !(kind === 'mf' && optimizer === 'sgd')) config.shared = true;
     Object.assign(config, options.modelConfig ?? {});
     this.model = createModel(kind, train.userIds.size, train.itemIds.size, config, this.seed);
     this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
-    this.order = new Int32Array(this.threads > 1 ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4));
+    // per-rating SGD goes through its block grid, not a shuffled order
+    const orderBytes = this.perRating ? 0 : n * 4;
+    this.order = new Int32Array(this.threads > 1 ? new SharedArrayBuffer(orderBytes) : new ArrayBuffer(orderBytes));
     const model = this.model;
     if (this.threads > 1 && model instanceof HybridModel && model.pick && pickCanRunElsewhere(model)) {
       const pick = new PickParallel(model, sharedCopy(train.users), sharedCopy(train.items), this.order, { kind: optimizer, options: { wd: this.wd, kernels: options.kernels ?? 'wasm' } }, this.seed);
@@ -243,19 +245,25 @@ export class CollabLearner {
     const total = nb * epochs;
     const rows: EpochStats[] = [];
     if (this.sideReady) await this.sideReady;
-    if (this.perRating && this.threads > 1 && !this.pool) {
-      this.pool = new HogwildPool(this.model as BiasedMF, this.train, this.order, this.threads);
-      await this.pool.ready();
+    let blocked: BlockedSgd | undefined;
+    if (this.perRating) {
+      // building the grid and copying the tables in is training time too
+      const t0 = performance.now();
+      blocked = new BlockedSgd(this.model as BiasedMF, this.train, this.threads, this.rng);
+      await blocked.ready();
+      blocked.load();
+      this.trainSeconds += (performance.now() - t0) / 1000;
     }
     try {
       for (let e = 0; e < epochs; e++) {
         const t0 = performance.now();
-        this.shuffle();
         let sse = 0;
-        if (this.pool) {
-          sse = this.pool.epoch(lr, e / epochs, (e + 1) / epochs, this.wd);
+        if (blocked) {
+          sse = blocked.epoch(this.rng, lr, e / epochs, (e + 1) / epochs, this.wd);
+          blocked.store();
           if (this.onBatch) this.onBatch((e + 1) * nb, total);
         } else {
+          this.shuffle();
           for (let b = 0; b < nb; b++) {
             const step = e * nb + b;
             const pos = step / total;
@@ -270,7 +278,7 @@ export class CollabLearner {
         }
         this.optimizer.flush();
         this.trainSeconds += (performance.now() - t0) / 1000;
-        // Hogwild reports a whole epoch at once; a model whose weights overflowed predicts NaN on validation.
+        // per-rating SGD reports a whole epoch at once; a model whose weights overflowed predicts NaN on validation.
         if (!Number.isFinite(sse)) throw diverged(sse, `epoch ${this.history.length}`, lr((e + 1) / epochs));
         const validMse = this.validMse();
         if (this.valid && this.valid.ratings.length > 0 && !Number.isFinite(validMse)) throw diverged(validMse, `epoch ${this.history.length} (validation)`, lr((e + 1) / epochs));
@@ -286,10 +294,7 @@ export class CollabLearner {
         if (this.onEpoch) this.onEpoch(row);
       }
     } finally {
-      if (this.pool) {
-        await this.pool.close();
-        this.pool = undefined;
-      }
+      await blocked?.close();
     }
     return rows;
   }
@@ -303,7 +308,6 @@ export class CollabLearner {
 
   /** One optimization step on `order[start..end)`; returns the batch's sum of squared errors. */
   private trainBatch(start: number, end: number, lr: number, mom: number): number {
-    if (this.perRating) return (this.model as BiasedMF).sgd(this.train, this.order, start, end, lr, this.wd);
     // the pick head's worker (if any) steps the same rows meanwhile
     this.pickParallel?.begin(start, end, lr, mom);
     const sse = this.model.trainBatch(this.train, this.order, start, end);
