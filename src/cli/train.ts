@@ -260,6 +260,8 @@ export interface TrainResult {
   cold?: { users: number; items: number; ratings: number };
   /** Where the model was saved (--out). */
   modelFile?: string;
+  /** The process's peak resident memory so far, in MB (data loading and training; a benchmark reads it). */
+  peakRssMb?: number;
   /** Where the loss plot was written (--plot). */
   plot?: string;
 }
@@ -345,6 +347,8 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     out.info(`loss plot written to ${flags.plot}`);
   }
   await learner.close();
+  // maxRSS is in kilobytes; it covers every thread of the process (the training workers are threads)
+  result.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   return { result, learner };
 }
 

@@ -45,8 +45,8 @@ function balancedBins(counts: Int32Array, bins: number, rng: RandomState): Int32
 /** Options of {@link blockGrid}. */
 export interface BlockGridOptions {
   /**
-   * Store each block's rows by ascending user, each user's rows in a seeded random order (LIBMF sorts a
-   * block by user for the same reason): a trainer then updates one user's factor row several times in a
+   * Store each block's rows by ascending user, each user's rows in a seeded random order of their items
+   * (LIBMF sorts a block by user and shuffled item id for the same reason): a trainer then updates one user's factor row several times in a
    * row while it is in cache, and walks the user table forwards. Default false: rows keep table order.
    */
   byUser?: boolean;
@@ -71,17 +71,24 @@ export function blockGrid(
   }
   const userBin = balancedBins(userCount, bins, rng);
   const itemBin = balancedBins(itemCount, bins, rng);
-  // the order rows are dealt to blocks in: table order, or by user (a stable counting sort of a shuffle)
+  // the order rows are dealt to blocks in: table order, or by user and, within a user, by a seeded random
+  // rank of the item (LIBMF's sort by user and shuffled item id): two stable counting sorts, much cheaper
+  // than shuffling every row
   let source: Int32Array | undefined;
   if (options.byUser) {
-    const shuffled = new Int32Array(n);
-    for (let r = 0; r < n; r++) shuffled[r] = r;
-    rng.shuffle(shuffled);
+    const rank = new Int32Array(nItems);
+    for (let i = 0; i < nItems; i++) rank[i] = i;
+    rng.shuffle(rank);
+    const rankStart = new Int32Array(nItems + 1);
+    for (let i = 0; i < nItems; i++) rankStart[rank[i]! + 1] = itemCount[i]!;
+    for (let j = 0; j < nItems; j++) rankStart[j + 1] += rankStart[j]!;
+    const byItem = new Int32Array(n);
+    for (let r = 0; r < n; r++) byItem[rankStart[rank[items[r]!]!]!++] = r;
     const userStart = new Int32Array(nUsers + 1);
     for (let u = 0; u < nUsers; u++) userStart[u + 1] = userStart[u]! + userCount[u]!;
     source = new Int32Array(n);
     for (let j = 0; j < n; j++) {
-      const r = shuffled[j]!;
+      const r = byItem[j]!;
       source[userStart[users[r]!]!++] = r;
     }
   }

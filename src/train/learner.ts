@@ -64,7 +64,7 @@ export interface CollabLearnerOptions {
   batchSize?: number;
   /** 'adam' (AdamW) or 'sgd'; for mf, 'sgd' is per-rating Funk SGD. Default 'adam' ('sgd' for dot and mf). */
   optimizer?: OptimizerKind;
-  /** Weight decay (AdamW decoupled, SGD coupled L2, mf per-rating L2 reg). Default per kind ({@link TRAIN_DEFAULTS}): 0.2 for dotbias and hybrid, 1e-5 dot, 0.05 mf, 0.1 nn. */
+  /** Weight decay (AdamW decoupled, SGD coupled L2, mf per-rating L2 reg). Default per kind ({@link TRAIN_DEFAULTS}): 0.2 for dotbias and hybrid, 1e-5 dot, 0.08 mf, 0.1 nn. */
   wd?: number;
   /** Whether weight decay also applies to dotbias's and the hybrid's bias tables (fastai: yes). Default false. */
   biasDecay?: boolean;
