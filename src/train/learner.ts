@@ -60,7 +60,7 @@ export interface CollabLearnerOptions {
   nFactors?: number;
   /** Output range of dotbias/nn. Default [0, max rating + 0.5] (fastai's collab_learner, torch_collab.py). */
   yRange?: [number, number];
-  /** Ratings per minibatch (per lr-schedule chunk for mf). Default 64. */
+  /** Ratings per minibatch (mf's per-rating SGD takes a new lr each round of its block grid instead). Default 64. */
   batchSize?: number;
   /** 'adam' (AdamW) or 'sgd'; for mf, 'sgd' is per-rating Funk SGD. Default 'adam' ('sgd' for dot and mf). */
   optimizer?: OptimizerKind;
@@ -175,8 +175,7 @@ export class CollabLearner {
     const yRange = options.yRange ?? [0, stats.max + 0.5];
     const config: Record<string, unknown> = { nFactors: options.nFactors ?? recipe.nFactors };
     Object.assign(config, entry.fromData({ ...stats, yRange, biasDecay: options.biasDecay ?? recipe.biasDecay }));
-    // mf's per-rating SGD trains copies of the tables in its kernel's own shared memory, not the model's
-    if (this.threads > 1 && !(kind === 'mf' && optimizer === 'sgd')) config.shared = true;
+    if (this.threads > 1) config.shared = true;
     Object.assign(config, options.modelConfig ?? {});
     this.model = createModel(kind, train.userIds.size, train.itemIds.size, config, this.seed);
     this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
