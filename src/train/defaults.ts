@@ -64,8 +64,8 @@ export function defaultModel(hasSideData: boolean): ModelKind {
 
 /**
  * Threads a training run uses when none are asked for: 2 when the model keeps a second thread busy (a
- * hybrid's pick head, the same result as one thread) and the machine has two cores, else 1 (a thread a
- * library caller did not ask for would compete with whatever else the process runs).
+ * hybrid's pick head, the same result as one thread) and the machine has two cores, else 1 (more can be
+ * asked for: mf, dot and dotbias then give the same model as on one thread, bit for bit).
  */
 export function defaultThreads(kind: ModelKind, modelConfig: AnyModelConfig, cores: number): number {
   const entry = MODEL_REGISTRY[kind] as { usesSecondThread?(config: AnyModelConfig): boolean };
