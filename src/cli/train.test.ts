@@ -18,7 +18,7 @@ function writeRatings(dir: string): string {
   return path;
 }
 
-test('collab train --json reports validMse, validRmse, trainSeconds and a per-epoch history', () => {
+test('collab train --json reports validMse, validRmse, trainSeconds, a per-epoch history and the peak RSS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'collab-train-'));
   try {
     const file = writeRatings(dir);
@@ -30,6 +30,7 @@ test('collab train --json reports validMse, validRmse, trainSeconds and a per-ep
     for (const h of out.history) for (const key of ['epoch', 'trainLoss', 'validMse', 'elapsed']) assert.equal(typeof h[key], 'number');
     assert.ok(out.validMse > 0 && Math.abs(out.validRmse - Math.sqrt(out.validMse)) < 1e-12);
     assert.ok(out.trainSeconds > 0);
+    assert.ok(Number.isInteger(out.peakRssMb) && out.peakRssMb > 10, `peakRssMb ${out.peakRssMb}`);
     assert.match(r.stderr, /epoch\s+train_loss\s+valid_loss\s+valid_rmse\s+time/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -262,6 +262,8 @@ export interface TrainResult {
   cold?: { users: number; items: number; ratings: number };
   /** Where the model was saved (--out). */
   modelFile?: string;
+  /** The process's peak resident memory so far, in MB (data loading and training; a benchmark reads it). */
+  peakRssMb?: number;
   /** Where the loss plot was written (--plot). */
   plot?: string;
 }
@@ -347,6 +349,8 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     out.info(`loss plot written to ${flags.plot}`);
   }
   await learner.close();
+  // maxRSS is in kilobytes; it covers every thread of the process (the training workers are threads)
+  result.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   return { result, learner };
 }
 
@@ -371,8 +375,8 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--emb-sizes <u,i>', 'nn: user and item embedding widths (default fastai\'s rule)')
     .option('--layers <n,...>', 'nn: hidden layer sizes (default 100)')
     .option('--dropout <p,...>', 'nn: dropout per hidden layer')
-    .option('--threads <n>', `threads: mf runs Hogwild SGD (not bit-reproducible); dot/dotbias step user and item tables on two threads (same result) (default ${DEFAULT_THREADS_TEXT})`)
-    .option('--blocks <n|auto>', 'train block by block on an n x n grid of user and movie bins (LIBMF\'s FPSGD; faster on big tables, two threads train whole blocks, same result as one; worse accuracy per epoch so far); auto: only when the tables outgrow the cache (default 1: one shuffled order)');
+    .option('--threads <n>', `threads: mf trains that many blocks of its rating grid at a time (LIBMF's FPSGD), dot/dotbias step user and item tables on two threads (both the same result as one thread) (default ${DEFAULT_THREADS_TEXT})`)
+    .option('--blocks <n|auto>', 'dot/dotbias with AdamW: train block by block on an n x n grid of user and movie bins (LIBMF\'s grid; faster on big tables, two threads train whole blocks, same result as one; worse accuracy per epoch so far); auto: only when the tables outgrow the cache (default 1: one shuffled order; mf always trains by blocks)');
 }
 
 /** --epochs and --schedule: how train trains, and how lr-find tries the lrs it reads off its ramp. */

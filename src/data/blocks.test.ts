@@ -91,3 +91,22 @@ test('shuffling within blocks keeps each row in its block', () => {
     assert.deepEqual([...g.rows.subarray(from, to)].sort((x, y) => x - y), [...before.subarray(from, to)]);
   }
 });
+
+test('by user, each block holds its rows by ascending user, every row once, and the order is seeded', () => {
+  const { users, items } = table(20000, 300, 500, 5);
+  const g = blockGrid(users, items, 300, 500, 4, new RandomState(7), { byUser: true });
+  const h = blockGrid(users, items, 300, 500, 4, new RandomState(7), { byUser: true });
+  assert.deepEqual(g.rows, h.rows);
+  const seen = new Uint8Array(20000);
+  for (let b = 0; b < 16; b++) {
+    for (let j = g.blockStart[b]!; j < g.blockStart[b + 1]!; j++) {
+      const r = g.rows[j]!;
+      seen[r]!++;
+      assert.equal(g.userBin[users[r]!]! * 4 + g.itemBin[items[r]!]!, b);
+      if (j > g.blockStart[b]!) assert.ok(users[r]! >= users[g.rows[j - 1]!]!, 'ascending users');
+    }
+  }
+  assert.ok(seen.every((c) => c === 1), 'each row once');
+  const plain = blockGrid(users, items, 300, 500, 4, new RandomState(7));
+  assert.deepEqual(plain.blockStart, g.blockStart, 'the same blocks');
+});

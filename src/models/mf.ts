@@ -16,7 +16,7 @@ export interface MFOptions {
   clip?: [number, number];
   /** Std of the normal(0, initStd) factor init; biases start at 0. Default 0.1 (Surprise's SVD). */
   initStd?: number;
-  /** Allocate tables on SharedArrayBuffer so worker threads can train them Hogwild-style. Default false. */
+  /** Allocate tables on SharedArrayBuffer so worker threads can step them (minibatch optimizers). Default false. */
   shared?: boolean;
 }
 

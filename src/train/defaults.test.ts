@@ -23,8 +23,8 @@ test('the README states the defaults the table holds: its train line and its tab
 
 test('every kind of the registry has a recipe, and help texts list each kind\'s default', () => {
   assert.deepEqual([...Object.keys(TRAIN_DEFAULTS)].sort(), [...MODEL_KINDS].sort());
-  assert.equal(defaultsByKind('wd'), 'dotbias 0.2, dot 1e-5, mf 0.05, nn 0.1, hybrid 0.2');
-  assert.equal(defaultsByKind('lr'), 'dotbias 4e-3, dot 0.1, mf 0.05, nn 5e-3, hybrid 4e-3');
+  assert.equal(defaultsByKind('wd'), 'dotbias 0.2, dot 1e-5, mf 0.08, nn 0.1, hybrid 0.2');
+  assert.equal(defaultsByKind('lr'), 'dotbias 4e-3, dot 0.1, mf 0.07, nn 5e-3, hybrid 4e-3');
   assert.equal(defaultsByKind('nFactors'), '50');
   assert.equal(defaultModel(true), 'hybrid');
   assert.equal(defaultModel(false), 'dotbias');

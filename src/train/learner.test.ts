@@ -130,16 +130,19 @@ test('dotbias on two threads (user tables here, item tables in a worker) equals 
   assert.notDeepEqual((await run(1, 'wasm')).tables, (await run(1, 'js')).tables);
 });
 
-test('Hogwild mf with 2 threads trains to the same accuracy class as 1 thread', async () => {
+test('mf\'s blocked SGD gives the same model on 1, 2 and 3 threads, bit for bit, and the seed decides it', async () => {
   const { train, valid } = split(tasteRatings(200, 60, 30));
-  const mse = async (threads: number) => {
-    const l = collabLearner(train, valid, { model: 'mf', threads, nFactors: 4 });
-    await l.fit(10, 0.05);
-    return l.history[9]!.validMse;
+  const run = async (threads: number, seed = 42) => {
+    const l = collabLearner(train, valid, { model: 'mf', threads, nFactors: 6, seed });
+    await l.fitOneCycle(4, 0.05);
+    await l.close();
+    return { tables: l.exportState().tables.map((t) => Array.from(t.data)), history: l.history.map((h) => [h.trainLoss, h.validMse]) };
   };
-  const one = await mse(1);
-  const two = await mse(2);
-  assert.ok(two < 1.5 && Math.abs(two - one) < 0.2, `1 thread ${one}, 2 threads ${two}`);
+  const one = await run(1);
+  assert.ok(one.history[3]![1]! < 1.5, `valid MSE ${one.history[3]![1]}`);
+  for (const threads of [2, 3]) assert.deepEqual(await run(threads), one, `${threads} threads`);
+  assert.deepEqual(await run(1), one, 'again');
+  assert.notDeepEqual((await run(2, 7)).tables, one.tables, 'another seed');
 });
 
 const dataDir = process.env.COLLAB_DATA_DIR;

@@ -11,7 +11,7 @@ import type { ModelKind, RatingModel } from '../models/model.js';
 import { runLrFind, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { makeOptimizer, type Optimizer, type OptimizerKind } from './optimizers.js';
 import { constant, oneCycle, type OneCycleOptions, type Schedule } from './schedules.js';
-import { HogwildPool } from './hogwild.js';
+import { BlockedSgd } from './blocked-sgd.js';
 import { LIBRARY_DEFAULTS, TRAIN_DEFAULTS, cappedEpochs, defaultThreads } from './defaults.js';
 import { isModelKind, modelEntry, type AnyModelConfig } from '../models/registry.js';
 import { SideParallelOptimizer, splitsBySide } from './side-parallel.js';
@@ -65,11 +65,11 @@ export interface CollabLearnerOptions {
   nFactors?: number;
   /** Output range of dotbias/nn. Default [0, max rating + 0.5] (fastai's collab_learner, torch_collab.py). */
   yRange?: [number, number];
-  /** Ratings per minibatch (per lr-schedule chunk for mf). Default 64. */
+  /** Ratings per minibatch (mf's per-rating SGD takes a new lr each round of its block grid instead). Default 64. */
   batchSize?: number;
   /** 'adam' (AdamW) or 'sgd'; for mf, 'sgd' is per-rating Funk SGD. Default 'adam' ('sgd' for dot and mf). */
   optimizer?: OptimizerKind;
-  /** Weight decay (AdamW decoupled, SGD coupled L2, mf per-rating L2 reg). Default per kind ({@link TRAIN_DEFAULTS}): 0.2 for dotbias and hybrid, 1e-5 dot, 0.05 mf, 0.1 nn. */
+  /** Weight decay (AdamW decoupled, SGD coupled L2, mf per-rating L2 reg). Default per kind ({@link TRAIN_DEFAULTS}): 0.2 for dotbias and hybrid, 1e-5 dot, 0.08 mf, 0.1 nn. */
   wd?: number;
   /** Whether weight decay also applies to dotbias's and the hybrid's bias tables (fastai: yes). Default false. */
   biasDecay?: boolean;
@@ -78,8 +78,8 @@ export interface CollabLearnerOptions {
   /** Seed for init and shuffling. Default 42. */
   seed?: number;
   /**
-   * Threads. 2+: mf's per-rating SGD runs Hogwild over that many threads (not reproducible bit for bit);
-   * minibatch models step their user tables and item tables on two threads, and a hybrid trains its pick
+   * Threads. 2+: mf's per-rating SGD trains that many blocks of the rating grid at a time (LIBMF's FPSGD;
+   * the same model as one thread, bit for bit); minibatch models step their user tables and item tables on two threads, and a hybrid trains its pick
    * head on a second thread (both the same result as one thread). Default 2 for a hybrid with a pick head
    * when the machine has two cores, else 1.
    */
@@ -185,7 +185,6 @@ export class CollabLearner {
   private blockParallel: BlockParallel | undefined;
   private readonly onEpoch: ((stats: EpochStats) => void) | undefined;
   private readonly onBatch: ((done: number, total: number) => void) | undefined;
-  private pool: HogwildPool | undefined;
   private pickParallel: PickParallel | undefined;
   private readonly sideReady: Promise<void> | undefined;
   /** Training ratings per user / item, and the damped means used for pairs the model never saw. */
@@ -232,7 +231,9 @@ export class CollabLearner {
     this.model = createModel(kind, train.userIds.size, train.itemIds.size, config, this.seed);
     this.batchData = train;
     this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
-    this.order = new Int32Array(this.threads > 1 ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4));
+    // per-rating SGD goes through its block grid, not a shuffled order
+    const orderBytes = this.perRating ? 0 : n * 4;
+    this.order = new Int32Array(this.threads > 1 ? new SharedArrayBuffer(orderBytes) : new ArrayBuffer(orderBytes));
     const model = this.model;
     this.bins = this.perRating ? 1 : blockBins(options.blocks ?? 1, model.params, train.userIds.size, train.itemIds.size);
     this.rng = new RandomState(this.seed);
@@ -312,19 +313,26 @@ export class CollabLearner {
     const total = nb * epochs;
     const rows: EpochStats[] = [];
     if (this.sideReady) await this.sideReady;
-    if (this.perRating && this.threads > 1 && !this.pool) {
-      this.pool = new HogwildPool(this.model as BiasedMF, this.train, this.order, this.threads);
-      await this.pool.ready();
+    let perRatingSgd: BlockedSgd | undefined;
+    if (this.perRating) {
+      // building the grid and copying the tables in is training time too
+      const t0 = performance.now();
+      perRatingSgd = new BlockedSgd(this.model as BiasedMF, this.train, this.threads, this.rng);
+      await perRatingSgd.ready();
+      perRatingSgd.load();
+      this.trainSeconds += (performance.now() - t0) / 1000;
     }
     try {
       for (let e = 0; e < epochs; e++) {
         const t0 = performance.now();
-        const ends = this.bins > 1 ? this.blockedOrder() : undefined;
-        if (!ends) this.shuffle();
-        if (!ends && this.batchData !== this.train) this.gather();
+        // mf's FPSGD trainer keeps its own block order; the minibatch paths shuffle (or block) the rows here
+        const ends = !perRatingSgd && this.bins > 1 ? this.blockedOrder() : undefined;
+        if (!perRatingSgd && !ends) this.shuffle();
+        if (!perRatingSgd && !ends && this.batchData !== this.train) this.gather();
         let sse = 0;
-        if (this.pool) {
-          sse = this.pool.epoch(lr, e / epochs, (e + 1) / epochs, this.wd);
+        if (perRatingSgd) {
+          sse = perRatingSgd.epoch(this.rng, lr, e / epochs, (e + 1) / epochs, this.wd);
+          perRatingSgd.store();
           if (this.onBatch) this.onBatch((e + 1) * nb, total);
         } else if (this.blockParallel) {
           sse = this.blockParallelEpoch(this.blockParallel, e, epochs, lr, mom);
@@ -344,7 +352,7 @@ export class CollabLearner {
         }
         this.optimizer.flush();
         this.trainSeconds += (performance.now() - t0) / 1000;
-        // Hogwild reports a whole epoch at once; a model whose weights overflowed predicts NaN on validation.
+        // per-rating SGD reports a whole epoch at once; a model whose weights overflowed predicts NaN on validation.
         if (!Number.isFinite(sse)) throw diverged(sse, `epoch ${this.history.length}`, lr((e + 1) / epochs));
         const validMse = this.validMse();
         if (this.valid && this.valid.ratings.length > 0 && !Number.isFinite(validMse)) throw diverged(validMse, `epoch ${this.history.length} (validation)`, lr((e + 1) / epochs));
@@ -360,10 +368,7 @@ export class CollabLearner {
         if (this.onEpoch) this.onEpoch(row);
       }
     } finally {
-      if (this.pool) {
-        await this.pool.close();
-        this.pool = undefined;
-      }
+      await perRatingSgd?.close();
     }
     return rows;
   }
@@ -502,7 +507,6 @@ export class CollabLearner {
 
   /** One optimization step on `order[start..end)`; returns the batch's sum of squared errors. */
   private trainBatch(start: number, end: number, lr: number, mom: number): number {
-    if (this.perRating) return (this.model as BiasedMF).sgd(this.batchData, this.order, start, end, lr, this.wd);
     // the pick head's worker (if any) steps the same rows meanwhile
     this.pickParallel?.begin(start, end, lr, mom);
     const sse = this.model.trainBatch(this.batchData, this.order, start, end);
