@@ -1,5 +1,8 @@
 import { SIMD_SHARED_WASM_BASE64, SIMD_WASM_BASE64 } from './simd-wasm.js';
 import { ADAM_SHARED_WASM_BASE64, ADAM_WASM_BASE64 } from './adam-wasm.js';
+import { compiledKernel, fixedMemory, instantiateKernel, MAX_WASM_BYTES, type WasmMemory } from './wasm.js';
+
+export { MAX_WASM_BYTES, type WasmMemory };
 
 /** The functions of the training module (src/kernels/adam.wat) bound to a Param's memory; pointers are byte offsets. */
 export interface TrainKernelExports {
@@ -36,11 +39,6 @@ export interface SimdKernelExports {
   nnGradX(dz: number, w: number, dx: number, n: number, dp: number, c: number, idx: number, val: number): void;
   /** C[i, j] += alpha Σ_p A[i, p] B[j, p] over float64 row-major blocks (m × k times n × k), strides in elements. */
   gemmNT(c: number, a: number, b: number, m: number, n: number, k: number, ldc: number, lda: number, ldb: number, alpha: number): void;
-}
-
-/** A WebAssembly.Memory. */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer | SharedArrayBuffer;
 }
 
 /**
@@ -84,33 +82,15 @@ export interface ParamMemory {
   kernel: ParamKernel;
 }
 
-/** The few WebAssembly APIs used here (the project's lib settings declare no WebAssembly types). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
 /** Each module's bytes, plain and shared-memory. */
 const SOURCES = {
   simd: [SIMD_WASM_BASE64, SIMD_SHARED_WASM_BASE64],
   adam: [ADAM_WASM_BASE64, ADAM_SHARED_WASM_BASE64],
 } as const;
 
-/** The compiled modules (plain and shared memory), once per process; null when this runtime cannot compile them (no SIMD): the JS loops run. */
-const compiled = new Map<string, object | null>();
-
+/** A module compiled for an ordinary or a shared memory; null without wasm SIMD (the JS loops run). */
 function compiledModule(name: keyof typeof SOURCES, shared: boolean): object | null {
-  const key = `${name}:${shared}`;
-  if (!compiled.has(key)) {
-    try {
-      compiled.set(key, new wasm.Module(Buffer.from(SOURCES[name][shared ? 1 : 0], 'base64')));
-    } catch {
-      compiled.set(key, null);
-    }
-  }
-  return compiled.get(key)!;
+  return compiledKernel(SOURCES[name][shared ? 1 : 0]);
 }
 
 /** The kernel module for an ordinary or a shared memory, compiled on first use. */
@@ -121,14 +101,8 @@ export function simdModule(shared = false): object | null {
 /** The training kernels (src/kernels/adam.wat) bound to `memory`; they import Math.exp for the sigmoid (the same function the JS loops call). */
 function trainKernels(memory: WasmMemory): TrainKernelExports {
   const mod = compiledModule('adam', memory.buffer instanceof SharedArrayBuffer)!;
-  return new wasm.Instance(mod, { env: { memory, exp: Math.exp } }).exports as TrainKernelExports;
+  return instantiateKernel<TrainKernelExports>(mod, memory, { exp: Math.exp });
 }
-
-/** Pages (64 KiB) a 32-bit WebAssembly memory can hold. */
-const MAX_PAGES = 65536;
-
-/** Bytes a 32-bit WebAssembly memory can hold (4 GiB). */
-export const MAX_WASM_BYTES = MAX_PAGES * 65536;
 
 /** Byte size of one of the five arrays of n floats, padded to a multiple of 4 floats so each starts 16-byte aligned for v128 loads. */
 function strideOf(n: number): number {
@@ -163,10 +137,9 @@ export const BATCH_BYTES = 16384;
 export function paramMemories(sizes: readonly number[], shared = false, rows: readonly number[] = sizes): ParamMemory[] | undefined {
   if (!compiledModule('adam', shared)) return undefined;
   const bytes = sizes.reduce((sum, n, j) => sum + tableBytes(n, rows[j]!), 0) + SCRATCH_SLOTS * BATCH_BYTES;
-  const pages = Math.ceil(bytes / 65536);
   // a 32-bit memory holds at most 4 GiB: larger tables keep plain typed arrays and the JS loops
-  if (pages > MAX_PAGES) return undefined;
-  const memory = new wasm.Memory({ initial: pages, maximum: pages, shared });
+  const memory = fixedMemory(bytes, shared);
+  if (!memory) return undefined;
   const exports = trainKernels(memory);
   let base = 0;
   return sizes.map((n, j) => {
@@ -179,24 +152,18 @@ export function paramMemories(sizes: readonly number[], shared = false, rows: re
 /** A zeroed, fixed-size WebAssembly memory of at least `bytes` bytes with a kernel instance bound to it (a model's batch scratch); undefined without wasm SIMD. */
 export function scratchKernels(bytes: number): { memory: WasmMemory; exports: SimdKernelExports } | undefined {
   const mod = simdModule(false);
-  const pages = Math.max(1, Math.ceil(bytes / 65536));
-  if (!mod || pages > MAX_PAGES) return undefined;
-  const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: false });
-  return { memory, exports: new wasm.Instance(mod, { env: { memory } }).exports as SimdKernelExports };
+  const memory = mod ? fixedMemory(bytes, false) : undefined;
+  return memory ? { memory, exports: instantiateKernel<SimdKernelExports>(mod!, memory) } : undefined;
 }
 
 /** A zeroed, fixed-size shared WebAssembly memory of at least `bytes` bytes (it can be posted to worker threads); undefined without wasm SIMD or beyond 4 GiB. */
 export function sharedKernelMemory(bytes: number): WasmMemory | undefined {
-  const mod = simdModule(true);
-  const pages = Math.max(1, Math.ceil(bytes / 65536));
-  if (!mod || pages > MAX_PAGES) return undefined;
-  return new wasm.Memory({ initial: pages, maximum: pages, shared: true });
+  return simdModule(true) ? fixedMemory(bytes, true) : undefined;
 }
 
 /** A fresh kernel instance over an existing memory (each thread binds its own). */
 export function bindKernels(memory: WasmMemory): SimdKernelExports {
-  const mod = simdModule(memory.buffer instanceof SharedArrayBuffer)!;
-  return new wasm.Instance(mod, { env: { memory } }).exports as SimdKernelExports;
+  return instantiateKernel<SimdKernelExports>(simdModule(memory.buffer instanceof SharedArrayBuffer)!, memory);
 }
 
 /** One table of n floats in `rows` rows (default n) in its own memory (see {@link paramMemories}). */

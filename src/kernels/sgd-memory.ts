@@ -1,5 +1,5 @@
 import { SGD_SHARED_WASM_BASE64, SGD_WASM_BASE64 } from './sgd-wasm.js';
-import { MAX_WASM_BYTES, type WasmMemory } from './param-memory.js';
+import { compiledKernel, fixedMemory, instantiateKernel, type WasmMemory } from './wasm.js';
 
 /** The function of the SGD kernel module (src/kernels/sgd.wat); pointers are byte offsets into its memory. */
 export interface SgdKernelExports {
@@ -55,27 +55,9 @@ export function sgdLayout(nUsers: number, nItems: number, k: number, n: number):
   return { nUsers, nItems, k, kp, n, P, Q, bu, bi, users, items, ratings, bytes: at };
 }
 
-/** The few WebAssembly APIs used here (the project's lib settings declare no WebAssembly types). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-const compiled: { plain?: object | null; shared?: object | null } = {};
-
 /** The SGD module for an ordinary or a shared memory, compiled on first use; null without wasm SIMD. */
 function sgdModule(shared: boolean): object | null {
-  const key = shared ? 'shared' : 'plain';
-  if (compiled[key] === undefined) {
-    try {
-      compiled[key] = new wasm.Module(Buffer.from(shared ? SGD_SHARED_WASM_BASE64 : SGD_WASM_BASE64, 'base64'));
-    } catch {
-      compiled[key] = null;
-    }
-  }
-  return compiled[key]!;
+  return compiledKernel(shared ? SGD_SHARED_WASM_BASE64 : SGD_WASM_BASE64);
 }
 
 /**
@@ -84,14 +66,11 @@ function sgdModule(shared: boolean): object | null {
  */
 export function sgdMemory(layout: SgdLayout, shared: boolean): { memory: WasmMemory; exports: SgdKernelExports } | undefined {
   const mod = sgdModule(shared);
-  if (!mod || layout.bytes > MAX_WASM_BYTES) return undefined;
-  const pages = Math.max(1, Math.ceil(layout.bytes / 65536));
-  const memory = new wasm.Memory({ initial: pages, maximum: pages, shared });
-  return { memory, exports: new wasm.Instance(mod, { env: { memory } }).exports as SgdKernelExports };
+  const memory = mod ? fixedMemory(layout.bytes, shared) : undefined;
+  return memory ? { memory, exports: instantiateKernel<SgdKernelExports>(mod!, memory) } : undefined;
 }
 
 /** A fresh SGD kernel instance over an existing memory (a worker thread's own). */
 export function bindSgdKernel(memory: WasmMemory): SgdKernelExports {
-  const mod = sgdModule(memory.buffer instanceof SharedArrayBuffer)!;
-  return new wasm.Instance(mod, { env: { memory } }).exports as SgdKernelExports;
+  return instantiateKernel<SgdKernelExports>(sgdModule(memory.buffer instanceof SharedArrayBuffer)!, memory);
 }

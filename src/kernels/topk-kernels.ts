@@ -1,4 +1,4 @@
-import { MAX_WASM_BYTES, type WasmMemory } from './param-memory.js';
+import { compiledKernel, fixedMemory, instantiateKernel, type WasmMemory } from './wasm.js';
 import { TOPK_WASM_BASE64 } from './topk-wasm.js';
 
 /** The functions of the top-N kernel module (src/kernels/topk.wat); pointers are byte offsets into its memory. */
@@ -35,28 +35,9 @@ export interface TopkKernelExports {
   gatherRows(dst: number, src: number, from: number, n: number, k: number): void;
 }
 
-/** The WebAssembly APIs used here (the project's lib settings declare no WebAssembly types). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-
-/** The compiled module, once per process; null when this runtime cannot compile it (no SIMD). */
-let compiled: object | null | undefined;
-
 /** A zeroed, fixed-size memory of at least `bytes` bytes with the top-N kernels bound to it; undefined without wasm SIMD or beyond 4 GiB. */
 export function topkKernels(bytes: number): { memory: WasmMemory; exports: TopkKernelExports } | undefined {
-  const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  if (compiled === undefined) {
-    try {
-      compiled = new wasm.Module(Buffer.from(TOPK_WASM_BASE64, 'base64'));
-    } catch {
-      compiled = null;
-    }
-  }
-  const pages = Math.max(1, Math.ceil(bytes / 65536));
-  if (!compiled || pages * 65536 > MAX_WASM_BYTES) return undefined;
-  const memory = new wasm.Memory({ initial: pages, maximum: pages });
-  return { memory, exports: new wasm.Instance(compiled, { env: { memory } }).exports as TopkKernelExports };
+  const mod = compiledKernel(TOPK_WASM_BASE64);
+  const memory = mod ? fixedMemory(bytes, false) : undefined;
+  return memory ? { memory, exports: instantiateKernel<TopkKernelExports>(mod!, memory) } : undefined;
 }
