@@ -57,6 +57,9 @@ test('collab train --pick-factors sets the hybrid\'s pick head (saved in the mod
     const bad = run([...common, '--model', 'hybrid', '--pick-factors', '-1']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--pick-factors must be an integer >= 0, got -1/);
+    const blocks = run([...common, '--blocks', 'banana']);
+    assert.equal(blocks.status, 2);
+    assert.match(blocks.stderr, /--blocks must be a whole number of bins or "auto", got "banana"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -180,7 +180,7 @@ function learnerOptions(flags: TrainFlags): { kind: ModelKind; epochs: number; l
     seed: intFlag('seed', flags.seed) ?? LIBRARY_DEFAULTS.seed,
     // unset, the learner picks (defaultThreads): the library and the CLI train alike
     threads: intFlag('threads', flags.threads),
-    blocks: flags.blocks === undefined || flags.blocks === 'auto' ? (flags.blocks as 'auto' | undefined) : intFlag('blocks', flags.blocks),
+    blocks: blocksFlag(flags.blocks),
     biasDecay: flags.biasDecay ?? d.biasDecay,
     modelConfig,
   };
@@ -377,6 +377,13 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--dropout <p,...>', 'nn: dropout per hidden layer')
     .option('--threads <n>', `threads: mf trains that many blocks of its rating grid at a time (LIBMF's FPSGD), dot/dotbias step user and item tables on two threads (both the same result as one thread) (default ${DEFAULT_THREADS_TEXT})`)
     .option('--blocks <n|auto>', 'dot/dotbias with AdamW: train block by block on an n x n grid of user and movie bins (LIBMF\'s grid; faster on big tables, two threads train whole blocks, same result as one; worse accuracy per epoch so far); auto: only when the tables outgrow the cache (default 1: one shuffled order; mf always trains by blocks)');
+}
+
+/** --blocks: a bin count or "auto"; anything else names both forms. */
+function blocksFlag(text: string | undefined): number | 'auto' | undefined {
+  if (text === undefined || text === 'auto') return text;
+  if (!/^\d+$/.test(text.trim())) throw new CollabError('USAGE', `--blocks must be a whole number of bins or "auto", got "${text}"`, { field: 'blocks' });
+  return intFlag('blocks', text);
 }
 
 /** --epochs and --schedule: how train trains, and how lr-find tries the lrs it reads off its ramp. */
