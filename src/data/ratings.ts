@@ -69,6 +69,20 @@ export function ratingCount(r: Ratings): number {
   return r.ratings.length;
 }
 
+/** The (user, item, rating) columns of a rating table, without ids or timestamps. */
+export type RatingColumns = Pick<Ratings, 'users' | 'items' | 'ratings'>;
+
+/** Writes rows `rows` of `from` into the first rows.length entries of `to`, in that order (no allocation: training reorders its columns in place with it). */
+export function gatherColumns(from: RatingColumns, rows: Int32Array, to: RatingColumns): void {
+  const { users, items, ratings } = from;
+  for (let j = 0; j < rows.length; j++) {
+    const r = rows[j]!;
+    to.users[j] = users[r]!;
+    to.items[j] = items[r]!;
+    to.ratings[j] = ratings[r]!;
+  }
+}
+
 /** A new Ratings holding the rows listed in `rows` (dense ids and maps shared with `r`). */
 export function selectRows(r: Ratings, rows: Int32Array): Ratings {
   const n = rows.length;

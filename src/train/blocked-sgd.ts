@@ -3,7 +3,7 @@ import { FIRST_FREE, LockstepWorker, serveLockstep, type LockstepData } from '..
 import { bindSgdKernel, sgdLayout, sgdMemory, type SgdKernelExports, type SgdLayout } from '../kernels/sgd-memory.js';
 import type { WasmMemory } from '../kernels/param-memory.js';
 import { blockGrid, blockRounds } from '../data/blocks.js';
-import type { Ratings } from '../data/ratings.js';
+import { gatherColumns, type Ratings } from '../data/ratings.js';
 import { funkSgd, type BiasedMF } from '../models/mf.js';
 import type { Schedule } from './schedules.js';
 
@@ -115,16 +115,11 @@ export class BlockedSgd {
     this.bu = new Float32Array(buf, layout.bu, model.nUsers);
     this.bi = new Float32Array(buf, layout.bi, model.nItems);
     // the rating columns in block order, once: the kernel then reads them front to back
-    const users = new Int32Array(buf, layout.users, n);
-    const items = new Int32Array(buf, layout.items, n);
-    const ratings = new Float32Array(buf, layout.ratings, n);
-    const rows = grid.rows;
-    for (let j = 0; j < n; j++) {
-      const r = rows[j]!;
-      users[j] = train.users[r]!;
-      items[j] = train.items[r]!;
-      ratings[j] = train.ratings[r]!;
-    }
+    gatherColumns(train, grid.rows, {
+      users: new Int32Array(buf, layout.users, n),
+      items: new Int32Array(buf, layout.items, n),
+      ratings: new Float32Array(buf, layout.ratings, n),
+    });
     const waits: Promise<void>[] = [];
     for (let t = 1; t < this.threads; t++) {
       const ctl = new Int32Array(new SharedArrayBuffer(FIRST_FREE * 4));

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import { RandomState } from '../core/random.js';
 import type { RawId } from '../data/id-map.js';
-import type { ItemMeta, Ratings } from '../data/ratings.js';
+import { gatherColumns, type ItemMeta, type Ratings } from '../data/ratings.js';
 import { saveTrainedModel, type TrainedModel } from '../io/trained-model.js';
 import type { ModelManifest } from '../io/model-file.js';
 import { createModel, paramTables, type ParamTable } from '../models/factory.js';
@@ -382,13 +382,8 @@ export class CollabLearner {
       // the columns copied block by block (shared: a block-parallel worker reads them); the grid then numbers the copy
       const n = t.ratings.length;
       const data = columnCopy(t, this.threads > 1);
-      for (let j = 0; j < n; j++) {
-        const src = grid.rows[j]!;
-        data.users[j] = t.users[src]!;
-        data.items[j] = t.items[src]!;
-        data.ratings[j] = t.ratings[src]!;
-        grid.rows[j] = j;
-      }
+      gatherColumns(t, grid.rows, data);
+      for (let j = 0; j < n; j++) grid.rows[j] = j;
       this.batchData = data;
       // each half round ends in at most one short batch
       const most = Math.ceil(n / this.batchSize) + 2 * this.bins;
@@ -487,14 +482,7 @@ export class CollabLearner {
   /** Rewrites the batch columns in this epoch's order, then makes `order` the identity over them (the same batches as reading through the permutation). */
   private gather(): void {
     const order = this.order;
-    const { users, items, ratings } = this.train;
-    const data = this.batchData;
-    for (let j = 0; j < order.length; j++) {
-      const src = order[j]!;
-      data.users[j] = users[src]!;
-      data.items[j] = items[src]!;
-      data.ratings[j] = ratings[src]!;
-    }
+    gatherColumns(this.train, order, this.batchData);
     for (let j = 0; j < order.length; j++) order[j] = j;
   }
 
