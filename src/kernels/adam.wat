@@ -6,6 +6,9 @@
 (module
   (import "env" "memory" (memory 0))
   (import "env" "exp" (func $exp (param f64) (result f64)))
+  ;; $pairGrad's results: one rating's dL/dx and prediction error
+  (global $g (mut f64) (f64.const 0))
+  (global $err (mut f64) (f64.const 0))
   ;; adamwRows: one AdamW step (optimizers.ts AdamW.step) over `count` rows of k floats, the row numbers at `list`
   ;; (i32) and each row's catch-up scalars at sc + 32 j as float64 [b1m, b2v, keepA, keepC] (b1m = b1·mScale,
   ;; b2v = b2·vScale, keepA = keep·A, keepC = keep·C; see the lazy-row note in optimizers.ts). Per element:
@@ -133,9 +136,14 @@
         (local.set $q (i32.add (local.get $q) (i32.const 4)))
         (br $lp)))
     (local.get $acc))
-  ;; addPairGrad: gP[u] += g Q[i], gQ[i] += g P[u] over n floats, each element as float32(float64(gP) + g float64(Q))
-  ;; (the JS addPairGrad bit for bit), two elements per f64x2 lane pair, then a scalar element when n is odd.
+  ;; addPairGrad: gP[u] += g Q[i], gQ[i] += g P[u] over n floats (the JS addPairGrad bit for bit): addGrad on each
+  ;; side (the two halves write different tables and read only values, so their order does not change a bit).
   (func $addPairGrad (export "addPairGrad") (param $gp i32) (param $gq i32) (param $p i32) (param $q i32) (param $n i32) (param $g f64)
+    (call $addGrad (local.get $gp) (local.get $q) (local.get $n) (local.get $g))
+    (call $addGrad (local.get $gq) (local.get $p) (local.get $n) (local.get $g)))
+  ;; addGrad: gX += g Y over n floats, each element as float32(float64(gX) + g float64(Y)), two elements per f64x2
+  ;; lane pair, then a scalar element when n is odd.
+  (func $addGrad (param $gx i32) (param $y i32) (param $n i32) (param $g f64)
     (local $off i32) (local $end2 i32) (local $end i32) (local $G v128)
     (local.set $G (f64x2.splat (local.get $g)))
     (local.set $end2 (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 2)))
@@ -143,25 +151,18 @@
     (block $done
       (loop $lp
         (br_if $done (i32.ge_u (local.get $off) (local.get $end2)))
-        (v128.store64_lane 0 (i32.add (local.get $gp) (local.get $off))
+        (v128.store64_lane 0 (i32.add (local.get $gx) (local.get $off))
           (f32x4.demote_f64x2_zero (f64x2.add
-            (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $gp) (local.get $off))))
-            (f64x2.mul (local.get $G) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $q) (local.get $off))))))))
-        (v128.store64_lane 0 (i32.add (local.get $gq) (local.get $off))
-          (f32x4.demote_f64x2_zero (f64x2.add
-            (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $gq) (local.get $off))))
-            (f64x2.mul (local.get $G) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $p) (local.get $off))))))))
+            (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $gx) (local.get $off))))
+            (f64x2.mul (local.get $G) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $y) (local.get $off))))))))
         (local.set $off (i32.add (local.get $off) (i32.const 8)))
         (br $lp)))
     (if (i32.lt_u (local.get $off) (local.get $end))
       (then
-        (f32.store (i32.add (local.get $gp) (local.get $off))
-          (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $gp) (local.get $off))))
-            (f64.mul (local.get $g) (f64.promote_f32 (f32.load (i32.add (local.get $q) (local.get $off))))))))
-        (f32.store (i32.add (local.get $gq) (local.get $off))
-          (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $gq) (local.get $off))))
-            (f64.mul (local.get $g) (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $off)))))))))))
-  ;; pairBatch: forward and backward of n ratings of a dot or dotbias model in one call (the models' trainBatch
+        (f32.store (i32.add (local.get $gx) (local.get $off))
+          (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $gx) (local.get $off))))
+            (f64.mul (local.get $g) (f64.promote_f32 (f32.load (i32.add (local.get $y) (local.get $off)))))))))))
+;; pairBatch: forward and backward of n ratings of a dot or dotbias model in one call (the models' trainBatch
   ;; loops, bit for bit). The ratings are 12-byte records at `batch`: user i32, item i32, rating f32. With bias
   ;; tables (bu ≠ 0): x = (bu[u] + bi[i]) + P[u]·Q[i], s = 1 / (1 + exp(-x)), pred = s span + lo,
   ;; g = scale err s (1 - s), and gbu[u] += g, gbi[i] += g; without: pred = P[u]·Q[i], g = scale err. Then
@@ -171,37 +172,85 @@
     (param $p i32) (param $q i32) (param $gp i32) (param $gq i32)
     (param $bu i32) (param $bi i32) (param $gbu i32) (param $gbi i32)
     (param $lo f64) (param $span f64) (param $scale f64) (param $sse f64) (result f64)
-    (local $at i32) (local $end i32) (local $u i32) (local $i i32) (local $urow i32) (local $irow i32)
-    (local $x f64) (local $s f64) (local $err f64) (local $g f64)
+    (local $at i32) (local $end i32) (local $urow i32) (local $irow i32)
     (local.set $at (local.get $batch))
     (local.set $end (i32.add (local.get $batch) (i32.mul (local.get $n) (i32.const 12))))
     (block $done
       (loop $lp
         (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
-        (local.set $u (i32.shl (i32.load (local.get $at)) (i32.const 2)))
-        (local.set $i (i32.shl (i32.load offset=4 (local.get $at)) (i32.const 2)))
-        (local.set $urow (i32.mul (local.get $u) (local.get $k)))
-        (local.set $irow (i32.mul (local.get $i) (local.get $k)))
+        (call $pairGrad (local.get $at) (local.get $k) (local.get $p) (local.get $q) (local.get $bu) (local.get $bi) (local.get $lo) (local.get $span) (local.get $scale))
+        (local.set $sse (f64.add (local.get $sse) (f64.mul (global.get $err) (global.get $err))))
         (if (local.get $bu)
           (then
-            (local.set $x (call $dotRows (i32.add (local.get $p) (local.get $urow)) (i32.add (local.get $q) (local.get $irow)) (local.get $k)
-              (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $bu) (local.get $u)))) (f64.promote_f32 (f32.load (i32.add (local.get $bi) (local.get $i)))))))
-            (local.set $s (f64.div (f64.const 1) (f64.add (f64.const 1) (call $exp (f64.neg (local.get $x))))))
-            (local.set $err (f64.sub (f64.add (f64.mul (local.get $s) (local.get $span)) (local.get $lo)) (f64.promote_f32 (f32.load offset=8 (local.get $at)))))
-            (local.set $g (f64.mul (f64.mul (f64.mul (local.get $scale) (local.get $err)) (local.get $s)) (f64.sub (f64.const 1) (local.get $s))))
-            (f32.store (i32.add (local.get $gbu) (local.get $u))
-              (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $gbu) (local.get $u)))) (local.get $g))))
-            (f32.store (i32.add (local.get $gbi) (local.get $i))
-              (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $gbi) (local.get $i)))) (local.get $g)))))
-          (else
-            (local.set $err (f64.sub
-              (call $dotRows (i32.add (local.get $p) (local.get $urow)) (i32.add (local.get $q) (local.get $irow)) (local.get $k) (f64.const 0))
-              (f64.promote_f32 (f32.load offset=8 (local.get $at)))))
-            (local.set $g (f64.mul (local.get $scale) (local.get $err)))))
-        (local.set $sse (f64.add (local.get $sse) (f64.mul (local.get $err) (local.get $err))))
+            (call $addBias (local.get $gbu) (i32.load (local.get $at)) (global.get $g))
+            (call $addBias (local.get $gbi) (i32.load offset=4 (local.get $at)) (global.get $g))))
+        (local.set $urow (i32.shl (i32.mul (i32.load (local.get $at)) (local.get $k)) (i32.const 2)))
+        (local.set $irow (i32.shl (i32.mul (i32.load offset=4 (local.get $at)) (local.get $k)) (i32.const 2)))
         (call $addPairGrad (i32.add (local.get $gp) (local.get $urow)) (i32.add (local.get $gq) (local.get $irow))
-          (i32.add (local.get $p) (local.get $urow)) (i32.add (local.get $q) (local.get $irow)) (local.get $k) (local.get $g))
+          (i32.add (local.get $p) (local.get $urow)) (i32.add (local.get $q) (local.get $irow)) (local.get $k) (global.get $g))
         (local.set $at (i32.add (local.get $at) (i32.const 12)))
         (br $lp)))
     (local.get $sse))
+  ;; pairForward: the forward half of pairBatch over records from..to-1 at `batch`: each rating's g and err as
+  ;; float64 pairs at out + 16 j (two threads each take part of a batch; nothing in the tables changes).
+  (func (export "pairForward")
+    (param $batch i32) (param $from i32) (param $to i32) (param $k i32) (param $p i32) (param $q i32) (param $bu i32) (param $bi i32)
+    (param $lo f64) (param $span f64) (param $scale f64) (param $out i32)
+    (local $j i32)
+    (local.set $j (local.get $from))
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_u (local.get $j) (local.get $to)))
+        (call $pairGrad (i32.add (local.get $batch) (i32.mul (local.get $j) (i32.const 12))) (local.get $k) (local.get $p) (local.get $q)
+          (local.get $bu) (local.get $bi) (local.get $lo) (local.get $span) (local.get $scale))
+        (f64.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 4))) (global.get $g))
+        (f64.store offset=8 (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 4))) (global.get $err))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $lp))))
+  ;; pairAccumulate: one side of pairBatch's backward from pairForward's g values at `gin`, over n records at
+  ;; `batch`: own = 0 takes the user side (gb[u] += g, gX[u] += g Q[i]), own = 4 the item side (gb[i] += g,
+  ;; gX[i] += g P[u]); y is the other side's factor table, gb 0 when there are no biases. In record order, with
+  ;; pairBatch's arithmetic: the two sides on two threads give its bits.
+  (func (export "pairAccumulate")
+    (param $batch i32) (param $n i32) (param $k i32) (param $own i32) (param $gx i32) (param $y i32) (param $gb i32) (param $gin i32)
+    (local $at i32) (local $end i32) (local $g f64) (local $row i32)
+    (local.set $at (local.get $batch))
+    (local.set $end (i32.add (local.get $batch) (i32.mul (local.get $n) (i32.const 12))))
+    (block $done
+      (loop $lp
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $g (f64.load (local.get $gin)))
+        (local.set $row (i32.load (i32.add (local.get $at) (local.get $own))))
+        (if (local.get $gb) (then (call $addBias (local.get $gb) (local.get $row) (local.get $g))))
+        (call $addGrad (i32.add (local.get $gx) (i32.shl (i32.mul (local.get $row) (local.get $k)) (i32.const 2)))
+          (i32.add (local.get $y) (i32.shl (i32.mul (i32.load (i32.add (local.get $at) (i32.sub (i32.const 4) (local.get $own)))) (local.get $k)) (i32.const 2)))
+          (local.get $k) (local.get $g))
+        (local.set $gin (i32.add (local.get $gin) (i32.const 16)))
+        (local.set $at (i32.add (local.get $at) (i32.const 12)))
+        (br $lp))))
+  ;; addBias: gb[row] += g, as float32(float64(gb[row]) + g).
+  (func $addBias (param $gb i32) (param $row i32) (param $g f64)
+    (local $a i32)
+    (local.set $a (i32.add (local.get $gb) (i32.shl (local.get $row) (i32.const 2))))
+    (f32.store (local.get $a) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $a))) (local.get $g)))))
+  ;; pairGrad: one rating's forward at record `at` into the globals $g (dL/dx) and $err (prediction - rating).
+  (func $pairGrad
+    (param $at i32) (param $k i32) (param $p i32) (param $q i32) (param $bu i32) (param $bi i32)
+    (param $lo f64) (param $span f64) (param $scale f64)
+    (local $u i32) (local $i i32) (local $x f64) (local $s f64) (local $err f64)
+    (local.set $u (i32.shl (i32.load (local.get $at)) (i32.const 2)))
+    (local.set $i (i32.shl (i32.load offset=4 (local.get $at)) (i32.const 2)))
+    (if (local.get $bu)
+      (then
+        (local.set $x (call $dotRows (i32.add (local.get $p) (i32.mul (local.get $u) (local.get $k))) (i32.add (local.get $q) (i32.mul (local.get $i) (local.get $k))) (local.get $k)
+          (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $bu) (local.get $u)))) (f64.promote_f32 (f32.load (i32.add (local.get $bi) (local.get $i)))))))
+        (local.set $s (f64.div (f64.const 1) (f64.add (f64.const 1) (call $exp (f64.neg (local.get $x))))))
+        (local.set $err (f64.sub (f64.add (f64.mul (local.get $s) (local.get $span)) (local.get $lo)) (f64.promote_f32 (f32.load offset=8 (local.get $at)))))
+        (global.set $g (f64.mul (f64.mul (f64.mul (local.get $scale) (local.get $err)) (local.get $s)) (f64.sub (f64.const 1) (local.get $s)))))
+      (else
+        (local.set $err (f64.sub
+          (call $dotRows (i32.add (local.get $p) (i32.mul (local.get $u) (local.get $k))) (i32.add (local.get $q) (i32.mul (local.get $i) (local.get $k))) (local.get $k) (f64.const 0))
+          (f64.promote_f32 (f32.load offset=8 (local.get $at)))))
+        (global.set $g (f64.mul (local.get $scale) (local.get $err)))))
+    (global.set $err (local.get $err)))
 )

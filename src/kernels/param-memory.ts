@@ -27,6 +27,13 @@ export interface TrainKernelExports {
     batch: number, n: number, k: number, p: number, q: number, gp: number, gq: number, bu: number, bi: number, gbu: number, gbi: number,
     lo: number, span: number, scale: number, sse: number,
   ): number;
+  /** pairBatch's forward over records from..to-1: each rating's g and err as float64 pairs at out + 16 j; the tables are not written. */
+  pairForward(batch: number, from: number, to: number, k: number, p: number, q: number, bu: number, bi: number, lo: number, span: number, scale: number, out: number): void;
+  /**
+   * One side of pairBatch's backward from pairForward's output at gin: own 0 the user side (gb[u] += g, gx[u] += g y[i]),
+   * own 4 the item side (gb[i] += g, gx[i] += g y[u]); gb 0 without biases. Both sides together give pairBatch's bits.
+   */
+  pairAccumulate(batch: number, n: number, k: number, own: number, gx: number, y: number, gb: number, gin: number): void;
 }
 
 /** The functions of the kernel module (src/kernels/simd.wat); pointers are byte offsets into its memory. */
@@ -103,6 +110,16 @@ function trainKernels(memory: WasmMemory): TrainKernelExports {
   const mod = compiledModule('adam', memory.buffer instanceof SharedArrayBuffer)!;
   return instantiateKernel<TrainKernelExports>(mod, memory, { exp: Math.exp });
 }
+
+/** Bytes an embedding float costs in training: its value, gradient and AdamW's m, v and last direction (the five arrays of a table). */
+export const STATE_BYTES_PER_FLOAT = 20;
+
+/**
+ * Embedding tables with their training state (STATE_BYTES_PER_FLOAT a float) up to this size stay in the
+ * last-level cache: a batch's rows are cheap to reach, so a second thread costs more in hand-offs than it saves,
+ * and the order of the ratings needs no blocking (see CollabLearnerOptions.blocks).
+ */
+export const CACHE_FIT_BYTES = 24 * 2 ** 20;
 
 /** Byte size of one of the five arrays of n floats, padded to a multiple of 4 floats so each starts 16-byte aligned for v128 loads. */
 function strideOf(n: number): number {

@@ -4,7 +4,7 @@ import type { Ratings } from '../data/ratings.js';
 import type { DotFactors, Param, RatingModel } from './model.js';
 import type { FactorScoring } from './scoring.js';
 import { uniform } from './init.js';
-import { FactorModel, dotRows, pairScale } from './factor-kernels.js';
+import { FactorModel, dotRows, pairScale, type PairLink } from './factor-kernels.js';
 
 /** Options of {@link EmbeddingDot}. */
 export interface DotOptions {
@@ -42,6 +42,11 @@ export class EmbeddingDot extends FactorModel implements RatingModel {
   /** Scoring: the plain dot product P[u]·Q[i], unclipped. */
   factorScoring(): FactorScoring {
     return { k: this.nFactors, P: this.userFactors.value, Q: this.itemFactors.value, bu: undefined, bi: undefined, offset: 0, yRange: undefined, clip: [-Infinity, Infinity] };
+  }
+
+  /** Minibatches run in the pair kernels with no link (see FactorModel.pairTraining). */
+  override pairTraining(): { link: PairLink | undefined } {
+    return { link: undefined };
   }
 
   /** Forward + backward of one minibatch (see the class doc for the gradient). */

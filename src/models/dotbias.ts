@@ -68,6 +68,11 @@ export class EmbeddingDotBias extends FactorModel implements RatingModel {
     return { k: this.nFactors, P: this.userFactors.value, Q: this.itemFactors.value, bu: this.userBias.value, bi: this.itemBias.value, offset: 0, yRange: this.yRange, clip: [-Infinity, Infinity] };
   }
 
+  /** Minibatches run in the pair kernels with the scaled sigmoid (see FactorModel.pairTraining). */
+  override pairTraining(): { link: PairLink | undefined } {
+    return { link: this.link };
+  }
+
   /** Forward + backward of one minibatch (see the class doc for the gradient). */
   trainBatch(data: Ratings, order: Int32Array, start: number, end: number): number {
     const [lo, hi] = this.yRange;

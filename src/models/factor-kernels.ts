@@ -1,5 +1,5 @@
 import { requireInt } from '../core/errors.js';
-import { BATCH_BYTES, type TrainKernelExports } from '../kernels/param-memory.js';
+import { BATCH_BYTES, type TrainKernelExports, type WasmMemory } from '../kernels/param-memory.js';
 import type { Ratings } from '../data/ratings.js';
 import type { Param } from './model.js';
 import { makeParam, makeParams, type ParamSpec } from './init.js';
@@ -32,6 +32,8 @@ export function addPairGrad(
  * P, Q, gP and gQ: bit for bit the JS functions above, about 2.5x faster at k = 50.
  */
 export interface PairKernel {
+  /** The memory the tables share. */
+  readonly memory: WasmMemory;
   readonly exports: TrainKernelExports;
   readonly p: number;
   readonly q: number;
@@ -64,7 +66,7 @@ export abstract class FactorModel {
   /** The user and item bias tables (nUsers × 1, nItems × 1, sparse) when the model asked for them: in the factors' memory, so one kernel reads all four. */
   protected readonly biasTables: [Param, Param] | undefined;
   /** [P, Q] and the bias tables if any, in the order runPairBatch takes them. */
-  private readonly pairTables: readonly Param[];
+  readonly pairTables: readonly Param[];
 
   constructor(
     readonly nUsers: number,
@@ -103,6 +105,14 @@ export abstract class FactorModel {
     const pair = this.pair;
     if (!pair || (link && pair.bu === 0)) return undefined;
     return runPairBatch(pair, this.nFactors, this.pairTables, data, order, start, end, scale, link);
+  }
+
+  /**
+   * How the model's minibatches run in the pair kernels: with dotbias's link (its scaled sigmoid) or none (the
+   * plain dot product); null for a model that trains otherwise (mf's per-rating SGD).
+   */
+  pairTraining(): { link: PairLink | undefined } | null {
+    return null;
   }
 
   /**
@@ -158,7 +168,7 @@ export function pairKernel(P: Param, Q: Param, biases?: readonly [Param, Param])
   const withBias = buk !== undefined && bik !== undefined && buk.memory === pk.memory && bik.memory === pk.memory;
   const buffer = pk.memory.buffer;
   return {
-    exports: pk.exports, p: pk.valueOffset, q: qk.valueOffset, gp: pk.gradOffset, gq: qk.gradOffset,
+    memory: pk.memory, exports: pk.exports, p: pk.valueOffset, q: qk.valueOffset, gp: pk.gradOffset, gq: qk.gradOffset,
     bu: withBias ? buk.valueOffset : 0, bi: withBias ? bik.valueOffset : 0, gbu: withBias ? buk.gradOffset : 0, gbi: withBias ? bik.gradOffset : 0,
     batch: pk.batchOffset,
     batchInts: new Int32Array(buffer, pk.batchOffset, PAIR_CHUNK * 3),
@@ -175,33 +185,41 @@ export function pairKernel(P: Param, Q: Param, biases?: readonly [Param, Param])
 export function runPairBatch(
   pair: PairKernel, k: number, tables: readonly Param[], data: PairData, order: Int32Array, start: number, end: number, scale: number, link?: PairLink,
 ): number {
+  let sse = 0;
+  for (let from = start; from < end; from += PAIR_CHUNK) {
+    const to = Math.min(end, from + PAIR_CHUNK);
+    writePairRecords(pair, tables, data, order, from, to, link !== undefined);
+    sse = pair.exports.pairBatch(pair.batch, to - from, k, pair.p, pair.q, pair.gp, pair.gq, pair.bu, pair.bi, pair.gbu, pair.gbi, link?.lo ?? 0, link?.span ?? 0, scale, sse);
+  }
+  return sse;
+}
+
+/**
+ * The ratings order[from..to) as the pair kernels' 12-byte (user, item, rating) records in the batch scratch
+ * (at most PAIR_CHUNK), touching their rows' gradients (the bias tables' too with `biases`) in rating order.
+ */
+export function writePairRecords(pair: PairKernel, tables: readonly Param[], data: PairData, order: Int32Array, from: number, to: number, biases: boolean): void {
   const { users, items, ratings } = data;
   const ints = pair.batchInts;
   const floats = pair.batchFloats;
   const gP = tables[0]!.grad;
   const gQ = tables[1]!.grad;
-  const gbu = link ? tables[2]!.grad : undefined;
-  const gbi = link ? tables[3]!.grad : undefined;
-  let sse = 0;
-  for (let from = start; from < end; from += PAIR_CHUNK) {
-    const to = Math.min(end, from + PAIR_CHUNK);
-    for (let r = from, at = 0; r < to; r++, at += 3) {
-      const row = order[r]!;
-      const u = users[row]!;
-      const i = items[row]!;
-      ints[at] = u;
-      ints[at + 1] = i;
-      floats[at + 2] = ratings[row]!;
-      gP.touch(u);
-      gQ.touch(i);
-      if (gbu) {
-        gbu.touch(u);
-        gbi!.touch(i);
-      }
+  const gbu = biases ? tables[2]!.grad : undefined;
+  const gbi = biases ? tables[3]!.grad : undefined;
+  for (let r = from, at = 0; r < to; r++, at += 3) {
+    const row = order[r]!;
+    const u = users[row]!;
+    const i = items[row]!;
+    ints[at] = u;
+    ints[at + 1] = i;
+    floats[at + 2] = ratings[row]!;
+    gP.touch(u);
+    gQ.touch(i);
+    if (gbu) {
+      gbu.touch(u);
+      gbi!.touch(i);
     }
-    sse = pair.exports.pairBatch(pair.batch, to - from, k, pair.p, pair.q, pair.gp, pair.gq, pair.bu, pair.bi, pair.gbu, pair.gbi, link?.lo ?? 0, link?.span ?? 0, scale, sse);
   }
-  return sse;
 }
 
 /** The user and item bias tables (nUsers × 1, nItems × 1) of the biased factor models. */

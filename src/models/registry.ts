@@ -1,4 +1,5 @@
 import { CollabError } from '../core/errors.js';
+import { CACHE_FIT_BYTES } from '../kernels/param-memory.js';
 import type { ModelKind, RatingModel } from './model.js';
 import { EmbeddingDot, type DotOptions } from './dot.js';
 import { EmbeddingDotBias, type DotBiasOptions } from './dotbias.js';
@@ -53,8 +54,16 @@ export interface ModelEntry<K extends ModelKind> {
   parse(config: Record<string, unknown>): ModelConfigs[K];
   /** Settings that model files written before they existed lack, with the value that reproduces those files. */
   readonly savedDefaults?: Partial<ModelConfigs[K]>;
-  /** Whether training with this config keeps a second thread busy when there is one (a hybrid's pick head). */
-  usesSecondThread?(config: Partial<ModelConfigs[K]>): boolean;
+  /**
+   * Whether training with this config keeps a second thread busy when there is one (a hybrid's pick head; the
+   * factor models' tables once their training state, `stateBytes`, outgrows the cache).
+   */
+  usesSecondThread?(config: Partial<ModelConfigs[K]>, stateBytes: number): boolean;
+}
+
+/** The factor models keep a second thread busy once their tables and training state outgrow the cache (then every batch waits on memory). */
+function outgrowsCache(_config: unknown, stateBytes: number): boolean {
+  return stateBytes > CACHE_FIT_BYTES;
 }
 
 /** The model registry: every kind collab can train, keyed by kind. A new kind is its own file plus one entry here. */
@@ -66,6 +75,7 @@ export const MODEL_REGISTRY: { readonly [K in ModelKind]: ModelEntry<K> } = {
     create: (nUsers, nItems, config, seed) => new EmbeddingDot(nUsers, nItems, config, seed),
     fromData: () => ({}),
     parse: (config) => config as DotOptions,
+    usesSecondThread: outgrowsCache,
   },
   dotbias: {
     kind: 'dotbias',
@@ -74,6 +84,7 @@ export const MODEL_REGISTRY: { readonly [K in ModelKind]: ModelEntry<K> } = {
     create: (nUsers, nItems, config, seed) => new EmbeddingDotBias(nUsers, nItems, config, seed),
     fromData: (facts) => ({ yRange: facts.yRange, biasDecay: facts.biasDecay }),
     parse: (config) => config as DotBiasOptions,
+    usesSecondThread: outgrowsCache,
   },
   nn: {
     kind: 'nn',
@@ -95,6 +106,7 @@ export const MODEL_REGISTRY: { readonly [K in ModelKind]: ModelEntry<K> } = {
       if (clip) options.clip = [clip[0] ?? -Infinity, clip[1] ?? Infinity];
       return options;
     },
+    usesSecondThread: outgrowsCache,
   },
   hybrid: {
     kind: 'hybrid',

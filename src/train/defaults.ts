@@ -2,6 +2,7 @@ import { CollabError } from '../core/errors.js';
 import type { ModelKind } from '../models/model.js';
 import { MODEL_REGISTRY, type AnyModelConfig } from '../models/registry.js';
 import type { OptimizerKind } from './optimizers.js';
+import { CACHE_FIT_BYTES } from '../kernels/param-memory.js';
 
 /** A complete training recipe: what `collab train` runs when a flag is not given. */
 export interface TrainRecipe {
@@ -63,13 +64,14 @@ export function defaultModel(hasSideData: boolean): ModelKind {
 }
 
 /**
- * Threads a training run uses when none are asked for: 2 when the model keeps a second thread busy (a
- * hybrid's pick head, the same result as one thread) and the machine has two cores, else 1 (more can be
- * asked for: mf, dot and dotbias then give the same model as on one thread, bit for bit).
+ * Threads a training run uses when none are asked for: 2 when the model keeps a second thread busy and the
+ * machine has two cores, else 1. A hybrid's pick head always does; dot, dotbias and mf do once their tables and
+ * training state (`stateBytes`) outgrow the cache (CACHE_FIT_BYTES), where each batch waits on memory and two cores
+ * wait in parallel. Either way the model is the one-thread model, bit for bit.
  */
-export function defaultThreads(kind: ModelKind, modelConfig: AnyModelConfig, cores: number): number {
-  const entry = MODEL_REGISTRY[kind] as { usesSecondThread?(config: AnyModelConfig): boolean };
-  return entry.usesSecondThread?.(modelConfig) === true && cores > 1 ? 2 : 1;
+export function defaultThreads(kind: ModelKind, modelConfig: AnyModelConfig, cores: number, stateBytes = 0): number {
+  const entry = MODEL_REGISTRY[kind] as { usesSecondThread?(config: AnyModelConfig, stateBytes: number): boolean };
+  return entry.usesSecondThread?.(modelConfig, stateBytes) === true && cores > 1 ? 2 : 1;
 }
 
 /** One recipe field's default per kind, as help texts print it: "dotbias 0.2, dot 1e-5, ..." (one value when every kind shares it). */
@@ -101,7 +103,7 @@ export function defaultsLine(): string {
 }
 
 /** How the default thread count reads in help texts and the README. */
-export const DEFAULT_THREADS_TEXT = '2 for a hybrid with a pick head on a machine with two cores, else 1';
+export const DEFAULT_THREADS_TEXT = `2 on two cores for a hybrid's pick head or tables past ${CACHE_FIT_BYTES / 2 ** 20} MiB, else 1`;
 
 /**
  * The README's table of training defaults, one row per kind, made from {@link TRAIN_DEFAULTS} (a test

@@ -7,6 +7,7 @@ import { selectRows, type Ratings } from '../data/ratings.js';
 import { readSplitFiles as readSplit } from '../data/load.js';
 import { collabLearner } from './learner.js';
 import { TRAIN_DEFAULTS } from './defaults.js';
+import { SPLIT_CHUNK, SideParallelOptimizer } from './side-parallel.js';
 
 /**
  * A known-structure set: users and items each belong to one of two tastes; a user rates items of its own taste
@@ -110,24 +111,33 @@ test('errors say what is wrong and what to do', () => {
   assert.throws(() => l.predict(99999, 1000), /unknown user id 99999: it is not in the training data/);
 });
 
-test('dotbias on two threads (user tables here, item tables in a worker) equals one thread bit for bit, with either kernels', async () => {
-  const { train, valid } = split(tasteRatings());
-  // 5 factors: rows of 4 SIMD lanes plus a scalar tail, so 'wasm' runs the kernel (narrower tables step in JS)
-  const run = async (threads: number, kernels: 'wasm' | 'js') => {
-    const l = collabLearner(train, valid, { nFactors: 5, batchSize: 8, threads, wd: 0.1, kernels });
+test('dot and dotbias on two threads (each batch split between them) equal one thread bit for bit, with either kernels', async () => {
+  const { train, valid } = split(tasteRatings(200, 60, 30));
+  // 5 factors: rows of 4 SIMD lanes plus a scalar tail, so 'wasm' runs the kernel (narrower tables step in JS);
+  // a batch of 1500 runs the split kernels in more than one chunk (SPLIT_CHUNK ratings each)
+  const run = async (model: 'dot' | 'dotbias', threads: number, kernels: 'wasm' | 'js', batchSize: number) => {
+    const l = collabLearner(train, valid, { model, nFactors: 5, batchSize, threads, wd: 0.1, kernels, optimizer: 'adam' });
+    const split = l.optimizer instanceof SideParallelOptimizer && l.optimizer.splitsBatches;
     await l.fitOneCycle(2, 1e-2);
     const tables = l.exportState().tables.map((t) => Array.from(t.data));
     await l.close();
-    return { tables, mse: l.history[1]!.validMse };
+    return { tables, mse: l.history[1]!.validMse, split };
   };
-  for (const kernels of ['wasm', 'js'] as const) {
-    const one = await run(1, kernels);
-    const two = await run(2, kernels);
-    assert.deepEqual(two.tables, one.tables, `kernels ${kernels}`);
-    assert.equal(two.mse, one.mse, `kernels ${kernels}`);
+  assert.ok(SPLIT_CHUNK < 1500);
+  for (const model of ['dot', 'dotbias'] as const) {
+    for (const kernels of ['wasm', 'js'] as const) {
+      for (const batchSize of [8, 1500]) {
+        const what = `${model}, kernels ${kernels}, bs ${batchSize}`;
+        const one = await run(model, 1, kernels, batchSize);
+        const two = await run(model, 2, kernels, batchSize);
+        assert.equal(two.split, true, `${what}: the batches ran split`);
+        assert.deepEqual(two.tables, one.tables, what);
+        assert.equal(two.mse, one.mse, what);
+      }
+    }
   }
   // the two kernels round differently, so equal tables above are not both the JS loop
-  assert.notDeepEqual((await run(1, 'wasm')).tables, (await run(1, 'js')).tables);
+  assert.notDeepEqual((await run('dotbias', 1, 'wasm', 8)).tables, (await run('dotbias', 1, 'js', 8)).tables);
 });
 
 test('mf\'s blocked SGD gives the same model on 1, 2 and 3 threads, bit for bit, and the seed decides it', async () => {

@@ -7,12 +7,14 @@ import { saveTrainedModel, type TrainedModel } from '../io/trained-model.js';
 import type { ModelManifest } from '../io/model-file.js';
 import { createModel, paramTables, type ParamTable } from '../models/factory.js';
 import { BiasedMF } from '../models/mf.js';
+import { FactorModel } from '../models/factor-kernels.js';
 import type { ModelKind, RatingModel } from '../models/model.js';
 import { runLrFind, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { makeOptimizer, type Optimizer, type OptimizerKind } from './optimizers.js';
 import { constant, oneCycle, type OneCycleOptions, type Schedule } from './schedules.js';
 import { BlockedSgd } from './blocked-sgd.js';
 import { LIBRARY_DEFAULTS, TRAIN_DEFAULTS, cappedEpochs, defaultThreads } from './defaults.js';
+import { CACHE_FIT_BYTES, STATE_BYTES_PER_FLOAT } from '../kernels/param-memory.js';
 import { isModelKind, modelEntry, type AnyModelConfig } from '../models/registry.js';
 import { SideParallelOptimizer, splitsBySide } from './side-parallel.js';
 import { PickParallel, pickCanRunElsewhere, withPickFlush } from './pick-parallel.js';
@@ -79,9 +81,11 @@ export interface CollabLearnerOptions {
   seed?: number;
   /**
    * Threads. 2+: mf's per-rating SGD trains that many blocks of the rating grid at a time (LIBMF's FPSGD;
-   * the same model as one thread, bit for bit); minibatch models step their user tables and item tables on two threads, and a hybrid trains its pick
-   * head on a second thread (both the same result as one thread). Default 2 for a hybrid with a pick head
-   * when the machine has two cores, else 1.
+   * the same model as one thread, bit for bit); dot and dotbias split each batch's forward, backward and
+   * optimizer step between two threads, other minibatch models step their user and item tables on two, and a
+   * hybrid trains its pick head on a second thread (all the same result as one thread). Default
+   * {@link defaultThreads}: 2 on two cores for a hybrid with a pick head, and for dot, dotbias and mf once their
+   * tables and training state outgrow the cache; else 1.
    */
   threads?: number;
   /**
@@ -103,7 +107,7 @@ export interface CollabLearnerOptions {
    * each block), no batch spanning two blocks, so a batch's rows and their optimizer state stay in cache; with
    * threads 2, dot and dotbias under AdamW then train each round's blocks on two threads (the one-thread result).
    * 1 keeps the epoch-wide shuffle. 'auto': 1 while the model's embedding tables and their AdamW state fit in
-   * {@link BLOCKING_FROM_BYTES}, else about one bin per {@link BYTES_PER_BIN} of them. Default 1: on 10M
+   * {@link CACHE_FIT_BYTES}, else about one bin per {@link BYTES_PER_BIN} of them. Default 1: on 10M
    * generated ratings blocked dotbias trained 2-3x faster per epoch but to a worse valid MSE (one epoch: 0.660 in
    * 87 bins, 0.654 in 256, against 0.628), and no lr or bin count closed the gap.
    */
@@ -115,11 +119,6 @@ export interface CollabLearnerOptions {
 }
 
 
-/**
- * Embedding tables with their gradient and AdamW state (20 bytes a float) up to this size train in one shuffled
- * order: they stay in the last-level cache, and MovieLens-sized data keeps the order it always had.
- */
-export const BLOCKING_FROM_BYTES = 24 * 2 ** 20;
 /** Bytes of tables and state per bin once blocking is on: a block's user rows and movie rows then fit in a core's L2 cache. */
 export const BYTES_PER_BIN = 2 ** 20;
 
@@ -127,8 +126,8 @@ export const BYTES_PER_BIN = 2 ** 20;
 export function blockBins(blocks: number | 'auto', params: readonly Param[], nUsers: number, nItems: number): number {
   if (blocks !== 'auto') return Math.max(1, Math.min(requireInt('blocks', blocks, 1, 1024), nUsers, nItems));
   let bytes = 0;
-  for (const p of params) if (p.sparse) bytes += p.rows * p.cols * 20;
-  if (bytes <= BLOCKING_FROM_BYTES) return 1;
+  for (const p of params) if (p.sparse) bytes += p.rows * p.cols * STATE_BYTES_PER_FLOAT;
+  if (bytes <= CACHE_FIT_BYTES) return 1;
   return Math.max(1, Math.min(Math.ceil(bytes / BYTES_PER_BIN), 256, nUsers, nItems));
 }
 
@@ -218,10 +217,11 @@ export class CollabLearner {
     this.wd = requireNumber('wd', options.wd ?? recipe.wd, 0);
     this.momentum = requireNumber('momentum', options.momentum ?? recipe.momentum, 0, 1);
     this.seed = requireInt('seed', options.seed ?? LIBRARY_DEFAULTS.seed, 0, 0xffffffff);
-    // a hybrid's pick head trains on a second thread when there is one (the same result as one thread)
+    // a hybrid's pick head, and the tables of a big catalogue, train on a second thread when there is one (the same result as one thread)
     const entry = modelEntry(kind);
-    this.threads = requireInt('threads', options.threads ?? defaultThreads(kind, options.modelConfig ?? {}, availableParallelism()), 1, 64);
     const optimizer = options.optimizer ?? recipe.optimizer;
+    const stateBytes = (train.userIds.size + train.itemIds.size) * (options.nFactors ?? recipe.nFactors) * STATE_BYTES_PER_FLOAT;
+    this.threads = requireInt('threads', options.threads ?? defaultThreads(kind, options.modelConfig ?? {}, availableParallelism(), stateBytes), 1, 64);
     const stats = ratingStats(train);
     const yRange = options.yRange ?? [0, stats.max + 0.5];
     const config: Record<string, unknown> = { nFactors: options.nFactors ?? recipe.nFactors };
@@ -261,7 +261,8 @@ export class CollabLearner {
       this.optimizer = withPickFlush(makeOptimizer(optimizer, model.params.filter((p) => !pickParams.has(p)), { wd: this.wd, kernels: options.kernels ?? 'wasm' }), pick);
       this.sideReady = pick.ready();
     } else if (this.threads > 1 && !this.perRating && splitsBySide(this.model.params)) {
-      const side = new SideParallelOptimizer(this.model.params, optimizer, { wd: this.wd, kernels: options.kernels ?? 'wasm' });
+      // dot and dotbias also split each batch's forward and backward between the threads
+      const side = new SideParallelOptimizer(this.model.params, optimizer, { wd: this.wd, kernels: options.kernels ?? 'wasm' }, model instanceof FactorModel ? model : undefined);
       this.optimizer = side;
       this.sideReady = side.ready();
     } else {
@@ -497,7 +498,8 @@ export class CollabLearner {
   private trainBatch(start: number, end: number, lr: number, mom: number): number {
     // the pick head's worker (if any) steps the same rows meanwhile
     this.pickParallel?.begin(start, end, lr, mom);
-    const sse = this.model.trainBatch(this.batchData, this.order, start, end);
+    const side = this.optimizer instanceof SideParallelOptimizer && this.optimizer.splitsBatches ? this.optimizer : undefined;
+    const sse = side ? side.pairBatch(this.batchData, this.order, start, end) : this.model.trainBatch(this.batchData, this.order, start, end);
     this.optimizer.step(lr, mom);
     this.pickParallel?.end();
     return sse;

@@ -126,6 +126,12 @@ test('AdamW rejects an unknown kernels option with the accepted values', () => {
   assert.throws(() => new AdamW([], { kernels: 'gpu' as never }), /kernels must be "wasm" or "js", got "gpu"/);
 });
 
+test('AdamW share: a part out of range, or a param whose state the parts could not share, is refused', () => {
+  assert.throws(() => new AdamW([], { share: { part: 2, parts: 2 } }), /share.part must be an integer from 0 to 1, got 2/);
+  const plain: Param = { name: 'userFactors', rows: 3, cols: 4, value: new Float32Array(12), grad: new Grad(3, 4), sparse: true, decay: true };
+  assert.throws(() => new AdamW([plain], { share: { part: 0, parts: 2 } }), /share: every param needs a kernel memory/);
+});
+
 test('the first AdamW over a wasm param claims its state; a second one (an lr finder) keeps its own and leaves it alone', () => {
   const rng = new RandomState(3);
   const p = param('emb', 4, 8, true, rng, true);

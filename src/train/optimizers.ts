@@ -1,4 +1,4 @@
-import { CollabError, requireNumber } from '../core/errors.js';
+import { CollabError, requireInt, requireNumber } from '../core/errors.js';
 import type { ParamKernel } from '../kernels/param-memory.js';
 import type { Param } from '../models/model.js';
 
@@ -36,6 +36,13 @@ export interface OptimizerOptions {
    * instead of zeroing it. Default: arrays of its own (on shared memory when the tables are).
    */
   lastSteps?: Int32Array[];
+  /**
+   * AdamW: step only part `part` of `parts` of every sparse param's touched rows (in list order) and flush only
+   * that share of its rows, while optimizers on other threads step the other parts of the same tables (with the
+   * same `lastSteps` and the tables' own state: every param needs a kernel memory); a dense param is part 0's.
+   * Rows are independent, so the parts together give one optimizer's result bit for bit. Default: all rows.
+   */
+  share?: { part: number; parts: number };
 }
 
 /** Rows narrower than this step in float64 (the JS loop's arithmetic): float32 lanes buy nothing on a bias row. */
@@ -161,6 +168,9 @@ export class AdamW implements Optimizer {
   private windowNoDecay = new Float64Array(0);
   /** Each param's WebAssembly memory and kernels when this optimizer steps it in wasm (m, v, dir then live there). */
   private readonly kernel: (ParamKernel | undefined)[];
+  /** This optimizer's part of every table's rows (see OptimizerOptions.share). */
+  private readonly part: number;
+  private readonly parts: number;
 
   constructor(
     readonly params: readonly Param[],
@@ -173,6 +183,8 @@ export class AdamW implements Optimizer {
     if (kernels !== 'wasm' && kernels !== 'js') {
       throw new CollabError('INVALID_OPTION', `kernels must be "wasm" or "js", got "${String(kernels)}"`, { field: 'kernels' });
     }
+    this.parts = requireInt('share.parts', options.share?.parts ?? 1, 1);
+    this.part = requireInt('share.part', options.share?.part ?? 0, 0, this.parts - 1);
     this.beta2Pow[0] = 1;
     for (let s = 1; s < CACHE_GAPS; s++) this.beta2Pow[s] = this.beta2Pow[s - 1]! * this.beta2;
     // The state views in a param's memory belong to the first optimizer that claims them (an lr finder's
@@ -193,6 +205,14 @@ export class AdamW implements Optimizer {
     this.v = params.map((p, j) => this.kernel[j]?.v ?? new Float32Array(p.value.length));
     this.dir = params.map((p, j) => this.kernel[j]?.r ?? new Float32Array(p.value.length));
     this.last = adopt ?? params.map((p) => (p.value.buffer instanceof SharedArrayBuffer ? new Int32Array(new SharedArrayBuffer(p.rows * 4)) : new Int32Array(p.rows)));
+    if (this.parts > 1 && this.kernel.some((k) => k === undefined)) {
+      throw new CollabError('INVALID_OPTION', 'share: every param needs a kernel memory this optimizer steps (the parts share its state)', { field: 'share' });
+    }
+  }
+
+  /** The first and end index of this optimizer's part of n things. */
+  private shareOf(n: number): [number, number] {
+    return [Math.floor((n * this.part) / this.parts), Math.floor((n * (this.part + 1)) / this.parts)];
   }
 
   /** Each param's step of each row's last update (shared memory when the tables are: another thread's optimizer can adopt them). */
@@ -247,7 +267,8 @@ export class AdamW implements Optimizer {
       const sparse = p.sparse;
       const last = this.last[j]!;
       const touched = g.touched;
-      const rows = sparse ? g.count : 1;
+      const [first, end] = sparse ? this.shareOf(g.count) : this.part === 0 ? [0, 1] : [0, 0];
+      const rows = end - first;
       const kern = this.kernel[j];
       // with kernels, this loop only lists the rows and their scalars; one adamwRows call then steps them all
       const list = kern?.list;
@@ -260,7 +281,7 @@ export class AdamW implements Optimizer {
         let b1m = b1;
         let b2v = b2;
         if (sparse) {
-          const row = touched[n]!;
+          const row = touched[first + n]!;
           from = row * k;
           to = from + k;
           const t0 = last[row]!;
@@ -277,7 +298,7 @@ export class AdamW implements Optimizer {
         const keepA = keep * A;
         const keepC = keep * C;
         if (list) {
-          list[n] = sparse ? touched[n]! : 0;
+          list[n] = sparse ? touched[first + n]! : 0;
           const s = n * 4;
           rowSc![s] = b1m;
           rowSc![s + 1] = b2v;
@@ -403,7 +424,8 @@ export class AdamW implements Optimizer {
       const v = this.v[j]!;
       const r = this.dir[j]!;
       const k = p.cols;
-      for (let row = 0; row < p.rows; row++) {
+      const [first, end] = this.shareOf(p.rows);
+      for (let row = first; row < end; row++) {
         const t0 = last[row]!;
         if (t0 >= t) continue;
         this.scalars(t0, t, decays);

@@ -3,7 +3,7 @@ import { bindParamMemory } from '../kernels/param-memory.js';
 import { Grad, type Param } from '../models/model.js';
 import { serveLockstep, type LockstepData } from '../core/lockstep-worker.js';
 import { makeOptimizer } from './optimizers.js';
-import { COUNTS, FLUSH, STEP, type SideWorkerData } from './side-parallel.js';
+import { ACCUMULATE, COUNTS, FLUSH, FORWARD, FROM, STEP, TO, type SideWorkerData } from './side-parallel.js';
 
 // The item-side half of SideParallelOptimizer: rebuilds Params over the shared buffers and steps them on request.
 const d = workerData as SideWorkerData;
@@ -11,14 +11,25 @@ const params: Param[] = d.params.map((p) => {
   const grad = new Grad(0, p.cols);
   // the gradient lives in the main thread's shared buffers
   Object.assign(grad, { rows: p.rows, data: p.grad, touched: p.touched });
-  // a table in a shared WebAssembly memory gets this thread's own kernel instance over it (same arithmetic as one thread)
-  const kernel = p.memory ? bindParamMemory(p.memory, p.rows * p.cols, p.rows, p.base).kernel : undefined;
+  // a table in a shared WebAssembly memory gets this thread's own kernel instance over it (same arithmetic as one
+  // thread), with the second slot of row lists and scalars: the caller may step other rows of the same table meanwhile
+  const kernel = p.memory ? bindParamMemory(p.memory, p.rows * p.cols, p.rows, p.base, 1).kernel : undefined;
   return { name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: p.value, grad, kernel };
 });
 const opt = makeOptimizer(d.kind, params, d.options);
+// a split pair batch: this thread's share of the forward, then the item side of the backward (see SideParallelOptimizer)
+const pair = d.pair;
+const ex = pair ? params[0]!.kernel!.exports : undefined;
 serveLockstep(workerData as LockstepData, () => parentPort!.postMessage('ready'), (op) => {
   if (op === STEP) {
     for (let j = 0; j < params.length; j++) params[j]!.grad.count = d.ctl[COUNTS + j]!;
     opt.step(d.hyper[0]!, d.hyper[1]!);
   } else if (op === FLUSH) opt.flush();
+  else if (op === FORWARD) {
+    const p = pair!;
+    ex!.pairForward(p.batch, d.ctl[FROM]!, d.ctl[TO]!, p.k, p.p, p.q, p.bu, p.bi, p.link?.lo ?? 0, p.link?.span ?? 0, d.hyper[2]!, p.out);
+  } else if (op === ACCUMULATE) {
+    const p = pair!;
+    ex!.pairAccumulate(p.batch, d.ctl[TO]!, p.k, 4, p.gq, p.p, p.gbi, p.out);
+  }
 });
