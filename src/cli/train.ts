@@ -375,7 +375,7 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--emb-sizes <u,i>', 'nn: user and item embedding widths (default fastai\'s rule)')
     .option('--layers <n,...>', 'nn: hidden layer sizes (default 100)')
     .option('--dropout <p,...>', 'nn: dropout per hidden layer')
-    .option('--threads <n>', `threads: mf trains that many blocks of its rating grid at a time (LIBMF's FPSGD), dot/dotbias split each batch's forward, backward and AdamW step between two threads (both the same model as one thread) (default ${DEFAULT_THREADS_TEXT})`)
+    .option('--threads <n>', `threads: mf trains that many blocks of its rating grid at a time (LIBMF's FPSGD), dot/dotbias split each batch's forward, backward and optimizer step between two threads (both the same model as one thread) (default ${DEFAULT_THREADS_TEXT})`)
     .option('--blocks <n|auto>', 'dot/dotbias with AdamW: train block by block on an n x n grid of user and movie bins (LIBMF\'s grid; faster on big tables, two threads train whole blocks, same result as one; worse accuracy per epoch so far); auto: only when the tables outgrow the cache (default 1: one shuffled order; mf always trains by blocks)');
 }
 

@@ -34,7 +34,7 @@ export function awaitValue(ctl: Int32Array, index: number, value: number): void 
 
 /**
  * The main thread's side of a worker that does one job per request, in step with the caller (the optimizer
- * half of SideParallelOptimizer, the pick head of PickParallel): jobs are posted through shared control
+ * half of SplitParallelOptimizer, the pick head of PickParallel): jobs are posted through shared control
  * words, not messages, so a job costs microseconds; the worker never keeps the process alive.
  */
 export class LockstepWorker {

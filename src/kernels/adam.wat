@@ -162,7 +162,7 @@
         (f32.store (i32.add (local.get $gx) (local.get $off))
           (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (i32.add (local.get $gx) (local.get $off))))
             (f64.mul (local.get $g) (f64.promote_f32 (f32.load (i32.add (local.get $y) (local.get $off)))))))))))
-;; pairBatch: forward and backward of n ratings of a dot or dotbias model in one call (the models' trainBatch
+  ;; pairBatch: forward and backward of n ratings of a dot or dotbias model in one call (the models' trainBatch
   ;; loops, bit for bit). The ratings are 12-byte records at `batch`: user i32, item i32, rating f32. With bias
   ;; tables (bu ≠ 0): x = (bu[u] + bi[i]) + P[u]·Q[i], s = 1 / (1 + exp(-x)), pred = s span + lo,
   ;; g = scale err s (1 - s), and gbu[u] += g, gbi[i] += g; without: pred = P[u]·Q[i], g = scale err. Then

@@ -111,12 +111,13 @@ function trainKernels(memory: WasmMemory): TrainKernelExports {
   return instantiateKernel<TrainKernelExports>(mod, memory, { exp: Math.exp });
 }
 
-/** Bytes an embedding float costs in training: its value, gradient and AdamW's m, v and last direction (the five arrays of a table). */
-export const STATE_BYTES_PER_FLOAT = 20;
+/** Bytes of a rows × cols table in training: each float's value, gradient and AdamW's m, v and last direction (a table's five arrays). */
+export function trainingBytes(rows: number, cols: number): number {
+  return rows * cols * 20;
+}
 
 /**
- * Embedding tables with their training state (STATE_BYTES_PER_FLOAT a float) up to this size stay in the
- * last-level cache: a batch's rows are cheap to reach, so a second thread costs more in hand-offs than it saves,
+ * Training state of embedding tables ({@link trainingBytes}) up to this size stays in the last-level cache: a batch's rows are cheap to reach, so a second thread costs more in hand-offs than it saves,
  * and the order of the ratings needs no blocking (see CollabLearnerOptions.blocks).
  */
 export const CACHE_FIT_BYTES = 24 * 2 ** 20;
@@ -127,10 +128,16 @@ function strideOf(n: number): number {
 }
 
 /**
- * Threads that can step rows of one table at the same time (blocked training steps disjoint rows of the same
- * tables on two threads): each has its own slot of the row list and scalars, and of the batch scratch.
+ * Threads that can step rows of one table at the same time (blocked training, and a batch split between two
+ * threads, step disjoint rows of the same tables): each has its own slot of the row list and scalars, and of
+ * the batch scratch (a split batch's records take the first, its forward's output the second).
  */
 export const SCRATCH_SLOTS = 2;
+
+/** Byte offset of batch scratch slot `slot` (below {@link SCRATCH_SLOTS}) at the end of a param memory. */
+export function batchScratchOffset(memory: WasmMemory, slot: number): number {
+  return memory.buffer.byteLength - (SCRATCH_SLOTS - slot) * BATCH_BYTES;
+}
 
 /** Bytes of one slot of a table's row list and row scalars. */
 function slotBytes(rows: number): number {
@@ -142,7 +149,7 @@ function tableBytes(n: number, rows: number): number {
   return 5 * strideOf(n) + SCRATCH_SLOTS * slotBytes(rows);
 }
 
-/** Bytes of one slot of batch scratch at the end of every param memory: 1024 ratings of a per-batch kernel's 12-byte records, and room to spare. */
+/** Bytes of one slot of batch scratch at the end of every param memory: 1365 ratings of a per-batch kernel's 12-byte records. */
 export const BATCH_BYTES = 16384;
 
 /**
@@ -216,7 +223,7 @@ function viewsAt(memory: WasmMemory, exports: TrainKernelExports, n: number, row
       rOffset: base + 4 * stride,
       listOffset,
       scOffset,
-      batchOffset: memory.buffer.byteLength - (SCRATCH_SLOTS - scratch) * BATCH_BYTES,
+      batchOffset: batchScratchOffset(memory, scratch),
       m: view(2),
       v: view(3),
       r: view(4),

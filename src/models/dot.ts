@@ -44,9 +44,9 @@ export class EmbeddingDot extends FactorModel implements RatingModel {
     return { k: this.nFactors, P: this.userFactors.value, Q: this.itemFactors.value, bu: undefined, bi: undefined, offset: 0, yRange: undefined, clip: [-Infinity, Infinity] };
   }
 
-  /** Minibatches run in the pair kernels with no link (see FactorModel.pairTraining). */
-  override pairTraining(): { link: PairLink | undefined } {
-    return { link: undefined };
+  /** The pair kernels' forward: no link (see FactorModel.pairTraining). */
+  protected override pairLink(): PairLink | undefined {
+    return undefined;
   }
 
   /** Forward + backward of one minibatch (see the class doc for the gradient). */

@@ -68,9 +68,9 @@ export class EmbeddingDotBias extends FactorModel implements RatingModel {
     return { k: this.nFactors, P: this.userFactors.value, Q: this.itemFactors.value, bu: this.userBias.value, bi: this.itemBias.value, offset: 0, yRange: this.yRange, clip: [-Infinity, Infinity] };
   }
 
-  /** Minibatches run in the pair kernels with the scaled sigmoid (see FactorModel.pairTraining). */
-  override pairTraining(): { link: PairLink | undefined } {
-    return { link: this.link };
+  /** The pair kernels' forward: the scaled sigmoid (see FactorModel.pairTraining). */
+  protected override pairLink(): PairLink | undefined {
+    return this.link;
   }
 
   /** Forward + backward of one minibatch (see the class doc for the gradient). */
@@ -79,7 +79,7 @@ export class EmbeddingDotBias extends FactorModel implements RatingModel {
     const span = hi - lo;
     const scale = pairScale(this.link, end - start);
     // the whole batch in one wasm call where the kernels are; the same bits as the loop below
-    const fused = this.pairBatch(data, order, start, end, scale, this.link);
+    const fused = this.pairBatch(data, order, start, end, scale);
     if (fused !== undefined) return fused;
     const { users, items, ratings } = data;
     const k = this.nFactors;

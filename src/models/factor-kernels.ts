@@ -101,18 +101,26 @@ export abstract class FactorModel {
    * Forward and backward of the ratings order[start..end) in the wasm pairBatch kernel (see {@link runPairBatch});
    * undefined when the kernels are not there (the caller runs its JS loop).
    */
-  protected pairBatch(data: PairData, order: Int32Array, start: number, end: number, scale: number, link?: PairLink): number | undefined {
-    const pair = this.pair;
-    if (!pair || (link && pair.bu === 0)) return undefined;
-    return runPairBatch(pair, this.nFactors, this.pairTables, data, order, start, end, scale, link);
+  protected pairBatch(data: PairData, order: Int32Array, start: number, end: number, scale: number): number | undefined {
+    const training = this.pairTraining();
+    if (!training) return undefined;
+    return runPairBatch(training.pair, this.nFactors, this.pairTables, data, order, start, end, scale, training.link);
+  }
+
+  /** The link of the model's minibatch forward (dotbias: its scaled sigmoid; dot: undefined, the plain dot product); null for a model that trains otherwise (mf's per-rating SGD). */
+  protected pairLink(): PairLink | undefined | null {
+    return null;
   }
 
   /**
-   * How the model's minibatches run in the pair kernels: with dotbias's link (its scaled sigmoid) or none (the
-   * plain dot product); null for a model that trains otherwise (mf's per-rating SGD).
+   * How the model's minibatches run in the pair kernels: their kernel and link; null where they run in JS (no
+   * kernels in this runtime, or bias tables outside the factors' memory) or the model trains otherwise (mf).
    */
-  pairTraining(): { link: PairLink | undefined } | null {
-    return null;
+  pairTraining(): { pair: PairKernel; link: PairLink | undefined } | null {
+    const link = this.pairLink();
+    const pair = this.pair;
+    if (link === null || !pair || (link && pair.bu === 0)) return null;
+    return { pair, link };
   }
 
   /**

@@ -7,7 +7,7 @@ import { selectRows, type Ratings } from '../data/ratings.js';
 import { readSplitFiles as readSplit } from '../data/load.js';
 import { collabLearner } from './learner.js';
 import { TRAIN_DEFAULTS } from './defaults.js';
-import { SPLIT_CHUNK, SideParallelOptimizer } from './side-parallel.js';
+import { SPLIT_CHUNK, SplitParallelOptimizer } from './split-parallel.js';
 
 /**
  * A known-structure set: users and items each belong to one of two tastes; a user rates items of its own taste
@@ -115,9 +115,9 @@ test('dot and dotbias on two threads (each batch split between them) equal one t
   const { train, valid } = split(tasteRatings(200, 60, 30));
   // 5 factors: rows of 4 SIMD lanes plus a scalar tail, so 'wasm' runs the kernel (narrower tables step in JS);
   // a batch of 1500 runs the split kernels in more than one chunk (SPLIT_CHUNK ratings each)
-  const run = async (model: 'dot' | 'dotbias', threads: number, kernels: 'wasm' | 'js', batchSize: number) => {
-    const l = collabLearner(train, valid, { model, nFactors: 5, batchSize, threads, wd: 0.1, kernels, optimizer: 'adam' });
-    const split = l.optimizer instanceof SideParallelOptimizer && l.optimizer.splitsBatches;
+  const run = async (model: 'dot' | 'dotbias', threads: number, kernels: 'wasm' | 'js', batchSize: number, optimizer: 'adam' | 'sgd' = 'adam') => {
+    const l = collabLearner(train, valid, { model, nFactors: 5, batchSize, threads, wd: 0.1, kernels, optimizer });
+    const split = l.optimizer instanceof SplitParallelOptimizer && l.optimizer.splitsBatches;
     await l.fitOneCycle(2, 1e-2);
     const tables = l.exportState().tables.map((t) => Array.from(t.data));
     await l.close();
@@ -136,8 +136,27 @@ test('dot and dotbias on two threads (each batch split between them) equal one t
       }
     }
   }
+  // dot's default optimizer, SGD, steps the user tables here and the item tables in the worker
+  const sgdOne = await run('dot', 1, 'wasm', 8, 'sgd');
+  const sgdTwo = await run('dot', 2, 'wasm', 8, 'sgd');
+  assert.equal(sgdTwo.split, true);
+  assert.deepEqual(sgdTwo.tables, sgdOne.tables, 'dot, SGD');
   // the two kernels round differently, so equal tables above are not both the JS loop
   assert.notDeepEqual((await run('dotbias', 1, 'wasm', 8)).tables, (await run('dotbias', 1, 'js', 8)).tables);
+});
+
+test('an lr finder before training leaves the worker\'s optimizer state alone: two threads still give one thread\'s model', async () => {
+  const { train, valid } = split(tasteRatings(200, 60, 30));
+  // mf under AdamW trains in minibatches with its tables stepped by side (no split batches)
+  const run = async (threads: number) => {
+    const l = collabLearner(train, valid, { model: 'mf', optimizer: 'adam', nFactors: 5, batchSize: 16, threads, kernels: 'wasm' });
+    l.lrFind({ numIt: 30 });
+    await l.fitOneCycle(1, 1e-2);
+    const tables = l.exportState().tables.map((t) => Array.from(t.data));
+    await l.close();
+    return tables;
+  };
+  assert.deepEqual(await run(2), await run(1));
 });
 
 test('mf\'s blocked SGD gives the same model on 1, 2 and 3 threads, bit for bit, and the seed decides it', async () => {

@@ -14,9 +14,9 @@ import { makeOptimizer, type Optimizer, type OptimizerKind } from './optimizers.
 import { constant, oneCycle, type OneCycleOptions, type Schedule } from './schedules.js';
 import { BlockedSgd } from './blocked-sgd.js';
 import { LIBRARY_DEFAULTS, TRAIN_DEFAULTS, cappedEpochs, defaultThreads } from './defaults.js';
-import { CACHE_FIT_BYTES, STATE_BYTES_PER_FLOAT } from '../kernels/param-memory.js';
+import { CACHE_FIT_BYTES, trainingBytes } from '../kernels/param-memory.js';
 import { isModelKind, modelEntry, type AnyModelConfig } from '../models/registry.js';
-import { SideParallelOptimizer, splitsBySide } from './side-parallel.js';
+import { SplitParallelOptimizer, splitsBySide } from './split-parallel.js';
 import { PickParallel, pickCanRunElsewhere, withPickFlush } from './pick-parallel.js';
 import { HybridModel } from '../models/hybrid.js';
 import type { Param } from '../models/model.js';
@@ -126,7 +126,7 @@ export const BYTES_PER_BIN = 2 ** 20;
 export function blockBins(blocks: number | 'auto', params: readonly Param[], nUsers: number, nItems: number): number {
   if (blocks !== 'auto') return Math.max(1, Math.min(requireInt('blocks', blocks, 1, 1024), nUsers, nItems));
   let bytes = 0;
-  for (const p of params) if (p.sparse) bytes += p.rows * p.cols * STATE_BYTES_PER_FLOAT;
+  for (const p of params) if (p.sparse) bytes += trainingBytes(p.rows, p.cols);
   if (bytes <= CACHE_FIT_BYTES) return 1;
   return Math.max(1, Math.min(Math.ceil(bytes / BYTES_PER_BIN), 256, nUsers, nItems));
 }
@@ -220,14 +220,15 @@ export class CollabLearner {
     // a hybrid's pick head, and the tables of a big catalogue, train on a second thread when there is one (the same result as one thread)
     const entry = modelEntry(kind);
     const optimizer = options.optimizer ?? recipe.optimizer;
-    const stateBytes = (train.userIds.size + train.itemIds.size) * (options.nFactors ?? recipe.nFactors) * STATE_BYTES_PER_FLOAT;
-    this.threads = requireInt('threads', options.threads ?? defaultThreads(kind, options.modelConfig ?? {}, availableParallelism(), stateBytes), 1, 64);
     const stats = ratingStats(train);
     const yRange = options.yRange ?? [0, stats.max + 0.5];
     const config: Record<string, unknown> = { nFactors: options.nFactors ?? recipe.nFactors };
     Object.assign(config, entry.fromData({ ...stats, yRange, biasDecay: options.biasDecay ?? recipe.biasDecay }));
-    if (this.threads > 1) config.shared = true;
     Object.assign(config, options.modelConfig ?? {});
+    // the embedding and bias tables' training state, before they exist
+    const stateBytes = trainingBytes(train.userIds.size + train.itemIds.size, Number(config.nFactors ?? recipe.nFactors) + (entry.biases ? 1 : 0));
+    this.threads = requireInt('threads', options.threads ?? defaultThreads(kind, options.modelConfig ?? {}, availableParallelism(), stateBytes), 1, 64);
+    if (this.threads > 1 && config.shared === undefined) config.shared = true;
     this.model = createModel(kind, train.userIds.size, train.itemIds.size, config, this.seed);
     this.batchData = train;
     this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
@@ -262,7 +263,7 @@ export class CollabLearner {
       this.sideReady = pick.ready();
     } else if (this.threads > 1 && !this.perRating && splitsBySide(this.model.params)) {
       // dot and dotbias also split each batch's forward and backward between the threads
-      const side = new SideParallelOptimizer(this.model.params, optimizer, { wd: this.wd, kernels: options.kernels ?? 'wasm' }, model instanceof FactorModel ? model : undefined);
+      const side = new SplitParallelOptimizer(this.model.params, optimizer, { wd: this.wd, kernels: options.kernels ?? 'wasm' }, model instanceof FactorModel ? model : undefined);
       this.optimizer = side;
       this.sideReady = side.ready();
     } else {
@@ -498,7 +499,7 @@ export class CollabLearner {
   private trainBatch(start: number, end: number, lr: number, mom: number): number {
     // the pick head's worker (if any) steps the same rows meanwhile
     this.pickParallel?.begin(start, end, lr, mom);
-    const side = this.optimizer instanceof SideParallelOptimizer && this.optimizer.splitsBatches ? this.optimizer : undefined;
+    const side = this.optimizer instanceof SplitParallelOptimizer && this.optimizer.splitsBatches ? this.optimizer : undefined;
     const sse = side ? side.pairBatch(this.batchData, this.order, start, end) : this.model.trainBatch(this.batchData, this.order, start, end);
     this.optimizer.step(lr, mom);
     this.pickParallel?.end();
@@ -595,7 +596,7 @@ export class CollabLearner {
 
   /** Stops the optimizer's worker thread, if any (it does not keep the process alive either way). */
   async close(): Promise<void> {
-    if (this.optimizer instanceof SideParallelOptimizer) await this.optimizer.close();
+    if (this.optimizer instanceof SplitParallelOptimizer) await this.optimizer.close();
     await this.blockParallel?.close();
     await this.pickParallel?.close();
   }

@@ -26,14 +26,13 @@ export interface OptimizerOptions {
   eps?: number;
   /**
    * 'wasm': AdamW steps each param that has a WebAssembly memory (`Param.kernel`) with the SIMD row kernel,
-   * in float32; 'js': the JS loops everywhere (float64 intermediates), e.g. to match the two-thread path bit for
-   * bit. SGD always runs the JS loops. Default 'wasm'.
+   * in float32; 'js': the JS loops everywhere (float64 intermediates). SGD always runs the JS loops. Default 'wasm'.
    */
   kernels?: 'wasm' | 'js';
   /**
    * AdamW: each sparse param's step of each row's last update, from the optimizer of another thread that steps
-   * other rows of the same tables (blocked training); this one then also takes the tables' state as it is
-   * instead of zeroing it. Default: arrays of its own (on shared memory when the tables are).
+   * other rows of the same tables (blocked training, a batch split between two threads); this one then also takes
+   * the tables' state as it is instead of zeroing it. Default: arrays of its own (on shared memory when the tables are).
    */
   lastSteps?: Int32Array[];
   /**
@@ -238,7 +237,7 @@ export class AdamW implements Optimizer {
 
   /**
    * Applies recorded step t to the rows the gradients touched. Two threads may apply different steps at once to
-   * disjoint rows of the same tables (blocked training): each row catches up over every step since its own last
+   * disjoint rows of the same tables (blocked training, split batches): each row catches up over every step since its own last
    * one, whichever thread applied the steps between, so the result is the one of applying them in step order.
    */
   stepAt(t: number): void {

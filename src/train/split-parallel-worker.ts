@@ -3,10 +3,11 @@ import { bindParamMemory } from '../kernels/param-memory.js';
 import { Grad, type Param } from '../models/model.js';
 import { serveLockstep, type LockstepData } from '../core/lockstep-worker.js';
 import { makeOptimizer } from './optimizers.js';
-import { ACCUMULATE, COUNTS, FLUSH, FORWARD, FROM, STEP, TO, type SideWorkerData } from './side-parallel.js';
+import { ACCUMULATE, COUNTS, FLUSH, FORWARD, FROM, STEP, TO, splitAccumulate, splitForward, type SplitWorkerData } from './split-parallel.js';
 
-// The item-side half of SideParallelOptimizer: rebuilds Params over the shared buffers and steps them on request.
-const d = workerData as SideWorkerData;
+// The worker's half of SplitParallelOptimizer: rebuilds Params over the shared buffers, steps its rows of them on
+// request, and runs its share of a split batch's forward and the item side of its backward.
+const d = workerData as SplitWorkerData;
 const params: Param[] = d.params.map((p) => {
   const grad = new Grad(0, p.cols);
   // the gradient lives in the main thread's shared buffers
@@ -17,7 +18,6 @@ const params: Param[] = d.params.map((p) => {
   return { name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: p.value, grad, kernel };
 });
 const opt = makeOptimizer(d.kind, params, d.options);
-// a split pair batch: this thread's share of the forward, then the item side of the backward (see SideParallelOptimizer)
 const pair = d.pair;
 const ex = pair ? params[0]!.kernel!.exports : undefined;
 serveLockstep(workerData as LockstepData, () => parentPort!.postMessage('ready'), (op) => {
@@ -25,11 +25,6 @@ serveLockstep(workerData as LockstepData, () => parentPort!.postMessage('ready')
     for (let j = 0; j < params.length; j++) params[j]!.grad.count = d.ctl[COUNTS + j]!;
     opt.step(d.hyper[0]!, d.hyper[1]!);
   } else if (op === FLUSH) opt.flush();
-  else if (op === FORWARD) {
-    const p = pair!;
-    ex!.pairForward(p.batch, d.ctl[FROM]!, d.ctl[TO]!, p.k, p.p, p.q, p.bu, p.bi, p.link?.lo ?? 0, p.link?.span ?? 0, d.hyper[2]!, p.out);
-  } else if (op === ACCUMULATE) {
-    const p = pair!;
-    ex!.pairAccumulate(p.batch, d.ctl[TO]!, p.k, 4, p.gq, p.p, p.gbi, p.out);
-  }
+  else if (op === FORWARD) splitForward(ex!, pair!, d.ctl[FROM]!, d.ctl[TO]!, d.hyper[2]!);
+  else if (op === ACCUMULATE) splitAccumulate(ex!, pair!, d.ctl[TO]!, 'item');
 });

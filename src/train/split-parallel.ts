@@ -1,42 +1,58 @@
 import type { Param } from '../models/model.js';
-import { BATCH_BYTES, type WasmMemory } from '../kernels/param-memory.js';
+import { BATCH_BYTES, batchScratchOffset, type TrainKernelExports, type WasmMemory } from '../kernels/param-memory.js';
 import { pairScale, writePairRecords, type FactorModel, type PairData, type PairKernel, type PairLink } from '../models/factor-kernels.js';
 import { AdamW, makeOptimizer, type Optimizer, type OptimizerKind, type OptimizerOptions } from './optimizers.js';
 import { FIRST_FREE, LockstepWorker } from '../core/lockstep-worker.js';
 
-/** Jobs: the optimizer step and flush of the item side; a pair batch's forward over records FROM..TO, and its item-side backward over COUNT records. */
+/** Jobs: the worker's optimizer step and flush; its share of a split batch's forward (records FROM..TO) and its side of the backward (TO records). */
 export const STEP = 1;
 export const FLUSH = 2;
 export const FORWARD = 4;
 export const ACCUMULATE = 5;
-/** Job words after the lockstep ones: the forward's record range, then the touched-row count of each worker-side param. */
+/** Job words after the lockstep ones: a split batch's record range, then the touched-row count of each param the worker steps. */
 export const FROM = FIRST_FREE;
 export const TO = FIRST_FREE + 1;
 export const COUNTS = FIRST_FREE + 2;
 
 /**
  * Ratings per split pair batch call: each rating's forward leaves 16 bytes (g and err as float64) in the
- * memory's second batch slot, its record (12 bytes) sits in the first.
+ * memory's second batch scratch slot; its record (12 bytes) sits in the first.
  */
 export const SPLIT_CHUNK = Math.floor(BATCH_BYTES / 16);
 
-/** A factor model's pair kernel as the worker needs it: byte offsets of the tables, the records and the forward's output, and the link. */
-export interface SidePairData {
+/**
+ * A split batch's kernel arguments, the same on both threads: byte offsets of the factor tables, their
+ * gradients and the bias tables' (0 without biases), of the records and of the forward's output, and the link.
+ */
+export interface SplitPair {
   k: number;
   p: number;
   q: number;
+  gp: number;
   gq: number;
-  gbi: number;
   bu: number;
   bi: number;
+  gbu: number;
+  gbi: number;
   batch: number;
   out: number;
-  link: PairLink | undefined;
+  lo: number;
+  span: number;
 }
 
-/** What the worker receives: the other side's tables, gradients and touched lists, all shared. */
+/** This thread's share of a split batch's forward: records from..to-1 (each rating's g and err to `out`). */
+export function splitForward(ex: TrainKernelExports, s: SplitPair, from: number, to: number, scale: number): void {
+  ex.pairForward(s.batch, from, to, s.k, s.p, s.q, s.bu, s.bi, s.lo, s.span, scale, s.out);
+}
 
-export interface SideWorkerData {
+/** One side of a split batch's backward over its n records: the user side (gP, gbu) or the item side (gQ, gbi). */
+export function splitAccumulate(ex: TrainKernelExports, s: SplitPair, n: number, side: 'user' | 'item'): void {
+  if (side === 'user') ex.pairAccumulate(s.batch, n, s.k, 0, s.gp, s.q, s.gbu, s.out);
+  else ex.pairAccumulate(s.batch, n, s.k, 4, s.gq, s.p, s.gbi, s.out);
+}
+
+/** What the worker receives: the tables it steps with their gradients and touched lists (all shared), and a split batch's arguments. */
+export interface SplitWorkerData {
   kind: OptimizerKind;
   options: OptimizerOptions;
   params: {
@@ -46,10 +62,10 @@ export interface SideWorkerData {
     base: number;
   }[];
   ctl: Int32Array;
-  /** lr and momentum of the current step, then the forward's gradient scale. */
+  /** lr and momentum of the current step, then a split batch's gradient scale. */
   hyper: Float64Array;
-  /** The model's pair kernel when the batches' forward and backward are split too (dot, dotbias). */
-  pair: SidePairData | undefined;
+  /** The model's split batch arguments when the batches' forward and backward are split too (dot, dotbias). */
+  pair: SplitPair | undefined;
 }
 
 /** Whether a model's params split into user-side and item-side sparse tables (names userX / itemX). */
@@ -58,36 +74,41 @@ export function splitsBySide(params: readonly Param[]): boolean {
 }
 
 /**
- * The optimizer step on two threads: the caller updates the user-side tables while a worker updates the
- * item-side ones with its own optimizer instance. Every param's update depends only on its own gradient,
- * state and the shared (lr, momentum) sequence, so the result is bit-for-bit the single-thread result.
- * Given a factor model whose minibatches run in the pair kernels (dot, dotbias), {@link pairBatch} splits the
- * batch too: each thread computes half the ratings' forward, then each adds its side's gradients in rating
- * order (the same bits as the one-thread kernel); the halves meet three times a batch.
+ * Training on two threads, the one-thread model bit for bit. The optimizer step: AdamW over tables that share
+ * one kernel memory steps half of every table's touched rows here and the other half in the worker (rows are
+ * independent, and both halves read the same lazy-update bookkeeping); any other optimizer steps the user-side
+ * tables here and the item-side ones in the worker. Given a factor model whose minibatches run in the pair
+ * kernels (dot, dotbias), {@link pairBatch} splits the batch too: each thread computes half the ratings'
+ * forward, then each adds one side's gradients (users here, items there) in rating order, the one-thread
+ * kernel's additions. A split batch's halves meet three times a batch: after the forward, after the backward
+ * (each side reads the other's factors) and after the step.
  */
-export class SideParallelOptimizer implements Optimizer {
+export class SplitParallelOptimizer implements Optimizer {
   readonly kind: OptimizerKind;
   steps = 0;
   private readonly local: Optimizer;
+  /** The params the worker steps (some of their rows or all of them). */
   private readonly remote: Param[];
   private readonly worker: LockstepWorker;
   private readonly ctl: Int32Array;
   private readonly hyper = new Float64Array(new SharedArrayBuffer(24));
-  /** The split batch's model, kernel, tables and output views, when it has one. */
-  private readonly split: { model: FactorModel; pair: PairKernel; link: PairLink | undefined; out: number; errs: Float64Array } | undefined;
+  /** A split batch's model, kernel, arguments and forward output (g, err per rating), when the batches split. */
+  private readonly split: { model: FactorModel; pair: PairKernel; link: PairLink | undefined; args: SplitPair; out: Float64Array } | undefined;
 
   constructor(params: readonly Param[], kind: OptimizerKind, options: OptimizerOptions, model?: FactorModel) {
     this.kind = kind;
     const training = model?.pairTraining();
-    const pair = model?.pair;
-    // the forward's output takes the memory's second batch slot (the first holds the records)
-    if (model && training && pair && (training.link === undefined || pair.bu !== 0)) {
-      const out = pair.memory.buffer.byteLength - BATCH_BYTES;
-      this.split = { model, pair, link: training.link, out, errs: new Float64Array(pair.memory.buffer, out, 2 * SPLIT_CHUNK) };
+    if (model && training) {
+      const { pair, link } = training;
+      // the records take the memory's first batch scratch slot, the forward's output the second
+      const out = batchScratchOffset(pair.memory, 1);
+      const args: SplitPair = {
+        k: model.nFactors, p: pair.p, q: pair.q, gp: pair.gp, gq: pair.gq, bu: pair.bu, bi: pair.bi, gbu: pair.gbu, gbi: pair.gbi,
+        batch: pair.batch, out, lo: link?.lo ?? 0, span: link?.span ?? 0,
+      };
+      this.split = { model, pair, link, args, out: new Float64Array(pair.memory.buffer, out, 2 * SPLIT_CHUNK) };
     }
-    // AdamW over tables that all live in one kernel memory steps half of every table's rows on each thread
-    // (a user row misses the cache more often than a movie row, so halves by side would leave one thread idle);
-    // otherwise the caller steps the user side and the worker the item side
+    // by rows: a user row misses the cache more often than a movie row, so halves by side leave one thread waiting
     const byRows = this.split !== undefined && kind === 'adam' && (options.kernels ?? 'wasm') === 'wasm' && params.every((p) => p.kernel?.memory === this.split!.pair.memory);
     let remoteOptions = options;
     if (byRows) {
@@ -98,17 +119,19 @@ export class SideParallelOptimizer implements Optimizer {
     } else {
       this.local = makeOptimizer(kind, params.filter((p) => p.name.startsWith('user')), options);
       this.remote = params.filter((p) => !p.name.startsWith('user'));
+      // the worker's optimizer owns these tables' state: no later optimizer here (an lr finder's) may claim and zero it
+      for (const p of this.remote) if (p.kernel && p.kernel.owner === undefined) p.kernel.owner = this;
     }
     this.ctl = new Int32Array(new SharedArrayBuffer((COUNTS + this.remote.length) * 4));
-    const data: SideWorkerData = {
+    const data: SplitWorkerData = {
       kind,
       options: remoteOptions,
       params: this.remote.map((p) => ({ name: p.name, rows: p.rows, cols: p.cols, sparse: p.sparse, decay: p.decay, value: p.value, grad: p.grad.data, touched: p.grad.touched, memory: p.kernel?.memory, base: p.kernel?.valueOffset ?? 0 })),
       ctl: this.ctl,
       hyper: this.hyper,
-      pair: this.split && { k: model!.nFactors, p: pair!.p, q: pair!.q, gq: pair!.gq, gbi: pair!.gbi, bu: pair!.bu, bi: pair!.bi, batch: pair!.batch, out: this.split.out, link: this.split.link },
+      pair: this.split?.args,
     };
-    this.worker = new LockstepWorker(new URL('./side-parallel-worker.js', import.meta.url), data);
+    this.worker = new LockstepWorker(new URL('./split-parallel-worker.js', import.meta.url), data);
   }
 
   /** Whether {@link pairBatch} splits the model's batches (else the caller runs them). */
@@ -121,30 +144,25 @@ export class SideParallelOptimizer implements Optimizer {
    * the model's trainBatch bit for bit; returns the batch's sum of squared errors.
    */
   pairBatch(data: PairData, order: Int32Array, start: number, end: number): number {
-    const { model, pair, link, out, errs } = this.split!;
-    const k = model.nFactors;
-    const tables = model.pairTables;
-    const scale = pairScale(link, end - start);
-    const lo = link?.lo ?? 0;
-    const span = link?.span ?? 0;
+    const { model, pair, link, args, out } = this.split!;
     const ex = pair.exports;
+    const scale = pairScale(link, end - start);
     this.hyper[2] = scale;
     let sse = 0;
     for (let from = start; from < end; from += SPLIT_CHUNK) {
       const n = Math.min(end, from + SPLIT_CHUNK) - from;
-      writePairRecords(pair, tables, data, order, from, from + n, link !== undefined);
-      // the worker takes the second half of the forward, then the item side of the backward
+      writePairRecords(pair, model.pairTables, data, order, from, from + n, link !== undefined);
       const half = n >> 1;
       this.ctl[FROM] = half;
       this.ctl[TO] = n;
       this.worker.post(FORWARD);
-      ex.pairForward(pair.batch, 0, half, k, pair.p, pair.q, pair.bu, pair.bi, lo, span, scale, out);
+      splitForward(ex, args, 0, half, scale);
       this.worker.wait();
-      this.ctl[TO] = n;
       this.worker.post(ACCUMULATE);
-      ex.pairAccumulate(pair.batch, n, k, 0, pair.gp, pair.q, pair.gbu, out);
+      splitAccumulate(ex, args, n, 'user');
+      // the squared errors in rating order, as the one-thread kernel adds them
       for (let j = 0; j < n; j++) {
-        const err = errs[2 * j + 1]!;
+        const err = out[2 * j + 1]!;
         sse += err * err;
       }
       this.worker.wait();
@@ -166,8 +184,8 @@ export class SideParallelOptimizer implements Optimizer {
     this.worker.post(STEP);
     this.local.step(lr, mom);
     this.worker.wait();
-    // the worker zeroed the gradient rows it read; forget them here
-    for (const p of this.remote) p.grad.clearTouched();
+    // the worker zeroed the gradient rows it read; forget them here (by rows, the local optimizer already has)
+    for (const p of this.remote) if (p.grad.count > 0) p.grad.clearTouched();
   }
 
   /** Flushes both halves. */
