@@ -693,31 +693,7 @@ export class EmbeddingNN implements RatingModel {
         }
       }
       gB[j] += sumG;
-      const wRow = j * d;
-      let t = 0;
-      for (; t + 8 <= cnt; t += 8) {
-        const o0 = nzIdx[t]!, o1 = nzIdx[t + 1]!, o2 = nzIdx[t + 2]!, o3 = nzIdx[t + 3]!;
-        const o4 = nzIdx[t + 4]!, o5 = nzIdx[t + 5]!, o6 = nzIdx[t + 6]!, o7 = nzIdx[t + 7]!;
-        const g0 = nzVal[t]!, g1 = nzVal[t + 1]!, g2 = nzVal[t + 2]!, g3 = nzVal[t + 3]!;
-        const g4 = nzVal[t + 4]!, g5 = nzVal[t + 5]!, g6 = nzVal[t + 6]!, g7 = nzVal[t + 7]!;
-        for (let k = 0; k < d; k++) {
-          gW[wRow + k] +=
-            g0 * x[o0 + k]! + g1 * x[o1 + k]! + g2 * x[o2 + k]! + g3 * x[o3 + k]! +
-            g4 * x[o4 + k]! + g5 * x[o5 + k]! + g6 * x[o6 + k]! + g7 * x[o7 + k]!;
-        }
-      }
-      for (; t + 4 <= cnt; t += 4) {
-        const o0 = nzIdx[t]!, o1 = nzIdx[t + 1]!, o2 = nzIdx[t + 2]!, o3 = nzIdx[t + 3]!;
-        const g0 = nzVal[t]!, g1 = nzVal[t + 1]!, g2 = nzVal[t + 2]!, g3 = nzVal[t + 3]!;
-        for (let k = 0; k < d; k++) {
-          gW[wRow + k] += g0 * x[o0 + k]! + g1 * x[o1 + k]! + g2 * x[o2 + k]! + g3 * x[o3 + k]!;
-        }
-      }
-      for (; t < cnt; t++) {
-        const o0 = nzIdx[t]!;
-        const g0 = nzVal[t]!;
-        for (let k = 0; k < d; k++) gW[wRow + k] += g0 * x[o0 + k]!;
-      }
+      addRowCombination(gW, j * d, x, nzIdx, nzVal, cnt, d);
     }
 
     // dx[b, :] = Σ_j dz[b, j] W[j, :] over the nonzero dz of row b
@@ -734,30 +710,7 @@ export class EmbeddingNN implements RatingModel {
         }
       }
       dx.fill(0, xo, xo + d);
-      let t = 0;
-      for (; t + 8 <= cnt; t += 8) {
-        const o0 = nzIdx[t]!, o1 = nzIdx[t + 1]!, o2 = nzIdx[t + 2]!, o3 = nzIdx[t + 3]!;
-        const o4 = nzIdx[t + 4]!, o5 = nzIdx[t + 5]!, o6 = nzIdx[t + 6]!, o7 = nzIdx[t + 7]!;
-        const g0 = nzVal[t]!, g1 = nzVal[t + 1]!, g2 = nzVal[t + 2]!, g3 = nzVal[t + 3]!;
-        const g4 = nzVal[t + 4]!, g5 = nzVal[t + 5]!, g6 = nzVal[t + 6]!, g7 = nzVal[t + 7]!;
-        for (let k = 0; k < d; k++) {
-          dx[xo + k] +=
-            g0 * W[o0 + k]! + g1 * W[o1 + k]! + g2 * W[o2 + k]! + g3 * W[o3 + k]! +
-            g4 * W[o4 + k]! + g5 * W[o5 + k]! + g6 * W[o6 + k]! + g7 * W[o7 + k]!;
-        }
-      }
-      for (; t + 4 <= cnt; t += 4) {
-        const o0 = nzIdx[t]!, o1 = nzIdx[t + 1]!, o2 = nzIdx[t + 2]!, o3 = nzIdx[t + 3]!;
-        const g0 = nzVal[t]!, g1 = nzVal[t + 1]!, g2 = nzVal[t + 2]!, g3 = nzVal[t + 3]!;
-        for (let k = 0; k < d; k++) {
-          dx[xo + k] += g0 * W[o0 + k]! + g1 * W[o1 + k]! + g2 * W[o2 + k]! + g3 * W[o3 + k]!;
-        }
-      }
-      for (; t < cnt; t++) {
-        const o0 = nzIdx[t]!;
-        const g0 = nzVal[t]!;
-        for (let k = 0; k < d; k++) dx[xo + k] += g0 * W[o0 + k]!;
-      }
+      addRowCombination(dx, xo, W, nzIdx, nzVal, cnt, d);
     }
   }
 }
@@ -910,4 +863,34 @@ function resolveOptions(nUsers: number, nItems: number, o: EmbeddingNNOptions): 
     yRange = [lo, hi];
   }
   return { embSizes, layers, ps, embDrop, yRange };
+}
+
+/**
+ * out[at..at+d) += Σ_t val[t] · src[idx[t]..idx[t]+d) over t < cnt (the nonzero terms of a dense layer's
+ * backward: a weight row's gradient from the inputs, or an input's gradient from the weight rows), eight and
+ * then four terms per pass over the row so each element is read and written once per pass.
+ */
+function addRowCombination(out: Float32Array | Float64Array, at: number, src: Float32Array | Float64Array, idx: Int32Array, val: Float64Array, cnt: number, d: number): void {
+  let t = 0;
+  for (; t + 8 <= cnt; t += 8) {
+    const o0 = idx[t]!, o1 = idx[t + 1]!, o2 = idx[t + 2]!, o3 = idx[t + 3]!;
+    const o4 = idx[t + 4]!, o5 = idx[t + 5]!, o6 = idx[t + 6]!, o7 = idx[t + 7]!;
+    const g0 = val[t]!, g1 = val[t + 1]!, g2 = val[t + 2]!, g3 = val[t + 3]!;
+    const g4 = val[t + 4]!, g5 = val[t + 5]!, g6 = val[t + 6]!, g7 = val[t + 7]!;
+    for (let k = 0; k < d; k++) {
+      out[at + k] +=
+        g0 * src[o0 + k]! + g1 * src[o1 + k]! + g2 * src[o2 + k]! + g3 * src[o3 + k]! +
+        g4 * src[o4 + k]! + g5 * src[o5 + k]! + g6 * src[o6 + k]! + g7 * src[o7 + k]!;
+    }
+  }
+  for (; t + 4 <= cnt; t += 4) {
+    const o0 = idx[t]!, o1 = idx[t + 1]!, o2 = idx[t + 2]!, o3 = idx[t + 3]!;
+    const g0 = val[t]!, g1 = val[t + 1]!, g2 = val[t + 2]!, g3 = val[t + 3]!;
+    for (let k = 0; k < d; k++) out[at + k] += g0 * src[o0 + k]! + g1 * src[o1 + k]! + g2 * src[o2 + k]! + g3 * src[o3 + k]!;
+  }
+  for (; t < cnt; t++) {
+    const o0 = idx[t]!;
+    const g0 = val[t]!;
+    for (let k = 0; k < d; k++) out[at + k] += g0 * src[o0 + k]!;
+  }
 }
