@@ -19,6 +19,7 @@ import { loadOptionsFromFlags, withReadFlags, type ReadFlags } from './data.js';
 import type { ModelKind } from '../models/model.js';
 import { MODEL_KINDS } from '../models/factory.js';
 import { collabLearner, type CollabLearner, type CollabLearnerOptions, type EpochStats } from '../train/learner.js';
+import { CACHE_FIT_BYTES } from '../kernels/param-memory.js';
 import { DEFAULT_THREADS_TEXT, LIBRARY_DEFAULTS, TRAIN_DEFAULTS, defaultModel, defaultsByKind } from '../train/defaults.js';
 import { oneCycleRampLength } from '../train/lr-find.js';
 import { suggestLr } from '../train/suggest-lr.js';
@@ -300,6 +301,9 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
   }
   const report = reporting(out, (data.valid?.ratings.length ?? 0) > 0);
   const learner = collabLearner(data.train, data.valid, { ...options, onEpoch: report.onEpoch, onBatch: report.onBatch });
+  if (options.threads === undefined && learner.threads > 1 && !MODEL_REGISTRY[kind].sideFeatures) {
+    out.info(`${learner.threads} threads: the tables and their training state pass ${CACHE_FIT_BYTES / 2 ** 20} MiB, where two cores reach memory faster than one (the same model as on one thread; --threads 1 for one)`);
+  }
   try {
     if (schedule === 'one-cycle') await learner.fitOneCycle(epochs, lr);
     else await learner.fit(epochs, lr);
