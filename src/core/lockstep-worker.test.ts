@@ -12,5 +12,8 @@ test('a lockstep worker whose job throws makes wait() throw its message instead 
   assert.throws(() => worker.wait(), /a training worker thread failed: the kernel ran out of rows; train with threads 1 \(--threads 1\) to run without it/);
   worker.post(2);
   assert.throws(() => worker.wait(), /the kernel ran out of rows/);
+  // a job already waited for is not waited for (or thrown) again: a caller can end a job it may not have started
+  // and close after a failure
+  assert.doesNotThrow(() => worker.wait());
   await worker.close();
 });

@@ -42,6 +42,8 @@ export class LockstepWorker {
   private readonly started: Promise<void>;
   private readonly failure = new Uint8Array(new SharedArrayBuffer(FAILURE_BYTES));
   private gen = 0;
+  /** Whether a posted job has not been waited for yet. */
+  private pending = false;
 
   /** Starts `script` (a URL next to the caller's module) with `data`, whose `ctl` words it watches. */
   constructor(script: URL, data: { ctl: Int32Array }, readonly ctl = data.ctl) {
@@ -67,10 +69,16 @@ export class LockstepWorker {
     this.gen++;
     Atomics.store(this.ctl, GEN, this.gen);
     Atomics.notify(this.ctl, GEN);
+    this.pending = true;
   }
 
-  /** Waits until the last posted job is done; throws what the worker threw if it failed. */
+  /**
+   * Waits until the last posted job is done; throws what the worker threw if it failed. Returns at once when that
+   * job was waited for already (so a caller may end a job it is not sure it started, and close after a failure).
+   */
   wait(): void {
+    if (!this.pending) return;
+    this.pending = false;
     awaitValue(this.ctl, DONE, this.gen);
     if (Atomics.load(this.ctl, FAILED) !== 0) {
       const end = this.failure.indexOf(0);

@@ -40,7 +40,6 @@ export interface BlockWorkerData {
 export class BlockParallel {
   private readonly worker: LockstepWorker;
   private readonly ctl = new Int32Array(new SharedArrayBuffer((LAST + 1) * 4));
-  private busy = false;
 
   constructor(
     k: number,
@@ -69,13 +68,10 @@ export class BlockParallel {
     this.ctl[MINE] = mine;
     this.ctl[LAST] = last;
     this.worker.post(ROUND);
-    this.busy = true;
   }
 
   /** Waits for the worker's share of the round. */
   end(): void {
-    if (!this.busy) return;
-    this.busy = false;
     this.worker.wait();
   }
 

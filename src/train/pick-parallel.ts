@@ -40,7 +40,6 @@ export class PickParallel {
   private readonly worker: LockstepWorker;
   private readonly ctl = new Int32Array(new SharedArrayBuffer((END + 1) * 4));
   private readonly hyper = new Float64Array(new SharedArrayBuffer(2 * 8));
-  private busy = false;
 
   /** `seed` is the model's: the worker rebuilds the head as the model built it (seed + 2). */
   constructor(model: HybridModel, users: Int32Array, items: Int32Array, order: Int32Array, optimizer: { kind: OptimizerKind; options: OptimizerOptions }, seed: number) {
@@ -77,14 +76,11 @@ export class PickParallel {
     this.ctl[START] = start;
     this.ctl[END] = end;
     this.worker.post(BATCH);
-    this.busy = true;
   }
 
   /** Waits for the step {@link begin} started. */
   end(): void {
-    if (!this.busy) return;
     this.worker.wait();
-    this.busy = false;
   }
 
   /** Brings the head's lazily updated rows up to date (before prediction or saving). */
