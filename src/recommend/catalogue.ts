@@ -3,12 +3,13 @@ import type { RawId } from '../data/id-map.js';
 import type { ItemMeta, Ratings } from '../data/ratings.js';
 import { ContentModel } from '../models/content.js';
 import { topKForUser } from '../maths/top-k.js';
-import type { MovieInfo, RecommendOptions, ScoredItem } from './types.js';
+import { userRatingsCsr } from '../data/user-items.js';
+import type { GivenRating, MovieInfo, RecommendOptions, ScoredItem } from './types.js';
 
 /**
  * The movies a model knows, with what every recommender needs about them: titles and genres, rating
  * counts and means, the rating scale, the request filters (minimum ratings, genre, years) and
- * content-based neighbours. Shared by the rating-model and the EASE recommenders.
+ * content-based neighbours; and the training ratings of each user. Shared by every recommender.
  */
 export class Catalogue {
   /** Training ratings per movie (dense order). */
@@ -62,6 +63,22 @@ export class Catalogue {
     const id = this.train.itemIds.idOf(i);
     const meta = this.items.get(id);
     return { itemId: id, title: meta?.title ?? `movie ${id}`, genres: meta?.genres ?? [], year: meta?.year };
+  }
+
+  /** Whether the model was trained with this user. */
+  hasUser(userId: RawId): boolean {
+    return this.train.userIds.has(userId);
+  }
+
+  /** Raw ids and ratings of a known user's training ratings, in training order (an unknown user is an error). */
+  userRatings(userId: RawId): GivenRating[] {
+    const train = this.train;
+    const u = train.userIds.lookup(userId, 'error', 'user');
+    // the per-user index is built once per dataset (and shared); a scan of every rating per call is not
+    const byUser = userRatingsCsr(train, train.userIds.size);
+    const out: GivenRating[] = [];
+    for (let t = byUser.offsets[u]!; t < byUser.offsets[u + 1]!; t++) out.push({ itemId: train.itemIds.idOf(byUser.items[t]!), rating: byUser.ratings[t]! });
+    return out;
   }
 
   /** One movie by raw id, or undefined. */

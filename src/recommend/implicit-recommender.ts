@@ -6,7 +6,6 @@ import { Catalogue } from './catalogue.js';
 import { topKForUser } from '../maths/top-k.js';
 import type { BecauseReason, GivenRating, MapPoint, MovieInfo, RecommendOptions, Recommender, ScoredItem, UserRange } from './types.js';
 import { knownItems } from '../data/seen.js';
-import { userRatingsCsr } from '../data/user-items.js';
 import { checkRange } from './user-range.js';
 
 /**
@@ -95,18 +94,12 @@ export class ImplicitRecommender implements Recommender {
 
   /** Whether the model was fitted with this user. */
   hasUser(userId: RawId): boolean {
-    return this.trained.train.userIds.has(userId);
+    return this.catalogue.hasUser(userId);
   }
 
   /** Raw ids and ratings of a known user's training ratings, in training order. */
   userRatings(userId: RawId): GivenRating[] {
-    const { train } = this.trained;
-    const u = train.userIds.lookup(userId, 'error', 'user');
-    // the per-user index is built once per dataset (and shared); a scan of every rating per call is not
-    const byUser = userRatingsCsr(train, train.userIds.size);
-    const out: GivenRating[] = [];
-    for (let t = byUser.offsets[u]!; t < byUser.offsets[u + 1]!; t++) out.push({ itemId: train.itemIds.idOf(byUser.items[t]!), rating: byUser.ratings[t]! });
-    return out;
+    return this.catalogue.userRatings(userId);
   }
 
   /** Top-N for a known user, leaving out what they rated in training. */

@@ -168,17 +168,12 @@ export class ModelRecommender implements Recommender {
 
   /** Whether the model was trained with this user. */
   hasUser(userId: RawId): boolean {
-    return this.trained.train.userIds.has(userId);
+    return this.catalogue.hasUser(userId);
   }
 
-  /** Raw ids and ratings of a known user's training ratings. */
+  /** Raw ids and ratings of a known user's training ratings, in training order. */
   userRatings(userId: RawId): GivenRating[] {
-    const u = this.trained.train.userIds.lookup(userId, 'error', 'user');
-    const out: GivenRating[] = [];
-    for (let t = this.offsets[u]!; t < this.offsets[u + 1]!; t++) {
-      out.push({ itemId: this.trained.train.itemIds.idOf(this.ratedItems[t]!), rating: this.ratedValues[t]! });
-    }
-    return out;
+    return this.catalogue.userRatings(userId);
   }
 
   /** Top-N for a known user, leaving out everything they are known to have rated (training, validation, `options.seen`). */
