@@ -15,7 +15,7 @@ test('the README states the defaults the table holds: its train line and its tab
     defaultsLine(),
     '# train (defaults: hybrid when the data has metadata, else dotbias; 50 factors, AdamW one-cycle,\n' +
       '# bs 64, 6 epochs, lr 4e-3, wd 0.2 on the embeddings, none on the biases,\n' +
-      "# threads 2 on two cores for a hybrid's pick head or tables past 24 MiB, else 1)",
+      "# threads 2 on two cores for a hybrid's pick head, or tables and their training state past 24 MiB; else 1)",
   );
   assert.ok(readme.includes(defaultsLine()), 'README.md holds defaultsLine() word for word');
   assert.ok(readme.includes(defaultsTable()), `README.md holds defaultsTable() word for word:\n${defaultsTable()}`);
@@ -30,7 +30,7 @@ test('every kind of the registry has a recipe, and help texts list each kind\'s 
   assert.equal(defaultModel(true), 'hybrid');
   assert.equal(defaultModel(false), 'dotbias');
   assert.equal(LIBRARY_DEFAULTS.seed, 42);
-  assert.equal(DEFAULT_THREADS_TEXT, "2 on two cores for a hybrid's pick head or tables past 24 MiB, else 1");
+  assert.equal(DEFAULT_THREADS_TEXT, "2 on two cores for a hybrid's pick head, or tables and their training state past 24 MiB; else 1");
 });
 
 test('threads: one table for the library and the CLI, two for a hybrid with a pick head and for factor tables past the cache, on two cores', () => {

@@ -103,7 +103,7 @@ export function defaultsLine(): string {
 }
 
 /** How the default thread count reads in help texts and the README. */
-export const DEFAULT_THREADS_TEXT = `2 on two cores for a hybrid's pick head or tables past ${CACHE_FIT_BYTES / 2 ** 20} MiB, else 1`;
+export const DEFAULT_THREADS_TEXT = `2 on two cores for a hybrid's pick head, or tables and their training state past ${CACHE_FIT_BYTES / 2 ** 20} MiB; else 1`;
 
 /**
  * The README's table of training defaults, one row per kind, made from {@link TRAIN_DEFAULTS} (a test
