@@ -117,8 +117,9 @@ export function trainingBytes(rows: number, cols: number): number {
 }
 
 /**
- * Training state of embedding tables ({@link trainingBytes}) up to this size stays in the last-level cache: a batch's rows are cheap to reach, so a second thread costs more in hand-offs than it saves,
- * and the order of the ratings needs no blocking (see CollabLearnerOptions.blocks).
+ * Training state of embedding tables ({@link trainingBytes}) up to this size stays in the last-level cache: a
+ * batch's rows are cheap to reach, so a second thread costs more in hand-offs than it saves, and the order of the
+ * ratings needs no blocking (see CollabLearnerOptions.blocks).
  */
 export const CACHE_FIT_BYTES = 24 * 2 ** 20;
 

@@ -185,6 +185,8 @@ export class CollabLearner {
   private readonly onEpoch: ((stats: EpochStats) => void) | undefined;
   private readonly onBatch: ((done: number, total: number) => void) | undefined;
   private pickParallel: PickParallel | undefined;
+  /** The two-thread optimizer when it also runs each batch's forward and backward (dot and dotbias on two threads). */
+  private readonly splitBatches: SplitParallelOptimizer | undefined;
   private readonly sideReady: Promise<void> | undefined;
   /** Training ratings per user / item, and the damped means used for pairs the model never saw. */
   private readonly userCount: Int32Array;
@@ -217,7 +219,8 @@ export class CollabLearner {
     this.wd = requireNumber('wd', options.wd ?? recipe.wd, 0);
     this.momentum = requireNumber('momentum', options.momentum ?? recipe.momentum, 0, 1);
     this.seed = requireInt('seed', options.seed ?? LIBRARY_DEFAULTS.seed, 0, 0xffffffff);
-    // a hybrid's pick head, and the tables of a big catalogue, train on a second thread when there is one (the same result as one thread)
+    // a hybrid's pick head, and the tables of a big catalogue, train on a second thread when there is one (the same
+    // result as one thread)
     const entry = modelEntry(kind);
     const optimizer = options.optimizer ?? recipe.optimizer;
     const stats = ratingStats(train);
@@ -265,6 +268,7 @@ export class CollabLearner {
       // dot and dotbias also split each batch's forward and backward between the threads
       const side = new SplitParallelOptimizer(this.model.params, optimizer, { wd: this.wd, kernels: options.kernels ?? 'wasm' }, model instanceof FactorModel ? model : undefined);
       this.optimizer = side;
+      if (side.splitsBatches) this.splitBatches = side;
       this.sideReady = side.ready();
     } else {
       this.optimizer = makeOptimizer(optimizer, this.model.params, { wd: this.wd, kernels: options.kernels ?? 'wasm' });
@@ -499,8 +503,8 @@ export class CollabLearner {
   private trainBatch(start: number, end: number, lr: number, mom: number): number {
     // the pick head's worker (if any) steps the same rows meanwhile
     this.pickParallel?.begin(start, end, lr, mom);
-    const side = this.optimizer instanceof SplitParallelOptimizer && this.optimizer.splitsBatches ? this.optimizer : undefined;
-    const sse = side ? side.pairBatch(this.batchData, this.order, start, end) : this.model.trainBatch(this.batchData, this.order, start, end);
+    const split = this.splitBatches;
+    const sse = split ? split.pairBatch(this.batchData, this.order, start, end) : this.model.trainBatch(this.batchData, this.order, start, end);
     this.optimizer.step(lr, mom);
     this.pickParallel?.end();
     return sse;

@@ -209,9 +209,9 @@ export class AdamW implements Optimizer {
     }
   }
 
-  /** The first and end index of this optimizer's part of n things. */
-  private shareOf(n: number): [number, number] {
-    return [Math.floor((n * this.part) / this.parts), Math.floor((n * (this.part + 1)) / this.parts)];
+  /** Where part `part` of n things starts (part `parts` is n): this optimizer's share is [bound(part), bound(part + 1)). */
+  private shareBound(n: number, part: number): number {
+    return Math.floor((n * part) / this.parts);
   }
 
   /** Each param's step of each row's last update (shared memory when the tables are: another thread's optimizer can adopt them). */
@@ -237,8 +237,9 @@ export class AdamW implements Optimizer {
 
   /**
    * Applies recorded step t to the rows the gradients touched. Two threads may apply different steps at once to
-   * disjoint rows of the same tables (blocked training, split batches): each row catches up over every step since its own last
-   * one, whichever thread applied the steps between, so the result is the one of applying them in step order.
+   * disjoint rows of the same tables (blocked training, split batches): each row catches up over every step since
+   * its own last one, whichever thread applied the steps between, so the result is the one of applying them in
+   * step order.
    */
   stepAt(t: number): void {
     const log = this.log;
@@ -266,8 +267,9 @@ export class AdamW implements Optimizer {
       const sparse = p.sparse;
       const last = this.last[j]!;
       const touched = g.touched;
-      const [first, end] = sparse ? this.shareOf(g.count) : this.part === 0 ? [0, 1] : [0, 0];
-      const rows = end - first;
+      // a sparse table's share of the touched rows; a dense table is part 0's
+      const first = sparse ? this.shareBound(g.count, this.part) : 0;
+      const rows = sparse ? this.shareBound(g.count, this.part + 1) - first : this.part === 0 ? 1 : 0;
       const kern = this.kernel[j];
       // with kernels, this loop only lists the rows and their scalars; one adamwRows call then steps them all
       const list = kern?.list;
@@ -423,8 +425,8 @@ export class AdamW implements Optimizer {
       const v = this.v[j]!;
       const r = this.dir[j]!;
       const k = p.cols;
-      const [first, end] = this.shareOf(p.rows);
-      for (let row = first; row < end; row++) {
+      const end = this.shareBound(p.rows, this.part + 1);
+      for (let row = this.shareBound(p.rows, this.part); row < end; row++) {
         const t0 = last[row]!;
         if (t0 >= t) continue;
         this.scalars(t0, t, decays);
