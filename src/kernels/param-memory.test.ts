@@ -33,21 +33,22 @@ test('a shared param memory lives on a SharedArrayBuffer, and a second binding (
   mem.grad.fill(0.5);
   const k = other.kernel;
   k.list[0] = 0;
-  k.sc.set([0.9, 0.99, 1, 0]);
-  k.exports.adamwRows(k.listOffset, 1, 6, k.valueOffset, k.gradOffset, k.mOffset, k.vOffset, k.rOffset, k.scOffset, 0.1, 0.01, 1, 1e-5, 0.01, 1);
+  k.sc.set([0.9, 0.99, 1, 0, 1]);
+  k.exports.adamwRows(k.listOffset, 1, 6, k.valueOffset, k.gradOffset, k.stateOffset, k.scOffset, 0.1, 0.01, 1, 1e-5, 0.01, 1);
   assert.ok(mem.grad.every((x) => x === 0), 'the other instance zeroed the gradient in the same memory');
-  assert.ok(mem.kernel.m.every((x) => Math.abs(x - 0.05) < 1e-7));
+  assert.ok(mem.kernel.state.subarray(0, 6).every((x) => Math.abs(x - 0.05) < 1e-7), 'first moments');
+  assert.ok(mem.kernel.state.subarray(6, 12).every((x) => Math.abs(x - 0.0025) < 1e-9), 'second moments');
   assert.ok(mem.value.every((x) => x < 1));
 });
 
-test('a param memory holds value, grad, m, v and r as disjoint, zeroed, 16-byte aligned views', () => {
+test('a param memory holds value, grad and state (two floats each) as disjoint, zeroed, 16-byte aligned views', () => {
   const mem = paramMemory(7)!;
   assert.ok(mem, 'this Node compiles the SIMD kernels');
   const k = mem.kernel;
-  const views = [mem.value, mem.grad, k.m, k.v, k.r];
-  const offsets = [k.valueOffset, k.gradOffset, k.mOffset, k.vOffset, k.rOffset];
+  const views = [mem.value, mem.grad, k.state];
+  const offsets = [k.valueOffset, k.gradOffset, k.stateOffset];
   views.forEach((a, j) => {
-    assert.equal(a.length, 7);
+    assert.equal(a.length, j === 2 ? 14 : 7);
     assert.equal(a.byteOffset, offsets[j]);
     assert.equal(a.byteOffset % 16, 0);
     assert.ok(a.every((x) => x === 0));
@@ -64,34 +65,37 @@ test('adamwRows equals the JS AdamW row formula: within float32 rounding in lane
     const k = mem.kernel;
     const w = mem.value;
     const g = mem.grad;
-    for (const a of [w, g, k.m, k.r]) for (let e = 0; e < a.length; e++) a[e] = rng.normal() * 0.1;
-    for (let e = 0; e < k.v.length; e++) k.v[e] = rng.random() * 0.01;
-    const before = [w, g, k.m, k.v, k.r].map((a) => Float64Array.from(a));
-    const [b1m, b2v, c1, c2, isb, eps, keepA, keepC, step] = [0.81, 0.97, 0.1, 0.01, 1.3, 1e-5, 0.9995, 2e-4, 4e-3];
+    const state = k.state;
+    for (const a of [w, g]) for (let e = 0; e < a.length; e++) a[e] = rng.normal() * 0.1;
+    // each row's [m | v]
+    for (let e = 0; e < state.length; e++) state[e] = e % (2 * n) < n ? rng.normal() * 0.1 : rng.random() * 0.01;
+    const before = [w, g, state].map((a) => Float64Array.from(a));
+    const [b1m, b2v, c1, c2, isb, eps, keepA, keepC, isb0, step] = [0.81, 0.97, 0.1, 0.01, 1.3, 1e-5, 0.9995, 2e-4, 1.7, 4e-3];
     const row = 1;
     k.list[0] = row;
-    k.sc.set([b1m, b2v, keepA, keepC]);
-    k.exports.adamwRows(k.listOffset, 1, n, k.valueOffset, k.gradOffset, k.mOffset, k.vOffset, k.rOffset, k.scOffset, c1, c2, isb, eps, step, wide);
-    const [w0, g0, m0, v0, r0] = before as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    k.sc.set([b1m, b2v, keepA, keepC, isb0]);
+    k.exports.adamwRows(k.listOffset, 1, n, k.valueOffset, k.gradOffset, k.stateOffset, k.scOffset, c1, c2, isb, eps, step, wide);
+    const [w0, g0, s0] = before as [Float64Array, Float64Array, Float64Array];
     for (let e = 0; e < rows * n; e++) {
       if (e < row * n || e >= (row + 1) * n) {
         // other rows are untouched
         assert.equal(w[e], Math.fround(w0[e]!));
         assert.equal(g[e], Math.fround(g0[e]!));
+        assert.equal(state[e + n * Math.floor(e / n)], Math.fround(s0[e + n * Math.floor(e / n)]!));
         continue;
       }
-      // m ← b1m m + c1 g; v ← b2v v + c2 g²; r ← m / (sqrt(v) isb + eps); p ← keepA p - keepC r_old - step r; g ← 0
-      const me = b1m * m0[e]! + c1 * g0[e]!;
-      const ve = b2v * v0[e]! + c2 * g0[e]! * g0[e]!;
-      const re = me / (Math.sqrt(ve) * isb + eps);
-      const we = keepA * w0[e]! - keepC * r0[e]! - step * re;
+      // r0 ← m / (sqrt(v) isb0 + eps); m ← b1m m + c1 g; v ← b2v v + c2 g²; p ← keepA p - keepC r0 - step m / (sqrt(v) isb + eps); g ← 0
+      const mi = 2 * n * row + (e - row * n);
+      const r0 = s0[mi]! / (Math.sqrt(s0[mi + n]!) * isb0 + eps);
+      const me = b1m * s0[mi]! + c1 * g0[e]!;
+      const ve = b2v * s0[mi + n]! + c2 * g0[e]! * g0[e]!;
+      const we = keepA * w0[e]! - keepC * r0 - step * (me / (Math.sqrt(ve) * isb + eps));
       const close = (got: number, want: number, what: string) =>
         wide
           ? assert.ok(Math.abs(got - want) <= 4e-7 * Math.max(1, Math.abs(want)), `n ${n}, element ${e}: ${what} ${got} vs ${want}`)
           : assert.equal(got, Math.fround(want), `n ${n}, element ${e}: ${what} (float64)`);
-      close(k.m[e]!, me, 'm');
-      close(k.v[e]!, ve, 'v');
-      close(k.r[e]!, re, 'r');
+      close(state[mi]!, me, 'm');
+      close(state[mi + n]!, ve, 'v');
       close(w[e]!, we, 'p');
       assert.equal(g[e], 0);
     }

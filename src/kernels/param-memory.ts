@@ -7,12 +7,12 @@ export { MAX_WASM_BYTES, type WasmMemory };
 /** The functions of the training module (src/kernels/adam.wat) bound to a Param's memory; pointers are byte offsets. */
 export interface TrainKernelExports {
   /**
-   * One AdamW step over `count` rows of k floats: row numbers at `list`, each row's float64 scalars
-   * [b1m, b2v, keepA, keepC] at sc + 32 j (see the .wat for the equations); zeroes the gradient it reads.
-   * wide ≠ 0 computes in float32 lanes, 0 in float64 like the JS loop.
+   * One AdamW step over `count` rows of k floats: row numbers at `list`, each row's moments [m | v] at s + 8k·row,
+   * each row's float64 scalars [b1m, b2v, keepA, keepC, isb0] at sc + 40 j (see the .wat for the equations);
+   * zeroes the gradient it reads. wide ≠ 0 computes in float32 lanes, 0 in float64 like the JS loop.
    */
   adamwRows(
-    list: number, count: number, k: number, w: number, g: number, m: number, v: number, r: number, sc: number,
+    list: number, count: number, k: number, w: number, g: number, s: number, sc: number,
     c1: number, c2: number, isb: number, eps: number, step: number, wide: number,
   ): void;
   /** acc + Σ P[u,f] Q[i,f] in float64, bit for bit factor-kernels.ts's dotRows. */
@@ -31,9 +31,10 @@ export interface TrainKernelExports {
   pairForward(batch: number, from: number, to: number, k: number, p: number, q: number, bu: number, bi: number, lo: number, span: number, scale: number, out: number): void;
   /**
    * One side of pairBatch's backward from pairForward's output at gin: own 0 the user side (gb[u] += g, gx[u] += g y[i]),
-   * own 4 the item side (gb[i] += g, gx[i] += g y[u]); gb 0 without biases. Both sides together give pairBatch's bits.
+   * own 4 the item side (gb[i] += g, gx[i] += g y[u]); gb 0 without biases; only rows with row & mask = part (mask 0:
+   * all). Both sides of every row together give pairBatch's bits.
    */
-  pairAccumulate(batch: number, n: number, k: number, own: number, gx: number, y: number, gb: number, gin: number): void;
+  pairAccumulate(batch: number, n: number, k: number, own: number, gx: number, y: number, gb: number, gin: number, mask: number, part: number): void;
 }
 
 /** The functions of the kernel module (src/kernels/simd.wat); pointers are byte offsets into its memory. */
@@ -49,9 +50,10 @@ export interface SimdKernelExports {
 }
 
 /**
- * Where a Param lives in a WebAssembly memory, laid out as [value | grad | m | v | r | list | sc] (each 16-byte
- * aligned), and the training kernels bound to that memory. m, v and r are an AdamW's state, list (one int per
- * row) and sc (four float64 per row) the rows and catch-up scalars of its step; the first optimizer built over
+ * Where a Param lives in a WebAssembly memory, laid out as [value | grad | state | list | sc] (each 16-byte
+ * aligned), and the training kernels bound to that memory. state is an AdamW's moments, each row's m and v side
+ * by side (one random access a row on big tables instead of two), list (one int per row) and sc (five float64
+ * per row) the rows and catch-up scalars of its step; the first optimizer built over
  * the param claims them (`owner`), any later one keeps its own arrays and the JS loop. Every memory ends with
  * {@link BATCH_BYTES} of batch scratch (`batchOffset`) for a model's per-batch kernel.
  */
@@ -61,21 +63,17 @@ export interface ParamKernel {
   /** Floats per array (rows × cols). */
   readonly length: number;
   readonly exports: TrainKernelExports;
-  /** Byte offsets of value, grad, m, v and r in the memory. */
+  /** Byte offsets of value, grad and state in the memory. */
   readonly valueOffset: number;
   readonly gradOffset: number;
-  readonly mOffset: number;
-  readonly vOffset: number;
-  readonly rOffset: number;
+  readonly stateOffset: number;
   /** Byte offsets of the step's row list and row scalars, and of the memory's batch scratch. */
   readonly listOffset: number;
   readonly scOffset: number;
   readonly batchOffset: number;
-  /** Optimizer state views: first moment, second moment, last update direction. */
-  readonly m: Float32Array;
-  readonly v: Float32Array;
-  readonly r: Float32Array;
-  /** The step's row list (rows entries) and row scalars (4 per row). */
+  /** Optimizer state: row j's first moment at [2kj, 2kj + k), its second moment at [2kj + k, 2k(j + 1)) (k = length / rows). */
+  readonly state: Float32Array;
+  /** The step's row list (rows entries) and row scalars ({@link ROW_SCALARS} per row). */
   readonly list: Int32Array;
   readonly sc: Float64Array;
   /** The optimizer that uses m, v and r, once one has claimed them. */
@@ -111,10 +109,13 @@ function trainKernels(memory: WasmMemory): TrainKernelExports {
   return instantiateKernel<TrainKernelExports>(mod, memory, { exp: Math.exp });
 }
 
-/** Bytes of a rows × cols table in training: each float's value, gradient and AdamW's m, v and last direction (a table's five arrays). */
+/** Bytes of a rows × cols table in training: each float's value, gradient and AdamW's two moments. */
 export function trainingBytes(rows: number, cols: number): number {
-  return rows * cols * 20;
+  return rows * cols * 16;
 }
+
+/** Float64 catch-up scalars of one row of an AdamW step (see TrainKernelExports.adamwRows). */
+export const ROW_SCALARS = 5;
 
 /**
  * Training state of embedding tables ({@link trainingBytes}) up to this size stays in the last-level cache: a
@@ -123,7 +124,7 @@ export function trainingBytes(rows: number, cols: number): number {
  */
 export const CACHE_FIT_BYTES = 24 * 2 ** 20;
 
-/** Byte size of one of the five arrays of n floats, padded to a multiple of 4 floats so each starts 16-byte aligned for v128 loads. */
+/** Byte size of an array of n floats, padded to a multiple of 4 floats so each starts 16-byte aligned for v128 loads. */
 function strideOf(n: number): number {
   return Math.ceil(n / 4) * 16;
 }
@@ -142,12 +143,12 @@ export function batchScratchOffset(memory: WasmMemory, slot: number): number {
 
 /** Bytes of one slot of a table's row list and row scalars. */
 function slotBytes(rows: number): number {
-  return strideOf(rows) + rows * 32;
+  return strideOf(rows) + rows * ROW_SCALARS * 8;
 }
 
-/** Bytes of one table of n floats in `rows` rows: five arrays, then the row list and row scalars of every slot. */
+/** Bytes of one table of n floats in `rows` rows: value, grad and state (two floats each), then the row list and row scalars of every slot. */
 function tableBytes(n: number, rows: number): number {
-  return 5 * strideOf(n) + SCRATCH_SLOTS * slotBytes(rows);
+  return 4 * strideOf(n) + SCRATCH_SLOTS * slotBytes(rows);
 }
 
 /** Bytes of one slot of batch scratch at the end of every param memory: 1365 ratings of a per-batch kernel's 12-byte records. */
@@ -207,8 +208,8 @@ export function bindParamMemory(memory: WasmMemory, n: number, rows: number, bas
 
 function viewsAt(memory: WasmMemory, exports: TrainKernelExports, n: number, rows: number, base: number, scratch: number): ParamMemory {
   const stride = strideOf(n);
-  const view = (slot: number) => new Float32Array(memory.buffer, base + slot * stride, n);
-  const listOffset = base + 5 * stride + scratch * slotBytes(rows);
+  const view = (slot: number, length = n) => new Float32Array(memory.buffer, base + slot * stride, length);
+  const listOffset = base + 4 * stride + scratch * slotBytes(rows);
   const scOffset = listOffset + strideOf(rows);
   return {
     value: view(0),
@@ -219,17 +220,13 @@ function viewsAt(memory: WasmMemory, exports: TrainKernelExports, n: number, row
       exports,
       valueOffset: base,
       gradOffset: base + stride,
-      mOffset: base + 2 * stride,
-      vOffset: base + 3 * stride,
-      rOffset: base + 4 * stride,
+      stateOffset: base + 2 * stride,
       listOffset,
       scOffset,
       batchOffset: batchScratchOffset(memory, scratch),
-      m: view(2),
-      v: view(3),
-      r: view(4),
+      state: view(2, 2 * n),
       list: new Int32Array(memory.buffer, listOffset, rows),
-      sc: new Float64Array(memory.buffer, scOffset, rows * 4),
+      sc: new Float64Array(memory.buffer, scOffset, rows * ROW_SCALARS),
     },
   };
 }

@@ -139,14 +139,14 @@ test('the first AdamW over a wasm param claims its state; a second one (an lr fi
   p.grad.touch(1);
   p.grad.data.fill(0.5, 8, 16);
   first.step(0.01, 0.9);
-  const m = p.kernel!.m.slice();
-  assert.ok(m[8]! > 0, 'the kernel wrote the first moment into the param memory');
+  const m = p.kernel!.state.slice();
+  assert.ok(m[16]! > 0, 'the kernel wrote the first moment into the param memory (row 1: m at 16..23)');
   assert.equal(p.kernel!.owner, first);
   const second = new AdamW([p], { wd: 0.1 });
   p.grad.touch(1);
   p.grad.data.fill(-0.5, 8, 16);
   second.step(0.01, 0.9);
-  assert.deepEqual(p.kernel!.m, m);
+  assert.deepEqual(p.kernel!.state, m);
 });
 
 test("kernels 'js' and 'wasm' give the same trajectory up to float32 rounding", () => {

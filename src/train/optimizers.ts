@@ -1,5 +1,5 @@
 import { CollabError, requireInt, requireNumber } from '../core/errors.js';
-import type { ParamKernel } from '../kernels/param-memory.js';
+import { ROW_SCALARS, type ParamKernel } from '../kernels/param-memory.js';
 import type { Param } from '../models/model.js';
 
 /** Which optimizer: torch.optim.SGD (momentum, coupled weight decay) or torch.optim.AdamW (decoupled). */
@@ -36,8 +36,8 @@ export interface OptimizerOptions {
    */
   lastSteps?: Int32Array[];
   /**
-   * AdamW: step only part `part` of `parts` of every sparse param's touched rows (in list order) and flush only
-   * that share of its rows, while optimizers on other threads step the other parts of the same tables (with the
+   * AdamW: step and flush only part `part` of `parts` of every sparse param's rows, the rows with
+   * row % parts = part, while optimizers on other threads step the other parts of the same tables (with the
    * same `lastSteps` and the tables' own state: every param needs a kernel memory); a dense param is part 0's.
    * Rows are independent, so the parts together give one optimizer's result bit for bit. Default: all rows.
    */
@@ -71,17 +71,28 @@ const KERNEL_MIN_COLS = 4;
  * flush() runs before every evaluation and at the end of training.
  */
 const MOMENTUM_WINDOW = 64;
-/** Catch-up scalars are cached per gap length below this many steps. */
-const CACHE_GAPS = 4096;
+/** beta2^s is tabled for gaps s below this many steps. */
+const POW_GAPS = 4096;
+
+/**
+ * What a row last updated at step t needs to catch up, side by side at AT * t (one cache line: at scale a row's
+ * last step is a random one, and separate arrays would cost a cache miss each): Σ_{j ≤ t} log(1 - lr_j wd),
+ * Σ_{j ≤ t} log(mom_j), 1 / sqrt(bc2_t), and AdamW's momentum window sums from t with and without decay
+ * (NaN until first needed).
+ */
+const AT = 8;
+const AT_LOG_DECAY = 0;
+const AT_LOG_MOM = 1;
+const AT_ISB = 2;
+const AT_WINDOW_DECAY = 3;
+const AT_WINDOW = 4;
 
 /** Per-step hyperparameters, indexed by step number t = 1, 2, ... (index 0 is the start). */
 class StepLog {
   lr = new Float64Array(1024);
   mom = new Float64Array(1024);
-  /** Σ_{j ≤ t} log(1 - lr_j wd). */
-  logDecay = new Float64Array(1024);
-  /** Σ_{j ≤ t} log(mom_j). */
-  logMom = new Float64Array(1024);
+  /** By step, a row's catch-up terms (see AT). */
+  at = new Float64Array(1024 * AT);
   /** Adam's bias corrections at step t. */
   bc1 = new Float64Array(1024);
   bc2 = new Float64Array(1024);
@@ -97,17 +108,25 @@ class StepLog {
   constructor() {
     this.bc1[0] = 1;
     this.bc2[0] = 1;
+    this.at[AT_ISB] = 1;
+    this.at[AT_WINDOW_DECAY] = NaN;
+    this.at[AT_WINDOW] = NaN;
   }
 
   record(t: number, lr: number, mom: number, wd: number, beta2: number): void {
     if (t >= this.lr.length) this.grow(t * 2);
     this.lr[t] = lr;
     this.mom[t] = mom;
-    this.logDecay[t] = this.logDecay[t - 1]! + Math.log(Math.max(1 - lr * wd, 1e-300));
-    this.logMom[t] = this.logMom[t - 1]! + Math.log(Math.max(mom, 1e-300));
     // torch computes both corrections with the current betas: 1 - beta^step.
     this.bc1[t] = 1 - Math.pow(mom, t);
     this.bc2[t] = 1 - Math.pow(beta2, t);
+    const at = this.at;
+    const a = AT * t;
+    at[a + AT_LOG_DECAY] = at[a - AT + AT_LOG_DECAY]! + Math.log(Math.max(1 - lr * wd, 1e-300));
+    at[a + AT_LOG_MOM] = at[a - AT + AT_LOG_MOM]! + Math.log(Math.max(mom, 1e-300));
+    at[a + AT_ISB] = 1 / Math.sqrt(this.bc2[t]!);
+    at[a + AT_WINDOW_DECAY] = NaN;
+    at[a + AT_WINDOW] = NaN;
     const sqrtB2 = Math.sqrt(beta2);
     this.adamRunDecay[t] = mom / (Math.max(1 - lr * wd, 1e-300) * sqrtB2);
     this.adamRun[t] = mom / sqrtB2;
@@ -124,8 +143,9 @@ class StepLog {
     };
     this.lr = g64(this.lr);
     this.mom = g64(this.mom);
-    this.logDecay = g64(this.logDecay);
-    this.logMom = g64(this.logMom);
+    const at = new Float64Array(n * AT);
+    at.set(this.at);
+    this.at = at;
     this.bc1 = g64(this.bc1);
     this.bc2 = g64(this.bc2);
     this.adamRunDecay = g64(this.adamRunDecay);
@@ -151,21 +171,25 @@ export class AdamW implements Optimizer {
   readonly beta2: number;
   readonly eps: number;
   private readonly log = new StepLog();
-  private readonly m: Float32Array[];
-  private readonly v: Float32Array[];
-  /** Direction r = m / (sqrt(v / bc2) + eps) of each element's last update (the catch-up's momentum move). */
-  private readonly dir: Float32Array[];
+  /** Each row's moments side by side, [m | v] (see ParamKernel.state); a dense param is one row. */
+  private readonly state: Float32Array[];
+  /** The rows being stepped and their last steps (scratch of stepAt, as long as the longest sparse table). */
+  private readonly own: Int32Array;
+  private readonly t0s: Int32Array;
   private readonly last: Int32Array[];
-  private readonly cacheDecay = { stamp: new Int32Array(CACHE_GAPS).fill(-1), values: new Float64Array(CACHE_GAPS * 4) };
-  private readonly cacheNoDecay = { stamp: new Int32Array(CACHE_GAPS).fill(-1), values: new Float64Array(CACHE_GAPS * 4) };
-  /** beta2^s for s < CACHE_GAPS. */
-  private readonly beta2Pow = new Float64Array(CACHE_GAPS);
+  /**
+   * Catch-up scalars of every gap s ≤ MOMENTUM_WINDOW up to step `at` (with and without decay): A_s, Π beta1 and
+   * the momentum sum Σ gain run at 3s, 3s + 1, 3s + 2. Every row a step touches catches up to the same step, so
+   * one O(window) pass serves all of its short gaps.
+   */
+  private readonly shortDecay = { at: -1, values: new Float64Array(3 * (MOMENTUM_WINDOW + 1)) };
+  private readonly shortNoDecay = { at: -1, values: new Float64Array(3 * (MOMENTUM_WINDOW + 1)) };
+  /** beta2^s for s < POW_GAPS. */
+  private readonly beta2Pow = new Float64Array(POW_GAPS);
   /** Catch-up scalars A, C, mScale, vScale of the last `scalars` call (a typed array: no boxed doubles). */
   private readonly sc = new Float64Array(4);
   /** The window sum Σ_{t0<t≤t0+64} gain_t run_t of a gap longer than the window, by t0 (NaN: not yet computed), with and without decay. */
-  private windowDecay = new Float64Array(0);
-  private windowNoDecay = new Float64Array(0);
-  /** Each param's WebAssembly memory and kernels when this optimizer steps it in wasm (m, v, dir then live there). */
+  /** Each param's WebAssembly memory and kernels when this optimizer steps it in wasm (its moments then live there). */
   private readonly kernel: (ParamKernel | undefined)[];
   /** This optimizer's part of every table's rows (see OptimizerOptions.share). */
   private readonly part: number;
@@ -185,7 +209,7 @@ export class AdamW implements Optimizer {
     this.parts = requireInt('share.parts', options.share?.parts ?? 1, 1);
     this.part = requireInt('share.part', options.share?.part ?? 0, 0, this.parts - 1);
     this.beta2Pow[0] = 1;
-    for (let s = 1; s < CACHE_GAPS; s++) this.beta2Pow[s] = this.beta2Pow[s - 1]! * this.beta2;
+    for (let s = 1; s < POW_GAPS; s++) this.beta2Pow[s] = this.beta2Pow[s - 1]! * this.beta2;
     // The state views in a param's memory belong to the first optimizer that claims them (an lr finder's
     // second optimizer over the same params keeps its own arrays, so the learner's state survives it).
     const adopt = options.lastSteps;
@@ -193,25 +217,16 @@ export class AdamW implements Optimizer {
       const kern = p.kernel;
       if (kernels !== 'wasm' || !kern || kern.owner !== undefined) return undefined;
       kern.owner = this;
-      if (!adopt) {
-        kern.m.fill(0);
-        kern.v.fill(0);
-        kern.r.fill(0);
-      }
+      if (!adopt) kern.state.fill(0);
       return kern;
     });
-    this.m = params.map((p, j) => this.kernel[j]?.m ?? new Float32Array(p.value.length));
-    this.v = params.map((p, j) => this.kernel[j]?.v ?? new Float32Array(p.value.length));
-    this.dir = params.map((p, j) => this.kernel[j]?.r ?? new Float32Array(p.value.length));
+    this.state = params.map((p, j) => this.kernel[j]?.state ?? new Float32Array(2 * p.value.length));
+    this.own = new Int32Array(params.reduce((most, p) => Math.max(most, p.sparse ? p.rows : 0), 0));
+    this.t0s = new Int32Array(this.own.length);
     this.last = adopt ?? params.map((p) => (p.value.buffer instanceof SharedArrayBuffer ? new Int32Array(new SharedArrayBuffer(p.rows * 4)) : new Int32Array(p.rows)));
     if (this.parts > 1 && this.kernel.some((k) => k === undefined)) {
       throw new CollabError('INVALID_OPTION', 'share: every param needs a kernel memory this optimizer steps (the parts share its state)', { field: 'share' });
     }
-  }
-
-  /** Where part `part` of n things starts (part `parts` is n): this optimizer's share is [bound(part), bound(part + 1)). */
-  private shareBound(n: number, part: number): number {
-    return Math.floor((n * part) / this.parts);
   }
 
   /** Each param's step of each row's last update (shared memory when the tables are: another thread's optimizer can adopt them). */
@@ -227,8 +242,9 @@ export class AdamW implements Optimizer {
   /**
    * One AdamW step: p ← p (1 - lr wd); m ← b1 m + (1 - b1) g; v ← b2 v + (1 - b2) g²;
    * p ← p - lr/bc1 · m / (sqrt(v / bc2) + eps). A sparse row skipped since step t0 first catches up (fused into
-   * the same pass): p ← A p - C r, m ← m·mScale, v ← v·vScale, where r = m / (sqrt(v / bc2) + eps) is the
-   * direction stored at the row's last update, so the catch-up costs no square root or division.
+   * the same pass): p ← A p - C r, m ← m·mScale, v ← v·vScale, where r = m / (sqrt(v / bc2_t0) + eps) is the
+   * direction of the row's last update, recomputed from its moments (storing it cost more memory traffic than
+   * the square root and division).
    */
   step(lr: number, mom: number): void {
     this.record(lr, mom);
@@ -260,20 +276,32 @@ export class AdamW implements Optimizer {
       const keep = 1 - lr * wd;
       const w = p.value;
       const gd = g.data;
-      const m = this.m[j]!;
-      const v = this.v[j]!;
-      const r = this.dir[j]!;
+      const state = this.state[j]!;
       const k = p.cols;
       const sparse = p.sparse;
       const last = this.last[j]!;
-      const touched = g.touched;
-      // a sparse table's share of the touched rows; a dense table is part 0's
-      const first = sparse ? this.shareBound(g.count, this.part) : 0;
-      const rows = sparse ? this.shareBound(g.count, this.part + 1) - first : this.part === 0 ? 1 : 0;
       const kern = this.kernel[j];
       // with kernels, this loop only lists the rows and their scalars; one adamwRows call then steps them all
       const list = kern?.list;
       const rowSc = kern?.sc;
+      // a sparse table's share of the touched rows (see OptimizerOptions.share) with each one's last step, read
+      // in a pass of its own: on big tables most reads miss the cache, and independent loads in a tight loop
+      // wait for memory together rather than one row at a time. A dense table is part 0's.
+      const own = this.own;
+      const t0s = this.t0s;
+      let rows = sparse ? 0 : this.part === 0 ? 1 : 0;
+      if (sparse) {
+        const touched = g.touched;
+        const parts = this.parts;
+        const part = this.part;
+        for (let n = 0; n < g.count; n++) {
+          const row = touched[n]!;
+          if (row % parts !== part) continue;
+          own[rows] = row;
+          t0s[rows++] = last[row]!;
+          last[row] = t;
+        }
+      }
       for (let n = 0; n < rows; n++) {
         let from = 0;
         let to = w.length;
@@ -281,12 +309,13 @@ export class AdamW implements Optimizer {
         let C = 0;
         let b1m = b1;
         let b2v = b2;
+        let isb0 = 0;
         if (sparse) {
-          const row = touched[first + n]!;
+          const row = own[n]!;
           from = row * k;
           to = from + k;
-          const t0 = last[row]!;
-          last[row] = t;
+          const t0 = t0s[n]!;
+          isb0 = log.at[AT * t0 + AT_ISB]!;
           if (t0 < t - 1) {
             this.scalars(t0, t - 1, decays);
             A = this.sc[0]!;
@@ -295,34 +324,40 @@ export class AdamW implements Optimizer {
             b2v = b2 * this.sc[3]!;
           }
         }
-        // catch-up p ← A p - C r, then m ← b1 m + (1 - b1) g; v ← b2 v + (1 - b2) g²; r = m / (sqrt(v / bc2) + eps); p ← keep p - lr/bc1 r
+        // catch-up p ← A p - C r0, then m ← b1 m + (1 - b1) g; v ← b2 v + (1 - b2) g²; p ← keep p - lr/bc1 m / (sqrt(v / bc2) + eps)
         const keepA = keep * A;
         const keepC = keep * C;
         if (list) {
-          list[n] = sparse ? touched[first + n]! : 0;
-          const s = n * 4;
+          list[n] = sparse ? own[n]! : 0;
+          const s = n * ROW_SCALARS;
           rowSc![s] = b1m;
           rowSc![s + 1] = b2v;
           rowSc![s + 2] = keepA;
           rowSc![s + 3] = keepC;
+          rowSc![s + 4] = isb0;
           continue;
         }
+        // the row's moments: m at ms + e - from, v k floats (a dense param: its length) further
+        const ms = 2 * from;
+        const span = to - from;
         for (let e = from; e < to; e++) {
           const grad = gd[e]!;
           gd[e] = 0;
-          const me = b1m * m[e]! + c1 * grad;
-          const ve = b2v * v[e]! + c2 * grad * grad;
-          const re = me / (Math.sqrt(ve) * invSqrtBc2 + eps);
-          w[e] = keepA * w[e]! - keepC * r[e]! - stepSize * re;
-          m[e] = me;
-          v[e] = ve;
-          r[e] = re;
+          const mi = ms + e - from;
+          const m0 = state[mi]!;
+          const v0 = state[mi + span]!;
+          const back = keepC !== 0 ? keepC * (m0 / (Math.sqrt(v0) * isb0 + eps)) : 0;
+          const me = b1m * m0 + c1 * grad;
+          const ve = b2v * v0 + c2 * grad * grad;
+          w[e] = keepA * w[e]! - back - stepSize * (me / (Math.sqrt(ve) * invSqrtBc2 + eps));
+          state[mi] = me;
+          state[mi + span] = ve;
         }
       }
       if (kern) {
         // float32 lanes for embedding rows and dense tables, the JS loop's float64 for narrow rows (biases)
         const wide = !sparse || k >= KERNEL_MIN_COLS ? 1 : 0;
-        kern.exports.adamwRows(kern.listOffset, rows, sparse ? k : w.length, kern.valueOffset, kern.gradOffset, kern.mOffset, kern.vOffset, kern.rOffset, kern.scOffset, c1, c2, invSqrtBc2, eps, stepSize, wide);
+        kern.exports.adamwRows(kern.listOffset, rows, sparse ? k : w.length, kern.valueOffset, kern.gradOffset, kern.stateOffset, kern.scOffset, c1, c2, invSqrtBc2, eps, stepSize, wide);
       }
       g.clearTouched();
     }
@@ -331,71 +366,69 @@ export class AdamW implements Optimizer {
   /**
    * Scalars of the closed-form catch-up from step t0 to t1 (see the note above) into `sc`.
    * With run_s = Π_{t0<j≤t} beta1_j / ((1 - lr_j wd) sqrt(beta2)), C = A / sqrt(bc2_0) Σ_t lr_t sqrt(bc2_t) / bc1_t · run_t.
-   * Within one step every row catches up to the same t1, so results are cached by gap length.
    */
   private scalars(t0: number, t1: number, decays: boolean): void {
     const gap = t1 - t0;
-    const cache = decays ? this.cacheDecay : this.cacheNoDecay;
-    if (gap < CACHE_GAPS && cache.stamp[gap] === t1) {
-      const c = gap * 4;
-      this.sc[0] = cache.values[c]!;
-      this.sc[1] = cache.values[c + 1]!;
-      this.sc[2] = cache.values[c + 2]!;
-      this.sc[3] = cache.values[c + 3]!;
-      return;
-    }
     const L = this.log;
     let A = 1;
     let C = 0;
     let mScale = 1;
     if (t0 > 0 && gap <= MOMENTUM_WINDOW) {
-      // short gap: A and Π beta1 as running products inside the momentum sum (no exp)
-      const h = decays ? L.adamRunDecay : L.adamRun;
-      const g = L.adamGain;
-      const keep = L.keep;
-      const mom = L.mom;
-      let run = 1;
-      for (let t = t0 + 1; t <= t1; t++) {
-        run *= h[t]!;
-        C += g[t]! * run;
-        mScale *= mom[t]!;
-        if (decays) A *= keep[t]!;
-      }
-      C *= A / Math.sqrt(L.bc2[t0]!);
+      const short = this.shortGaps(t1, decays);
+      A = short[3 * gap]!;
+      mScale = short[3 * gap + 1]!;
+      C = short[3 * gap + 2]! * A * L.at[AT * t0 + AT_ISB]!;
     } else {
-      if (decays) A = Math.exp(L.logDecay[t1]! - L.logDecay[t0]!);
+      const at = L.at;
+      const a0 = AT * t0;
+      const a1 = AT * t1;
+      if (decays) A = Math.exp(at[a1 + AT_LOG_DECAY]! - at[a0 + AT_LOG_DECAY]!);
       if (t0 > 0) {
-        C = this.window(t0, decays) * (A / Math.sqrt(L.bc2[t0]!));
-        mScale = Math.exp(L.logMom[t1]! - L.logMom[t0]!);
+        C = this.window(t0, decays) * A * at[a0 + AT_ISB]!;
+        mScale = Math.exp(at[a1 + AT_LOG_MOM]! - at[a0 + AT_LOG_MOM]!);
       }
     }
     this.sc[0] = A;
     this.sc[1] = C;
     this.sc[2] = mScale;
-    this.sc[3] = gap < CACHE_GAPS ? this.beta2Pow[gap]! : Math.pow(this.beta2, gap);
-    if (gap < CACHE_GAPS) {
-      cache.stamp[gap] = t1;
-      const c = gap * 4;
-      cache.values[c] = A;
-      cache.values[c + 1] = C;
-      cache.values[c + 2] = this.sc[2]!;
-      cache.values[c + 3] = this.sc[3]!;
+    this.sc[3] = gap < POW_GAPS ? this.beta2Pow[gap]! : Math.pow(this.beta2, gap);
+  }
+
+  /**
+   * The short-gap table up to step t1, built backwards from t1 on first use in a step: with S_s the momentum sum
+   * of gap s, S_{s+1} = h_t0 (gain_t0 + S_s) where t0 = t1 - s.
+   */
+  private shortGaps(t1: number, decays: boolean): Float64Array {
+    const table = decays ? this.shortDecay : this.shortNoDecay;
+    const out = table.values;
+    if (table.at === t1) return out;
+    table.at = t1;
+    const L = this.log;
+    const h = decays ? L.adamRunDecay : L.adamRun;
+    let A = 1;
+    let mScale = 1;
+    let S = 0;
+    out[0] = 1;
+    out[1] = 1;
+    out[2] = 0;
+    for (let s = 0, t = t1; s < MOMENTUM_WINDOW && t > 0; s++, t--) {
+      S = h[t]! * (L.adamGain[t]! + S);
+      mScale *= L.mom[t]!;
+      if (decays) A *= L.keep[t]!;
+      const o = 3 * (s + 1);
+      out[o] = A;
+      out[o + 1] = mScale;
+      out[o + 2] = S;
     }
+    return out;
   }
 
   /** Σ_{t0<t≤t0+64} gain_t run_t (the catch-up's momentum sum over a whole window), computed once per t0. */
   private window(t0: number, decays: boolean): number {
-    let memo = decays ? this.windowDecay : this.windowNoDecay;
-    if (t0 >= memo.length) {
-      const grown = new Float64Array(Math.max(1024, 2 * t0)).fill(NaN);
-      grown.set(memo);
-      memo = grown;
-      if (decays) this.windowDecay = grown;
-      else this.windowNoDecay = grown;
-    }
-    const known = memo[t0]!;
-    if (known === known) return known;
     const L = this.log;
+    const slot = AT * t0 + (decays ? AT_WINDOW_DECAY : AT_WINDOW);
+    const known = L.at[slot]!;
+    if (known === known) return known;
     const h = decays ? L.adamRunDecay : L.adamRun;
     const g = L.adamGain;
     let run = 1;
@@ -404,29 +437,25 @@ export class AdamW implements Optimizer {
       run *= h[t]!;
       C += g[t]! * run;
     }
-    memo[t0] = C;
+    L.at[slot] = C;
     return C;
   }
 
-  /** Brings every sparse row up to the current step, then re-bases its stored direction r on this step. */
+  /** Brings every sparse row up to the current step. */
   flush(): void {
     const t = this.steps;
     if (this.flushedAt === t) return;
     this.flushedAt = t;
     const eps = this.eps;
-    const invSqrtBc2 = 1 / Math.sqrt(this.log.bc2[t]!);
     for (let j = 0; j < this.params.length; j++) {
       const p = this.params[j]!;
       if (!p.sparse) continue;
       const last = this.last[j]!;
       const decays = p.decay && this.wd > 0;
       const w = p.value;
-      const m = this.m[j]!;
-      const v = this.v[j]!;
-      const r = this.dir[j]!;
+      const state = this.state[j]!;
       const k = p.cols;
-      const end = this.shareBound(p.rows, this.part + 1);
-      for (let row = this.shareBound(p.rows, this.part); row < end; row++) {
+      for (let row = this.part; row < p.rows; row += this.parts) {
         const t0 = last[row]!;
         if (t0 >= t) continue;
         this.scalars(t0, t, decays);
@@ -434,14 +463,15 @@ export class AdamW implements Optimizer {
         const C = this.sc[1]!;
         const mScale = this.sc[2]!;
         const vScale = this.sc[3]!;
-        // p ← A p - C r; m ← m·mScale; v ← v·vScale; r ← m / (sqrt(v / bc2_t) + eps)
-        for (let e = row * k; e < (row + 1) * k; e++) {
-          const me = m[e]! * mScale;
-          const ve = v[e]! * vScale;
-          w[e] = A * w[e]! - C * r[e]!;
-          m[e] = me;
-          v[e] = ve;
-          r[e] = me / (Math.sqrt(ve) * invSqrtBc2 + eps);
+        const isb0 = this.log.at[AT * t0 + AT_ISB]!;
+        // p ← A p - C r0 (r0 = m / (sqrt(v / bc2_t0) + eps)); m ← m·mScale; v ← v·vScale
+        for (let c = 0, e = row * k, mi = 2 * row * k; c < k; c++, e++, mi++) {
+          const m0 = state[mi]!;
+          const v0 = state[mi + k]!;
+          if (C !== 0) w[e] = A * w[e]! - C * (m0 / (Math.sqrt(v0) * isb0 + eps));
+          else w[e] = A * w[e]!;
+          state[mi] = m0 * mScale;
+          state[mi + k] = v0 * vScale;
         }
         last[row] = t;
       }

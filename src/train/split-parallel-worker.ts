@@ -26,5 +26,5 @@ serveLockstep(workerData as LockstepData, () => parentPort!.postMessage('ready')
     opt.step(d.hyper[0]!, d.hyper[1]!);
   } else if (op === FLUSH) opt.flush();
   else if (op === FORWARD) splitForward(ex!, pair!, d.ctl[FROM]!, d.ctl[TO]!, d.hyper[2]!);
-  else if (op === ACCUMULATE) splitAccumulate(ex!, pair!, d.ctl[TO]!, 'item');
+  else if (op === ACCUMULATE) splitAccumulate(ex!, pair!, d.ctl[TO]!, 1, d.byRows);
 });

@@ -45,10 +45,14 @@ export function splitForward(ex: TrainKernelExports, s: SplitPair, from: number,
   ex.pairForward(s.batch, from, to, s.k, s.p, s.q, s.bu, s.bi, s.lo, s.span, scale, s.out);
 }
 
-/** One side of a split batch's backward over its n records: the user side (gP, gbu) or the item side (gQ, gbi). */
-export function splitAccumulate(ex: TrainKernelExports, s: SplitPair, n: number, side: 'user' | 'item'): void {
-  if (side === 'user') ex.pairAccumulate(s.batch, n, s.k, 0, s.gp, s.q, s.gbu, s.out);
-  else ex.pairAccumulate(s.batch, n, s.k, 4, s.gq, s.p, s.gbi, s.out);
+/**
+ * This thread's share of a split batch's backward over its n records: with `byRows`, both sides' gradients of
+ * the rows with row % 2 = part (the rows its optimizer steps; a user row is as likely odd as a movie row, so
+ * the halves balance); else one side, part 0 the user side (gP, gbu), part 1 the item side (gQ, gbi).
+ */
+export function splitAccumulate(ex: TrainKernelExports, s: SplitPair, n: number, part: number, byRows: boolean): void {
+  if (byRows || part === 0) ex.pairAccumulate(s.batch, n, s.k, 0, s.gp, s.q, s.gbu, s.out, byRows ? 1 : 0, byRows ? part : 0);
+  if (byRows || part === 1) ex.pairAccumulate(s.batch, n, s.k, 4, s.gq, s.p, s.gbi, s.out, byRows ? 1 : 0, byRows ? part : 0);
 }
 
 /** What the worker receives: the tables it steps with their gradients and touched lists (all shared), and a split batch's arguments. */
@@ -66,6 +70,8 @@ export interface SplitWorkerData {
   hyper: Float64Array;
   /** The model's split batch arguments when the batches' forward and backward are split too (dot, dotbias). */
   pair: SplitPair | undefined;
+  /** Whether the two optimizers share the rows of every table (else they split the tables by side). */
+  byRows: boolean;
 }
 
 /** Whether a model's params split into user-side and item-side sparse tables (names userX / itemX). */
@@ -94,6 +100,8 @@ export class SplitParallelOptimizer implements Optimizer {
   private readonly hyper = new Float64Array(new SharedArrayBuffer(24));
   /** A split batch's model, kernel, arguments and forward output (g, err per rating), when the batches split. */
   private readonly split: { model: FactorModel; pair: PairKernel; link: PairLink | undefined; args: SplitPair; out: Float64Array } | undefined;
+  /** Whether both optimizers step half of every table's rows (row % 2), rather than one side each. */
+  private readonly byRows: boolean;
 
   constructor(params: readonly Param[], kind: OptimizerKind, options: OptimizerOptions, model?: FactorModel) {
     this.kind = kind;
@@ -110,6 +118,7 @@ export class SplitParallelOptimizer implements Optimizer {
     }
     // by rows: a user row misses the cache more often than a movie row, so halves by side leave one thread waiting
     const byRows = this.split !== undefined && kind === 'adam' && (options.kernels ?? 'wasm') === 'wasm' && params.every((p) => p.kernel?.memory === this.split!.pair.memory);
+    this.byRows = byRows;
     let remoteOptions = options;
     if (byRows) {
       const local = new AdamW(params, { ...options, share: { part: 0, parts: 2 } });
@@ -130,6 +139,7 @@ export class SplitParallelOptimizer implements Optimizer {
       ctl: this.ctl,
       hyper: this.hyper,
       pair: this.split?.args,
+      byRows,
     };
     this.worker = new LockstepWorker(new URL('./split-parallel-worker.js', import.meta.url), data);
   }
@@ -159,7 +169,7 @@ export class SplitParallelOptimizer implements Optimizer {
       splitForward(ex, args, 0, half, scale);
       this.worker.wait();
       this.worker.post(ACCUMULATE);
-      splitAccumulate(ex, args, n, 'user');
+      splitAccumulate(ex, args, n, 0, this.byRows);
       // the squared errors in rating order, as the one-thread kernel adds them
       for (let j = 0; j < n; j++) {
         const err = out[2 * j + 1]!;
