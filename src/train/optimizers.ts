@@ -96,6 +96,8 @@ class StepLog {
   /** Adam's bias corrections at step t. */
   bc1 = new Float64Array(1024);
   bc2 = new Float64Array(1024);
+  /** The first step whose bc2 is exactly 1 (so is every later one's: beta2 is constant). */
+  private bc2One = Infinity;
   /** First step of the run of constant (lr, mom) that contains step t. */
   runStart = new Int32Array(1024);
   /** AdamW catch-up factors: beta1_t / ((1 - lr_t wd) sqrt(beta2)), the same without decay, and lr_t sqrt(bc2_t) / bc1_t. */
@@ -125,6 +127,7 @@ class StepLog {
     at[a + AT_LOG_DECAY] = at[a - AT + AT_LOG_DECAY]! + Math.log(Math.max(1 - lr * wd, 1e-300));
     at[a + AT_LOG_MOM] = at[a - AT + AT_LOG_MOM]! + Math.log(Math.max(mom, 1e-300));
     at[a + AT_ISB] = 1 / Math.sqrt(this.bc2[t]!);
+    if (this.bc2[t] === 1 && t < this.bc2One) this.bc2One = t;
     at[a + AT_WINDOW_DECAY] = NaN;
     at[a + AT_WINDOW] = NaN;
     const sqrtB2 = Math.sqrt(beta2);
@@ -133,6 +136,11 @@ class StepLog {
     this.adamGain[t] = (lr * Math.sqrt(this.bc2[t]!)) / this.bc1[t]!;
     this.keep[t] = 1 - lr * wd;
     this.runStart[t] = t > 1 && this.lr[t - 1] === lr && this.mom[t - 1] === mom ? this.runStart[t - 1]! : t;
+  }
+
+  /** 1 / sqrt(bc2_t), read from the step's record only while it differs from 1 (a random read that misses the cache at scale). */
+  isb(t: number): number {
+    return t >= this.bc2One ? 1 : this.at[AT * t + AT_ISB]!;
   }
 
   private grow(n: number): void {
@@ -315,7 +323,7 @@ export class AdamW implements Optimizer {
           from = row * k;
           to = from + k;
           const t0 = t0s[n]!;
-          isb0 = log.at[AT * t0 + AT_ISB]!;
+          isb0 = log.isb(t0);
           if (t0 < t - 1) {
             this.scalars(t0, t - 1, decays);
             A = this.sc[0]!;
@@ -377,14 +385,14 @@ export class AdamW implements Optimizer {
       const short = this.shortGaps(t1, decays);
       A = short[3 * gap]!;
       mScale = short[3 * gap + 1]!;
-      C = short[3 * gap + 2]! * A * L.at[AT * t0 + AT_ISB]!;
+      C = short[3 * gap + 2]! * A * L.isb(t0);
     } else {
       const at = L.at;
       const a0 = AT * t0;
       const a1 = AT * t1;
       if (decays) A = Math.exp(at[a1 + AT_LOG_DECAY]! - at[a0 + AT_LOG_DECAY]!);
       if (t0 > 0) {
-        C = this.window(t0, decays) * A * at[a0 + AT_ISB]!;
+        C = this.window(t0, decays) * A * L.isb(t0);
         mScale = Math.exp(at[a1 + AT_LOG_MOM]! - at[a0 + AT_LOG_MOM]!);
       }
     }
@@ -463,7 +471,7 @@ export class AdamW implements Optimizer {
         const C = this.sc[1]!;
         const mScale = this.sc[2]!;
         const vScale = this.sc[3]!;
-        const isb0 = this.log.at[AT * t0 + AT_ISB]!;
+        const isb0 = this.log.isb(t0);
         // p ← A p - C r0 (r0 = m / (sqrt(v / bc2_t0) + eps)); m ← m·mScale; v ← v·vScale
         for (let c = 0, e = row * k, mi = 2 * row * k; c < k; c++, e++, mi++) {
           const m0 = state[mi]!;
