@@ -75,17 +75,15 @@ const MOMENTUM_WINDOW = 64;
 const POW_GAPS = 4096;
 
 /**
- * What a row last updated at step t needs to catch up, side by side at AT * t (one cache line: at scale a row's
- * last step is a random one, and separate arrays would cost a cache miss each): Σ_{j ≤ t} log(1 - lr_j wd),
- * Σ_{j ≤ t} log(mom_j), 1 / sqrt(bc2_t), and AdamW's momentum window sums from t with and without decay
- * (NaN until first needed).
+ * What a row last updated at step t needs to catch up, side by side at AT * t (32 bytes: at scale a row's last
+ * step is a random one, and separate arrays would cost a cache miss each): Σ_{j ≤ t} log(1 - lr_j wd),
+ * Σ_{j ≤ t} log(mom_j), and AdamW's momentum window sums from t with and without decay (NaN until first needed).
  */
-const AT = 8;
+const AT = 4;
 const AT_LOG_DECAY = 0;
 const AT_LOG_MOM = 1;
-const AT_ISB = 2;
-const AT_WINDOW_DECAY = 3;
-const AT_WINDOW = 4;
+const AT_WINDOW_DECAY = 2;
+const AT_WINDOW = 3;
 
 /** Per-step hyperparameters, indexed by step number t = 1, 2, ... (index 0 is the start). */
 class StepLog {
@@ -93,9 +91,10 @@ class StepLog {
   mom = new Float64Array(1024);
   /** By step, a row's catch-up terms (see AT). */
   at = new Float64Array(1024 * AT);
-  /** Adam's bias corrections at step t. */
+  /** Adam's bias corrections at step t, and 1 / sqrt(bc2_t). */
   bc1 = new Float64Array(1024);
   bc2 = new Float64Array(1024);
+  private invSqrtBc2 = new Float64Array(1024);
   /** The first step whose bc2 is exactly 1 (so is every later one's: beta2 is constant). */
   private bc2One = Infinity;
   /** First step of the run of constant (lr, mom) that contains step t. */
@@ -110,7 +109,7 @@ class StepLog {
   constructor() {
     this.bc1[0] = 1;
     this.bc2[0] = 1;
-    this.at[AT_ISB] = 1;
+    this.invSqrtBc2[0] = 1;
     this.at[AT_WINDOW_DECAY] = NaN;
     this.at[AT_WINDOW] = NaN;
   }
@@ -126,7 +125,7 @@ class StepLog {
     const a = AT * t;
     at[a + AT_LOG_DECAY] = at[a - AT + AT_LOG_DECAY]! + Math.log(Math.max(1 - lr * wd, 1e-300));
     at[a + AT_LOG_MOM] = at[a - AT + AT_LOG_MOM]! + Math.log(Math.max(mom, 1e-300));
-    at[a + AT_ISB] = 1 / Math.sqrt(this.bc2[t]!);
+    this.invSqrtBc2[t] = 1 / Math.sqrt(this.bc2[t]!);
     if (this.bc2[t] === 1 && t < this.bc2One) this.bc2One = t;
     at[a + AT_WINDOW_DECAY] = NaN;
     at[a + AT_WINDOW] = NaN;
@@ -138,9 +137,9 @@ class StepLog {
     this.runStart[t] = t > 1 && this.lr[t - 1] === lr && this.mom[t - 1] === mom ? this.runStart[t - 1]! : t;
   }
 
-  /** 1 / sqrt(bc2_t), read from the step's record only while it differs from 1 (a random read that misses the cache at scale). */
+  /** 1 / sqrt(bc2_t), read from its array only while it differs from 1 (a random read that misses the cache at scale). */
   isb(t: number): number {
-    return t >= this.bc2One ? 1 : this.at[AT * t + AT_ISB]!;
+    return t >= this.bc2One ? 1 : this.invSqrtBc2[t]!;
   }
 
   private grow(n: number): void {
@@ -156,6 +155,7 @@ class StepLog {
     this.at = at;
     this.bc1 = g64(this.bc1);
     this.bc2 = g64(this.bc2);
+    this.invSqrtBc2 = g64(this.invSqrtBc2);
     this.adamRunDecay = g64(this.adamRunDecay);
     this.adamRun = g64(this.adamRun);
     this.adamGain = g64(this.adamGain);
@@ -196,7 +196,6 @@ export class AdamW implements Optimizer {
   private readonly beta2Pow = new Float64Array(POW_GAPS);
   /** Catch-up scalars A, C, mScale, vScale of the last `scalars` call (a typed array: no boxed doubles). */
   private readonly sc = new Float64Array(4);
-  /** The window sum Σ_{t0<t≤t0+64} gain_t run_t of a gap longer than the window, by t0 (NaN: not yet computed), with and without decay. */
   /** Each param's WebAssembly memory and kernels when this optimizer steps it in wasm (its moments then live there). */
   private readonly kernel: (ParamKernel | undefined)[];
   /** This optimizer's part of every table's rows (see OptimizerOptions.share). */

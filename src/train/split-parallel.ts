@@ -81,13 +81,13 @@ export function splitsBySide(params: readonly Param[]): boolean {
 
 /**
  * Training on two threads, the one-thread model bit for bit. The optimizer step: AdamW over tables that share
- * one kernel memory steps half of every table's touched rows here and the other half in the worker (rows are
+ * one kernel memory steps the even rows of every table here and the odd rows in the worker (rows are
  * independent, and both halves read the same lazy-update bookkeeping); any other optimizer steps the user-side
  * tables here and the item-side ones in the worker. Given a factor model whose minibatches run in the pair
  * kernels (dot, dotbias), {@link pairBatch} splits the batch too: each thread computes half the ratings'
- * forward, then each adds one side's gradients (users here, items there) in rating order, the one-thread
- * kernel's additions. A split batch's halves meet three times a batch: after the forward, after the backward
- * (each side reads the other's factors) and after the step.
+ * forward, then adds the gradients of the rows it steps (AdamW: its parity of both sides; else its side) in
+ * rating order, the one-thread kernel's additions. A split batch's halves meet three times a batch: after the
+ * forward, after the backward (each reads factors the other steps) and after the step.
  */
 export class SplitParallelOptimizer implements Optimizer {
   readonly kind: OptimizerKind;
@@ -116,7 +116,8 @@ export class SplitParallelOptimizer implements Optimizer {
       };
       this.split = { model, pair, link, args, out: new Float64Array(pair.memory.buffer, out, 2 * SPLIT_CHUNK) };
     }
-    // by rows: a user row misses the cache more often than a movie row, so halves by side leave one thread waiting
+    // by rows: a user row misses the cache more often than a movie row, so halves by side leave one thread waiting;
+    // by parity, a thread adds the gradients of the rows it steps
     const byRows = this.split !== undefined && kind === 'adam' && (options.kernels ?? 'wasm') === 'wasm' && params.every((p) => p.kernel?.memory === this.split!.pair.memory);
     this.byRows = byRows;
     let remoteOptions = options;
