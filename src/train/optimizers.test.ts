@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { RandomState } from '../core/random.js';
 import { makeParam } from '../models/init.js';
 import { Grad, type Param } from '../models/model.js';
+import { bindParamMemory } from '../kernels/param-memory.js';
 import { AdamW, SGD, makeOptimizer } from './optimizers.js';
 import { oneCycle } from './schedules.js';
 
@@ -130,6 +131,60 @@ test('AdamW share: a part out of range, or a param whose state the parts could n
   assert.throws(() => new AdamW([], { share: { part: 2, parts: 2 } }), /share.part must be an integer from 0 to 1, got 2/);
   const plain: Param = { name: 'userFactors', rows: 3, cols: 4, value: new Float32Array(12), grad: new Grad(3, 4), sparse: true, decay: true };
   assert.throws(() => new AdamW([plain], { share: { part: 0, parts: 2 } }), /share: every param needs a kernel memory/);
+});
+
+test('two AdamW parts over the same tables (even rows and odd rows, as two threads step them) equal one AdamW bit for bit', () => {
+  const rng = new RandomState(21);
+  // the reference tables and the shared ones start equal; rows of 6 floats take the f32x4 kernel, biases the float64 loop
+  const shape: [string, number, number][] = [['emb', 9, 6], ['bias', 9, 1]];
+  const ref = shape.map(([name, rows, cols]) => param(name, rows, cols, true, rng, true));
+  const mine = shape.map(([name, rows, cols], j) => {
+    const p = makeParam(name, rows, cols, true);
+    p.value.set(ref[j]!.value);
+    return p;
+  });
+  // the other part binds its own kernel instance (scratch slot 1) and Grad view over the same memory, as the split worker does
+  const theirs: Param[] = mine.map((p) => {
+    const grad = new Grad(0, p.cols);
+    Object.assign(grad, { rows: p.rows, data: p.grad.data, touched: p.grad.touched });
+    const kernel = bindParamMemory(p.kernel!.memory, p.rows * p.cols, p.rows, p.kernel!.valueOffset, 1).kernel;
+    return { ...p, grad, kernel };
+  });
+  const one = new AdamW(ref, { wd: 0.1 });
+  const part0 = new AdamW(mine, { wd: 0.1, share: { part: 0, parts: 2 } });
+  const part1 = new AdamW(theirs, { wd: 0.1, share: { part: 1, parts: 2 }, lastSteps: part0.lastSteps });
+  const sched = oneCycle(0.05);
+  const steps = 200;
+  let stepped = 0;
+  for (let t = 1; t <= steps; t++) {
+    // a few rows a step, row 8 only twice (gaps past the 64-step momentum window)
+    const rows = [0, 1, 2, 3, 4, 5, 6, 7].filter(() => rng.random() < 0.3);
+    if (t === 3 || t === 150) rows.push(8);
+    for (const row of rows) {
+      for (let j = 0; j < shape.length; j++) {
+        const cols = shape[j]![2];
+        ref[j]!.grad.touch(row);
+        mine[j]!.grad.touch(row);
+        for (let c = 0; c < cols; c++) {
+          const g = rng.normal();
+          ref[j]!.grad.data[row * cols + c] = g;
+          mine[j]!.grad.data[row * cols + c] = g;
+        }
+      }
+    }
+    stepped += rows.length;
+    const lr = sched.lr((t - 1) / steps);
+    const mom = sched.mom((t - 1) / steps);
+    one.step(lr, mom);
+    for (let j = 0; j < shape.length; j++) theirs[j]!.grad.count = mine[j]!.grad.count;
+    part1.step(lr, mom);
+    part0.step(lr, mom);
+  }
+  assert.ok(stepped > 100, 'the plan touched rows');
+  one.flush();
+  part0.flush();
+  part1.flush();
+  for (let j = 0; j < shape.length; j++) assert.deepEqual(mine[j]!.value, ref[j]!.value, `${shape[j]![0]}: the parts' values`);
 });
 
 test('the first AdamW over a wasm param claims its state; a second one (an lr finder) keeps its own and leaves it alone', () => {
