@@ -85,30 +85,30 @@ const AT_LOG_MOM = 1;
 const AT_WINDOW_DECAY = 2;
 const AT_WINDOW = 3;
 
-/** Per-step hyperparameters, indexed by step number t = 1, 2, ... (index 0 is the start). */
+/**
+ * Per-step hyperparameters, indexed by step number t = 1, 2, ... (index 0 is the start). Kept for every step
+ * (a row may catch up from any earlier one): lr, momentum, the run of constant (lr, mom), AdamW's gain and the
+ * catch-up record (AT); terms that follow from these in a few operations are computed when asked, which keeps
+ * a long run's log to 60 bytes a step.
+ */
 class StepLog {
   lr = new Float64Array(1024);
   mom = new Float64Array(1024);
   /** By step, a row's catch-up terms (see AT). */
   at = new Float64Array(1024 * AT);
-  /** Adam's bias corrections at step t, and 1 / sqrt(bc2_t). */
-  bc1 = new Float64Array(1024);
-  bc2 = new Float64Array(1024);
-  private invSqrtBc2 = new Float64Array(1024);
-  /** The first step whose bc2 is exactly 1 (so is every later one's: beta2 is constant). */
-  private bc2One = Infinity;
   /** First step of the run of constant (lr, mom) that contains step t. */
   runStart = new Int32Array(1024);
-  /** AdamW catch-up factors: beta1_t / ((1 - lr_t wd) sqrt(beta2)), the same without decay, and lr_t sqrt(bc2_t) / bc1_t. */
-  adamRunDecay = new Float64Array(1024);
-  adamRun = new Float64Array(1024);
+  /** AdamW's lr_t sqrt(bc2_t) / bc1_t. */
   adamGain = new Float64Array(1024);
-  /** 1 - lr_t wd. */
-  keep = new Float64Array(1024);
+  /** 1 / sqrt(bc2_t) of the steps before bc2 reaches exactly 1 (it stays 1 after: beta2 is constant). */
+  private invSqrtBc2 = new Float64Array(1024);
+  private bc2One = Infinity;
+  /** The optimizer's weight decay and beta2 (the same at every step). */
+  private wd = 0;
+  private beta2 = 0;
+  private sqrtB2 = 0;
 
   constructor() {
-    this.bc1[0] = 1;
-    this.bc2[0] = 1;
     this.invSqrtBc2[0] = 1;
     this.at[AT_WINDOW_DECAY] = NaN;
     this.at[AT_WINDOW] = NaN;
@@ -116,25 +116,36 @@ class StepLog {
 
   record(t: number, lr: number, mom: number, wd: number, beta2: number): void {
     if (t >= this.lr.length) this.grow(t * 2);
+    this.wd = wd;
+    this.beta2 = beta2;
+    this.sqrtB2 = Math.sqrt(beta2);
     this.lr[t] = lr;
     this.mom[t] = mom;
-    // torch computes both corrections with the current betas: 1 - beta^step.
-    this.bc1[t] = 1 - Math.pow(mom, t);
-    this.bc2[t] = 1 - Math.pow(beta2, t);
     const at = this.at;
     const a = AT * t;
     at[a + AT_LOG_DECAY] = at[a - AT + AT_LOG_DECAY]! + Math.log(Math.max(1 - lr * wd, 1e-300));
     at[a + AT_LOG_MOM] = at[a - AT + AT_LOG_MOM]! + Math.log(Math.max(mom, 1e-300));
-    this.invSqrtBc2[t] = 1 / Math.sqrt(this.bc2[t]!);
-    if (this.bc2[t] === 1 && t < this.bc2One) this.bc2One = t;
     at[a + AT_WINDOW_DECAY] = NaN;
     at[a + AT_WINDOW] = NaN;
-    const sqrtB2 = Math.sqrt(beta2);
-    this.adamRunDecay[t] = mom / (Math.max(1 - lr * wd, 1e-300) * sqrtB2);
-    this.adamRun[t] = mom / sqrtB2;
-    this.adamGain[t] = (lr * Math.sqrt(this.bc2[t]!)) / this.bc1[t]!;
-    this.keep[t] = 1 - lr * wd;
+    const bc2 = this.bc2(t);
+    if (t < this.bc2One) {
+      if (bc2 === 1) this.bc2One = t;
+      else {
+        if (t >= this.invSqrtBc2.length) this.invSqrtBc2 = grown(this.invSqrtBc2, 2 * t);
+        this.invSqrtBc2[t] = 1 / Math.sqrt(bc2);
+      }
+    }
+    this.adamGain[t] = (lr * Math.sqrt(bc2)) / this.bc1(t);
     this.runStart[t] = t > 1 && this.lr[t - 1] === lr && this.mom[t - 1] === mom ? this.runStart[t - 1]! : t;
+  }
+
+  /** Adam's bias corrections at step t: torch computes both with the current betas, 1 - beta^step. */
+  bc1(t: number): number {
+    return t === 0 ? 1 : 1 - Math.pow(this.mom[t]!, t);
+  }
+
+  bc2(t: number): number {
+    return t === 0 ? 1 : 1 - Math.pow(this.beta2, t);
   }
 
   /** 1 / sqrt(bc2_t), read from its array only while it differs from 1 (a random read that misses the cache at scale). */
@@ -142,28 +153,33 @@ class StepLog {
     return t >= this.bc2One ? 1 : this.invSqrtBc2[t]!;
   }
 
+  /** AdamW's catch-up factor of step t: beta1_t / ((1 - lr_t wd) sqrt(beta2)), or beta1_t / sqrt(beta2) without decay. */
+  run(t: number, decays: boolean): number {
+    const mom = this.mom[t]!;
+    return decays ? mom / (Math.max(1 - this.lr[t]! * this.wd, 1e-300) * this.sqrtB2) : mom / this.sqrtB2;
+  }
+
+  /** 1 - lr_t wd. */
+  keep(t: number): number {
+    return 1 - this.lr[t]! * this.wd;
+  }
+
   private grow(n: number): void {
-    const g64 = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    this.lr = g64(this.lr);
-    this.mom = g64(this.mom);
-    const at = new Float64Array(n * AT);
-    at.set(this.at);
-    this.at = at;
-    this.bc1 = g64(this.bc1);
-    this.bc2 = g64(this.bc2);
-    this.invSqrtBc2 = g64(this.invSqrtBc2);
-    this.adamRunDecay = g64(this.adamRunDecay);
-    this.adamRun = g64(this.adamRun);
-    this.adamGain = g64(this.adamGain);
-    this.keep = g64(this.keep);
+    this.lr = grown(this.lr, n);
+    this.mom = grown(this.mom, n);
+    this.at = grown(this.at, n * AT);
+    this.adamGain = grown(this.adamGain, n);
     const rs = new Int32Array(n);
     rs.set(this.runStart);
     this.runStart = rs;
   }
+}
+
+/** A copy of `a` in an array of n entries (the rest zero). */
+function grown(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
 }
 
 /**
@@ -273,8 +289,8 @@ export class AdamW implements Optimizer {
     const c1 = 1 - b1;
     const c2 = 1 - b2;
     const eps = this.eps;
-    const stepSize = lr / log.bc1[t]!;
-    const invSqrtBc2 = 1 / Math.sqrt(log.bc2[t]!);
+    const stepSize = lr / log.bc1(t);
+    const invSqrtBc2 = 1 / Math.sqrt(log.bc2(t));
     for (let j = 0; j < this.params.length; j++) {
       const p = this.params[j]!;
       const g = p.grad;
@@ -411,7 +427,6 @@ export class AdamW implements Optimizer {
     if (table.at === t1) return out;
     table.at = t1;
     const L = this.log;
-    const h = decays ? L.adamRunDecay : L.adamRun;
     let A = 1;
     let mScale = 1;
     let S = 0;
@@ -419,9 +434,9 @@ export class AdamW implements Optimizer {
     out[1] = 1;
     out[2] = 0;
     for (let s = 0, t = t1; s < MOMENTUM_WINDOW && t > 0; s++, t--) {
-      S = h[t]! * (L.adamGain[t]! + S);
+      S = L.run(t, decays) * (L.adamGain[t]! + S);
       mScale *= L.mom[t]!;
-      if (decays) A *= L.keep[t]!;
+      if (decays) A *= L.keep(t);
       const o = 3 * (s + 1);
       out[o] = A;
       out[o + 1] = mScale;
@@ -436,12 +451,11 @@ export class AdamW implements Optimizer {
     const slot = AT * t0 + (decays ? AT_WINDOW_DECAY : AT_WINDOW);
     const known = L.at[slot]!;
     if (known === known) return known;
-    const h = decays ? L.adamRunDecay : L.adamRun;
     const g = L.adamGain;
     let run = 1;
     let C = 0;
     for (let t = t0 + 1; t <= t0 + MOMENTUM_WINDOW; t++) {
-      run *= h[t]!;
+      run *= L.run(t, decays);
       C += g[t]! * run;
     }
     L.at[slot] = C;
