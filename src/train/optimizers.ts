@@ -103,22 +103,22 @@ class StepLog {
   /** 1 / sqrt(bc2_t) of the steps before bc2 reaches exactly 1 (it stays 1 after: beta2 is constant). */
   private invSqrtBc2 = new Float64Array(1024);
   private bc2One = Infinity;
-  /** The optimizer's weight decay and beta2 (the same at every step). */
-  private wd = 0;
-  private beta2 = 0;
-  private sqrtB2 = 0;
+  private readonly sqrtB2: number;
 
-  constructor() {
+  /** A log for an optimizer with this weight decay and beta2 (the same at every step; 0 for SGD). */
+  constructor(
+    private readonly wd: number,
+    private readonly beta2: number,
+  ) {
+    this.sqrtB2 = Math.sqrt(beta2);
     this.invSqrtBc2[0] = 1;
     this.at[AT_WINDOW_DECAY] = NaN;
     this.at[AT_WINDOW] = NaN;
   }
 
-  record(t: number, lr: number, mom: number, wd: number, beta2: number): void {
+  record(t: number, lr: number, mom: number): void {
     if (t >= this.lr.length) this.grow(t * 2);
-    this.wd = wd;
-    this.beta2 = beta2;
-    this.sqrtB2 = Math.sqrt(beta2);
+    const wd = this.wd;
     this.lr[t] = lr;
     this.mom[t] = mom;
     const at = this.at;
@@ -194,7 +194,7 @@ export class AdamW implements Optimizer {
   readonly wd: number;
   readonly beta2: number;
   readonly eps: number;
-  private readonly log = new StepLog();
+  private readonly log: StepLog;
   /** Each row's moments side by side, [m | v] (see ParamKernel.state); a dense param is one row. */
   private readonly state: Float32Array[];
   /** The rows being stepped and their last steps (scratch of stepAt, as long as the longest sparse table). */
@@ -224,6 +224,7 @@ export class AdamW implements Optimizer {
   ) {
     this.wd = requireNumber('wd', options.wd ?? 0.01, 0);
     this.beta2 = requireNumber('beta2', options.beta2 ?? 0.99, 0, 1);
+    this.log = new StepLog(this.wd, this.beta2);
     this.eps = requireNumber('eps', options.eps ?? 1e-5, 0);
     const kernels = options.kernels ?? 'wasm';
     if (kernels !== 'wasm' && kernels !== 'js') {
@@ -259,7 +260,7 @@ export class AdamW implements Optimizer {
 
   /** Appends a step with this lr and momentum to the schedule without applying it (see {@link stepAt}). */
   record(lr: number, mom: number): void {
-    this.log.record(++this.steps, lr, mom, this.wd, this.beta2);
+    this.log.record(++this.steps, lr, mom);
   }
 
   /**
@@ -506,7 +507,7 @@ export class SGD implements Optimizer {
   steps = 0;
   private flushedAt = 0;
   readonly wd: number;
-  private readonly log = new StepLog();
+  private readonly log: StepLog;
   private readonly buf: Float32Array[];
   private readonly last: Int32Array[];
 
@@ -515,6 +516,7 @@ export class SGD implements Optimizer {
     options: OptimizerOptions = {},
   ) {
     this.wd = requireNumber('wd', options.wd ?? 0, 0);
+    this.log = new StepLog(this.wd, 0);
     this.buf = params.map((p) => new Float32Array(p.value.length));
     this.last = params.map((p) => new Int32Array(p.rows));
   }
@@ -522,7 +524,7 @@ export class SGD implements Optimizer {
   /** One SGD step: d = g + wd p; buf ← mom buf + d; p ← p - lr buf. */
   step(lr: number, mom: number): void {
     const t = ++this.steps;
-    this.log.record(t, lr, mom, this.wd, 0);
+    this.log.record(t, lr, mom);
     for (let j = 0; j < this.params.length; j++) {
       const p = this.params[j]!;
       const g = p.grad;

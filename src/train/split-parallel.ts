@@ -14,6 +14,9 @@ export const FROM = FIRST_FREE;
 export const TO = FIRST_FREE + 1;
 export const COUNTS = FIRST_FREE + 2;
 
+/** By rows, the threads' parts of every table: rows with row % PARTS = part (a power of two, so the kernels mask). */
+const PARTS = 2;
+
 /**
  * Ratings per split pair batch call: each rating's forward leaves 16 bytes (g and err as float64) in the
  * memory's second batch scratch slot; its record (12 bytes) sits in the first.
@@ -51,8 +54,9 @@ export function splitForward(ex: TrainKernelExports, s: SplitPair, from: number,
  * the halves balance); else one side, part 0 the user side (gP, gbu), part 1 the item side (gQ, gbi).
  */
 export function splitAccumulate(ex: TrainKernelExports, s: SplitPair, n: number, part: number, byRows: boolean): void {
-  if (byRows || part === 0) ex.pairAccumulate(s.batch, n, s.k, 0, s.gp, s.q, s.gbu, s.out, byRows ? 1 : 0, byRows ? part : 0);
-  if (byRows || part === 1) ex.pairAccumulate(s.batch, n, s.k, 4, s.gq, s.p, s.gbi, s.out, byRows ? 1 : 0, byRows ? part : 0);
+  const mask = byRows ? PARTS - 1 : 0;
+  if (byRows || part === 0) ex.pairAccumulate(s.batch, n, s.k, 0, s.gp, s.q, s.gbu, s.out, mask, byRows ? part : 0);
+  if (byRows || part === 1) ex.pairAccumulate(s.batch, n, s.k, 4, s.gq, s.p, s.gbi, s.out, mask, byRows ? part : 0);
 }
 
 /** What the worker receives: the tables it steps with their gradients and touched lists (all shared), and a split batch's arguments. */
@@ -122,10 +126,10 @@ export class SplitParallelOptimizer implements Optimizer {
     this.byRows = byRows;
     let remoteOptions = options;
     if (byRows) {
-      const local = new AdamW(params, { ...options, share: { part: 0, parts: 2 } });
+      const local = new AdamW(params, { ...options, share: { part: 0, parts: PARTS } });
       this.local = local;
       this.remote = [...params];
-      remoteOptions = { ...options, share: { part: 1, parts: 2 }, lastSteps: local.lastSteps };
+      remoteOptions = { ...options, share: { part: 1, parts: PARTS }, lastSteps: local.lastSteps };
     } else {
       this.local = makeOptimizer(kind, params.filter((p) => p.name.startsWith('user')), options);
       this.remote = params.filter((p) => !p.name.startsWith('user'));
