@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeSyntheticRatings } from '../data/synthetic.js';
 import type { EpochStats } from '../train/learner.js';
+import { TRAIN_DEFAULTS, wdForSize } from '../train/defaults.js';
 
 const SIZES: Record<string, number> = { '10m': 10_000_000, '25m': 25_000_000 };
 /**
@@ -133,11 +134,15 @@ for (const size of sizes) {
   }
   if (dotbiasEpochs > 0) {
     // one thread; two threads splitting each batch (the default at these sizes, the one-thread model bit for
-    // bit); and the opt-in blocked order on two threads (faster, but it converges slower)
+    // bit); the opt-in blocked order on two threads; then both two-thread orders with wd scaled to the size
+    // (with the default wd, rows the blocked order leaves idle for long decay more than in a shuffled order)
+    const wd = String(wdForSize(TRAIN_DEFAULTS.dotbias.wd, 0.8 * SIZES[size]!));
     const setups: [string, string[]][] = [
       ['1 thread', ['--threads', '1']],
       ['2 threads, split batches (default)', []],
       ['2 threads, --blocks auto', ['--threads', '2', '--blocks', 'auto']],
+      [`2 threads, split batches, --wd ${wd}`, ['--wd', wd]],
+      [`2 threads, --blocks auto, --wd ${wd}`, ['--threads', '2', '--blocks', 'auto', '--wd', wd]],
     ];
     for (const [setup, extra] of setups) {
       const dot = runCollab(['--data', train, '--valid', valid, '--model', 'dotbias', '--bs', '64', '--epochs', String(dotbiasEpochs), ...extra]);

@@ -168,6 +168,7 @@ const cases: Case[] = [
   { name: 'serve with a missing token file', args: () => ['serve', '--model', p('a.json'), '--db', p('new.sqlite'), '--token-file', p('no-token')], exit: 1, line: () => `collab: error: ${p('no-token')}: cannot read the token file: no such file` },
   { name: 'serve with an empty token file', args: () => ['serve', '--model', p('a.json'), '--db', p('new.sqlite'), '--token-file', p('empty-token')], exit: 1, line: () => `collab: error: ${p('empty-token')}: the token file is empty; write the token on its first line` },
   { name: 'a flag that is not a number', args: () => [...train, '--data', p('catA'), '--lr', 'fast'], exit: 2, line: () => 'collab: error: --lr must be a number, got "fast"' },
+  { name: 'a wd that is neither a number nor auto', args: () => [...train, '--data', p('catA'), '--wd', 'less'], exit: 2, line: () => 'collab: error: --wd must be a number or "auto", got "less"' },
 ];
 
 function esc(text: string): string {

@@ -37,6 +37,20 @@ test('collab train --json reports validMse, validRmse, trainSeconds, a per-epoch
   }
 });
 
+test('collab train --wd auto trains with the recipe\'s wd (a small set keeps it) and reports the wd it used', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collab-train-'));
+  try {
+    const file = writeRatings(dir);
+    const r = run(['train', '--data', file, '--epochs', '1', '--factors', '4', '--wd', 'auto', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.equal(out.options.wd, 0.2);
+    assert.doesNotMatch(r.stderr, /note: wd/, 'no size note on a small set');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('collab train --pick-factors sets the hybrid\'s pick head (saved in the model); on a model without one it is a usage error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'collab-train-pick-'));
   try {

@@ -20,7 +20,7 @@ import type { ModelKind } from '../models/model.js';
 import { MODEL_KINDS } from '../models/factory.js';
 import { collabLearner, type CollabLearner, type CollabLearnerOptions, type EpochStats } from '../train/learner.js';
 import { CACHE_FIT_BYTES } from '../kernels/param-memory.js';
-import { DEFAULT_THREADS_TEXT, LIBRARY_DEFAULTS, TRAIN_DEFAULTS, defaultModel, defaultsByKind } from '../train/defaults.js';
+import { DEFAULT_THREADS_TEXT, LIBRARY_DEFAULTS, TRAIN_DEFAULTS, defaultModel, defaultsByKind, WD_TUNED_RATINGS, wdHint } from '../train/defaults.js';
 import { oneCycleRampLength } from '../train/lr-find.js';
 import { suggestLr } from '../train/suggest-lr.js';
 import type { OptimizerKind } from '../train/optimizers.js';
@@ -176,7 +176,7 @@ function learnerOptions(flags: TrainFlags): { kind: ModelKind; epochs: number; l
     nFactors: intFlag('factors', flags.factors) ?? d.nFactors,
     batchSize: intFlag('bs', flags.bs) ?? d.batchSize,
     optimizer,
-    wd: numberFlag('wd', flags.wd) ?? d.wd,
+    wd: wdFlag(flags.wd) ?? d.wd,
     momentum: numberFlag('momentum', flags.momentum) ?? d.momentum,
     seed: intFlag('seed', flags.seed) ?? LIBRARY_DEFAULTS.seed,
     // unset, the learner picks (defaultThreads): the library and the CLI train alike
@@ -299,6 +299,8 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     const how = MODEL_REGISTRY[kind].sideFeatures ? `the ${kind} predicts them from their features (users: their id rows stay untrained)` : 'the model keeps their untrained init for them';
     out.info(`validation has ${data.cold.users} users and ${data.cold.items} movies not in training (${data.cold.ratings} ratings): ${how}`);
   }
+  const wdNote = wdHint(kind, flags.wd !== undefined, data.train.ratings.length);
+  if (wdNote) out.info(wdNote);
   const report = reporting(out, (data.valid?.ratings.length ?? 0) > 0);
   const learner = collabLearner(data.train, data.valid, { ...options, onEpoch: report.onEpoch, onBatch: report.onBatch });
   if (options.threads === undefined && learner.threads > 1 && !MODEL_REGISTRY[kind].sideFeatures) {
@@ -323,7 +325,7 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     epochs,
     lr,
     schedule,
-    options: { nFactors: options.nFactors, batchSize: options.batchSize, optimizer: options.optimizer, wd: options.wd, momentum: options.momentum, seed: options.seed, threads: learner.threads, biasDecay: options.biasDecay },
+    options: { nFactors: options.nFactors, batchSize: options.batchSize, optimizer: options.optimizer, wd: learner.wd, momentum: options.momentum, seed: options.seed, threads: learner.threads, biasDecay: options.biasDecay },
     config: learner.model.config(),
     validMse: last.validMse,
     validRmse: last.validRmse,
@@ -372,7 +374,7 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--factors <k>', `embedding width (default ${defaultsByKind('nFactors')})`)
     .option('--bs <n>', `batch size (default ${defaultsByKind('batchSize')})`)
     .option('--optimizer <sgd|adam>', `optimizer: adam = AdamW, betas 0.9/0.99, eps 1e-5 (default ${defaultsByKind('optimizer')})`)
-    .option('--wd <x>', `weight decay (default ${defaultsByKind('wd')})`)
+    .option('--wd <x|auto>', `weight decay (default ${defaultsByKind('wd')}, tuned on ${WD_TUNED_RATINGS.toLocaleString('en-US')} ratings; auto: scaled down on a bigger set, whose rows wait more steps between their ratings and decay at each)`)
     .option('--momentum <x>', 'momentum (SGD) or beta1 (Adam) for --schedule constant (default 0.9)')
     .option('--y-range <lo,hi>', 'sigmoid output range of dotbias (default 0,max rating+0.5)')
     .option('--bias-decay', 'apply weight decay to dotbias\'s bias tables too, as fastai does (default off)')
@@ -384,6 +386,13 @@ function withTrainingFlags(cmd: Command): Command {
 }
 
 /** --blocks: a bin count or "auto"; anything else names both forms. */
+/** --wd: a number, or "auto" (the recipe's wd scaled to the training set's size, see wdForSize). */
+function wdFlag(text: string | undefined): number | 'auto' | undefined {
+  if (text === undefined || text === 'auto') return text;
+  if (text.trim() === '' || !Number.isFinite(Number(text))) throw new CollabError('USAGE', `--wd must be a number or "auto", got "${text}"`, { field: 'wd' });
+  return Number(text);
+}
+
 function blocksFlag(text: string | undefined): number | 'auto' | undefined {
   if (text === undefined || text === 'auto') return text;
   if (!/^\d+$/.test(text.trim())) throw new CollabError('USAGE', `--blocks must be a whole number of bins or "auto", got "${text}"`, { field: 'blocks' });

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MODEL_KINDS } from '../models/registry.js';
 import { CACHE_FIT_BYTES } from '../kernels/param-memory.js';
-import { DEFAULT_THREADS_TEXT, LIBRARY_DEFAULTS, TRAIN_DEFAULTS, defaultModel, defaultThreads, defaultsByKind, defaultsLine, defaultsTable } from './defaults.js';
+import { DEFAULT_THREADS_TEXT, LIBRARY_DEFAULTS, TRAIN_DEFAULTS, WD_TUNED_RATINGS, defaultModel, defaultThreads, defaultsByKind, defaultsLine, defaultsTable, wdForSize, wdHint } from './defaults.js';
 import { collabLearner } from './learner.js';
 import { checkerboard } from '../testing/fixtures.js';
 
@@ -49,4 +49,36 @@ test('threads: one table for the library and the CLI, two for a hybrid with a pi
   const learner = collabLearner(train, undefined, { model: 'dotbias', nFactors: 2 });
   assert.equal(learner.threads, 1);
   assert.equal(learner.wd, TRAIN_DEFAULTS.dotbias.wd);
+});
+
+test('wdForSize keeps a row\'s decay per epoch: wd scaled by the tuned size over the training ratings, never up', () => {
+  assert.equal(wdForSize(0.2, 8_000_000), 0.002);
+  assert.equal(wdForSize(0.2, 20_000_000), 0.0008);
+  assert.equal(wdForSize(0.1, 1_000_000), 0.008);
+  assert.equal(wdForSize(0.2, WD_TUNED_RATINGS), 0.2);
+  assert.equal(wdForSize(0.2, 1_000), 0.2, 'a smaller set keeps the tuned wd');
+});
+
+test('wdHint names the scaled wd for AdamW models on 10x the tuned size, and stays quiet otherwise', () => {
+  const hint = wdHint('dotbias', false, 8_000_000);
+  assert.ok(hint !== undefined);
+  assert.match(hint, /wd 0\.2 is tuned on 80,000 ratings/);
+  assert.match(hint, /on 100x the ratings rows decay 100x as much per epoch/);
+  assert.match(hint, /--wd auto \(here 0\.002\) keeps the decay per epoch/);
+  assert.match(wdHint('nn', false, 1_000_000)!, /here 0\.008/);
+  assert.equal(wdHint('dotbias', true, 8_000_000), undefined, 'a wd the user gave is theirs');
+  assert.equal(wdHint('dotbias', false, 10 * WD_TUNED_RATINGS - 1), undefined, 'below 10x the tuned size');
+  assert.equal(wdHint('mf', false, 8_000_000), undefined, 'per-rating SGD decays a row only when it is rated');
+  assert.equal(wdHint('dot', false, 8_000_000), undefined, 'SGD, not AdamW');
+});
+
+test("wd 'auto' is the kind's wd scaled to the training ratings; mf's per-rating reg and a small set keep theirs", () => {
+  const big = checkerboard(500, 400, 0.9).ratings;
+  const n = big.ratings.length;
+  assert.ok(n > 2 * WD_TUNED_RATINGS, `${n} ratings`);
+  const dotbias = collabLearner(big, undefined, { model: 'dotbias', nFactors: 2, wd: 'auto', threads: 1 });
+  assert.equal(dotbias.wd, wdForSize(TRAIN_DEFAULTS.dotbias.wd, n));
+  assert.ok(dotbias.wd < TRAIN_DEFAULTS.dotbias.wd / 2);
+  assert.equal(collabLearner(big, undefined, { model: 'mf', nFactors: 2, wd: 'auto', threads: 1 }).wd, TRAIN_DEFAULTS.mf.wd);
+  assert.equal(collabLearner(checkerboard().ratings, undefined, { model: 'dotbias', nFactors: 2, wd: 'auto' }).wd, TRAIN_DEFAULTS.dotbias.wd);
 });

@@ -134,3 +134,31 @@ export function cappedEpochs(epochs: number): number {
   if (!Number.isInteger(cap) || cap < 1) throw new CollabError('INVALID_OPTION', `COLLAB_MAX_EPOCHS must be an integer >= 1, got "${text}"`, { field: 'COLLAB_MAX_EPOCHS' });
   return Math.min(epochs, cap);
 }
+
+/** Training ratings of the set the AdamW recipes' wd was tuned on (ml-100k's 80/20 split: 80,000). */
+export const WD_TUNED_RATINGS = 80_000;
+
+/**
+ * A wd for AdamW on `nTrain` training ratings that decays a table's rows as much per epoch as `wd` does on
+ * WD_TUNED_RATINGS: AdamW decays every row at every step, so on 100 times the ratings (100 times the steps
+ * an epoch) a row decays 100 times as much per epoch, though it is rated only a few times as often.
+ * Two significant digits; `wd` itself at or below the tuned size.
+ */
+export function wdForSize(wd: number, nTrain: number): number {
+  if (nTrain <= WD_TUNED_RATINGS) return wd;
+  return Number(((wd * WD_TUNED_RATINGS) / nTrain).toPrecision(2));
+}
+
+/**
+ * What `collab train` says when an AdamW model trains with its default wd on at least 10 times the ratings
+ * that wd was tuned on (the hint names the size-scaled wd); undefined otherwise.
+ */
+export function wdHint(kind: ModelKind, wdGiven: boolean, nTrain: number): string | undefined {
+  const recipe = TRAIN_DEFAULTS[kind];
+  if (wdGiven || recipe.optimizer !== 'adam' || nTrain < 10 * WD_TUNED_RATINGS) return undefined;
+  return (
+    `note: wd ${recipe.wd} is tuned on ${WD_TUNED_RATINGS.toLocaleString('en-US')} ratings; AdamW decays every row every step, ` +
+    `so on ${Math.round(nTrain / WD_TUNED_RATINGS)}x the ratings rows decay ${Math.round(nTrain / WD_TUNED_RATINGS)}x as much per epoch. ` +
+    `--wd auto (here ${wdForSize(recipe.wd, nTrain)}) keeps the decay per epoch (README, "At scale")`
+  );
+}

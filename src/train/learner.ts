@@ -13,7 +13,7 @@ import { runLrFind, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { makeOptimizer, type Optimizer, type OptimizerKind } from './optimizers.js';
 import { constant, oneCycle, type OneCycleOptions, type Schedule } from './schedules.js';
 import { BlockedSgd } from './blocked-sgd.js';
-import { LIBRARY_DEFAULTS, TRAIN_DEFAULTS, cappedEpochs, defaultThreads } from './defaults.js';
+import { LIBRARY_DEFAULTS, TRAIN_DEFAULTS, cappedEpochs, defaultThreads, wdForSize } from './defaults.js';
 import { CACHE_FIT_BYTES, trainingBytes } from '../kernels/param-memory.js';
 import { isModelKind, modelEntry, type AnyModelConfig } from '../models/registry.js';
 import { SplitParallelOptimizer, splitsBySide } from './split-parallel.js';
@@ -71,8 +71,13 @@ export interface CollabLearnerOptions {
   batchSize?: number;
   /** 'adam' (AdamW) or 'sgd'; for mf, 'sgd' is per-rating Funk SGD. Default 'adam' ('sgd' for dot and mf). */
   optimizer?: OptimizerKind;
-  /** Weight decay (AdamW decoupled, SGD coupled L2, mf per-rating L2 reg). Default per kind ({@link TRAIN_DEFAULTS}): 0.2 for dotbias and hybrid, 1e-5 dot, 0.08 mf, 0.1 nn. */
-  wd?: number;
+  /**
+   * Weight decay (AdamW decoupled, SGD coupled L2, mf per-rating L2 reg). Default per kind ({@link TRAIN_DEFAULTS}):
+   * 0.2 for dotbias and hybrid, 1e-5 dot, 0.08 mf, 0.1 nn. 'auto': the kind's default scaled to the training set's
+   * size ({@link wdForSize}; mf's per-rating reg as it is), since minibatch optimizers decay every row at every
+   * step and a big set has many steps between two ratings of a row.
+   */
+  wd?: number | 'auto';
   /** Whether weight decay also applies to dotbias's and the hybrid's bias tables (fastai: yes). Default false. */
   biasDecay?: boolean;
   /** Momentum (SGD) or beta1 (Adam) used by `fit`; fitOneCycle cycles 0.95-0.85-0.95. Default 0.9. */
@@ -107,9 +112,10 @@ export interface CollabLearnerOptions {
    * each block), no batch spanning two blocks, so a batch's rows and their optimizer state stay in cache; with
    * threads 2, dot and dotbias under AdamW then train each round's blocks on two threads (the one-thread result).
    * 1 keeps the epoch-wide shuffle. 'auto': 1 while the model's embedding tables and their AdamW state fit in
-   * {@link CACHE_FIT_BYTES}, else about one bin per {@link BYTES_PER_BIN} of them. Default 1: on 10M
-   * generated ratings blocked dotbias trained 2-3x faster per epoch but to a worse valid MSE (one epoch: 0.660 in
-   * 87 bins, 0.654 in 256, against 0.628), and no lr or bin count closed the gap.
+   * {@link CACHE_FIT_BYTES}, else about one bin per {@link BYTES_PER_BIN} of them. Default 1. On 10M generated
+   * ratings blocked dotbias trains 2-3x faster per epoch; with the default wd to a worse valid MSE (one epoch:
+   * 0.660 against 0.628: AdamW keeps decaying the rows a block leaves idle), with wd 'auto' to a better one
+   * (0.339 against 0.352).
    */
   blocks?: number | 'auto';
   /** Called after each epoch with its row of the history. Default none. */
@@ -216,7 +222,6 @@ export class CollabLearner {
       throw new CollabError('INVALID_OPTION', `model must be one of ${Object.keys(TRAIN_DEFAULTS).join(', ')}, got "${String(kind)}"`, { field: 'model' });
     }
     this.batchSize = requireInt('batchSize', options.batchSize ?? recipe.batchSize, 1);
-    this.wd = requireNumber('wd', options.wd ?? recipe.wd, 0);
     this.momentum = requireNumber('momentum', options.momentum ?? recipe.momentum, 0, 1);
     this.seed = requireInt('seed', options.seed ?? LIBRARY_DEFAULTS.seed, 0, 0xffffffff);
     // a hybrid's pick head, and the tables of a big catalogue, train on a second thread when there is one (the same
@@ -235,6 +240,8 @@ export class CollabLearner {
     this.model = createModel(kind, train.userIds.size, train.itemIds.size, config, this.seed);
     this.batchData = train;
     this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
+    // per-rating SGD decays a row only when it is rated: its reg needs no scaling with the set's size
+    this.wd = options.wd === 'auto' ? (this.perRating ? recipe.wd : wdForSize(recipe.wd, n)) : requireNumber('wd', options.wd ?? recipe.wd, 0);
     // per-rating SGD goes through its block grid, not a shuffled order
     const orderBytes = this.perRating ? 0 : n * 4;
     this.order = new Int32Array(this.threads > 1 ? new SharedArrayBuffer(orderBytes) : new ArrayBuffer(orderBytes));
