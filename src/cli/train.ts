@@ -303,6 +303,7 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
   if (wdNote) out.info(wdNote);
   const report = reporting(out, (data.valid?.ratings.length ?? 0) > 0);
   const learner = collabLearner(data.train, data.valid, { ...options, onEpoch: report.onEpoch, onBatch: report.onBatch });
+  if (options.wd === 'auto') out.info(`wd auto: ${learner.wd} (${kind}'s ${TRAIN_DEFAULTS[kind].wd}${learner.wd === TRAIN_DEFAULTS[kind].wd ? ', kept at this size' : ` scaled by ${WD_TUNED_RATINGS.toLocaleString('en-US')} / ${data.train.ratings.length.toLocaleString('en-US')} training ratings`})`);
   if (options.threads === undefined && learner.threads > 1 && !MODEL_REGISTRY[kind].sideFeatures) {
     out.info(`${learner.threads} threads: the tables and their training state pass ${CACHE_FIT_BYTES / 2 ** 20} MiB, where two cores reach memory faster than one (the same model as on one thread; --threads 1 for one)`);
   }
@@ -382,7 +383,7 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--layers <n,...>', 'nn: hidden layer sizes (default 100)')
     .option('--dropout <p,...>', 'nn: dropout per hidden layer')
     .option('--threads <n>', `threads: mf trains that many blocks of its rating grid at a time (LIBMF's FPSGD), dot/dotbias split each batch's forward, backward and optimizer step between two threads (both the same model as one thread) (default ${DEFAULT_THREADS_TEXT})`)
-    .option('--blocks <n|auto>', 'dot/dotbias with AdamW: train block by block on an n x n grid of user and movie bins (LIBMF\'s grid; faster on big tables, two threads train whole blocks, same result as one; worse accuracy per epoch so far); auto: only when the tables outgrow the cache (default 1: one shuffled order; mf always trains by blocks)');
+    .option('--blocks <n|auto>', 'dot/dotbias with AdamW: train block by block on an n x n grid of user and movie bins (LIBMF\'s grid; faster on big tables, two threads train whole blocks, same result as one; pair it with --wd auto: the default wd decays the rows a block leaves idle); auto: only when the tables outgrow the cache (default 1: one shuffled order; mf always trains by blocks)');
 }
 
 /** --blocks: a bin count or "auto"; anything else names both forms. */
