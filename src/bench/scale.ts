@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeSyntheticRatings } from '../data/synthetic.js';
 import type { EpochStats } from '../train/learner.js';
-import { TRAIN_DEFAULTS, wdForSize } from '../train/defaults.js';
 
 const SIZES: Record<string, number> = { '10m': 10_000_000, '25m': 25_000_000 };
 /**
@@ -30,7 +29,7 @@ const PEAK_RSS_HOOK = 'data:text/javascript,process.on("exit",()=>process.stderr
 
 interface TrainJson {
   nTrain: number;
-  options: { threads: number };
+  options: { threads: number; wd: number };
   validMse: number;
   trainSeconds: number;
   history: EpochStats[];
@@ -134,22 +133,21 @@ for (const size of sizes) {
   }
   if (dotbiasEpochs > 0) {
     // one thread; two threads splitting each batch (the default at these sizes, the one-thread model bit for
-    // bit); the opt-in blocked order on two threads; then both two-thread orders with wd scaled to the size
-    // (with the default wd, rows the blocked order leaves idle for long decay more than in a shuffled order)
-    const wd = String(wdForSize(TRAIN_DEFAULTS.dotbias.wd, 0.8 * SIZES[size]!));
+    // bit); the opt-in blocked order on two threads; then both two-thread orders with --wd auto, the wd scaled
+    // to the size (at the default wd, the rows the blocked order leaves idle for long decay too much)
     const setups: [string, string[]][] = [
       ['1 thread', ['--threads', '1']],
       ['2 threads, split batches (default)', []],
       ['2 threads, --blocks auto', ['--threads', '2', '--blocks', 'auto']],
-      [`2 threads, split batches, --wd ${wd}`, ['--wd', wd]],
-      [`2 threads, --blocks auto, --wd ${wd}`, ['--threads', '2', '--blocks', 'auto', '--wd', wd]],
+      ['2 threads, split batches, --wd auto', ['--wd', 'auto']],
+      ['2 threads, --blocks auto --wd auto', ['--threads', '2', '--blocks', 'auto', '--wd', 'auto']],
     ];
     for (const [setup, extra] of setups) {
       const dot = runCollab(['--data', train, '--valid', valid, '--model', 'dotbias', '--bs', '64', '--epochs', String(dotbiasEpochs), ...extra]);
       const perEpoch = dot.history.map((h, j) => dot.nTrain / (h.elapsed - (j > 0 ? dot.history[j - 1]!.elapsed : 0)));
       dotRows.push([
         size,
-        setup,
+        setup.includes('--wd auto') ? `${setup} (${dot.options.wd})` : setup,
         String(dot.options.threads),
         String(dotbiasEpochs),
         perEpoch.map((r) => (r / 1e6).toFixed(2) + 'M').join(', '),

@@ -20,7 +20,7 @@ import type { ModelKind } from '../models/model.js';
 import { MODEL_KINDS } from '../models/factory.js';
 import { collabLearner, type CollabLearner, type CollabLearnerOptions, type EpochStats } from '../train/learner.js';
 import { CACHE_FIT_BYTES } from '../kernels/param-memory.js';
-import { DEFAULT_THREADS_TEXT, LIBRARY_DEFAULTS, TRAIN_DEFAULTS, defaultModel, defaultsByKind, WD_TUNED_RATINGS, wdHint } from '../train/defaults.js';
+import { DEFAULT_THREADS_TEXT, LIBRARY_DEFAULTS, TRAIN_DEFAULTS, defaultModel, defaultsByKind, perRatingReg, WD_TUNED_RATINGS, wdHint } from '../train/defaults.js';
 import { oneCycleRampLength } from '../train/lr-find.js';
 import { suggestLr } from '../train/suggest-lr.js';
 import type { OptimizerKind } from '../train/optimizers.js';
@@ -299,11 +299,11 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     const how = MODEL_REGISTRY[kind].sideFeatures ? `the ${kind} predicts them from their features (users: their id rows stay untrained)` : 'the model keeps their untrained init for them';
     out.info(`validation has ${data.cold.users} users and ${data.cold.items} movies not in training (${data.cold.ratings} ratings): ${how}`);
   }
-  const wdNote = wdHint(kind, flags.wd !== undefined, data.train.ratings.length);
+  const wdNote = wdHint(kind, options.optimizer ?? TRAIN_DEFAULTS[kind].optimizer, flags.wd !== undefined, data.train.ratings.length);
   if (wdNote) out.info(wdNote);
   const report = reporting(out, (data.valid?.ratings.length ?? 0) > 0);
   const learner = collabLearner(data.train, data.valid, { ...options, onEpoch: report.onEpoch, onBatch: report.onBatch });
-  if (options.wd === 'auto') out.info(`wd auto: ${learner.wd} (${kind}'s ${TRAIN_DEFAULTS[kind].wd}${learner.wd === TRAIN_DEFAULTS[kind].wd ? ', kept at this size' : ` scaled by ${WD_TUNED_RATINGS.toLocaleString('en-US')} / ${data.train.ratings.length.toLocaleString('en-US')} training ratings`})`);
+  if (options.wd === 'auto') out.info(`wd auto: ${learner.wd} (${wdAutoReason(kind, options.optimizer, learner.wd, data.train.ratings.length)})`);
   if (options.threads === undefined && learner.threads > 1 && !MODEL_REGISTRY[kind].sideFeatures) {
     out.info(`${learner.threads} threads: the tables and their training state pass ${CACHE_FIT_BYTES / 2 ** 20} MiB, where two cores reach memory faster than one (the same model as on one thread; --threads 1 for one)`);
   }
@@ -375,7 +375,7 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--factors <k>', `embedding width (default ${defaultsByKind('nFactors')})`)
     .option('--bs <n>', `batch size (default ${defaultsByKind('batchSize')})`)
     .option('--optimizer <sgd|adam>', `optimizer: adam = AdamW, betas 0.9/0.99, eps 1e-5 (default ${defaultsByKind('optimizer')})`)
-    .option('--wd <x|auto>', `weight decay (default ${defaultsByKind('wd')}, tuned on ${WD_TUNED_RATINGS.toLocaleString('en-US')} ratings; auto: scaled down on a bigger set, whose rows wait more steps between their ratings and decay at each)`)
+    .option('--wd <x|auto>', `weight decay (default ${defaultsByKind('wd')}); auto: the default scaled by ${WD_TUNED_RATINGS.toLocaleString('en-US')} / training ratings, never up (minibatch optimizers decay every row at every step; see the README's "Weight decay at scale")`)
     .option('--momentum <x>', 'momentum (SGD) or beta1 (Adam) for --schedule constant (default 0.9)')
     .option('--y-range <lo,hi>', 'sigmoid output range of dotbias (default 0,max rating+0.5)')
     .option('--bias-decay', 'apply weight decay to dotbias\'s bias tables too, as fastai does (default off)')
@@ -383,10 +383,17 @@ function withTrainingFlags(cmd: Command): Command {
     .option('--layers <n,...>', 'nn: hidden layer sizes (default 100)')
     .option('--dropout <p,...>', 'nn: dropout per hidden layer')
     .option('--threads <n>', `threads: mf trains that many blocks of its rating grid at a time (LIBMF's FPSGD), dot/dotbias split each batch's forward, backward and optimizer step between two threads (both the same model as one thread) (default ${DEFAULT_THREADS_TEXT})`)
-    .option('--blocks <n|auto>', 'dot/dotbias with AdamW: train block by block on an n x n grid of user and movie bins (LIBMF\'s grid; faster on big tables, two threads train whole blocks, same result as one; pair it with --wd auto: the default wd decays the rows a block leaves idle); auto: only when the tables outgrow the cache (default 1: one shuffled order; mf always trains by blocks)');
+    .option('--blocks <n|auto>', 'dot/dotbias with AdamW: train block by block on an n x n grid of user and movie bins (LIBMF\'s grid; faster on big tables, two threads train whole blocks, same result as one; on millions of ratings pair it with --wd auto: at the default wd the rows a block leaves idle decay too much); auto: only when the tables outgrow the cache (default 1: one shuffled order; mf always trains by blocks)');
 }
 
-/** --blocks: a bin count or "auto"; anything else names both forms. */
+/** Why `--wd auto` gave `wd`: scaled to the set, kept at a small size, or mf's per-rating reg (never scaled). */
+function wdAutoReason(kind: ModelKind, optimizer: OptimizerKind | undefined, wd: number, nTrain: number): string {
+  const base = TRAIN_DEFAULTS[kind].wd;
+  if (perRatingReg(kind, optimizer ?? TRAIN_DEFAULTS[kind].optimizer)) return `${kind}'s per-rating reg, which decays a row only when it is rated: not scaled`;
+  if (wd === base) return `${kind}'s ${base}, kept: ${nTrain.toLocaleString('en-US')} training ratings are no more than it was tuned on`;
+  return `${kind}'s ${base} scaled by ${WD_TUNED_RATINGS.toLocaleString('en-US')} / ${nTrain.toLocaleString('en-US')} training ratings`;
+}
+
 /** --wd: a number, or "auto" (the recipe's wd scaled to the training set's size, see wdForSize). */
 function wdFlag(text: string | undefined): number | 'auto' | undefined {
   if (text === undefined || text === 'auto') return text;
@@ -394,6 +401,7 @@ function wdFlag(text: string | undefined): number | 'auto' | undefined {
   return Number(text);
 }
 
+/** --blocks: a bin count or "auto"; anything else names both forms. */
 function blocksFlag(text: string | undefined): number | 'auto' | undefined {
   if (text === undefined || text === 'auto') return text;
   if (!/^\d+$/.test(text.trim())) throw new CollabError('USAGE', `--blocks must be a whole number of bins or "auto", got "${text}"`, { field: 'blocks' });
@@ -453,7 +461,7 @@ export function registerTrainCommands(program: Command): void {
         out.info(`tried the ramp's readings, ${epochs} epochs ${schedule} each, on the validation split: ${suggestion.trials.map((t) => `${t.rule} ${fmt(t.lr)} → valid MSE ${t.validMse.toFixed(4)}`).join(', ')}`);
       } else out.info('no validation ratings to try the readings on: minimum/10 untried');
       out.info(`suggested for ${schedule === 'one-cycle' ? 'fit_one_cycle' : 'fit'}: ${fmt(suggested)} (${suggestion.rule} of a ramp over ${cycle.lrs.length} batches${flags.cycleIt === undefined ? ', about one epoch' : ''})`);
-      out.info(`use it with: collab train --data ${flags.data ?? '...'} --model ${kind} --lr ${fmt(suggested)}`);
+      out.info(`use it with: collab train --data ${flags.data ?? '...'} --model ${kind} --lr ${fmt(suggested)}${flags.wd !== undefined ? ` --wd ${flags.wd}` : ''}`);
       if (flags.plot) {
         await writePlot(flags.plot, lrFinderChart({ lrs: cycle.lrs, losses: cycle.losses, suggestion: suggested, suggestionName: schedule === 'one-cycle' ? 'fit_one_cycle' : 'fit', title: `Learning rate finder: ${kind} on ${data.name} (one epoch)` }));
         out.info(`plot written to ${flags.plot}`);

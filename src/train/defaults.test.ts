@@ -59,17 +59,19 @@ test('wdForSize keeps a row\'s decay per epoch: wd scaled by the tuned size over
   assert.equal(wdForSize(0.2, 1_000), 0.2, 'a smaller set keeps the tuned wd');
 });
 
-test('wdHint names the scaled wd for AdamW models on 10x the tuned size, and stays quiet otherwise', () => {
-  const hint = wdHint('dotbias', false, 8_000_000);
+test('wdHint names the scaled wd for minibatch training on 10x the tuned size, and stays quiet otherwise', () => {
+  const hint = wdHint('dotbias', 'adam', false, 8_000_000);
   assert.ok(hint !== undefined);
-  assert.match(hint, /wd 0\.2 is tuned on 80,000 ratings/);
-  assert.match(hint, /on 100x the ratings rows decay 100x as much per epoch/);
-  assert.match(hint, /--wd auto \(here 0\.002\) keeps the decay per epoch/);
-  assert.match(wdHint('nn', false, 1_000_000)!, /here 0\.008/);
-  assert.equal(wdHint('dotbias', true, 8_000_000), undefined, 'a wd the user gave is theirs');
-  assert.equal(wdHint('dotbias', false, 10 * WD_TUNED_RATINGS - 1), undefined, 'below 10x the tuned size');
-  assert.equal(wdHint('mf', false, 8_000_000), undefined, 'per-rating SGD decays a row only when it is rated');
-  assert.equal(wdHint('dot', false, 8_000_000), undefined, 'SGD, not AdamW');
+  assert.match(hint, /wd 0\.2 is tuned on 80,000 ratings; AdamW decays every row at every step/);
+  assert.match(hint, /on 100x the ratings, rows decay 100x as much per epoch/);
+  assert.match(hint, /--wd auto \(here 0\.002\) keeps each row's decay per epoch as on 80,000 ratings/);
+  assert.match(wdHint('nn', 'adam', false, 1_000_000)!, /here 0\.008/);
+  assert.match(wdHint('mf', 'adam', false, 8_000_000)!, /AdamW decays every row/, 'mf in minibatches decays every row too');
+  assert.match(wdHint('dotbias', 'sgd', false, 8_000_000)!, /SGD decays every row/);
+  assert.equal(wdHint('dotbias', 'adam', true, 8_000_000), undefined, 'a wd the user gave is theirs');
+  assert.equal(wdHint('dotbias', 'adam', false, 10 * WD_TUNED_RATINGS - 1), undefined, 'below 10x the tuned size');
+  assert.equal(wdHint('mf', 'sgd', false, 8_000_000), undefined, 'per-rating SGD decays a row only when it is rated');
+  assert.equal(wdHint('dot', 'sgd', false, 8_000_000), undefined, "dot's 1e-5 decays too little to matter");
 });
 
 test("wd 'auto' is the kind's wd scaled to the training ratings; mf's per-rating reg and a small set keep theirs", () => {
@@ -80,5 +82,6 @@ test("wd 'auto' is the kind's wd scaled to the training ratings; mf's per-rating
   assert.equal(dotbias.wd, wdForSize(TRAIN_DEFAULTS.dotbias.wd, n));
   assert.ok(dotbias.wd < TRAIN_DEFAULTS.dotbias.wd / 2);
   assert.equal(collabLearner(big, undefined, { model: 'mf', nFactors: 2, wd: 'auto', threads: 1 }).wd, TRAIN_DEFAULTS.mf.wd);
+  assert.equal(collabLearner(big, undefined, { model: 'mf', optimizer: 'adam', nFactors: 2, wd: 'auto', threads: 1 }).wd, wdForSize(TRAIN_DEFAULTS.mf.wd, n), 'mf in AdamW minibatches decays every row at every step');
   assert.equal(collabLearner(checkerboard().ratings, undefined, { model: 'dotbias', nFactors: 2, wd: 'auto' }).wd, TRAIN_DEFAULTS.dotbias.wd);
 });

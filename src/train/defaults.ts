@@ -149,16 +149,25 @@ export function wdForSize(wd: number, nTrain: number): number {
   return Number(((wd * WD_TUNED_RATINGS) / nTrain).toPrecision(2));
 }
 
+/** Whether `kind` under `optimizer` trains by per-rating SGD (mf's Funk SGD), whose reg decays a row only when it is rated. */
+export function perRatingReg(kind: ModelKind, optimizer: OptimizerKind): boolean {
+  return kind === 'mf' && optimizer === 'sgd';
+}
+
+/** A default wd below this decays too little to matter at any size (dot's 1e-5): no note for it. */
+const NOTABLE_WD = 1e-3;
+
 /**
- * What `collab train` says when an AdamW model trains with its default wd on at least 10 times the ratings
- * that wd was tuned on (the hint names the size-scaled wd); undefined otherwise.
+ * What `collab train` says when a minibatch optimizer trains with the kind's default wd on at least 10 times
+ * the ratings that wd was tuned on (the note names the size-scaled wd); undefined otherwise.
  */
-export function wdHint(kind: ModelKind, wdGiven: boolean, nTrain: number): string | undefined {
-  const recipe = TRAIN_DEFAULTS[kind];
-  if (wdGiven || recipe.optimizer !== 'adam' || nTrain < 10 * WD_TUNED_RATINGS) return undefined;
+export function wdHint(kind: ModelKind, optimizer: OptimizerKind, wdGiven: boolean, nTrain: number): string | undefined {
+  const wd = TRAIN_DEFAULTS[kind].wd;
+  if (wdGiven || perRatingReg(kind, optimizer) || wd < NOTABLE_WD || nTrain < 10 * WD_TUNED_RATINGS) return undefined;
+  const times = Math.round(nTrain / WD_TUNED_RATINGS);
   return (
-    `note: wd ${recipe.wd} is tuned on ${WD_TUNED_RATINGS.toLocaleString('en-US')} ratings; AdamW decays every row every step, ` +
-    `so on ${Math.round(nTrain / WD_TUNED_RATINGS)}x the ratings rows decay ${Math.round(nTrain / WD_TUNED_RATINGS)}x as much per epoch. ` +
-    `--wd auto (here ${wdForSize(recipe.wd, nTrain)}) keeps the decay per epoch (README, "At scale")`
+    `note: wd ${wd} is tuned on ${WD_TUNED_RATINGS.toLocaleString('en-US')} ratings; ${optimizer === 'adam' ? 'AdamW' : 'SGD'} decays every row at every step, ` +
+    `so on ${times}x the ratings, rows decay ${times}x as much per epoch. --wd auto (here ${wdForSize(wd, nTrain)}) keeps each row's ` +
+    `decay per epoch as on ${WD_TUNED_RATINGS.toLocaleString('en-US')} ratings (README, "Weight decay at scale")`
   );
 }
