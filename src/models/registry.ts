@@ -46,6 +46,11 @@ export interface ModelEntry<K extends ModelKind> {
    * (`pickFactors`), so it predicts users and movies without training ratings from their features.
    */
   readonly sideFeatures?: boolean;
+  /**
+   * Whether its 'sgd' optimizer is per-rating SGD (mf's Funk SGD over the block grid), whose reg decays a row
+   * only when it is rated; a minibatch optimizer decays every row at every step.
+   */
+  readonly perRatingSgd?: boolean;
   /** A fresh model for nUsers × nItems with architecture `config` and an init seed. */
   create(nUsers: number, nItems: number, config: ModelConfigs[K], seed: number): RatingModel;
   /** The settings this kind takes from the training data (y-range, bias decay, global mean, clip range). */
@@ -98,6 +103,7 @@ export const MODEL_REGISTRY: { readonly [K in ModelKind]: ModelEntry<K> } = {
     kind: 'mf',
     biases: true,
     summary: 'biased MF, per-rating SGD',
+    perRatingSgd: true,
     create: (nUsers, nItems, config, seed) => new BiasedMF(nUsers, nItems, config, seed),
     fromData: (facts) => ({ globalMean: facts.mean, clip: [facts.min, facts.max] }),
     parse: (config) => {

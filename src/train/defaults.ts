@@ -151,7 +151,7 @@ export function wdForSize(wd: number, nTrain: number): number {
 
 /** Whether `kind` under `optimizer` trains by per-rating SGD (mf's Funk SGD), whose reg decays a row only when it is rated. */
 export function perRatingReg(kind: ModelKind, optimizer: OptimizerKind): boolean {
-  return kind === 'mf' && optimizer === 'sgd';
+  return MODEL_REGISTRY[kind].perRatingSgd === true && optimizer === 'sgd';
 }
 
 /** A default wd below this decays too little to matter at any size (dot's 1e-5): no note for it. */

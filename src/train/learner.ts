@@ -13,7 +13,7 @@ import { runLrFind, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { makeOptimizer, type Optimizer, type OptimizerKind } from './optimizers.js';
 import { constant, oneCycle, type OneCycleOptions, type Schedule } from './schedules.js';
 import { BlockedSgd } from './blocked-sgd.js';
-import { LIBRARY_DEFAULTS, TRAIN_DEFAULTS, cappedEpochs, defaultThreads, perRatingReg, wdForSize } from './defaults.js';
+import { LIBRARY_DEFAULTS, TRAIN_DEFAULTS, cappedEpochs, defaultThreads, wdForSize } from './defaults.js';
 import { CACHE_FIT_BYTES, trainingBytes } from '../kernels/param-memory.js';
 import { isModelKind, modelEntry, type AnyModelConfig } from '../models/registry.js';
 import { SplitParallelOptimizer, splitsBySide } from './split-parallel.js';
@@ -241,7 +241,7 @@ export class CollabLearner {
     this.batchData = train;
     this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
     // per-rating SGD decays a row only when it is rated: its reg needs no scaling with the set's size
-    this.wd = options.wd === 'auto' ? (perRatingReg(kind, optimizer) ? recipe.wd : wdForSize(recipe.wd, n)) : requireNumber('wd', options.wd ?? recipe.wd, 0);
+    this.wd = options.wd === 'auto' ? (this.perRating ? recipe.wd : wdForSize(recipe.wd, n)) : requireNumber('wd', options.wd ?? recipe.wd, 0);
     // per-rating SGD goes through its block grid, not a shuffled order
     const orderBytes = this.perRating ? 0 : n * 4;
     this.order = new Int32Array(this.threads > 1 ? new SharedArrayBuffer(orderBytes) : new ArrayBuffer(orderBytes));
