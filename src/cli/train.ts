@@ -299,11 +299,12 @@ export async function trainFromFlags(flags: TrainFlags, out: Reporter): Promise<
     const how = MODEL_REGISTRY[kind].sideFeatures ? `the ${kind} predicts them from their features (users: their id rows stay untrained)` : 'the model keeps their untrained init for them';
     out.info(`validation has ${data.cold.users} users and ${data.cold.items} movies not in training (${data.cold.ratings} ratings): ${how}`);
   }
-  const wdNote = wdHint(kind, options.optimizer ?? TRAIN_DEFAULTS[kind].optimizer, flags.wd !== undefined, data.train.ratings.length);
+  const optimizer = options.optimizer ?? TRAIN_DEFAULTS[kind].optimizer;
+  const wdNote = wdHint(kind, optimizer, flags.wd !== undefined, data.train.ratings.length);
   if (wdNote) out.info(wdNote);
   const report = reporting(out, (data.valid?.ratings.length ?? 0) > 0);
   const learner = collabLearner(data.train, data.valid, { ...options, onEpoch: report.onEpoch, onBatch: report.onBatch });
-  if (options.wd === 'auto') out.info(`wd auto: ${learner.wd} (${wdAutoReason(kind, options.optimizer, learner.wd, data.train.ratings.length)})`);
+  if (options.wd === 'auto') out.info(`wd auto: ${learner.wd} (${wdAutoReason(kind, optimizer, learner.wd, data.train.ratings.length)})`);
   if (options.threads === undefined && learner.threads > 1 && !MODEL_REGISTRY[kind].sideFeatures) {
     out.info(`${learner.threads} threads: the tables and their training state pass ${CACHE_FIT_BYTES / 2 ** 20} MiB, where two cores reach memory faster than one (the same model as on one thread; --threads 1 for one)`);
   }
@@ -387,9 +388,9 @@ function withTrainingFlags(cmd: Command): Command {
 }
 
 /** Why `--wd auto` gave `wd`: scaled to the set, kept at a small size, or mf's per-rating reg (never scaled). */
-function wdAutoReason(kind: ModelKind, optimizer: OptimizerKind | undefined, wd: number, nTrain: number): string {
+function wdAutoReason(kind: ModelKind, optimizer: OptimizerKind, wd: number, nTrain: number): string {
   const base = TRAIN_DEFAULTS[kind].wd;
-  if (perRatingReg(kind, optimizer ?? TRAIN_DEFAULTS[kind].optimizer)) return `${kind}'s per-rating reg, which decays a row only when it is rated: not scaled`;
+  if (perRatingReg(kind, optimizer)) return `${kind}'s per-rating reg, which decays a row only when it is rated: not scaled`;
   if (wd === base) return `${kind}'s ${base}, kept: ${nTrain.toLocaleString('en-US')} training ratings are no more than it was tuned on`;
   return `${kind}'s ${base} scaled by ${WD_TUNED_RATINGS.toLocaleString('en-US')} / ${nTrain.toLocaleString('en-US')} training ratings`;
 }

@@ -13,7 +13,7 @@ import { runLrFind, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { makeOptimizer, type Optimizer, type OptimizerKind } from './optimizers.js';
 import { constant, oneCycle, type OneCycleOptions, type Schedule } from './schedules.js';
 import { BlockedSgd } from './blocked-sgd.js';
-import { LIBRARY_DEFAULTS, TRAIN_DEFAULTS, cappedEpochs, defaultThreads, wdForSize } from './defaults.js';
+import { LIBRARY_DEFAULTS, TRAIN_DEFAULTS, cappedEpochs, defaultThreads, perRatingReg, wdForSize } from './defaults.js';
 import { CACHE_FIT_BYTES, trainingBytes } from '../kernels/param-memory.js';
 import { isModelKind, modelEntry, type AnyModelConfig } from '../models/registry.js';
 import { SplitParallelOptimizer, splitsBySide } from './split-parallel.js';
@@ -239,7 +239,7 @@ export class CollabLearner {
     if (this.threads > 1 && config.shared === undefined) config.shared = true;
     this.model = createModel(kind, train.userIds.size, train.itemIds.size, config, this.seed);
     this.batchData = train;
-    this.perRating = this.model instanceof BiasedMF && optimizer === 'sgd';
+    this.perRating = perRatingReg(kind, optimizer);
     // per-rating SGD decays a row only when it is rated: its reg needs no scaling with the set's size
     this.wd = options.wd === 'auto' ? (this.perRating ? recipe.wd : wdForSize(recipe.wd, n)) : requireNumber('wd', options.wd ?? recipe.wd, 0);
     // per-rating SGD goes through its block grid, not a shuffled order
